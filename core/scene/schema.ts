@@ -3,6 +3,11 @@ import { z } from "zod";
 // Scene file schema (scenes/<name>.json). Units: metres, radians, RGB in 0..1 or "#rrggbb".
 // Y is up. Rotations are Euler angles [x, y, z] in radians; yaw is rotation about +Y, where
 // yaw 0 faces +Z.
+// Positions: an object's `position` is the centre of its shape (as Babylon's MeshBuilder builds
+// it: box/sphere centred, cylinder/cone/capsule centred on their height along +Y); spawn and NPC
+// positions are the feet (the point on the ground the character stands on).
+// Euler rotations apply in Babylon's order (yaw Y, then pitch X, then roll Z), i.e. the quaternion
+// Quaternion.RotationYawPitchRoll(rotation[1], rotation[0], rotation[2]).
 
 const finite = z.number().finite();
 export const Vec3 = z.tuple([finite, finite, finite]);
