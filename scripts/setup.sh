@@ -25,7 +25,7 @@ if (( ${#missing[@]} )); then
   sudo_cmd=""
   (( EUID != 0 )) && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # npm packages. `npm install` (not `npm ci`) because npm 11 misreads an optional Windows-only entry

@@ -23,22 +23,23 @@ export const Id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "ids are lowerc
 
 /** Primitive shapes the client builds and the server turns into colliders. */
 export const Shape = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("box"), size: Vec3 }),
-  z.object({ kind: z.literal("sphere"), radius: finite.positive() }),
-  z.object({ kind: z.literal("cylinder"), radius: finite.positive(), height: finite.positive() }),
-  z.object({ kind: z.literal("cone"), radius: finite.positive(), height: finite.positive() }),
-  z.object({ kind: z.literal("capsule"), radius: finite.positive(), height: finite.positive() }),
+  z.object({ kind: z.literal("box"), size: Vec3 }).strict(),
+  z.object({ kind: z.literal("sphere"), radius: finite.positive() }).strict(),
+  z.object({ kind: z.literal("cylinder"), radius: finite.positive(), height: finite.positive() }).strict(),
+  z.object({ kind: z.literal("cone"), radius: finite.positive(), height: finite.positive() }).strict(),
+  // Capsule height is the full height, caps included (as Babylon's CreateCapsule).
+  z.object({ kind: z.literal("capsule"), radius: finite.positive(), height: finite.positive() }).strict(),
   // A glTF/GLB file under assets/; `bounds` gives the collider box when `collider` is absent.
-  z.object({ kind: z.literal("gltf"), src: z.string().min(1), bounds: Vec3 }),
+  z.object({ kind: z.literal("gltf"), src: z.string().min(1), bounds: Vec3 }).strict(),
 ]);
 export type Shape = z.infer<typeof Shape>;
 
 /** Explicit collider; when absent the server derives one from the shape. */
 export const Collider = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("box"), size: Vec3, offset: Vec3.optional() }),
-  z.object({ kind: z.literal("sphere"), radius: finite.positive(), offset: Vec3.optional() }),
-  z.object({ kind: z.literal("cylinder"), radius: finite.positive(), height: finite.positive(), offset: Vec3.optional() }),
-  z.object({ kind: z.literal("none") }),
+  z.object({ kind: z.literal("box"), size: Vec3, offset: Vec3.optional() }).strict(),
+  z.object({ kind: z.literal("sphere"), radius: finite.positive(), offset: Vec3.optional() }).strict(),
+  z.object({ kind: z.literal("cylinder"), radius: finite.positive(), height: finite.positive(), offset: Vec3.optional() }).strict(),
+  z.object({ kind: z.literal("none") }).strict(),
 ]);
 export type Collider = z.infer<typeof Collider>;
 
