@@ -1,0 +1,73 @@
+// Every message between client and server. Client→server messages are validated on arrival by
+// parseClientMessage (validate.ts); server→client messages are typed here for both sides.
+import { z } from "zod";
+
+const finite = z.number().finite();
+
+/**
+ * `move`: one movement input, sent once per simulation tick (30 Hz) while the player acts.
+ * The server applies inputs in order, one per tick, and reports the last applied `seq` in
+ * PlayerState.lastInput so the client can replay newer inputs (reconciliation).
+ */
+export const MoveMessage = z.object({
+  /** Input sequence number, increasing by one per input. */
+  seq: z.number().int().min(0).max(2 ** 31 - 1),
+  /** Forward/back axis in [-1, 1]; +1 walks where the player faces. */
+  forward: finite.min(-1).max(1),
+  /** Strafe axis in [-1, 1]; +1 walks to the player's right. */
+  right: finite.min(-1).max(1),
+  run: z.boolean(),
+  jump: z.boolean(),
+  /** Facing in radians about +Y (0 faces +Z); any finite angle, normalised by the server. */
+  yaw: finite.min(-1000).max(1000),
+}).strict();
+export type MoveMessage = z.infer<typeof MoveMessage>;
+
+export const CHAT_MAX_CHARS = 280;
+
+/** `chat`: a line said aloud; heard by players within earshot. Text is trimmed first. */
+export const ChatMessage = z.object({
+  text: z.string()
+    .transform((s) => s.trim())
+    .pipe(z.string()
+      .min(1, "chat text is empty")
+      .max(CHAT_MAX_CHARS, `chat text is longer than ${CHAT_MAX_CHARS} characters`)
+      // C0/C1 control characters (newlines included), plus bidi overrides that could spoof text.
+      .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, "chat text contains control characters")),
+}).strict();
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** Client→server schemas by type: the single list the validator and the room dispatch on. */
+export const CLIENT_MESSAGES = { move: MoveMessage, chat: ChatMessage } as const;
+export type ClientMessageType = keyof typeof CLIENT_MESSAGES;
+export const CLIENT_MESSAGE_TYPES = Object.keys(CLIENT_MESSAGES) as ClientMessageType[];
+export type ClientMessage =
+  | { type: "move"; message: MoveMessage }
+  | { type: "chat"; message: ChatMessage };
+
+// ---- server → client ----
+
+/** `chat`: a line heard by this client; `distance` in metres from the speaker. */
+export interface ChatEvent {
+  /** Speaker id: a player's sessionId or an NPC id. */
+  from: string;
+  name: string;
+  text: string;
+  distance: number;
+}
+
+/** `rejected`: a message from this client was dropped; `type` is what it was sent as. */
+export interface RejectedEvent {
+  type: string;
+  reason: string;
+}
+
+export interface ServerMessages {
+  chat: ChatEvent;
+  rejected: RejectedEvent;
+}
+export type ServerMessageType = keyof ServerMessages;
+export const SERVER_MESSAGE_TYPES: readonly ServerMessageType[] = ["chat", "rejected"];
+
+/** WebSocket close code the room uses when it kicks a client for sustained abuse. */
+export const CLOSE_KICKED_FOR_ABUSE = 4008;
