@@ -1,0 +1,32 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+// Browser client: client/index.html + client/main.ts → dist/client, which the Kith server
+// serves. `npm run dev` serves client/ with hot reload; the page then talks to the game
+// server on KITH_SERVER_PORT (default 2567) through the proxy below, so the page code
+// always talks to its own origin (see client/net/endpoint.ts).
+const serverPort = Number(process.env.KITH_SERVER_PORT ?? 2567);
+const target = `http://127.0.0.1:${serverPort}`;
+
+export default defineConfig({
+  root: fileURLToPath(new URL("./client", import.meta.url)),
+  base: "./",
+  publicDir: false,
+  build: {
+    outDir: fileURLToPath(new URL("./dist/client", import.meta.url)),
+    emptyOutDir: true,
+    target: "es2022",
+    sourcemap: true,
+    // Babylon is big even tree-shaken; one chunk for it keeps app rebuilds cheap to cache.
+    chunkSizeWarningLimit: 3000,
+  },
+  server: {
+    port: 5173,
+    proxy: {
+      "/scenes": target,
+      // In dev the page reaches Colyseus under /colyseus (matchmaking over HTTP and room
+      // sockets at /colyseus/<processId>/<roomId>); the prefix is stripped on the way.
+      "/colyseus": { target, ws: true, rewrite: (path) => path.replace(/^\/colyseus/, "") || "/" },
+    },
+  },
+});
