@@ -1,0 +1,218 @@
+import type { ModelConfig } from "../model/config.ts";
+import type { WeightStore } from "../model/safetensors.ts";
+import { hasOutputBias, layerPrefix } from "../model/tensors.ts";
+import { GraphBuilder } from "./graph.ts";
+
+// Builds the decoder as one ONNX graph (opset 17, standard ops only).
+//
+// Inputs
+//   inputs_embeds                 [batch, seq, H]            f32
+//   position_ids                  [batch, seq]               i64   (per row, so left padding works)
+//   attention_mask                [batch, total]             i64   total = past + seq; 1 attend, 0 pad
+//   logits_index                  [k]                        i64   positions (0..seq-1) to produce logits for
+//   past_key_values.{i}.key|value [batch, kvh, past, hd]     f32
+//   lora.{i}.{t}.A                [batch, in_t, r]           f32   r may be 0 (no adapter)
+//   lora.{i}.{t}.B                [batch, r, out_t]          f32   scaling folded in by the caller
+// Outputs
+//   logits                        [batch, k, V]              f32
+//   present.{i}.key|value         [batch, kvh, total, hd]    f32
+//
+// Layout choices (why): linear weights are stored pre-transposed [in, out] so MatMul runs without a
+// Transpose; q/k/v and gate/up are fused into one MatMul each and split after; the softmax scale is
+// folded into q's cos/sin tables; GQA needs no repeated K/V: q is laid out [B, kvh, g*T, hd] so each
+// group of g query heads multiplies its own K/V head directly.
+
+export const BUILDER_VERSION = 1;
+
+export const LORA_TARGETS = ["q", "k", "v", "o", "gate", "up", "down"] as const;
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+
+/** Input and output width of each LoRA target projection. */
+export function loraDims(c: ModelConfig, t: LoraTarget): { in: number; out: number } {
+  const H = c.hiddenSize, I = c.intermediateSize, q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim;
+  switch (t) {
+    case "q": return { in: H, out: q };
+    case "k": return { in: H, out: kv };
+    case "v": return { in: H, out: kv };
+    case "o": return { in: q, out: H };
+    case "gate": return { in: H, out: I };
+    case "up": return { in: H, out: I };
+    case "down": return { in: I, out: H };
+  }
+}
+
+export interface DecoderGraphOptions {
+  loraTargets: readonly LoraTarget[];
+}
+
+/** [out, in] row-major → [in, out] row-major. */
+function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const dst = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) dst[c * rows + r] = src[base + c];
+  }
+  return dst;
+}
+
+/** Concatenate [in, out_k] matrices along out → [in, Σ out_k]. */
+function concatColumns(parts: { data: Float32Array; cols: number }[], rows: number): Float32Array {
+  const total = parts.reduce((a, p) => a + p.cols, 0);
+  const dst = new Float32Array(rows * total);
+  for (let r = 0; r < rows; r++) {
+    let off = r * total;
+    for (const p of parts) {
+      dst.set(p.data.subarray(r * p.cols, (r + 1) * p.cols), off);
+      off += p.cols;
+    }
+  }
+  return dst;
+}
+
+export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderGraphOptions): { bytes: Uint8Array; nodes: number } {
+  const g = new GraphBuilder("kith_decoder");
+  const H = c.hiddenSize, I = c.intermediateSize, hd = c.headDim, nh = c.numHeads, kvh = c.numKvHeads;
+  const grp = nh / kvh;
+  const qW = nh * hd, kvW = kvh * hd;
+  const lora = new Set(opts.loraTargets);
+
+  const x0 = g.input("inputs_embeds", "float32", ["batch", "seq", H]);
+  const pos = g.input("position_ids", "int64", ["batch", "seq"]);
+  const mask = g.input("attention_mask", "int64", ["batch", "total"]);
+  const logitsIndex = g.input("logits_index", "int64", ["k"]);
+
+  // Rotary tables, shared by all layers: angle[b,t,j] = pos[b,t] * invFreq[j mod hd/2].
+  const invFreq = new Float32Array(hd);
+  for (let j = 0; j < hd / 2; j++) {
+    // Computed in float64, rounded once to f32 (training/model.py does the same).
+    const f = Math.fround(1 / c.ropeTheta ** ((2 * j) / hd));
+    invFreq[j] = f;
+    invFreq[j + hd / 2] = f;
+  }
+  const posF = g.op("Unsqueeze", [g.op("Cast", [pos], { to: { i: 1 } }), g.ints([-1])]); // [B,T,1]
+  const angle = g.op("Mul", [posF, g.init("rope_inv_freq", "float32", [hd], invFreq)]); // [B,T,hd]
+  const cos = g.op("Unsqueeze", [g.op("Cos", [angle]), g.ints([2])]); // [B,T,1,hd]
+  const sin = g.op("Unsqueeze", [g.op("Sin", [angle]), g.ints([2])]);
+  const scale = g.floats([1 / Math.sqrt(hd)], true);
+  const cosQ = g.op("Mul", [cos, scale]);
+  const sinQ = g.op("Mul", [sin, scale]);
+  // rotate_half(x) = cat(-x2, x1) as x @ R, R [hd, hd].
+  const R = new Float32Array(hd * hd);
+  for (let j = 0; j < hd / 2; j++) {
+    R[(j + hd / 2) * hd + j] = -1; // out j      = -x[j + hd/2]
+    R[j * hd + (j + hd / 2)] = 1; //  out j+hd/2 =  x[j]
+  }
+  const rot = g.init("rope_rotate_half", "float32", [hd, hd], R);
+  const rope = (t: string, cs: string, sn: string) => g.op("Add", [g.op("Mul", [t, cs]), g.op("Mul", [g.op("MatMul", [t, rot]), sn])]);
+
+  // Additive attention mask [B,1,g*T,S]: key j visible to query i (absolute index P+i) iff j <= P+i
+  // and attention_mask[b,j] = 1. Rows are repeated g times to match q's [kvh, g*T] layout.
+  const S1 = g.op("Shape", [mask], { start: { i: 1 }, end: { i: 2 } });
+  const T1 = g.op("Shape", [x0], { start: { i: 1 }, end: { i: 2 } });
+  const S = g.op("Squeeze", [S1, g.ints([0])]);
+  const P = g.op("Squeeze", [g.op("Sub", [S1, T1]), g.ints([0])]);
+  const zero = g.ints([0], true), one = g.ints([1], true);
+  const kIdx = g.op("Unsqueeze", [g.op("Range", [zero, S, one]), g.ints([0])]); // [1,S]
+  const qIdx = g.op("Unsqueeze", [g.op("Range", [P, S, one]), g.ints([1])]); // [T,1]
+  const causal = g.op("LessOrEqual", [kIdx, qIdx]); // [T,S]
+  const pad = g.op("Unsqueeze", [g.op("Cast", [mask], { to: { i: 9 } }), g.ints([1])]); // [B,1,S]
+  const allowed = g.op("And", [causal, pad]); // [B,T,S]
+  let addMask = g.op("Unsqueeze", [g.op("Where", [allowed, g.floats([0], true), g.floats([-1e9], true)]), g.ints([1])]); // [B,1,T,S]
+  if (grp > 1) addMask = g.op("Tile", [addMask, g.ints([1, 1, grp, 1])]);
+
+  const weight = (name: string, shape: number[]) => w.get(name, shape).data;
+  const linear = (name: string, outDim: number, inDim: number) => transpose(weight(name, [outDim, inDim]), outDim, inDim);
+
+  const rmsNorm = (x: string, wName: string, initName: string) => {
+    // Pow → ReduceMean → Add → Sqrt → Div → Mul: the pattern ORT fuses into SimplifiedLayerNormalization.
+    const v = g.op("ReduceMean", [g.op("Pow", [x, g.floats([2], true)])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
+    const n = g.op("Div", [x, g.op("Sqrt", [g.op("Add", [v, g.floats([c.rmsNormEps], true)])])]);
+    return g.op("Mul", [n, g.init(initName, "float32", [H], weight(wName, [H]))]);
+  };
+  const withLora = (i: number, t: LoraTarget, x: string, y: string) => {
+    if (!lora.has(t)) return y;
+    const d = loraDims(c, t);
+    const A = g.input(`lora.${i}.${t}.A`, "float32", ["batch", d.in, `rank_${i}_${t}`]);
+    const B = g.input(`lora.${i}.${t}.B`, "float32", ["batch", `rank_${i}_${t}`, d.out]);
+    return g.op("Add", [y, g.op("MatMul", [g.op("MatMul", [x, A]), B])]);
+  };
+
+  let x = x0;
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = layerPrefix(i);
+    const pastK = g.input(`past_key_values.${i}.key`, "float32", ["batch", kvh, "past", hd]);
+    const pastV = g.input(`past_key_values.${i}.value`, "float32", ["batch", kvh, "past", hd]);
+
+    // --- attention ---
+    const h = rmsNorm(x, `${p}.input_layernorm.weight`, `l${i}.attn_norm`);
+    const wqkv = concatColumns(
+      [
+        { data: linear(`${p}.self_attn.q_proj.weight`, qW, H), cols: qW },
+        { data: linear(`${p}.self_attn.k_proj.weight`, kvW, H), cols: kvW },
+        { data: linear(`${p}.self_attn.v_proj.weight`, kvW, H), cols: kvW },
+      ],
+      H,
+    );
+    let qkv = g.op("MatMul", [h, g.init(`l${i}.wqkv`, "float32", [H, qW + 2 * kvW], wqkv)]); // [B,T,q+2kv]
+    if (c.attentionBias) {
+      const b = new Float32Array(qW + 2 * kvW);
+      b.set(weight(`${p}.self_attn.q_proj.bias`, [qW]), 0);
+      b.set(weight(`${p}.self_attn.k_proj.bias`, [kvW]), qW);
+      b.set(weight(`${p}.self_attn.v_proj.bias`, [kvW]), qW + kvW);
+      qkv = g.op("Add", [qkv, g.init(`l${i}.bqkv`, "float32", [qW + 2 * kvW], b)]);
+    }
+    let [q, k, v] = g.opN("Split", [qkv, g.ints([qW, kvW, kvW])], 3, { axis: { i: -1 } });
+    q = withLora(i, "q", h, q);
+    k = withLora(i, "k", h, k);
+    v = withLora(i, "v", h, v);
+
+    const q4 = rope(g.op("Reshape", [q, g.ints([0, 0, nh, hd])]), cosQ, sinQ); // [B,T,nh,hd], pre-scaled
+    const k4 = rope(g.op("Reshape", [k, g.ints([0, 0, kvh, hd])]), cos, sin); // [B,T,kvh,hd]
+    const v4 = g.op("Reshape", [v, g.ints([0, 0, kvh, hd])]);
+    const presentK = g.op("Concat", [pastK, g.op("Transpose", [k4], { perm: { ints: [0, 2, 1, 3] } })], { axis: { i: 2 } }, `present.${i}.key`);
+    const presentV = g.op("Concat", [pastV, g.op("Transpose", [v4], { perm: { ints: [0, 2, 1, 3] } })], { axis: { i: 2 } }, `present.${i}.value`);
+    g.output(presentK, "float32", ["batch", kvh, "total", hd]);
+    g.output(presentV, "float32", ["batch", kvh, "total", hd]);
+
+    // q: [B,T,kvh,g,hd] → [B,kvh,g,T,hd] → [B,kvh,g*T,hd]
+    const qg = g.op("Reshape", [
+      g.op("Transpose", [g.op("Reshape", [q4, g.ints([0, 0, kvh, grp, hd])])], { perm: { ints: [0, 2, 3, 1, 4] } }),
+      g.ints([0, 0, -1, hd]),
+    ]);
+    const scores = g.op("Add", [g.op("MatMul", [qg, g.op("Transpose", [presentK], { perm: { ints: [0, 1, 3, 2] } })]), addMask]); // [B,kvh,gT,S]
+    const ctx = g.op("MatMul", [g.op("Softmax", [scores], { axis: { i: -1 } }), presentV]); // [B,kvh,gT,hd]
+    // back to [B,T,nh*hd]: [B,kvh,g,T,hd] → [B,T,kvh,g,hd] → [B,T,q]
+    const attn = g.op("Reshape", [
+      g.op("Transpose", [g.op("Reshape", [ctx, g.ints([0, 0, grp, -1, hd])])], { perm: { ints: [0, 3, 1, 2, 4] } }),
+      g.ints([0, 0, qW]),
+    ]);
+    let o = g.op("MatMul", [attn, g.init(`l${i}.wo`, "float32", [qW, H], linear(`${p}.self_attn.o_proj.weight`, H, qW))]);
+    if (hasOutputBias(c)) o = g.op("Add", [o, g.init(`l${i}.bo`, "float32", [H], weight(`${p}.self_attn.o_proj.bias`, [H]))]);
+    o = withLora(i, "o", attn, o);
+    x = g.op("Add", [x, o]);
+
+    // --- MLP: down(silu(gate(h)) * up(h)) ---
+    const h2 = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `l${i}.mlp_norm`);
+    const wgu = concatColumns(
+      [
+        { data: linear(`${p}.mlp.gate_proj.weight`, I, H), cols: I },
+        { data: linear(`${p}.mlp.up_proj.weight`, I, H), cols: I },
+      ],
+      H,
+    );
+    let [gate, up] = g.opN("Split", [g.op("MatMul", [h2, g.init(`l${i}.wgu`, "float32", [H, 2 * I], wgu)]), g.ints([I, I])], 2, { axis: { i: -1 } });
+    gate = withLora(i, "gate", h2, gate);
+    up = withLora(i, "up", h2, up);
+    const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
+    let down = g.op("MatMul", [act, g.init(`l${i}.wdown`, "float32", [I, H], linear(`${p}.mlp.down_proj.weight`, H, I))]);
+    down = withLora(i, "down", act, down);
+    x = g.op("Add", [x, down]);
+  }
+
+  const hf = rmsNorm(g.op("Gather", [x, logitsIndex], { axis: { i: 1 } }), "model.norm.weight", "final_norm"); // [B,k,H]
+  const lmName = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  g.op("MatMul", [hf, g.init("lm_head_t", "float32", [H, c.vocabSize], linear(lmName, c.vocabSize, H))], {}, "logits");
+  g.output("logits", "float32", ["batch", "k", c.vocabSize]);
+
+  return { bytes: g.serialize(`decoder-graph v${BUILDER_VERSION}`), nodes: g.nodeCount };
+}

@@ -1,0 +1,200 @@
+import type { InferenceSession, Tensor } from "onnxruntime-common";
+import type { Backend } from "./backend.ts";
+import type { ModelConfig } from "./model/config.ts";
+import { ModelError } from "./model/errors.ts";
+import type { ModelPackage } from "./model/package.ts";
+import { BUILDER_VERSION, buildDecoderGraph, LORA_TARGETS, loraDims, type LoraTarget } from "./onnx/decoder-graph.ts";
+import { graphCacheKey } from "./onnx/graph-cache.ts";
+
+export { LORA_TARGETS, type LoraTarget } from "./onnx/decoder-graph.ts";
+
+/** Per-layer key/value cache, each [batch, kvh, length, hd] f32 row-major. */
+export interface KvCache {
+  batch: number;
+  length: number;
+  key: Float32Array[];
+  value: Float32Array[];
+}
+
+/** One low-rank update y += (x @ A) @ B per batch row; A [batch, in, rank], B [batch, rank, out].
+ *  The LoRA scaling (alpha / r, mixture weights) is folded into B by the caller. */
+export interface LoraFactor {
+  rank: number;
+  A: Float32Array;
+  B: Float32Array;
+}
+/** Index = layer; a missing layer or target means rank 0 (no update). */
+export type LoraInputs = Array<Partial<Record<LoraTarget, LoraFactor>> | undefined>;
+
+export interface ForwardRequest {
+  inputsEmbeds: Float32Array; // [batch, seqLen, H]
+  batch: number;
+  seqLen: number;
+  positionIds: BigInt64Array; // [batch, seqLen]
+  attentionMask: BigInt64Array; // [batch, past + seqLen], 1 = attend, 0 = pad
+  past: KvCache | null;
+  lora?: LoraInputs;
+  /** "all" (default): logits for every position; "last": only position seqLen-1 (logits [batch,1,V]). */
+  logits?: "all" | "last";
+}
+
+export interface ForwardResult {
+  logits: Float32Array; // [batch, seqLen or 1, V]
+  present: KvCache; // length = past + seqLen
+}
+
+export interface DecoderSessionOptions {
+  maxBatch?: number;
+  cacheDir?: string; // Node: where built graphs are cached (backend.openGraphCache)
+  loraTargets?: LoraTarget[]; // which projections get LoRA inputs; default all seven
+  quantize?: "none" | "int8";
+}
+
+/** The decoder on one ONNX Runtime session. Runs are serialized (web sessions cannot run
+ *  concurrently; on Node a second concurrent run would only compete for the same cores). */
+export class DecoderSession {
+  readonly config: ModelConfig;
+  readonly loraTargets: readonly LoraTarget[];
+  /** How the graph was obtained and its size, for logs and benchmarks. */
+  readonly info: { cached: boolean; buildMs: number; sessionMs: number; graphBytes: number; nodes: number | null };
+  private queue: Promise<unknown> = Promise.resolve();
+  private embedTable: Float32Array;
+
+  private constructor(
+    private readonly backend: Backend,
+    private readonly session: InferenceSession,
+    pkg: ModelPackage,
+    loraTargets: readonly LoraTarget[],
+    private readonly maxBatch: number,
+    info: DecoderSession["info"],
+  ) {
+    this.config = pkg.config;
+    this.loraTargets = loraTargets;
+    this.info = info;
+    this.embedTable = pkg.weights.get("model.embed_tokens.weight", [pkg.config.vocabSize, pkg.config.hiddenSize]).data;
+  }
+
+  static async create(pkg: ModelPackage, backend: Backend, opts: DecoderSessionOptions = {}): Promise<DecoderSession> {
+    const quantize = opts.quantize ?? "none";
+    if (quantize !== "none") throw new ModelError(`quantize ${JSON.stringify(quantize)} is not supported yet. Should be one of: "none"`);
+    const loraTargets = opts.loraTargets ?? [...LORA_TARGETS];
+    for (const t of loraTargets) {
+      if (!LORA_TARGETS.includes(t)) throw new ModelError(`unknown LoRA target ${JSON.stringify(t)}. Should be one of: ${LORA_TARGETS.join(", ")}`);
+    }
+    const graphOptions = { loraTargets: [...loraTargets].sort() };
+    const cache = opts.cacheDir && backend.openGraphCache ? backend.openGraphCache(opts.cacheDir) : null;
+    const key = graphCacheKey({ builderVersion: BUILDER_VERSION, config: pkg.config, packageHash: pkg.hash, options: graphOptions });
+
+    const t0 = performance.now();
+    let bytes = cache ? await cache.get(key) : null;
+    const cached = bytes !== null;
+    let nodes: number | null = null;
+    if (!bytes) {
+      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[] });
+      bytes = built.bytes;
+      nodes = built.nodes;
+      if (cache) await cache.put(key, bytes);
+    }
+    const t1 = performance.now();
+    const session = await backend.ort.InferenceSession.create(bytes, {
+      executionProviders: backend.executionProviders,
+      graphOptimizationLevel: "all",
+      ...backend.sessionOptions,
+    });
+    const t2 = performance.now();
+    return new DecoderSession(backend, session, pkg, loraTargets, opts.maxBatch ?? Infinity, {
+      cached,
+      buildMs: t1 - t0,
+      sessionMs: t2 - t1,
+      graphBytes: bytes.byteLength,
+      nodes,
+    });
+  }
+
+  /** Rows of embed_tokens for `ids`: [n, H]. */
+  embed(ids: Int32Array | number[]): Float32Array {
+    const H = this.config.hiddenSize, V = this.config.vocabSize;
+    const out = new Float32Array(ids.length * H);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new ModelError(`embed: token id ${id} at index ${i} is outside the vocabulary [0, ${V})`);
+      out.set(this.embedTable.subarray(id * H, (id + 1) * H), i * H);
+    }
+    return out;
+  }
+
+  forward(req: ForwardRequest): Promise<ForwardResult> {
+    const run = this.queue.then(() => this.run(req));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(req: ForwardRequest): Promise<ForwardResult> {
+    const c = this.config;
+    const { batch: B, seqLen: T } = req;
+    const Tn = this.backend.ort.Tensor;
+    if (!Number.isInteger(B) || B < 1) throw new ModelError(`forward: batch must be a positive integer, got ${B}`);
+    if (B > this.maxBatch) throw new ModelError(`forward: batch ${B} exceeds maxBatch ${this.maxBatch}`);
+    if (!Number.isInteger(T) || T < 1) throw new ModelError(`forward: seqLen must be a positive integer, got ${T}`);
+    const P = req.past ? req.past.length : 0;
+    const S = P + T;
+    const expect = (what: string, got: number, want: number, shape: string) => {
+      if (got !== want) throw new ModelError(`forward: ${what} has ${got} elements, expected ${want} = ${shape}`);
+    };
+    expect("inputsEmbeds", req.inputsEmbeds.length, B * T * c.hiddenSize, `[${B}, ${T}, ${c.hiddenSize}]`);
+    expect("positionIds", req.positionIds.length, B * T, `[${B}, ${T}]`);
+    expect("attentionMask", req.attentionMask.length, B * S, `[${B}, ${P} + ${T}]`);
+    const kvShape = [B, c.numKvHeads, P, c.headDim];
+    const kvLen = B * c.numKvHeads * P * c.headDim;
+    if (req.past) {
+      if (req.past.batch !== B) throw new ModelError(`forward: past cache has batch ${req.past.batch}, request has ${B}`);
+      if (req.past.key.length !== c.numLayers || req.past.value.length !== c.numLayers) {
+        throw new ModelError(`forward: past cache has ${req.past.key.length} layers, model has ${c.numLayers}`);
+      }
+    }
+
+    const feeds: Record<string, Tensor> = {
+      inputs_embeds: new Tn("float32", req.inputsEmbeds, [B, T, c.hiddenSize]),
+      position_ids: new Tn("int64", req.positionIds, [B, T]),
+      attention_mask: new Tn("int64", req.attentionMask, [B, S]),
+      logits_index:
+        req.logits === "last"
+          ? new Tn("int64", BigInt64Array.of(BigInt(T - 1)), [1])
+          : new Tn("int64", BigInt64Array.from({ length: T }, (_, i) => BigInt(i)), [T]),
+    };
+    const emptyKv = new Float32Array(0);
+    for (let i = 0; i < c.numLayers; i++) {
+      const k = req.past ? req.past.key[i] : emptyKv;
+      const v = req.past ? req.past.value[i] : emptyKv;
+      expect(`past.key[${i}]`, k.length, kvLen, JSON.stringify(kvShape));
+      expect(`past.value[${i}]`, v.length, kvLen, JSON.stringify(kvShape));
+      feeds[`past_key_values.${i}.key`] = new Tn("float32", k, kvShape);
+      feeds[`past_key_values.${i}.value`] = new Tn("float32", v, kvShape);
+      for (const t of this.loraTargets) {
+        const d = loraDims(c, t);
+        const f = req.lora?.[i]?.[t];
+        const r = f ? f.rank : 0;
+        if (f) {
+          expect(`lora[${i}].${t}.A`, f.A.length, B * d.in * r, `[${B}, ${d.in}, ${r}]`);
+          expect(`lora[${i}].${t}.B`, f.B.length, B * r * d.out, `[${B}, ${r}, ${d.out}]`);
+        }
+        feeds[`lora.${i}.${t}.A`] = new Tn("float32", f ? f.A : emptyKv, [B, d.in, r]);
+        feeds[`lora.${i}.${t}.B`] = new Tn("float32", f ? f.B : emptyKv, [B, r, d.out]);
+      }
+    }
+    if (req.lora && req.lora.length > c.numLayers) throw new ModelError(`forward: lora has ${req.lora.length} layers, model has ${c.numLayers}`);
+
+    const out = await this.session.run(feeds);
+    const present: KvCache = { batch: B, length: S, key: [], value: [] };
+    for (let i = 0; i < c.numLayers; i++) {
+      present.key.push(out[`present.${i}.key`].data as Float32Array);
+      present.value.push(out[`present.${i}.value`].data as Float32Array);
+    }
+    return { logits: out.logits.data as Float32Array, present };
+  }
+
+  async release(): Promise<void> {
+    await this.queue;
+    await this.session.release();
+  }
+}
