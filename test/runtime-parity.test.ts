@@ -1,0 +1,251 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { ModelError } from "../core/runtime/model/errors.ts";
+import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
+import { loadModelPackage, type ModelPackage } from "../core/runtime/model/package.ts";
+import { WeightStore, type TensorEntry } from "../core/runtime/model/safetensors.ts";
+import { DecoderSession } from "../core/runtime/session.ts";
+import { argmax, checkAgainstReference, greedyOne, makeRandomModel, maxAbsDiff, type Reference } from "./runtime-parity-fixtures.ts";
+
+// The ONNX decoder against the PyTorch reference (training/model.py) on random models: every
+// prefill and each of 20 cached greedy decode steps within 1e-4, the same greedy tokens.
+
+const root = mkdtempSync(join(tmpdir(), "kith-parity-"));
+const backend = nodeBackend({ threads: 1 });
+
+const CASES: Record<string, string[]> = {
+  "llama GQA tied theta 1e4 f32": ["--heads", "4", "--kv-heads", "2", "--seed", "1"],
+  "llama MHA untied theta 5e5 attention bias f32": ["--heads", "4", "--kv-heads", "4", "--untied", "--bias", "--rope-theta", "500000", "--seed", "2"],
+  "qwen2 GQA untied (q/k/v bias) f32": ["--arch", "qwen2", "--heads", "8", "--kv-heads", "2", "--untied", "--seed", "3"],
+  "mistral GQA tied bf16": ["--arch", "mistral", "--heads", "4", "--kv-heads", "1", "--dtype", "BF16", "--seed", "4"],
+  "llama untied f16, head_dim 24 ≠ hidden/heads, 3 layers": ["--heads", "6", "--kv-heads", "3", "--head-dim", "24", "--layers", "3", "--untied", "--dtype", "F16", "--seed", "5"],
+};
+const refs = new Map<string, Reference>();
+
+beforeAll(async () => {
+  // Two at a time: each spawns PyTorch.
+  const names = Object.keys(CASES);
+  for (let i = 0; i < names.length; i += 2) {
+    await Promise.all(names.slice(i, i + 2).map(async (n, k) => refs.set(n, await makeRandomModel(join(root, `m${i + k}`), CASES[n]))));
+  }
+}, 180_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const dirOf = (name: string) => join(root, `m${Object.keys(CASES).indexOf(name)}`);
+
+describe("decoder parity with the PyTorch reference", () => {
+  for (const name of Object.keys(CASES)) {
+    it(name, async () => {
+      const pkg = await loadModelPackage(dirOf(name), nodePackageFiles);
+      const s = await DecoderSession.create(pkg, backend);
+      const r = await checkAgainstReference(s, refs.get(name)!);
+      await s.release();
+      expect(r.steps).toBe(3 * 21);
+      expect(r.maxDiff).toBeLessThanOrEqual(1e-4);
+      expect(r.tokensEqual).toBe(true);
+    });
+  }
+});
+
+describe("batching", () => {
+  it("a left-padded batch of different lengths equals each row run alone (prefill + 5 decode steps)", async () => {
+    const pkg = await loadModelPackage(dirOf("qwen2 GQA untied (q/k/v bias) f32"), nodePackageFiles);
+    const s = await DecoderSession.create(pkg, backend);
+    const V = pkg.config.vocabSize;
+    const rows = [[5, 6, 7, 8, 9, 10, 11], [40, 41], [100, 3, 200, 17, 18, 19, 20, 21, 22, 23]];
+    const steps = 5;
+    const solo = await Promise.all(rows.map((ids) => greedyOne(s, ids, steps)));
+
+    const B = rows.length, T = Math.max(...rows.map((r) => r.length));
+    const ids: number[] = [], pos = new BigInt64Array(B * T), mask = new BigInt64Array(B * T);
+    rows.forEach((r, b) => {
+      const pad = T - r.length;
+      for (let t = 0; t < T; t++) {
+        ids.push(t < pad ? 0 : r[t - pad]);
+        pos[b * T + t] = BigInt(Math.max(0, t - pad));
+        mask[b * T + t] = t < pad ? 0n : 1n;
+      }
+    });
+    let out = await s.forward({ inputsEmbeds: s.embed(ids), batch: B, seqLen: T, positionIds: pos, attentionMask: mask, past: null });
+    let worst = 0;
+    rows.forEach((r, b) => {
+      const pad = T - r.length;
+      worst = Math.max(worst, maxAbsDiff(out.logits.subarray((b * T + pad) * V, (b + 1) * T * V), solo[b].logits[0]));
+    });
+    let fullMask = mask;
+    for (let step = 0; step < steps; step++) {
+      const toks = rows.map((_, b) => argmax(out.logits, ((b + 1) * out.logits.length) / B - V, ((b + 1) * out.logits.length) / B));
+      expect(toks).toEqual(rows.map((_, b) => solo[b].tokens[step]));
+      const S = out.present.length;
+      const nextMask = new BigInt64Array(B * (S + 1));
+      for (let b = 0; b < B; b++) {
+        nextMask.set(fullMask.subarray(b * S, (b + 1) * S), b * (S + 1));
+        nextMask[b * (S + 1) + S] = 1n;
+      }
+      fullMask = nextMask;
+      const nextPos = BigInt64Array.from(rows, (r) => BigInt(r.length + step));
+      out = await s.forward({ inputsEmbeds: s.embed(toks), batch: B, seqLen: 1, positionIds: nextPos, attentionMask: fullMask, past: out.present });
+      rows.forEach((_, b) => (worst = Math.max(worst, maxAbsDiff(out.logits.subarray(b * V, (b + 1) * V), solo[b].logits[step + 1]))));
+    }
+    await s.release();
+    expect(worst).toBeLessThanOrEqual(1e-4);
+  });
+
+  it("logits: 'last' returns only the last position, equal to the last row of 'all'", async () => {
+    const pkg = await loadModelPackage(dirOf("llama GQA tied theta 1e4 f32"), nodePackageFiles);
+    const s = await DecoderSession.create(pkg, backend);
+    const ids = [5, 6, 7, 8];
+    const req = { inputsEmbeds: s.embed(ids), batch: 1, seqLen: 4, positionIds: BigInt64Array.of(0n, 1n, 2n, 3n), attentionMask: new BigInt64Array(4).fill(1n), past: null };
+    const all = await s.forward(req);
+    const last = await s.forward({ ...req, logits: "last" });
+    const V = pkg.config.vocabSize;
+    expect(last.logits.length).toBe(V);
+    expect(maxAbsDiff(last.logits, all.logits.subarray(3 * V))).toBeLessThanOrEqual(1e-6);
+    await s.release();
+  });
+});
+
+/** Copy of `pkg` whose tensors `name` are replaced by f32 data. */
+function withWeights(pkg: ModelPackage, replace: Record<string, Float32Array>): ModelPackage {
+  const m = new Map<string, TensorEntry>();
+  for (const n of pkg.weights.names()) {
+    const e = pkg.weights.entry(n);
+    m.set(n, replace[n] ? { ...e, dtype: "F32", bytes: new Uint8Array(replace[n].buffer) } : e);
+  }
+  return { ...pkg, weights: new WeightStore(m), hash: pkg.hash + "-merged" };
+}
+
+describe("LoRA inputs", () => {
+  it("a per-row low-rank update equals merging it into the weights; rank-0 rows are untouched", async () => {
+    const pkg = await loadModelPackage(dirOf("llama GQA tied theta 1e4 f32"), nodePackageFiles);
+    const c = pkg.config;
+    const H = c.hiddenSize, I = c.intermediateSize, qW = c.numHeads * c.headDim, r = 3;
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.5;
+    const Aq = Float32Array.from({ length: H * r }, rnd), Bq = Float32Array.from({ length: r * qW }, rnd);
+    const Ad = Float32Array.from({ length: I * r }, rnd), Bd = Float32Array.from({ length: r * H }, rnd);
+    // W' [out, in] = W + (A B)^T
+    const merge = (W: Float32Array, A: Float32Array, B: Float32Array, inDim: number, outDim: number) => {
+      const out = Float32Array.from(W);
+      for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) {
+        let s = 0;
+        for (let k = 0; k < r; k++) s += A[i * r + k] * B[k * outDim + o];
+        out[o * inDim + i] += s;
+      }
+      return out;
+    };
+    const merged = withWeights(pkg, {
+      "model.layers.0.self_attn.q_proj.weight": merge(pkg.weights.get("model.layers.0.self_attn.q_proj.weight").data, Aq, Bq, H, qW),
+      "model.layers.1.mlp.down_proj.weight": merge(pkg.weights.get("model.layers.1.mlp.down_proj.weight").data, Ad, Bd, I, H),
+    });
+    const base = await DecoderSession.create(pkg, backend);
+    const ref = await DecoderSession.create(merged, backend, { loraTargets: [] });
+    const ids = [5, 6, 7, 8, 9];
+    const T = ids.length;
+    // Row 0 carries the adapter, row 1 has zeros of the same rank.
+    const two = (a: Float32Array) => { const o = new Float32Array(a.length * 2); o.set(a); return o; };
+    const out = await base.forward({
+      inputsEmbeds: base.embed([...ids, ...ids]), batch: 2, seqLen: T,
+      positionIds: BigInt64Array.from([...ids, ...ids], (_, i) => BigInt(i % T)), attentionMask: new BigInt64Array(2 * T).fill(1n), past: null,
+      lora: [{ q: { rank: r, A: two(Aq), B: two(Bq) } }, { down: { rank: r, A: two(Ad), B: two(Bd) } }],
+    });
+    const withAdapter = await greedyOne(ref, ids, 0);
+    const without = await greedyOne(base, ids, 0);
+    const n = T * c.vocabSize;
+    expect(maxAbsDiff(out.logits.subarray(0, n), withAdapter.logits[0])).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(out.logits.subarray(n), without.logits[0])).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(withAdapter.logits[0], without.logits[0])).toBeGreaterThan(1e-2); // the adapter did something
+    await base.release();
+    await ref.release();
+  });
+});
+
+describe("graph cache", () => {
+  it("a second session with the same cacheDir loads the cached graph and gives the same logits", async () => {
+    const cacheDir = join(root, "cache");
+    const pkg = await loadModelPackage(dirOf("llama GQA tied theta 1e4 f32"), nodePackageFiles);
+    const a = await DecoderSession.create(pkg, backend, { cacheDir });
+    const b = await DecoderSession.create(pkg, backend, { cacheDir });
+    const c = await DecoderSession.create(pkg, backend, { cacheDir, loraTargets: ["q"] }); // other options: other key
+    expect([a.info.cached, b.info.cached, c.info.cached]).toEqual([false, true, false]);
+    const ra = await greedyOne(a, [5, 6, 7], 3), rb = await greedyOne(b, [5, 6, 7], 3);
+    expect(rb.tokens).toEqual(ra.tokens);
+    expect(maxAbsDiff(rb.logits[3], ra.logits[3])).toBe(0);
+    await Promise.all([a.release(), b.release(), c.release()]);
+  });
+});
+
+/** Rewrite a safetensors file with a header edit (tensor bytes kept as they are). */
+function rewriteSafetensors(src: string, dst: string, edit: (header: Record<string, any>) => void): void {
+  const buf = readFileSync(src);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString());
+  edit(header);
+  let h = Buffer.from(JSON.stringify(header));
+  h = Buffer.concat([h, Buffer.alloc((8 - (h.length % 8)) % 8, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  writeFileSync(dst, Buffer.concat([len, h, buf.subarray(8 + n)]));
+}
+
+describe("bad model packages give clear errors", () => {
+  const src = () => dirOf("llama GQA tied theta 1e4 f32");
+  const variant = (name: string) => {
+    const d = join(root, name);
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d);
+    for (const f of ["config.json", "model.safetensors", "tokenizer.json"]) copyFileSync(join(src(), f), join(d, f));
+    return d;
+  };
+  const loadError = async (d: string) => {
+    try {
+      await loadModelPackage(d, nodePackageFiles);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ModelError);
+      return (e as Error).message;
+    }
+    throw new Error("expected loadModelPackage to fail");
+  };
+
+  it("truncated safetensors names the file and the tensor that runs past the end", async () => {
+    const d = variant("truncated");
+    truncateSync(join(d, "model.safetensors"), 5000);
+    expect(await loadError(d)).toMatch(/model\.safetensors: truncated safetensors file: tensor "[^"]+" ends at byte \d+/);
+  });
+  it("missing tensor names it and its expected shape", async () => {
+    const d = variant("missing");
+    rewriteSafetensors(join(src(), "model.safetensors"), join(d, "model.safetensors"), (h) => delete h["model.layers.1.mlp.up_proj.weight"]);
+    expect(await loadError(d)).toMatch(/missing tensor "model\.layers\.1\.mlp\.up_proj\.weight" \(expected shape \[128,64\]\)/);
+  });
+  it("wrong shape names the tensor, the expected and the actual shape", async () => {
+    const d = variant("shape");
+    rewriteSafetensors(join(src(), "model.safetensors"), join(d, "model.safetensors"), (h) => (h["model.layers.0.self_attn.k_proj.weight"].shape = [64, 32]));
+    expect(await loadError(d)).toMatch(/model\.safetensors: tensor "model\.layers\.0\.self_attn\.k_proj\.weight" has shape \[64,32\], expected \[32,64\]/);
+  });
+  it("unsupported architecture lists the supported ones", async () => {
+    const d = variant("arch");
+    const cfg = JSON.parse(readFileSync(join(d, "config.json"), "utf8"));
+    writeFileSync(join(d, "config.json"), JSON.stringify({ ...cfg, architectures: ["GPT2LMHeadModel"] }));
+    expect(await loadError(d)).toMatch(/config\.json: unsupported architecture "GPT2LMHeadModel"\. Should be one of: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM/);
+  });
+  it("unsupported rope_scaling and missing fields are named", async () => {
+    const d = variant("rope");
+    const cfg = JSON.parse(readFileSync(join(d, "config.json"), "utf8"));
+    writeFileSync(join(d, "config.json"), JSON.stringify({ ...cfg, rope_scaling: { rope_type: "yarn", factor: 4 } }));
+    expect(await loadError(d)).toMatch(/rope_scaling "yarn" is not supported/);
+    const { hidden_size: _, ...noHidden } = cfg;
+    writeFileSync(join(d, "config.json"), JSON.stringify(noHidden));
+    expect(await loadError(d)).toMatch(/config\.json: missing required field "hidden_size"/);
+  });
+  it("bad forward requests are rejected with the expected shape", async () => {
+    const pkg = await loadModelPackage(src(), nodePackageFiles);
+    const s = await DecoderSession.create(pkg, backend);
+    await expect(s.forward({ inputsEmbeds: new Float32Array(10), batch: 1, seqLen: 2, positionIds: new BigInt64Array(2), attentionMask: new BigInt64Array(2), past: null }))
+      .rejects.toThrow(/inputsEmbeds has 10 elements, expected 128 = \[1, 2, 64\]/);
+    expect(() => s.embed([5, 300])).toThrow(/token id 300 at index 1 is outside the vocabulary \[0, 300\)/);
+    await s.release();
+  });
+});
