@@ -12,6 +12,8 @@ export type BuiltWorld = {
   meshes: Map<string, Mesh>;
   ground: Mesh;
   shadows: ShadowGenerator | null;
+  /** Materials by colour; avatars share it. */
+  palette: Palette;
   dispose(): void;
 };
 
@@ -21,7 +23,7 @@ const rgb = (c: Rgb) => new Color3(c[0], c[1], c[2]);
  * One material per distinct colour: a village has many objects but few colours, and
  * shared materials keep the draw state small.
  */
-class Palette {
+export class Palette {
   private byKey = new Map<string, StandardMaterial>();
   constructor(private scene: Scene) {}
   get(c: Rgb, alpha = 1): StandardMaterial {
@@ -133,6 +135,7 @@ export function buildWorld(plan: ScenePlan, scene: Scene): BuiltWorld {
     meshes,
     ground,
     shadows,
+    palette,
     dispose() {
       for (const m of meshes.values()) m.dispose();
       ground.dispose();
@@ -142,6 +145,3 @@ export function buildWorld(plan: ScenePlan, scene: Scene): BuiltWorld {
     },
   };
 }
-
-/** Shared by avatars: the same palette rules for anything built outside the scene file. */
-export { Palette };

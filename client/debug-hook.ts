@@ -1,0 +1,56 @@
+import type { Game } from "./game/game.ts";
+import type { ConnectionState } from "./ui/status.ts";
+import type { EntityView } from "./game/entities.ts";
+
+// A tiny, read-only window into the running client for tests and curious players:
+// `window.__kith.state()` returns a fresh snapshot of real values each call. Nothing here
+// can change the game.
+
+export type KithDebugState = {
+  status: ConnectionState;
+  connected: boolean;
+  sessionId: string | null;
+  /** Local player: predicted feet position (m), yaw (rad), inputs not yet acknowledged. */
+  me: { x: number; y: number; z: number; yaw: number; pending: number } | null;
+  /** Everyone else as drawn this frame (interpolated), the local player included. */
+  players: EntityView[];
+  npcs: EntityView[];
+  /** Chat log lines as shown: "sender: text". */
+  chat: string[];
+  /** Frames per second the engine reports. */
+  fps: number;
+  /** Camera yaw (rad): W walks this way. */
+  cameraYaw: number;
+};
+
+declare global {
+  interface Window { __kith?: { state(): KithDebugState } }
+}
+
+export function installDebugHook(src: {
+  game: () => Game | null;
+  status: () => ConnectionState;
+  chatLog: HTMLElement;
+  fps: () => number;
+  cameraYaw: () => number;
+}): void {
+  const hook = {
+    state(): KithDebugState {
+      const game = src.game();
+      const me = game?.me?.state;
+      const now = performance.now();
+      return {
+        status: src.status(),
+        connected: src.status() === "connected",
+        sessionId: game?.selfId ?? null,
+        me: me ? { x: me.feet[0], y: me.feet[1], z: me.feet[2], yaw: me.yaw, pending: game!.me!.pending } : null,
+        players: game ? game.entities.views("players", now) : [],
+        npcs: game ? game.entities.views("npcs", now) : [],
+        chat: [...src.chatLog.querySelectorAll(".line")].map((l) => `${l.querySelector(".from")?.textContent}: ${l.querySelector(".text")?.textContent}`),
+        fps: src.fps(),
+        cameraYaw: src.cameraYaw(),
+      };
+    },
+  };
+  Object.defineProperty(window, "__kith", { value: Object.freeze(hook), configurable: false, writable: false });
+}

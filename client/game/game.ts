@@ -1,0 +1,144 @@
+import type { Room } from "@colyseus/sdk";
+import type { Scene as KithScene } from "../../core/scene/schema.ts";
+import { MOVEMENT, type MoveInput, type PhysicsWorld } from "../../core/movement/index.ts";
+import type { ChatEvent, RejectedEvent } from "../../core/protocol/index.ts";
+import type { WorldState } from "../../core/state/index.ts";
+import { yawQuat } from "../net/interpolation.ts";
+import type { Keys } from "../input/keys.ts";
+import { moveIntent } from "../input/move-intent.ts";
+import type { ChatBox } from "../ui/chat.ts";
+import type { Notices } from "../ui/notice.ts";
+import type { FollowCamera } from "../world/camera.ts";
+import type { BuiltWorld } from "../world/build-world.ts";
+import { Entities } from "./entities.ts";
+import { LocalPlayer } from "./local-player.ts";
+import type { Scene } from "../world/babylon.ts";
+
+// The running game: binds a room's state and messages to the world on screen, runs the
+// fixed 30 Hz input tick (prediction + `move` messages) and the per-frame rendering.
+
+const TICK = 1 / MOVEMENT.tickHz;
+/** Ticks run at most per frame: after a long stall we skip time rather than spiral. */
+const MAX_TICKS_PER_FRAME = 4;
+
+export type GameParts = {
+  scene: Scene;
+  sceneFile: KithScene;
+  world: BuiltWorld;
+  physics: PhysicsWorld;
+  camera: FollowCamera;
+  keys: Keys;
+  chat: ChatBox;
+  notices: Notices;
+};
+
+export class Game {
+  readonly entities: Entities;
+  private room: Room<any, WorldState> | null = null;
+  private local: LocalPlayer | null = null;
+  private acc = 0;
+  private lastYaw = 0;
+  private lastFrame = performance.now();
+  /** Undo functions of the current room's listeners. */
+  private unbind: Array<() => void> = [];
+  online = false;
+
+  constructor(private parts: GameParts) {
+    this.entities = new Entities(parts.scene, parts.world.palette, parts.world.shadows, parts.world.meshes, parts.sceneFile);
+    parts.chat.sent((text) => this.room?.send("chat", { text }));
+  }
+
+  get selfId(): string | null { return this.room?.sessionId ?? null; }
+  get me(): LocalPlayer | null { return this.local; }
+
+  /** A room appeared (first join, or a new Room after reconnecting): bind to it. */
+  attach(room: Room<any, WorldState>, fresh: boolean): void {
+    for (const u of this.unbind) u();
+    this.unbind = [];
+    this.room = room;
+    this.entities.clear();
+    this.local?.dispose();
+    this.local = null;
+    const onState = (state: WorldState) => this.onPatch(state);
+    room.onStateChange(onState);
+    this.unbind.push(() => room.onStateChange.remove(onState));
+    this.unbind.push(room.onMessage("chat", (e: ChatEvent) => {
+      const kind = e.from === room.sessionId ? "self" : this.entities.npcs.has(e.from) ? "npc" : "player";
+      this.parts.chat.add({ from: e.name, text: e.text, kind });
+    }));
+    this.unbind.push(room.onMessage("rejected", (e: RejectedEvent) => this.parts.notices.show(`${e.type}: ${e.reason}`)));
+    // After the SDK re-opens the socket the server may have moved on without our inputs:
+    // restart prediction from the next authoritative state.
+    const onReconnect = () => { this.local?.dispose(); this.local = null; };
+    room.onReconnect(onReconnect);
+    this.unbind.push(() => room.onReconnect.remove(onReconnect));
+    if (room.state) this.onPatch(room.state);
+    if (!fresh) this.parts.chat.add({ from: "kith", text: "Reconnected.", kind: "system" });
+  }
+
+  private onPatch(state: WorldState): void {
+    const now = performance.now();
+    const selfId = this.selfId;
+    this.entities.sync(state, now, selfId);
+    const mine = selfId ? state.players.get(selfId) : undefined;
+    if (!mine) return;
+    if (!this.local) {
+      this.local = new LocalPlayer(this.parts.physics, mine);
+      this.lastYaw = mine.yaw;
+      this.parts.camera.lookAlong(mine.yaw);
+      this.parts.camera.snapTo([mine.x, mine.y, mine.z]);
+    } else {
+      this.local.reconcile(mine);
+    }
+    // Movable props in our prediction world follow the server, so we collide with them where they are.
+    state.props.forEach((p, id) => {
+      const body = this.parts.physics.props.get(id);
+      if (!body) return;
+      body.setTranslation({ x: p.x, y: p.y, z: p.z }, false);
+      body.setRotation({ x: p.qx, y: p.qy, z: p.qz, w: p.qw }, false);
+      body.setLinvel({ x: 0, y: 0, z: 0 }, false);
+      body.setAngvel({ x: 0, y: 0, z: 0 }, false);
+    });
+  }
+
+  /** One rendered frame (called from the engine's render loop). */
+  frame(): void {
+    const now = performance.now();
+    const dt = Math.min(0.25, (now - this.lastFrame) / 1000);
+    this.lastFrame = now;
+    const axes = this.parts.keys.axes();
+
+    this.acc = Math.min(this.acc + dt, MAX_TICKS_PER_FRAME * TICK);
+    while (this.acc >= TICK) {
+      this.acc -= TICK;
+      this.tick(axes);
+    }
+
+    const selfId = this.selfId;
+    this.entities.render(now, dt, selfId);
+    const self = selfId ? this.entities.players.get(selfId) : undefined;
+    if (this.local && self) {
+      const at = this.local.drawPosition(dt);
+      const s = this.local.state;
+      self.avatar.setPose(at, yawQuat(s.yaw));
+      self.avatar.walking = s.motion.grounded && Math.hypot(s.motion.vx, s.motion.vz) > 0.3;
+      self.avatar.animate(dt);
+      this.parts.camera.update(dt, at, axes.turn);
+    } else {
+      this.parts.camera.update(dt, this.parts.camera.camera.target.subtractFromFloats(0, 1.5, 0).asArray(), axes.turn);
+    }
+  }
+
+  /** One 30 Hz input tick: predict locally and send the same input to the server. */
+  private tick(axes: ReturnType<Keys["axes"]>): void {
+    const room = this.room;
+    if (!room || !this.local || !this.online) return;
+    const intent = moveIntent(axes, this.parts.camera.yaw, this.lastYaw);
+    // Keep sending (zero) inputs until we are at rest: the server numbers only the inputs
+    // it gets, and every tick it simulates for us must be one we can replay.
+    if (!intent && this.local.atRest) return;
+    const input: MoveInput = intent ?? { forward: 0, right: 0, run: false, jump: false, yaw: this.lastYaw };
+    this.lastYaw = input.yaw;
+    room.send("move", this.local.input(input));
+  }
+}

@@ -1,0 +1,100 @@
+import { WorldState } from "../core/state/index.ts";
+import { parseScene } from "../core/scene/load.ts";
+import { buildPhysicsWorld, initPhysics } from "../core/movement/index.ts";
+import { Engine, Scene } from "./world/babylon.ts";
+import { planScene } from "./world/scene-plan.ts";
+import { buildWorld } from "./world/build-world.ts";
+import { FollowCamera } from "./world/camera.ts";
+import { Keys } from "./input/keys.ts";
+import { StatusBadge } from "./ui/status.ts";
+import { ChatBox } from "./ui/chat.ts";
+import { Notices } from "./ui/notice.ts";
+import { askNameAsync } from "./ui/name-prompt.ts";
+import { Connection } from "./net/connection.ts";
+import { dataBase, serverEndpoint } from "./net/endpoint.ts";
+import { Game } from "./game/game.ts";
+import { installDebugHook } from "./debug-hook.ts";
+
+// Boot: UI first (so the status shows at once), then the scene file, the 3D world and the
+// prediction physics, then the connection. Anything that fails shows a message on screen.
+
+const ROOM = "world";
+
+async function mainAsync(): Promise<void> {
+  const ui = document.getElementById("ui")!;
+  const canvas = document.getElementById("world") as HTMLCanvasElement;
+  const status = new StatusBadge(ui);
+  const chat = new ChatBox(ui);
+  const notices = new Notices(ui);
+  addHelp(ui);
+  const keys = new Keys(window, () => chat.typing);
+
+  const engine = new Engine(canvas, true, { preserveDrawingBuffer: true, stencil: false }, true);
+  const scene = new Scene(engine);
+  const camera = new FollowCamera(scene, canvas);
+  let game: Game | null = null;
+  installDebugHook({
+    game: () => game,
+    status: () => status.state,
+    chatLog: chat.log,
+    fps: () => engine.getFps(),
+    cameraYaw: () => camera.yaw,
+  });
+
+  const sceneName = new URLSearchParams(location.search).get("scene") ?? "village";
+  const [sceneFile, name] = await Promise.all([loadSceneAsync(sceneName), askNameAsync(ui), initPhysics()]);
+  const world = buildWorld(planScene(sceneFile), scene);
+  const physics = buildPhysicsWorld(sceneFile);
+  // Before we have a player, look at the first spawn point.
+  const spawn = sceneFile.spawns[0];
+  camera.snapTo(spawn.position);
+  camera.lookAlong(spawn.facing);
+
+  game = new Game({ scene, sceneFile, world, physics, camera, keys, chat, notices });
+  const g = game;
+  engine.runRenderLoop(() => {
+    g.frame();
+    scene.render();
+  });
+  window.addEventListener("resize", () => engine.resize());
+
+  const connection = new Connection({
+    endpoint: serverEndpoint(),
+    roomName: ROOM,
+    joinOptions: { name },
+    rootSchema: WorldState,
+    onState: (s, detail) => {
+      status.set(s, detail);
+      g.online = s === "connected";
+    },
+    onRoom: (room, info) => g.attach(room, info.fresh),
+  });
+  window.addEventListener("pagehide", () => void connection.closeAsync());
+  await connection.startAsync();
+}
+
+async function loadSceneAsync(name: string) {
+  const url = `${dataBase()}/scenes/${encodeURIComponent(name)}.json`;
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`Could not load the scene "${name}" from ${url}: HTTP ${res.status}`);
+  return parseScene(await res.json(), `scenes/${name}.json`);
+}
+
+function addHelp(ui: HTMLElement): void {
+  const help = document.createElement("div");
+  help.id = "help";
+  help.innerHTML = [
+    "<kbd>W</kbd><kbd>A</kbd><kbd>S</kbd><kbd>D</kbd> walk · <kbd>Shift</kbd> run · <kbd>Space</kbd> jump",
+    "drag or <kbd>←</kbd><kbd>→</kbd> look around · wheel zoom",
+    "<kbd>Enter</kbd> talk · <kbd>Esc</kbd> leave chat",
+  ].join("<br>");
+  ui.append(help);
+}
+
+mainAsync().catch((err: unknown) => {
+  console.error(err);
+  const box = document.createElement("div");
+  box.id = "fatal";
+  box.textContent = `Kith could not start.\n\n${err instanceof Error ? err.message : String(err)}`;
+  document.getElementById("ui")?.append(box);
+});
