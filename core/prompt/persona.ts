@@ -1,0 +1,57 @@
+import type { CharacterCard, Fact, Good } from "../character/schema.ts";
+
+// Persona header from a character card: a fixed core (who, voice, what they may do) and a short
+// list of facts picked for the player's line. Server and data engine both call these.
+
+/** Persona core: name, role, description, personality, voice, moods and allowed actions. */
+export function personaCore(card: CharacterCard): string {
+  const style = card.speakingStyle;
+  const tics = style.tics.length > 0 ? ` Says things like: ${style.tics.slice(0, 3).map((t) => `"${t}"`).join(", ")}.` : "";
+  const acts: string[] = [];
+  if (card.actions.emotes.length > 0) acts.push(`emote ${card.actions.emotes.join("/")}`);
+  if (card.actions.give.length > 0) acts.push(`give ${card.actions.give.join("/")}`);
+  if (card.actions.walkTo.length > 0) acts.push(`walk_to ${card.actions.walkTo.join("/")}`);
+  return `You are ${card.name}, the ${card.role}. ${card.description} ${card.personality} ` +
+    `Voice: ${style.summary}${tics} Moods: ${card.moods.join("/")}.` +
+    (acts.length > 0 ? ` Actions: ${acts.join("; ")}.` : "");
+}
+
+/** "Sells: horseshoe 4 coins, bag of nails 1 coin per bag, ..." */
+export function goodsLine(goods: Good[]): string {
+  const item = (g: Good) => `${g.name} (${g.item}) ${g.price} coin${g.price === 1 ? "" : "s"}${g.unit === "each" ? "" : " " + g.unit}`;
+  return `Sells: ${goods.map(item).join(", ")}.`;
+}
+
+const STOP = new Set("a an the is are was of to in on at for and or you your me my i do does did what who how where when why can it its that this with from about tell".split(" "));
+
+function keywords(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    if (STOP.has(w) || w.length < 2) continue;
+    out.add(w.length > 4 && w.endsWith("s") ? w.slice(0, -1) : w);
+  }
+  return out;
+}
+
+const TRADE_WORDS = keywords("buy sell sells price prices cost costs coins much cheap goods wares trade haggle deal offer pay");
+
+/**
+ * Up to `k` persona fact lines for the player's line: facts sharing the most keywords with it
+ * first (ties in card order), then the card's first facts to fill. The goods line counts as a
+ * fact about trade words and the goods' names.
+ */
+export function selectFacts(card: CharacterCard, say: string, k = 5): string[] {
+  const query = keywords(say);
+  type Cand = { text: string; keys: Set<string>; order: number };
+  const cands: Cand[] = card.facts.map((f: Fact, i) => ({
+    text: f.text,
+    keys: keywords([f.text, f.about ?? "", ...f.ask].join(" ")),
+    order: i + 1,
+  }));
+  if (card.goods.length > 0) {
+    cands.unshift({ text: goodsLine(card.goods), keys: new Set([...TRADE_WORDS, ...keywords(card.goods.map((g) => `${g.name} ${g.item}`).join(" "))]), order: 0 });
+  }
+  const scored = cands.map((c) => ({ c, score: [...query].filter((w) => c.keys.has(w)).length }));
+  scored.sort((a, b) => b.score - a.score || a.c.order - b.c.order);
+  return scored.slice(0, k).map((s) => s.c.text);
+}
