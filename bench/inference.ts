@@ -1,0 +1,319 @@
+// Inference benchmark: decode tokens/s at batch 1/4/16, prefill tokens/s, time to first token for a
+// 256-token prompt, process RSS, and how close a decode step gets to this machine's roofline.
+//
+//   npm run bench:inference [-- --quick] [-- --only small|smol135m] [-- --profile]
+//
+// Models are random (training/make_random_model.py), cached under .cache/bench-models/: speed does
+// not depend on the weights' values. The roofline needs two numbers of this machine, measured here
+// with onnxruntime itself on the same thread count as the decoder: matmul FLOP/s (a large MatMul)
+// and memory bandwidth (ReduceSum over a 512 MB tensor). Lower bound of one decode step =
+// max(FLOPs ÷ FLOP/s, bytes read ÷ bandwidth); roofline ratio = lower bound ÷ measured step time.
+// Progress lines go to stderr; the last line on stdout is one JSON object.
+
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as ort from "onnxruntime-node";
+import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { LanguageModel } from "../core/runtime/index.ts";
+import type { ModelConfig } from "../core/runtime/model/config.ts";
+import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
+import { loadModelPackage } from "../core/runtime/model/package.ts";
+import { GraphBuilder } from "../core/runtime/onnx/graph.ts";
+import { DecoderSession } from "../core/runtime/session.ts";
+import { mulberry32 } from "../core/runtime/generate/rng.ts";
+
+const args = process.argv.slice(2);
+const QUICK = args.includes("--quick");
+const PROFILE = args.includes("--profile");
+const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
+const THREADS = Math.max(1, os.availableParallelism());
+const CACHE = ".cache/bench-models";
+
+const MODELS: Record<string, string[]> = {
+  // ~5M parameters (embedding 1M + 6 layers × 0.67M).
+  small: ["--vocab", "4096", "--hidden", "256", "--layers", "6", "--heads", "4", "--kv-heads", "2", "--intermediate", "704"],
+  // SmolLM-135M's shape, tied embeddings.
+  smol135m: ["--vocab", "49152", "--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536"],
+};
+
+const DECODE_STEPS = QUICK ? 8 : 48;
+const DECODE_PROMPT = 32;
+const RUNS = QUICK ? 1 : 3;
+
+// ---------- progress with ETA ----------
+const t0 = performance.now();
+let phasesDone = 0;
+let phasesTotal = 0;
+const phaseCost: number[] = [];
+function progress(msg: string): void {
+  const elapsed = (performance.now() - t0) / 1000;
+  const avg = phaseCost.length ? phaseCost.reduce((a, b) => a + b, 0) / phaseCost.length : 0;
+  const eta = avg ? ` ETA ~${Math.round(avg * (phasesTotal - phasesDone))}s` : "";
+  process.stderr.write(`[bench ${elapsed.toFixed(0)}s ${phasesDone}/${phasesTotal}${eta}] ${msg}\n`);
+}
+async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  progress(`${name} ...`);
+  const s = performance.now();
+  const r = await fn();
+  phaseCost.push((performance.now() - s) / 1000);
+  phasesDone++;
+  return r;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+// ---------- machine ----------
+async function ortSession(g: GraphBuilder): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(g.serialize("bench"), {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+  });
+}
+
+/** Peak f32 matmul FLOP/s of onnxruntime on this machine: best of several [M,K]×[K,N] runs. */
+async function measureMatmul(): Promise<number> {
+  const M = 512, K = 1024, N = 1024;
+  const g = new GraphBuilder("bench_matmul");
+  const a = g.input("a", "float32", [M, K]);
+  const r = mulberry32(1);
+  const w = Float32Array.from({ length: K * N }, () => r.next() - 0.5);
+  g.op("MatMul", [a, g.init("w", "float32", [K, N], w)], {}, "y");
+  g.output("y", "float32", [M, N]);
+  const s = await ortSession(g);
+  const feed = { a: new ort.Tensor("float32", Float32Array.from({ length: M * K }, () => r.next() - 0.5), [M, K]) };
+  let best = Infinity;
+  for (let i = 0; i < (QUICK ? 4 : 10); i++) {
+    const t = performance.now();
+    await s.run(feed);
+    if (i > 0) best = Math.min(best, performance.now() - t);
+  }
+  await s.release();
+  return (2 * M * K * N) / (best / 1000);
+}
+
+/** Memory bandwidth, bytes/s: onnxruntime ReduceSum over 512 MB (and a plain JS loop, one thread). */
+async function measureBandwidth(): Promise<{ ort: number; js: number }> {
+  const n = (QUICK ? 128 : 512) * 1024 * 1024 / 4;
+  const x = new Float32Array(n).fill(1);
+  const g = new GraphBuilder("bench_bandwidth");
+  const xi = g.input("x", "float32", [n]);
+  g.op("ReduceSum", [xi], { keepdims: { i: 0 } }, "s");
+  g.output("s", "float32", []);
+  const s = await ortSession(g);
+  const feed = { x: new ort.Tensor("float32", x, [n]) };
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const out = await s.run(feed);
+    if (Math.abs((out.s.data as Float32Array)[0] - n) > n * 1e-3 && i === 0) progress(`ReduceSum gave ${(out.s.data as Float32Array)[0]}, expected ${n}`);
+    if (i > 0) best = Math.min(best, performance.now() - t);
+  }
+  await s.release();
+  let bestJs = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let j = 0; j < n; j += 4) {
+      a0 += x[j];
+      a1 += x[j + 1];
+      a2 += x[j + 2];
+      a3 += x[j + 3];
+    }
+    if (a0 + a1 + a2 + a3 !== n) throw new Error("bandwidth: JS sum is wrong");
+    bestJs = Math.min(bestJs, performance.now() - t);
+  }
+  return { ort: (n * 4) / (best / 1000), js: (n * 4) / (bestJs / 1000) };
+}
+
+// ---------- cost model of one decode step ----------
+/** Parameters that are read by matmuls for every token (all linear layers + lm_head). */
+function matmulParams(c: ModelConfig): number {
+  const q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim;
+  const perLayer = c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize;
+  return c.numLayers * perLayer + c.hiddenSize * c.vocabSize;
+}
+/** FLOPs and bytes of one decode step: batch B, context P (average over the timed steps). */
+function stepCost(c: ModelConfig, B: number, P: number): { flops: number; bytes: number } {
+  const attnFlops = c.numLayers * 2 * 2 * c.numHeads * c.headDim * P; // QKᵀ and AV
+  const kvBytes = 4 * c.numLayers * 2 * c.numKvHeads * c.headDim * P; // K and V read once
+  return { flops: B * (2 * matmulParams(c) + attnFlops), bytes: 4 * matmulParams(c) + B * kvBytes };
+}
+
+// ---------- per model ----------
+async function ensureModel(name: string): Promise<string> {
+  const dir = join(CACHE, name);
+  if (existsSync(join(dir, "config.json")) && existsSync(join(dir, "model.safetensors"))) return dir;
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await promisify(execFile)("/usr/bin/python3", ["training/make_random_model.py", "--out", tmp, "--seed", "0", ...MODELS[name]], { maxBuffer: 1 << 24 });
+  renameSync(tmp, dir);
+  return dir;
+}
+
+interface ModelResult {
+  params_m: number;
+  decode_tok_s_b1: number;
+  decode_tok_s_b4: number;
+  decode_tok_s_b16: number;
+  step_ms_b1: number;
+  step_ms_b16: number;
+  prefill_tok_s: number;
+  ttft_ms_256: number;
+  rss_mb: number;
+  roofline_ratio_b1: number;
+  roofline_ratio_b16: number;
+  load_ms: number;
+}
+
+async function benchModel(name: string, machine: { flops: number; bandwidth: number }): Promise<ModelResult> {
+  const dir = await phase(`${name}: make random model (cached in ${CACHE})`, () => ensureModel(name));
+  const tLoad = performance.now();
+  const { pkg, session } = await phase(`${name}: load package, build graph, create session`, async () => {
+    const pkg = await loadModelPackage(dir, nodePackageFiles);
+    const backend = nodeBackend({ threads: THREADS });
+    if (PROFILE) backend.sessionOptions = { ...backend.sessionOptions, enableProfiling: true, profileFilePrefix: join(CACHE, `profile-${name}`) };
+    // The base model without LoRA inputs: adapters have their own benchmark.
+    const session = await DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] });
+    return { pkg, session };
+  });
+  const loadMs = performance.now() - tLoad;
+  const c = session.config;
+  const model = LanguageModel.fromSession(session, pkg);
+  const rng = mulberry32(7);
+  // Ids above the special tokens; the values do not matter for speed.
+  const randomIds = (n: number) => Array.from({ length: n }, () => 4 + Math.floor(rng.next() * (c.vocabSize - 4)));
+  let rss = process.memoryUsage().rss;
+  const sampleRss = () => (rss = Math.max(rss, process.memoryUsage().rss));
+
+  const prefillTokS = await phase(`${name}: prefill 256 tokens × ${RUNS + 1}`, async () => {
+    const ids = randomIds(256);
+    const times: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const t = performance.now();
+      await session.forward({
+        inputsEmbeds: session.embed(ids),
+        batch: 1,
+        seqLen: 256,
+        positionIds: BigInt64Array.from(ids, (_, j) => BigInt(j)),
+        attentionMask: new BigInt64Array(256).fill(1n),
+        past: null,
+        logits: "last",
+      });
+      if (i > 0) times.push(performance.now() - t); // first run warms up
+      sampleRss();
+    }
+    return 256 / (median(times) / 1000);
+  });
+
+  const ttft = await phase(`${name}: time to first token, 256-token prompt`, async () => {
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await model.generate(randomIds(256), { maxNewTokens: 1, eosTokenIds: [] });
+      times.push(r.timings.ttftMs);
+    }
+    return median(times);
+  });
+
+  const decode: Record<number, { tokS: number; stepMs: number; P: number }> = {};
+  for (const B of [1, 4, 16]) {
+    decode[B] = await phase(`${name}: decode batch ${B}, ${DECODE_STEPS} steps`, async () => {
+      const batch = model.newBatch();
+      const rows = Array.from({ length: B }, () => model.createRow(randomIds(DECODE_PROMPT), { maxNewTokens: DECODE_STEPS + 8, eosTokenIds: [] }));
+      await batch.add(rows);
+      for (let i = 0; i < 2; i++) await batch.step(); // warm-up
+      const t = performance.now();
+      for (let i = 0; i < DECODE_STEPS; i++) await batch.step();
+      const ms = performance.now() - t;
+      sampleRss();
+      for (const r of rows) r.abort();
+      await batch.step();
+      return { tokS: (B * DECODE_STEPS) / (ms / 1000), stepMs: ms / DECODE_STEPS, P: DECODE_PROMPT + 3 + DECODE_STEPS / 2 };
+    });
+  }
+  const ratio = (B: number) => {
+    const { flops, bytes } = stepCost(c, B, decode[B].P);
+    const bound = Math.max(flops / machine.flops, bytes / machine.bandwidth) * 1000;
+    progress(`${name} b${B}: step ${round(decode[B].stepMs, 2)} ms, bound ${round(bound, 2)} ms (${round(flops / 1e9, 2)} GFLOP, ${round(bytes / 1e6)} MB)`);
+    return bound / decode[B].stepMs;
+  };
+  const result: ModelResult = {
+    params_m: round((matmulParams(c) + (c.tieWordEmbeddings ? 0 : c.vocabSize * c.hiddenSize)) / 1e6, 2),
+    decode_tok_s_b1: round(decode[1].tokS),
+    decode_tok_s_b4: round(decode[4].tokS),
+    decode_tok_s_b16: round(decode[16].tokS),
+    step_ms_b1: round(decode[1].stepMs, 2),
+    step_ms_b16: round(decode[16].stepMs, 2),
+    prefill_tok_s: round(prefillTokS),
+    ttft_ms_256: round(ttft),
+    rss_mb: round(rss / 2 ** 20),
+    roofline_ratio_b1: round(ratio(1), 3),
+    roofline_ratio_b16: round(ratio(16), 3),
+    load_ms: round(loadMs),
+  };
+  await session.release();
+  if (PROFILE) {
+    const files = readdirSync(CACHE).filter((f) => f.startsWith(`profile-${name}`));
+    progress(`${name}: profile files: ${files.join(", ") || "(none written)"}`);
+  }
+  return result;
+}
+
+function htmlTable(out: Record<string, unknown>): string {
+  const machine = out.machine as Record<string, unknown>;
+  const models = Object.keys(out).filter((k) => k !== "machine");
+  const keys = [...new Set(models.flatMap((m) => Object.keys(out[m] as object)))];
+  const cell = (v: unknown) => `<td>${v === undefined ? "" : String(v)}</td>`;
+  return `<!doctype html>
+<meta charset="utf-8">
+<title>Kith inference benchmark</title>
+<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}</style>
+<h1>Kith inference benchmark</h1>
+<p>${Object.entries(machine).map(([k, v]) => `${k}: <b>${v}</b>`).join(" · ")}</p>
+<table>
+<tr><th>metric</th>${models.map((m) => `<th>${m}</th>`).join("")}</tr>
+${keys.map((k) => `<tr><td>${k}</td>${models.map((m) => cell((out[m] as Record<string, unknown>)[k])).join("")}</tr>`).join("\n")}
+</table>
+`;
+}
+
+async function main(): Promise<void> {
+  const names = ONLY ? [ONLY] : Object.keys(MODELS);
+  for (const n of names) if (!MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(MODELS).join(", ")}`);
+  phasesTotal = 2 + names.length * 7;
+  const flops = await phase("machine: matmul FLOP/s (onnxruntime MatMul 512×1024×1024)", measureMatmul);
+  const bw = await phase("machine: memory bandwidth (onnxruntime ReduceSum over 512 MB)", measureBandwidth);
+  const machine = {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? "unknown",
+    threads: THREADS,
+    matmul_gflop_s: round(flops / 1e9),
+    bandwidth_gb_s: round(bw.ort / 1e9, 2),
+    bandwidth_js_1thread_gb_s: round(bw.js / 1e9, 2),
+    onnxruntime: ort.env.versions?.common ?? "unknown",
+    quick: QUICK,
+  };
+  progress(`machine: ${JSON.stringify(machine)}`);
+  const out: Record<string, unknown> = { machine };
+  for (const n of names) {
+    out[n] = await benchModel(n, { flops, bandwidth: bw.ort });
+    progress(`${n}: ${JSON.stringify(out[n])}`);
+  }
+  mkdirSync("bench/results", { recursive: true });
+  if (!QUICK && !ONLY) {
+    writeFileSync("bench/results/inference.json", JSON.stringify(out, null, 2) + "\n");
+    writeFileSync("bench/results/inference.html", htmlTable(out));
+    progress("wrote bench/results/inference.json and inference.html");
+  }
+  console.log(JSON.stringify(out));
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:inference failed: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
