@@ -13,9 +13,14 @@ import { Predictor } from "../net/prediction.ts";
 /** Predicted state after one input. Feet position in metres, yaw in radians. */
 export type Predicted = { feet: [number, number, number]; yaw: number; motion: Motion };
 
+/** The fields of our PlayerState that prediction reads. */
+export type ServerPose = Pick<PlayerState, "x" | "y" | "z" | "yaw" | "lastInput">;
+
 /** One 30 Hz tick's input with its sequence number. */
 export type SeqInput = MoveInput & { seq: number };
 
+/** Server and prediction closer than this (m) agree: no replay needed. */
+const AGREE_DISTANCE = 0.01;
 /** Corrections larger than this (m) snap; smaller ones are smoothed away over a few frames. */
 const SNAP_DISTANCE = 2;
 /** How fast the visual error decays (1/s). */
@@ -24,25 +29,28 @@ const SMOOTH_RATE = 12;
 export class LocalPlayer {
   private body: CharacterBody;
   private predictor: Predictor<SeqInput, Predicted>;
-  /** Velocity after each input, by seq: the state we restart from at reconciliation. */
-  private motionAfter = new Map<number, Motion>();
   private nextSeq: number;
   /** Visual offset (m) between where we draw and the predicted position; decays to 0. */
   private error: [number, number, number] = [0, 0, 0];
 
-  constructor(private physics: PhysicsWorld, start: PlayerState) {
+  constructor(private physics: PhysicsWorld, start: ServerPose) {
     const feet: [number, number, number] = [start.x, start.y, start.z];
     this.body = new CharacterBody(physics, feet, start.yaw);
     this.body.motion = { vx: 0, vy: 0, vz: 0, grounded: true };
-    this.predictor = new Predictor<SeqInput, Predicted>((s, i) => this.simulate(s, i), {
-      feet, yaw: start.yaw, motion: this.body.motion,
-    });
+    this.predictor = new Predictor<SeqInput, Predicted>(
+      (s, i) => this.simulate(s, i),
+      { feet, yaw: start.yaw, motion: this.body.motion },
+      // Server positions are float32: agreement within 1 cm means our prediction held.
+      (a, b) => Math.hypot(a.feet[0] - b.feet[0], a.feet[1] - b.feet[1], a.feet[2] - b.feet[2]) < AGREE_DISTANCE,
+    );
     // A reconnect into the same seat continues the server's numbering.
     this.nextSeq = start.lastInput + 1;
   }
 
   get state(): Predicted { return this.predictor.state; }
   get pending(): number { return this.predictor.unacknowledged; }
+  /** Reconciliations that had to replay inputs (the server disagreed). */
+  get corrections(): number { return this.predictor.replayCount; }
 
   /** True when the character is at rest on the ground (no need to keep sending inputs). */
   get atRest(): boolean {
@@ -59,12 +67,15 @@ export class LocalPlayer {
   }
 
   /** Authoritative state arrived: re-predict from it. */
-  reconcile(server: PlayerState): void {
+  reconcile(server: ServerPose): void {
     const before = this.predictor.state.feet;
     const ack = server.lastInput;
-    const motion = this.motionAfter.get(ack) ?? { vx: 0, vy: 0, vz: 0, grounded: true };
-    for (const seq of this.motionAfter.keys()) if (seq < ack) this.motionAfter.delete(seq);
-    const after = this.predictor.reconcile({ feet: [server.x, server.y, server.z], yaw: server.yaw, motion }, ack).feet;
+    // The server does not send velocity: keep the one we predicted for that input.
+    const after = this.predictor.reconcile(ack, (predicted) => ({
+      feet: [server.x, server.y, server.z],
+      yaw: server.yaw,
+      motion: predicted?.motion ?? { vx: 0, vy: 0, vz: 0, grounded: true },
+    })).feet;
     const jump = Math.hypot(after[0] - before[0], after[1] - before[1], after[2] - before[2]);
     if (jump > SNAP_DISTANCE) this.error = [0, 0, 0];
     else for (let k = 0; k < 3; k++) this.error[k] += before[k] - after[k];
@@ -90,8 +101,6 @@ export class LocalPlayer {
     this.body.step(i, 1 / MOVEMENT.tickHz);
     this.physics.world.step();
     const f = this.body.feet();
-    const motion = { ...this.body.motion };
-    this.motionAfter.set(i.seq, motion);
-    return { feet: [f.x, f.y, f.z], yaw: this.body.yaw, motion };
+    return { feet: [f.x, f.y, f.z], yaw: this.body.yaw, motion: { ...this.body.motion } };
   }
 }

@@ -7,42 +7,63 @@
 export type Sequenced = { seq: number };
 
 export class Predictor<Input extends Sequenced, State> {
-  private pending: Input[] = [];
+  /** Inputs not yet acknowledged, each with the state we predicted right after it. */
+  private pending: Array<{ input: Input; after: State }> = [];
   private current: State;
+  private replays = 0;
 
   /**
-   * @param step pure movement rule: (state, input) → next state; must not mutate its args.
+   * @param step movement rule: (state, input) → next state; must not mutate its args.
    * @param initial starting state (usually the spawn from the first server patch).
+   * @param same whether two states agree closely enough to skip a replay; when the server
+   *   agrees with what we predicted for the acknowledged input, the later predictions stand.
    * @param maxPending inputs kept unacknowledged at most; older ones are dropped (a stalled
    *   connection must not grow memory without bound; at 30 inputs/s, 300 is 10 s).
    */
-  constructor(private step: (s: State, i: Input) => State, initial: State, private maxPending = 300) {
+  constructor(
+    private step: (s: State, i: Input) => State,
+    initial: State,
+    private same: (a: State, b: State) => boolean = () => false,
+    private maxPending = 300,
+  ) {
     this.current = initial;
   }
 
   get state(): State { return this.current; }
   get unacknowledged(): number { return this.pending.length; }
+  /** How many reconciliations had to replay (mispredictions), for diagnostics. */
+  get replayCount(): number { return this.replays; }
 
   /** Apply one local input now and remember it for replay. */
   apply(input: Input): State {
     const last = this.pending[this.pending.length - 1];
-    if (last && input.seq <= last.seq) throw new Error(`input seq must increase: got ${input.seq} after ${last.seq}`);
-    this.pending.push(input);
-    if (this.pending.length > this.maxPending) this.pending.shift();
+    if (last && input.seq <= last.input.seq) throw new Error(`input seq must increase: got ${input.seq} after ${last.input.seq}`);
     this.current = this.step(this.current, input);
+    this.pending.push({ input, after: this.current });
+    if (this.pending.length > this.maxPending) this.pending.shift();
     return this.current;
   }
 
   /**
-   * Authoritative state from the server, which has processed every input up to ackSeq.
-   * Returns the new predicted state: server state + replay of later inputs.
+   * The server has processed every input up to ackSeq. `server` builds the authoritative
+   * state, given what we had predicted right after ackSeq (undefined when unknown) so the
+   * caller can fill in what the server does not send (e.g. velocity).
+   * Returns the new predicted state: server state + replay of the later inputs.
    */
-  reconcile(server: State, ackSeq: number): State {
+  reconcile(ackSeq: number, server: (predictedAtAck: State | undefined) => State): State {
     let i = 0;
-    while (i < this.pending.length && this.pending[i].seq <= ackSeq) i++;
-    if (i > 0) this.pending.splice(0, i);
-    let s = server;
-    for (const input of this.pending) s = this.step(s, input);
+    while (i < this.pending.length && this.pending[i].input.seq < ackSeq) i++;
+    const atAck = this.pending[i]?.input.seq === ackSeq ? this.pending[i].after : undefined;
+    const base = server(atAck);
+    if (atAck !== undefined) i++;
+    this.pending.splice(0, i);
+    if (atAck !== undefined && this.same(atAck, base)) return this.current;
+    this.replays++;
+    let s = base;
+    for (const p of this.pending) {
+      s = this.step(s, p.input);
+      p.after = s;
+    }
     this.current = s;
     return s;
   }
