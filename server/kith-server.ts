@@ -1,0 +1,82 @@
+// Builds the Kith server: one HTTP server carrying the Colyseus WebSocket transport (room
+// `world`), the built client, scenes/, assets/ and /healthz. Tests and main.ts both call this.
+import http from "node:http";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { Server, matchMaker } from "@colyseus/core";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { initPhysics } from "../core/movement/world.ts";
+import { DEFAULT_LIMITS, type ProtocolLimits } from "../core/protocol/limits.ts";
+import type { Scene } from "../core/scene/schema.ts";
+import { ASSETS_DIR, ROOT_DIR, SCENES_DIR, loadSceneFile, resolveSceneName } from "./scene-file.ts";
+import { staticFiles } from "./static-files.ts";
+import { TickMetrics } from "./tick-metrics.ts";
+import { ROOM_DEFAULTS, WorldRoom, type WorldRoomOptions } from "./world-room.ts";
+
+export interface KithServerOptions {
+  /** TCP port; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** Scene name (scenes/<name>.json), a path to a scene file, or a parsed Scene. */
+  scene?: string | Scene;
+  earshot?: number;
+  reconnectSeconds?: number;
+  patchMs?: number;
+  limits?: ProtocolLimits;
+  clientDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface KithServer {
+  server: Server;
+  http: http.Server;
+  port: number;
+  /** http://host:port */
+  url: string;
+  scene: Scene;
+  metrics: TickMetrics;
+  close(): Promise<void>;
+}
+
+export async function createKithServer(options: KithServerOptions = {}): Promise<KithServer> {
+  const scene = typeof options.scene === "object" ? options.scene : loadSceneFile(resolveSceneName(options.scene ?? "village"));
+  await initPhysics();
+  const metrics = new TickMetrics();
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const httpServer = http.createServer();
+  const transport = new WebSocketTransport({ server: httpServer, maxPayload: limits.socketMaxPayloadBytes });
+  const roots = {
+    clientDir: options.clientDir ?? path.join(ROOT_DIR, "dist", "client"),
+    scenesDir: SCENES_DIR,
+    assetsDir: ASSETS_DIR,
+  };
+  const health = () => ({ scene: scene.name, rooms: matchMaker.stats.local.roomCount, players: matchMaker.stats.local.ccu });
+  const files = staticFiles(roots, health);
+  const server = new Server({
+    transport,
+    greet: false,
+    gracefullyShutdown: false,
+    express: (app) => {
+      // A route at "/" (not only middleware) stops Colyseus from answering "/" itself.
+      app.get("/", (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => files(req, res, next));
+      app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => files(req, res, next));
+    },
+  });
+  const roomOptions: WorldRoomOptions = {
+    scene,
+    earshot: options.earshot ?? ROOM_DEFAULTS.earshot,
+    reconnectSeconds: options.reconnectSeconds ?? ROOM_DEFAULTS.reconnectSeconds,
+    patchMs: options.patchMs ?? ROOM_DEFAULTS.patchMs,
+    limits,
+    metrics,
+    log: options.log,
+  };
+  server.define("world", WorldRoom, roomOptions);
+  await server.listen(options.port ?? 2567, options.host);
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "localhost";
+  return {
+    server, http: httpServer, port, url: `http://${host}:${port}`, scene, metrics,
+    close: () => server.gracefullyShutdown(false),
+  };
+}

@@ -1,0 +1,162 @@
+// The `world` room: one per scene instance. Thin shell around WorldSimulation: validates every
+// message with core/protocol's one validator, applies rate limits, relays chat within earshot,
+// keeps a dropped player's place for a while, and steps the simulation at a fixed 30 Hz.
+import { Room, ServerError, type Client } from "@colyseus/core";
+import {
+  CLOSE_KICKED_FOR_ABUSE, DEFAULT_LIMITS, parseClientMessage,
+  type ChatEvent, type ProtocolLimits, type RejectedEvent,
+} from "../core/protocol/index.ts";
+import { MOVEMENT } from "../core/movement/rules.ts";
+import type { Scene } from "../core/scene/schema.ts";
+import type { WorldState } from "../core/state/world-state.ts";
+import { ClientGuard } from "./client-guard.ts";
+import type { TickMetrics } from "./tick-metrics.ts";
+import { WorldSimulation } from "./world/simulation.ts";
+
+export interface WorldRoomOptions {
+  scene: Scene;
+  /** Chat is heard within this distance, m. */
+  earshot?: number;
+  /** How long a dropped player's place is kept for reconnection, s. */
+  reconnectSeconds?: number;
+  /** State patch interval, ms (20 Hz default; the simulation runs at 30 Hz regardless). */
+  patchMs?: number;
+  limits?: ProtocolLimits;
+  metrics?: TickMetrics;
+  log?: (line: string) => void;
+}
+
+export const ROOM_DEFAULTS = { earshot: 20, reconnectSeconds: 20, patchMs: 50, maxClients: 128 } as const;
+/** At most this many simulation steps per callback when the loop falls behind. */
+const MAX_CATCH_UP_STEPS = 3;
+const NAME_PATTERN = /^[^\u0000-\u001f\u007f-\u009f]{1,24}$/;
+
+export class WorldRoom extends Room<{ state: WorldState }> {
+  private sim!: WorldSimulation;
+  private earshot: number = ROOM_DEFAULTS.earshot;
+  private reconnectSeconds: number = ROOM_DEFAULTS.reconnectSeconds;
+  private limits: ProtocolLimits = DEFAULT_LIMITS;
+  private metrics?: TickMetrics;
+  private log: (line: string) => void = (line) => console.warn(line);
+  private readonly guards = new Map<string, ClientGuard>();
+  private accumulator = 0;
+
+  override onCreate(options: WorldRoomOptions): void {
+    this.sim = new WorldSimulation(options.scene);
+    this.state = this.sim.state;
+    this.earshot = options.earshot ?? ROOM_DEFAULTS.earshot;
+    this.reconnectSeconds = options.reconnectSeconds ?? ROOM_DEFAULTS.reconnectSeconds;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.metrics = options.metrics;
+    if (options.log) this.log = options.log;
+    this.maxClients = ROOM_DEFAULTS.maxClients;
+    this.maxMessagesPerSecond = this.limits.hardMessagesPerSecond;
+    this.patchRate = options.patchMs ?? ROOM_DEFAULTS.patchMs;
+    this.setMetadata({ scene: options.scene.name });
+
+    // Every message type goes through "*" so unknown types get the same validation and reply.
+    this.onMessage("*", (client: Client, type: string | number, payload: unknown) => this.receive(client, type, payload));
+    this.setSimulationInterval((deltaMs) => this.advance(deltaMs), 1000 / MOVEMENT.tickHz);
+  }
+
+  override onJoin(client: Client, options?: { name?: unknown }): void {
+    let name = `Player ${client.sessionId.slice(0, 4)}`;
+    if (options?.name !== undefined) {
+      if (typeof options.name !== "string" || !NAME_PATTERN.test(options.name.trim())) {
+        throw new ServerError(400, "join option `name` must be 1..24 printable characters");
+      }
+      name = options.name.trim();
+    }
+    this.guards.set(client.sessionId, new ClientGuard(this.limits));
+    this.sim.addPlayer(client.sessionId, name);
+  }
+
+  /** Non-consented disconnect: keep the player in the world for `reconnectSeconds`. */
+  override onDrop(client: Client): void {
+    if (this.guards.get(client.sessionId)?.kicked) return; // onLeave follows
+    this.allowReconnection(client, this.reconnectSeconds).catch(() => {
+      // Not back in time: onLeave runs next and removes the player.
+    });
+  }
+
+  override onReconnect(client: Client): void {
+    this.log(`[world] ${client.sessionId} reconnected`);
+  }
+
+  override onLeave(client: Client): void {
+    this.sim.removePlayer(client.sessionId);
+    this.guards.delete(client.sessionId);
+  }
+
+  override onDispose(): void {
+    this.sim.dispose();
+  }
+
+  override broadcastPatch(): boolean {
+    const t0 = performance.now();
+    const sent = super.broadcastPatch();
+    if (this.metrics) this.metrics.patch.push(performance.now() - t0);
+    return sent;
+  }
+
+  /** Fixed 30 Hz steps from the measured delta (accumulator), bounded catch-up. */
+  private advance(deltaMs: number): void {
+    const t0 = performance.now();
+    this.accumulator = Math.min(this.accumulator + deltaMs / 1000, this.sim.dt * MAX_CATCH_UP_STEPS);
+    while (this.accumulator >= this.sim.dt * 0.999) {
+      this.sim.tick();
+      this.accumulator -= this.sim.dt;
+    }
+    if (this.metrics) this.metrics.tick.push(performance.now() - t0);
+  }
+
+  private receive(client: Client, type: string | number, payload: unknown): void {
+    const guard = this.guards.get(client.sessionId);
+    if (guard === undefined || guard.kicked) return;
+    const overRate = guard.admit(type);
+    if (overRate !== undefined) return this.reject(client, guard, type, overRate);
+    const parsed = parseClientMessage(type, payload, this.limits.maxPayloadBytes);
+    if (!parsed.ok) return this.reject(client, guard, type, parsed.reason);
+    if (parsed.type === "move") {
+      const refused = this.sim.queueInput(client.sessionId, parsed.message);
+      if (refused !== undefined) this.reject(client, guard, type, refused);
+    } else {
+      this.relayChat(client.sessionId, parsed.message.text);
+    }
+  }
+
+  private reject(client: Client, guard: ClientGuard, type: string | number, reason: string): void {
+    if (guard.notice()) {
+      const event: RejectedEvent = { type: String(type).slice(0, 40), reason };
+      client.send("rejected", event);
+      const suppressed = guard.suppressed > 0 ? ` (+${guard.suppressed} more not logged)` : "";
+      guard.suppressed = 0;
+      this.log(`[world] rejected ${client.sessionId} ${event.type}: ${reason}${suppressed}`);
+    }
+    if (guard.strike()) {
+      guard.kicked = true;
+      this.log(`[world] kicked ${client.sessionId}: sustained invalid or excessive messages`);
+      client.leave(CLOSE_KICKED_FOR_ABUSE, "kicked: too many invalid or excessive messages");
+    }
+  }
+
+  /** Sends a line to every player within earshot of the speaker (the speaker included). */
+  relayChat(fromId: string, text: string): void {
+    const from = this.sim.positionOf(fromId);
+    if (from === undefined) return;
+    const name = this.sim.players.get(fromId)?.state.name ?? this.sim.npcs.get(fromId)?.state.name ?? fromId;
+    for (const client of this.clients) {
+      const to = this.sim.positionOf(client.sessionId);
+      if (to === undefined) continue;
+      const distance = Math.hypot(to.x - from.x, to.y - from.y, to.z - from.z);
+      if (distance > this.earshot) continue;
+      const event: ChatEvent = { from: fromId, name, text, distance: Math.round(distance * 100) / 100 };
+      client.send("chat", event);
+    }
+  }
+
+  /** For tests and tools: the simulation behind this room. */
+  get simulation(): WorldSimulation {
+    return this.sim;
+  }
+}
