@@ -28,6 +28,9 @@ import { mulberry32 } from "../core/runtime/generate/rng.ts";
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
+// onnxruntime's intra-op threads spin while waiting for work by default; on a machine whose cores
+// are shared (other processes, the room tick) that spinning steals the cores the work needs.
+const NO_SPIN = args.includes("--no-spin");
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 const THREADS = Math.max(1, os.availableParallelism());
 const CACHE = ".cache/bench-models";
@@ -67,12 +70,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 // ---------- machine ----------
+const SPIN_OPTIONS = NO_SPIN ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {};
+
 async function ortSession(g: GraphBuilder): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(g.serialize("bench"), {
     executionProviders: ["cpu"],
     intraOpNumThreads: THREADS,
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
+    ...SPIN_OPTIONS,
   });
 }
 
@@ -169,6 +175,9 @@ interface ModelResult {
   roofline_ratio_b1: number;
   roofline_ratio_b16: number;
   load_ms: number;
+  /** 16 rows with maxNewTokens spread over 2..DECODE_STEPS+2: whole run, compacting vs padded. */
+  mixed_b16_compact_ms: number;
+  mixed_b16_padded_ms: number;
 }
 
 async function benchModel(name: string, machine: { flops: number; bandwidth: number }): Promise<ModelResult> {
@@ -177,6 +186,7 @@ async function benchModel(name: string, machine: { flops: number; bandwidth: num
   const { pkg, session } = await phase(`${name}: load package, build graph, create session`, async () => {
     const pkg = await loadModelPackage(dir, nodePackageFiles);
     const backend = nodeBackend({ threads: THREADS });
+    backend.sessionOptions = { ...backend.sessionOptions, ...SPIN_OPTIONS };
     if (PROFILE) backend.sessionOptions = { ...backend.sessionOptions, enableProfiling: true, profileFilePrefix: join(CACHE, `profile-${name}`) };
     // The base model without LoRA inputs: adapters have their own benchmark.
     const session = await DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] });
@@ -236,6 +246,20 @@ async function benchModel(name: string, machine: { flops: number; bandwidth: num
       return { tokS: (B * DECODE_STEPS) / (ms / 1000), stepMs: ms / DECODE_STEPS, P: DECODE_PROMPT + 3 + DECODE_STEPS / 2 };
     });
   }
+  // Rows of one batch that finish at different steps: compacting the cache vs keeping dead rows.
+  const mixed: Record<string, number> = {};
+  for (const compact of [true, false]) {
+    mixed[compact ? "compact" : "padded"] = await phase(`${name}: batch 16, rows finishing at different steps, ${compact ? "compacting" : "keeping dead rows"}`, async () => {
+      const batch = model.newBatch({ compact });
+      const rows = Array.from({ length: 16 }, (_, i) =>
+        model.createRow(randomIds(DECODE_PROMPT), { maxNewTokens: 2 + Math.round((i * DECODE_STEPS) / 15), eosTokenIds: [] }),
+      );
+      await batch.add(rows);
+      const t = performance.now();
+      await batch.run();
+      return performance.now() - t;
+    });
+  }
   const ratio = (B: number) => {
     const { flops, bytes } = stepCost(c, B, decode[B].P);
     const bound = Math.max(flops / machine.flops, bytes / machine.bandwidth) * 1000;
@@ -255,6 +279,8 @@ async function benchModel(name: string, machine: { flops: number; bandwidth: num
     roofline_ratio_b1: round(ratio(1), 3),
     roofline_ratio_b16: round(ratio(16), 3),
     load_ms: round(loadMs),
+    mixed_b16_compact_ms: round(mixed.compact),
+    mixed_b16_padded_ms: round(mixed.padded),
   };
   await session.release();
   if (PROFILE) {
@@ -285,7 +311,8 @@ ${keys.map((k) => `<tr><td>${k}</td>${models.map((m) => cell((out[m] as Record<s
 async function main(): Promise<void> {
   const names = ONLY ? [ONLY] : Object.keys(MODELS);
   for (const n of names) if (!MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(MODELS).join(", ")}`);
-  phasesTotal = 2 + names.length * 7;
+  phasesTotal = 2 + names.length * 9;
+  const loadBefore = os.loadavg()[0];
   const flops = await phase("machine: matmul FLOP/s (onnxruntime MatMul 512×1024×1024)", measureMatmul);
   const bw = await phase("machine: memory bandwidth (onnxruntime ReduceSum over 512 MB)", measureBandwidth);
   const machine = {
@@ -296,6 +323,9 @@ async function main(): Promise<void> {
     bandwidth_gb_s: round(bw.ort / 1e9, 2),
     bandwidth_js_1thread_gb_s: round(bw.js / 1e9, 2),
     onnxruntime: ort.env.versions?.common ?? "unknown",
+    spinning: !NO_SPIN,
+    // Other processes on the same cores make every number here slower and noisier.
+    load_avg_1m_at_start: round(loadBefore, 2),
     quick: QUICK,
   };
   progress(`machine: ${JSON.stringify(machine)}`);
@@ -304,6 +334,7 @@ async function main(): Promise<void> {
     out[n] = await benchModel(n, { flops, bandwidth: bw.ort });
     progress(`${n}: ${JSON.stringify(out[n])}`);
   }
+  (machine as Record<string, unknown>).load_avg_1m_at_end = round(os.loadavg()[0], 2);
   mkdirSync("bench/results", { recursive: true });
   if (!QUICK && !ONLY) {
     writeFileSync("bench/results/inference.json", JSON.stringify(out, null, 2) + "\n");
