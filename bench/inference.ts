@@ -174,6 +174,8 @@ interface ModelResult {
   rss_mb: number;
   roofline_ratio_b1: number;
   roofline_ratio_b16: number;
+  /** Batch 16 decoding after 256-token prompts (context ~260 instead of ~60). */
+  decode_tok_s_b16_ctx256: number;
   load_ms: number;
   /** 16 rows with maxNewTokens spread over 2..DECODE_STEPS+2: whole run, compacting vs padded. */
   mixed_b16_compact_ms: number;
@@ -246,6 +248,23 @@ async function benchModel(name: string, machine: { flops: number; bandwidth: num
       return { tokS: (B * DECODE_STEPS) / (ms / 1000), stepMs: ms / DECODE_STEPS, P: DECODE_PROMPT + 3 + DECODE_STEPS / 2 };
     });
   }
+  // Decode cost grows with context (attention reads, and today the whole KV cache goes in and out
+  // of the session every step): batch 16 after 256-token prompts.
+  const longCtx = await phase(`${name}: decode batch 16 after 256-token prompts, ${DECODE_STEPS / 4} steps`, async () => {
+    const batch = model.newBatch();
+    const rows = Array.from({ length: 16 }, () => model.createRow(randomIds(256), { maxNewTokens: DECODE_STEPS, eosTokenIds: [] }));
+    await batch.add(rows);
+    await batch.step();
+    const steps = Math.max(2, DECODE_STEPS / 4);
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) await batch.step();
+    const ms = performance.now() - t;
+    sampleRss();
+    for (const r of rows) r.abort();
+    await batch.step();
+    return (16 * steps) / (ms / 1000);
+  });
+
   // Rows of one batch that finish at different steps: compacting the cache vs keeping dead rows.
   const mixed: Record<string, number> = {};
   for (const compact of [true, false]) {
@@ -278,6 +297,7 @@ async function benchModel(name: string, machine: { flops: number; bandwidth: num
     rss_mb: round(rss / 2 ** 20),
     roofline_ratio_b1: round(ratio(1), 3),
     roofline_ratio_b16: round(ratio(16), 3),
+    decode_tok_s_b16_ctx256: round(longCtx),
     load_ms: round(loadMs),
     mixed_b16_compact_ms: round(mixed.compact),
     mixed_b16_padded_ms: round(mixed.padded),
@@ -311,7 +331,7 @@ ${keys.map((k) => `<tr><td>${k}</td>${models.map((m) => cell((out[m] as Record<s
 async function main(): Promise<void> {
   const names = ONLY ? [ONLY] : Object.keys(MODELS);
   for (const n of names) if (!MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(MODELS).join(", ")}`);
-  phasesTotal = 2 + names.length * 9;
+  phasesTotal = 2 + names.length * 10;
   const loadBefore = os.loadavg()[0];
   const flops = await phase("machine: matmul FLOP/s (onnxruntime MatMul 512×1024×1024)", measureMatmul);
   const bw = await phase("machine: memory bandwidth (onnxruntime ReduceSum over 512 MB)", measureBandwidth);
