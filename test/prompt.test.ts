@@ -83,7 +83,7 @@ describe("prompt layout", () => {
     expect(core).toContain("Brom Ironhand, the blacksmith");
     expect(core).toContain("give horseshoe/");
     const facts = selectFacts(card, "How much for a horseshoe?", 3);
-    expect(facts[0]).toMatch(/^Sells: .*horseshoe \(horseshoe\) 4 coins/);
+    expect(facts[0]).toMatch(/^Sells \(coins\): horseshoe 4, bag of nails \[nails\] 1 per bag/);
     expect(selectFacts(card, "What do you think of Mira?", 3)[0]).toContain("Mira Vell");
     expect(selectFacts(card, "zzz", 2)).toHaveLength(2);
   });

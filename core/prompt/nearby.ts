@@ -34,7 +34,7 @@ export interface Entity {
 export interface NearbyFact {
   id: string;
   name: string;
-  /** Colour name ("red", "brown"), from the object's colour. */
+  /** Colour name ("red", "brown"), from the object's colour; "" when it has none. */
   colour: string;
   tags: string[];
   /** Metres, rounded to 0.1. */
@@ -50,7 +50,7 @@ export interface NearbyFact {
 export interface NearbyOptions {
   /** Only objects within this many metres (default 12). */
   radius?: number;
-  /** At most this many facts (default 8), nearest first; mentioned objects always come first. */
+  /** At most this many facts (default 6), nearest first; mentioned objects always come first. */
   max?: number;
   /** Players and other NPCs to consider next to the scene objects. */
   entities?: Entity[];
@@ -132,38 +132,85 @@ const SYNONYMS: Record<string, string[]> = {
   well: ["water"],
 };
 
+/** word -> the tags it is a synonym of. */
+const SYNONYM_OF = new Map<string, string[]>();
+for (const [key, syns] of Object.entries(SYNONYMS)) for (const w of syns) SYNONYM_OF.set(w, [...(SYNONYM_OF.get(w) ?? []), key]);
+
 const STOPWORDS = new Set("the and you your for are what where how that this with from near there here have any can who why when which".split(" "));
 
 function words(text: string): Set<string> {
   return new Set(text.toLowerCase().match(/[a-z]+/g) ?? []);
 }
 
-/** Scene objects the line names; at most one per named word, best match first. */
-export function mentionedObjects(scene: Scene, line: string): SceneObject[] {
-  const said = words(line);
-  const found = new Map<string, SceneObject>();
-  const bestScore = new Map<string, number>();
-  for (const obj of scene.objects) {
-    const nameWords = words(obj.name);
-    const idWords = words(obj.id.replace(/[-_]/g, " "));
-    for (const w of said) {
-      if (w.length < 3 || STOPWORDS.has(w)) continue;
-      let score = 0;
-      if (obj.id === w) score += 4;
-      if (nameWords.has(w)) score += 2;
-      if (obj.tags.includes(w)) score += 1;
-      if (idWords.has(w)) score += 1;
-      for (const [key, syns] of Object.entries(SYNONYMS)) {
-        if (syns.includes(w) && (obj.tags.includes(key) || idWords.has(key))) score += 1;
-      }
-      if (obj.tags.includes("building")) score += score > 0 ? 1 : 0;
-      if (score > 0 && score > (bestScore.get(w) ?? 0)) {
-        bestScore.set(w, score);
-        found.set(w, obj);
-      }
-    }
+interface ObjectWords {
+  obj: SceneObject;
+  name: Set<string>;
+  id: Set<string>;
+  tags: Set<string>;
+  /** Footprint area in m², breaks ties toward the bigger thing ("gate" -> the lintel, not a post). */
+  area: number;
+}
+
+// Word sets per scene object, computed once per scene object list.
+const objectWordsCache = new WeakMap<SceneObject[], ObjectWords[]>();
+
+function objectWords(scene: Scene): ObjectWords[] {
+  let cached = objectWordsCache.get(scene.objects);
+  if (!cached) {
+    cached = scene.objects.map((obj) => {
+      const s = obj.shape;
+      const size = s.kind === "box" ? s.size : s.kind === "gltf" ? s.bounds : [2 * s.radius, 0, 2 * s.radius];
+      return {
+        obj, name: words(obj.name), id: words(obj.id.replace(/[-_]/g, " ")), tags: new Set(obj.tags),
+        area: size[0] * obj.scale[0] * size[2] * obj.scale[2],
+      };
+    });
+    objectWordsCache.set(scene.objects, cached);
   }
-  return [...new Set(found.values())];
+  return cached;
+}
+
+function mentionScore(o: ObjectWords, w: string): number {
+  let score = 0;
+  if (o.obj.id === w) score += 4;
+  if (o.name.has(w)) score += 2;
+  if (o.tags.has(w)) score += 1;
+  if (o.id.has(w)) score += 1;
+  for (const key of SYNONYM_OF.get(w) ?? []) {
+    if (o.tags.has(key) || o.id.has(key)) score += 1;
+  }
+  if (score > 0 && o.tags.has("building")) score += 1;
+  return score;
+}
+
+/**
+ * Scene objects the line names, best match first: the object matching the most of the line's
+ * words (summed scores; ties go to the bigger footprint), then the best for the words it left.
+ */
+export function mentionedObjects(scene: Scene, line: string): SceneObject[] {
+  const said = [...words(line)].filter((w) => w.length >= 3 && !STOPWORDS.has(w));
+  if (said.length === 0) return [];
+  const scored: { o: ObjectWords; per: number[]; total: number }[] = [];
+  for (const o of objectWords(scene)) {
+    const per = said.map((w) => mentionScore(o, w));
+    const total = per.reduce((a, b) => a + b, 0);
+    if (total > 0) scored.push({ o, per, total });
+  }
+  const out: SceneObject[] = [];
+  const open = new Set(said.map((_, i) => i));
+  while (open.size > 0) {
+    let best: (typeof scored)[number] | undefined;
+    let bestScore = 0;
+    for (const c of scored) {
+      let sc = 0;
+      for (const i of open) sc += c.per[i];
+      if (sc > bestScore || (sc === bestScore && sc > 0 && best && c.o.area > best.o.area)) { best = c; bestScore = sc; }
+    }
+    if (!best || bestScore === 0) break;
+    out.push(best.o.obj);
+    for (const i of [...open]) if (best.per[i] > 0) open.delete(i);
+  }
+  return out;
 }
 
 /**
@@ -172,11 +219,11 @@ export function mentionedObjects(scene: Scene, line: string): SceneObject[] {
  */
 export function nearbyFacts(scene: Scene, pose: Pose, options: NearbyOptions = {}): NearbyFact[] {
   const radius = options.radius ?? 12;
-  const max = options.max ?? 8;
+  const max = options.max ?? 6;
   const exclude = new Set(options.exclude ?? []);
   const [px, , pz] = pose.position;
-  const fact = (id: string, name: string, colour: Colour, tags: string[], pos: Vec3, dist: number, mentioned: boolean): NearbyFact => ({
-    id, name, colour: colourName(colour), tags, mentioned,
+  const fact = (id: string, name: string, colour: Colour | undefined, tags: string[], pos: Vec3, dist: number, mentioned: boolean): NearbyFact => ({
+    id, name, colour: colour === undefined ? "" : colourName(colour), tags, mentioned,
     distance: Math.round(dist * 10) / 10,
     direction: relativeDirection(pos[0] - px, pos[2] - pz, pose.facing),
     compass: compassDirection(pos[0] - px, pos[2] - pz),
@@ -192,7 +239,7 @@ export function nearbyFacts(scene: Scene, pose: Pose, options: NearbyOptions = {
   for (const e of options.entities ?? []) {
     if (exclude.has(e.id)) continue;
     const d = Math.max(0, Math.hypot(e.position[0] - px, e.position[2] - pz) - (e.radius ?? 0.3));
-    if (d <= radius) candidates.push(fact(e.id, e.name, e.colour ?? "#808080", e.tags ?? [], e.position, d, false));
+    if (d <= radius) candidates.push(fact(e.id, e.name, e.colour, e.tags ?? [], e.position, d, false));
   }
   candidates.sort((a, b) => a.distance - b.distance || a.id.localeCompare(b.id));
   const seenNames = new Set<string>();
@@ -209,7 +256,7 @@ export function nearbyFacts(scene: Scene, pose: Pose, options: NearbyOptions = {
 
 /** One prompt line per fact: `id: name, colour, 3.5 m ahead-left (north-west)`. */
 export function renderNearbyFact(f: NearbyFact): string {
-  const colour = f.name.includes(f.colour) ? "" : `, ${f.colour}`;
+  const colour = !f.colour || f.name.includes(f.colour) ? "" : `, ${f.colour}`;
   const dist = f.distance < 1 ? "here" : `${Math.round(f.distance)} m ${f.direction} (${f.compass})`;
   return `${f.id}: ${f.name}${colour}, ${dist}`;
 }

@@ -3,23 +3,27 @@ import type { CharacterCard, Fact, Good } from "../character/schema.ts";
 // Persona header from a character card: a fixed core (who, voice, what they may do) and a short
 // list of facts picked for the player's line. Server and data engine both call these.
 
-/** Persona core: name, role, description, personality, voice, moods and allowed actions. */
+/**
+ * Persona core: name, role, description, voice and allowed actions. Kept short (~120 tokens):
+ * the character's own adapter carries the rest of the voice; the personality and tics stay in
+ * the card for authors and the data engine.
+ */
 export function personaCore(card: CharacterCard): string {
-  const style = card.speakingStyle;
-  const tics = style.tics.length > 0 ? ` Says things like: ${style.tics.slice(0, 3).map((t) => `"${t}"`).join(", ")}.` : "";
   const acts: string[] = [];
   if (card.actions.emotes.length > 0) acts.push(`emote ${card.actions.emotes.join("/")}`);
   if (card.actions.give.length > 0) acts.push(`give ${card.actions.give.join("/")}`);
   if (card.actions.walkTo.length > 0) acts.push(`walk_to ${card.actions.walkTo.join("/")}`);
-  return `You are ${card.name}, the ${card.role}. ${card.description} ${card.personality} ` +
-    `Voice: ${style.summary}${tics} Moods: ${card.moods.join("/")}.` +
+  return `You are ${card.name}, the ${card.role}. ${card.description} Voice: ${card.speakingStyle.summary}` +
     (acts.length > 0 ? ` Actions: ${acts.join("; ")}.` : "");
 }
 
-/** "Sells: horseshoe 4 coins, bag of nails 1 coin per bag, ..." */
+/** "Sells (coins): horseshoe 4, bag of nails [nails] 1 per bag, ..." ([id] when it differs from the name). */
 export function goodsLine(goods: Good[]): string {
-  const item = (g: Good) => `${g.name} (${g.item}) ${g.price} coin${g.price === 1 ? "" : "s"}${g.unit === "each" ? "" : " " + g.unit}`;
-  return `Sells: ${goods.map(item).join(", ")}.`;
+  const item = (g: Good) => {
+    const id = g.name.toLowerCase().replace(/ /g, "_") === g.item ? "" : ` [${g.item}]`;
+    return `${g.name}${id} ${g.price}${g.unit === "each" ? "" : " " + g.unit}`;
+  };
+  return `Sells (coins): ${goods.map(item).join(", ")}.`;
 }
 
 const STOP = new Set("a an the is are was of to in on at for and or you your me my i do does did what who how where when why can it its that this with from about tell".split(" "));
@@ -35,22 +39,39 @@ function keywords(text: string): Set<string> {
 
 const TRADE_WORDS = keywords("buy sell sells price prices cost costs coins much cheap goods wares trade haggle deal offer pay");
 
+type Cand = { text: string; keys: Set<string>; order: number };
+
+// Fact keyword sets per card and alias table; cards are immutable once parsed.
+const candCache = new WeakMap<CharacterCard, Map<string, Cand[]>>();
+
+function candidates(card: CharacterCard, aliases: Record<string, string>): Cand[] {
+  let perCard = candCache.get(card);
+  if (!perCard) candCache.set(card, (perCard = new Map()));
+  const key = JSON.stringify(aliases);
+  let cands = perCard.get(key);
+  if (!cands) {
+    cands = card.facts.map((f: Fact, i) => ({
+      text: f.text,
+      keys: keywords([f.text, f.about ?? "", f.about ? aliases[f.about] ?? "" : "", ...f.ask].join(" ")),
+      order: i + 1,
+    }));
+    if (card.goods.length > 0) {
+      cands.unshift({ text: goodsLine(card.goods), keys: new Set([...TRADE_WORDS, ...keywords(card.goods.map((g) => `${g.name} ${g.item}`).join(" "))]), order: 0 });
+    }
+    perCard.set(key, cands);
+  }
+  return cands;
+}
+
 /**
  * Up to `k` persona fact lines for the player's line: facts sharing the most keywords with it
  * first (ties in card order), then the card's first facts to fill. The goods line counts as a
- * fact about trade words and the goods' names.
+ * fact about trade words and the goods' names. `aliases` adds words for the ids facts are
+ * `about` (e.g. { brom: "blacksmith smith" }, from the scene's NPC roles).
  */
-export function selectFacts(card: CharacterCard, say: string, k = 5): string[] {
+export function selectFacts(card: CharacterCard, say: string, k = 4, aliases: Record<string, string> = {}): string[] {
   const query = keywords(say);
-  type Cand = { text: string; keys: Set<string>; order: number };
-  const cands: Cand[] = card.facts.map((f: Fact, i) => ({
-    text: f.text,
-    keys: keywords([f.text, f.about ?? "", ...f.ask].join(" ")),
-    order: i + 1,
-  }));
-  if (card.goods.length > 0) {
-    cands.unshift({ text: goodsLine(card.goods), keys: new Set([...TRADE_WORDS, ...keywords(card.goods.map((g) => `${g.name} ${g.item}`).join(" "))]), order: 0 });
-  }
+  const cands = candidates(card, aliases);
   const scored = cands.map((c) => ({ c, score: [...query].filter((w) => c.keys.has(w)).length }));
   scored.sort((a, b) => b.score - a.score || a.c.order - b.c.order);
   return scored.slice(0, k).map((s) => s.c.text);
