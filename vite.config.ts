@@ -15,6 +15,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL("./dist/client", import.meta.url)),
     emptyOutDir: true,
+    // Not "assets": the server serves the repository's assets/ (models, meshes) at /assets/.
+    assetsDir: "static",
     target: "es2022",
     sourcemap: true,
     // Babylon is big even tree-shaken; one chunk for it keeps app rebuilds cheap to cache.

@@ -5,6 +5,7 @@ import { Engine, Scene } from "./world/babylon.ts";
 import { planScene } from "./world/scene-plan.ts";
 import { buildWorld } from "./world/build-world.ts";
 import { FollowCamera } from "./world/camera.ts";
+import { AdaptiveResolution } from "./world/adaptive-resolution.ts";
 import { Keys } from "./input/keys.ts";
 import { StatusBadge } from "./ui/status.ts";
 import { ChatBox } from "./ui/chat.ts";
@@ -52,7 +53,10 @@ async function mainAsync(): Promise<void> {
 
   game = new Game({ scene, sceneFile, world, physics, camera, keys, chat, notices });
   const g = game;
+  g.startTicking();
+  const resolution = new AdaptiveResolution(engine);
   engine.runRenderLoop(() => {
+    resolution.update();
     g.frame();
     scene.render();
   });

@@ -15,11 +15,11 @@ import { LocalPlayer } from "./local-player.ts";
 import type { Scene } from "../world/babylon.ts";
 
 // The running game: binds a room's state and messages to the world on screen, runs the
-// fixed 30 Hz input tick (prediction + `move` messages) and the per-frame rendering.
+// fixed 30 Hz input tick (prediction + `move` messages, on a timer) and the per-frame rendering.
 
 const TICK = 1 / MOVEMENT.tickHz;
-/** Ticks run at most per frame: after a long stall we skip time rather than spiral. */
-const MAX_TICKS_PER_FRAME = 4;
+/** Ticks run at most per timer call: after a long stall we skip time rather than burst. */
+const MAX_TICKS_PER_CALL = 3;
 
 export type GameParts = {
   scene: Scene;
@@ -39,6 +39,8 @@ export class Game {
   private acc = 0;
   private lastYaw = 0;
   private lastFrame = performance.now();
+  /** Input numbering for this page's whole life (see LocalPlayer). */
+  private seq = { next: 1 };
   /** Undo functions of the current room's listeners. */
   private unbind: Array<() => void> = [];
   online = false;
@@ -83,7 +85,7 @@ export class Game {
     const mine = selfId ? state.players.get(selfId) : undefined;
     if (!mine) return;
     if (!this.local) {
-      this.local = new LocalPlayer(this.parts.physics, mine);
+      this.local = new LocalPlayer(this.parts.physics, mine, this.seq);
       this.lastYaw = mine.yaw;
       this.parts.camera.lookAlong(mine.yaw);
       this.parts.camera.snapTo([mine.x, mine.y, mine.z]);
@@ -101,18 +103,31 @@ export class Game {
     });
   }
 
+  /**
+   * Input ticks run on their own timer, not in the render loop: a slow GPU (or software
+   * rendering at a few frames per second) must not slow the player down. The accumulator
+   * turns timer jitter into whole 30 Hz ticks.
+   */
+  startTicking(): () => void {
+    let last = performance.now();
+    const id = setInterval(() => {
+      const now = performance.now();
+      this.acc = Math.min(this.acc + (now - last) / 1000, MAX_TICKS_PER_CALL * TICK);
+      last = now;
+      while (this.acc >= TICK) {
+        this.acc -= TICK;
+        this.tick(this.parts.keys.axes());
+      }
+    }, 1000 / MOVEMENT.tickHz / 2);
+    return () => clearInterval(id);
+  }
+
   /** One rendered frame (called from the engine's render loop). */
   frame(): void {
     const now = performance.now();
     const dt = Math.min(0.25, (now - this.lastFrame) / 1000);
     this.lastFrame = now;
     const axes = this.parts.keys.axes();
-
-    this.acc = Math.min(this.acc + dt, MAX_TICKS_PER_FRAME * TICK);
-    while (this.acc >= TICK) {
-      this.acc -= TICK;
-      this.tick(axes);
-    }
 
     const selfId = this.selfId;
     this.entities.render(now, dt, selfId);

@@ -29,11 +29,14 @@ const SMOOTH_RATE = 12;
 export class LocalPlayer {
   private body: CharacterBody;
   private predictor: Predictor<SeqInput, Predicted>;
-  private nextSeq: number;
   /** Visual offset (m) between where we draw and the predicted position; decays to 0. */
   private error: [number, number, number] = [0, 0, 0];
 
-  constructor(private physics: PhysicsWorld, start: ServerPose) {
+  /**
+   * @param seq shared input counter. It outlives this object: after a reconnect into the
+   *   same seat the server refuses any seq it has already queued, so numbering never restarts.
+   */
+  constructor(private physics: PhysicsWorld, start: ServerPose, private seq: { next: number } = { next: 1 }) {
     const feet: [number, number, number] = [start.x, start.y, start.z];
     this.body = new CharacterBody(physics, feet, start.yaw);
     this.body.motion = { vx: 0, vy: 0, vz: 0, grounded: true };
@@ -43,8 +46,7 @@ export class LocalPlayer {
       // Server positions are float32: agreement within 1 cm means our prediction held.
       (a, b) => Math.hypot(a.feet[0] - b.feet[0], a.feet[1] - b.feet[1], a.feet[2] - b.feet[2]) < AGREE_DISTANCE,
     );
-    // A reconnect into the same seat continues the server's numbering.
-    this.nextSeq = start.lastInput + 1;
+    this.seq.next = Math.max(this.seq.next, start.lastInput + 1);
   }
 
   get state(): Predicted { return this.predictor.state; }
@@ -60,7 +62,7 @@ export class LocalPlayer {
 
   /** Apply one input locally; returns the `move` message to send. */
   input(i: MoveInput): MoveMessage {
-    const seq = this.nextSeq++;
+    const seq = this.seq.next++;
     const msg: MoveMessage = { seq, forward: i.forward, right: i.right, run: i.run, jump: i.jump, yaw: i.yaw };
     this.predictor.apply({ ...i, seq });
     return msg;
@@ -79,7 +81,7 @@ export class LocalPlayer {
     const jump = Math.hypot(after[0] - before[0], after[1] - before[1], after[2] - before[2]);
     if (jump > SNAP_DISTANCE) this.error = [0, 0, 0];
     else for (let k = 0; k < 3; k++) this.error[k] += before[k] - after[k];
-    if (ack >= this.nextSeq) this.nextSeq = ack + 1;
+    if (ack >= this.seq.next) this.seq.next = ack + 1;
   }
 
   /** Where to draw the avatar this frame (predicted position plus decaying error). */

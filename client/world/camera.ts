@@ -17,7 +17,7 @@ export class FollowCamera {
 
   constructor(scene: Scene, canvas: HTMLCanvasElement) {
     // Start behind a player facing +Z: the camera sits at -Z looking toward +Z (alpha = -π/2).
-    this.camera = new ArcRotateCamera("follow", -Math.PI / 2, 1.15, 9, new Vector3(0, HEAD, 0), scene);
+    this.camera = new ArcRotateCamera("follow", -Math.PI / 2, 1.3, 8, new Vector3(0, HEAD, 0), scene);
     const c = this.camera;
     c.lowerRadiusLimit = 3;
     c.upperRadiusLimit = 30;
@@ -49,11 +49,17 @@ export class FollowCamera {
     if (turn !== 0) c.alpha -= turn * ORBIT_SPEED * dt;
     const k = 1 - Math.exp(-FOLLOW_RATE * dt);
     const t = c.target;
-    c.target = new Vector3(t.x + (feet[0] - t.x) * k, t.y + (feet[1] + HEAD - t.y) * k, t.z + (feet[2] - t.z) * k);
+    this.moveTarget(new Vector3(t.x + (feet[0] - t.x) * k, t.y + (feet[1] + HEAD - t.y) * k, t.z + (feet[2] - t.z) * k));
   }
 
   /** Jump straight to the player (spawn, reconnect into a new place). */
   snapTo(feet: readonly number[]): void {
-    this.camera.target = new Vector3(feet[0], feet[1] + HEAD, feet[2]);
+    this.moveTarget(new Vector3(feet[0], feet[1] + HEAD, feet[2]));
+  }
+
+  /** Move the look-at point and the camera with it (keep alpha, beta, radius). */
+  private moveTarget(v: Vector3): void {
+    // Plain `camera.target = v` keeps the camera where it is and re-aims it instead.
+    this.camera.setTarget(v, false, false, true);
   }
 }

@@ -35,7 +35,7 @@ export type ScenePlan = {
   name: string;
   ground: { width: number; depth: number; colour: Rgb };
   sky: Rgb;
-  /** Exponential fog density per metre; fog colour is the sky colour. */
+  /** Squared-exponential (EXP2) fog density per metre; fog colour is the sky colour. */
   fogDensity: number;
   meshes: MeshPlan[];
   lights: LightPlan[];
@@ -136,8 +136,9 @@ export function planScene(scene: Scene): ScenePlan {
     name: scene.name,
     ground: { width: w, depth: d, colour: colourToRgb(scene.ground.colour) },
     sky: colourToRgb(scene.sky.colour),
-    // Fog reaches ~60% at the far edge of the ground: softens the horizon line.
-    fogDensity: 1 / Math.max(w, d, 1),
+    // Squared-exponential fog: ~20% at a quarter of the ground's size, ~70% at half of it,
+    // so the ground's far edge melts into the sky instead of ending in a hard line.
+    fogDensity: 2 / Math.max(w, d, 1),
     meshes: scene.objects.map(planObject),
     lights,
   };
