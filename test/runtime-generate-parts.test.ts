@@ -6,6 +6,7 @@ import { mulberry32 } from "../core/runtime/generate/rng.ts";
 import { kthLargest, processorsFor, repetitionPenalty, temperature, topK, topP } from "../core/runtime/generate/logits-processors.ts";
 import { argmax, sampleFromLogits } from "../core/runtime/generate/sampler.ts";
 import { StopStringFilter } from "../core/runtime/generate/text-stream.ts";
+import { concatRows, selectRows } from "../core/runtime/generate/kv-ops.ts";
 
 const f32 = (xs: number[]) => Float32Array.from(xs);
 
@@ -224,3 +225,50 @@ function softmax(l: Float32Array): number[] {
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / s);
 }
+
+describe("KV cache batch edits", () => {
+  const shape = { numLayers: 2, numKvHeads: 2, headDim: 3 };
+  // Value encodes (layer, k/v, row, head, position, dim) so every misplaced copy shows.
+  const make = (B: number, P: number, tag: number) => {
+    const mk = (l: number, w: number) =>
+      Float32Array.from({ length: B * 2 * P * 3 }, (_, i) => {
+        const d = i % 3, p = Math.floor(i / 3) % P, h = Math.floor(i / (3 * P)) % 2, b = Math.floor(i / (3 * P * 2));
+        return tag * 1e5 + l * 1e4 + w * 1e3 + b * 100 + h * 10 + p + d / 10;
+      });
+    return { batch: B, length: P, key: [mk(0, 0), mk(1, 0)], value: [mk(0, 1), mk(1, 1)] };
+  };
+  const at = (a: Float32Array, P: number, b: number, h: number, p: number, d: number) => a[((b * 2 + h) * P + p) * 3 + d];
+
+  it("selectRows keeps rows in the given order and trims left columns", () => {
+    const kv = make(3, 5, 1);
+    const out = selectRows(kv, [2, 0], 2, shape);
+    expect(out.batch).toBe(2);
+    expect(out.length).toBe(3);
+    for (let l = 0; l < 2; l++) {
+      for (const [j, b] of [[0, 2], [1, 0]]) {
+        for (let h = 0; h < 2; h++) for (let p = 0; p < 3; p++) for (let d = 0; d < 3; d++) {
+          expect(at(out.key[l], 3, j, h, p, d)).toBe(at(kv.key[l], 5, b, h, p + 2, d));
+          expect(at(out.value[l], 3, j, h, p, d)).toBe(at(kv.value[l], 5, b, h, p + 2, d));
+        }
+      }
+    }
+    expect(() => selectRows(kv, [3], 0, shape)).toThrow(/row 3 outside \[0, 3\)/);
+  });
+
+  it("concatRows right-aligns both caches and zero-fills the padding", () => {
+    const a = make(1, 4, 1), b = make(2, 2, 2);
+    const out = concatRows(a, b, shape);
+    expect(out.batch).toBe(3);
+    expect(out.length).toBe(4);
+    for (let l = 0; l < 2; l++) {
+      for (let h = 0; h < 2; h++) for (let d = 0; d < 3; d++) {
+        for (let p = 0; p < 4; p++) expect(at(out.key[l], 4, 0, h, p, d)).toBe(at(a.key[l], 4, 0, h, p, d));
+        for (const r of [0, 1]) {
+          expect(at(out.value[l], 4, 1 + r, h, 0, d)).toBe(0);
+          expect(at(out.value[l], 4, 1 + r, h, 1, d)).toBe(0);
+          for (let p = 0; p < 2; p++) expect(at(out.value[l], 4, 1 + r, h, p + 2, d)).toBe(at(b.value[l], 2, r, h, p, d));
+        }
+      }
+    }
+  });
+});
