@@ -17,7 +17,7 @@ export interface DedupOptions {
   maxPerCluster: number;
 }
 
-export const DEFAULT_DEDUP: DedupOptions = { dupCosine: 0.95, clusterCosine: 0.8, maxPerCluster: 64 };
+export const DEFAULT_DEDUP: DedupOptions = { dupCosine: 0.9, clusterCosine: 0.7, maxPerCluster: 48 };
 
 interface Vec {
   idx: Int32Array;

@@ -29,6 +29,9 @@ export interface Situation {
   say: string;
   /** The filled template before surface noise. */
   sayClean: string;
+  /** The template text and the slot values it was filled with. */
+  templateText: string;
+  slots: Record<string, string | number>;
   reply: string;
   mood: Mood;
   actions: Action[];
@@ -262,7 +265,7 @@ const GENERATORS: Record<string, Gen> = {
       : voice(ctx, "directions", { place: alias, dir: target.compass, dist: Math.round(target.distance) });
     return {
       intent: "directions", tpl, slots: { place: alias }, reply, suite: "villagers_places",
-      checks: { contains_any: target.distance < 2 ? ["here", "at it", "there"] : [target.compass] }, combo: mode === "combo",
+      checks: { contains_any: target.distance < 2 ? ["here", "at it", "there", "upon it"] : [target.compass] }, combo: mode === "combo",
     };
   },
   nearby: (ctx, mode) => {
@@ -463,10 +466,12 @@ export function makeSituation(ctx: Ctx, intent: string): Situation | undefined {
       if (mode === "combo" && !d.combo) continue;
       if (d.tpl.held !== (mode === "template")) throw new Error(`${d.intent}: template ${d.tpl.id} held=${d.tpl.held} in mode ${mode}`);
       const first = ctx.card.name.split(" ").filter((w) => w !== "Old")[0] ?? ctx.card.name;
-      const sayClean = fill(d.tpl.text, { npc: ctx.rng.pick([ctx.card.name, first]), ...d.slots });
+      const slots = { npc: ctx.rng.pick([ctx.card.name, first]), ...d.slots };
+      const sayClean = fill(d.tpl.text, slots);
       const mood = d.mood ?? ctx.card.defaultMood;
       return {
         intent: d.intent, template: d.tpl.id, heldout: mode === "train" ? undefined : mode, say: addNoise(sayClean, ctx.rng, ctx.noise), sayClean,
+        templateText: d.tpl.text, slots,
         reply: formatReply(d.reply, mood, d.actions ?? []), mood, actions: d.actions ?? [], state: d.state ?? "", memory: d.memory ?? "",
         history: d.history ?? [], checks: d.checks ?? {}, suite: d.suite,
       };
