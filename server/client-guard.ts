@@ -17,7 +17,7 @@ export class ClientGuard {
       other: new TokenBucket(limits.rates.other, now),
     };
     this.strikes = new TokenBucket(limits.strikes, now);
-    this.notices = new TokenBucket({ capacity: 10, perSecond: 5 }, now);
+    this.notices = new TokenBucket({ capacity: 20, perSecond: 5 }, now);
   }
 
   /** Takes a token for a message of `type`; returns a reason when over the rate. */

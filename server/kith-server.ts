@@ -5,6 +5,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Server, matchMaker } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
+import "./websocket-global.ts";
 import { initPhysics } from "../core/movement/world.ts";
 import { DEFAULT_LIMITS, type ProtocolLimits } from "../core/protocol/limits.ts";
 import type { Scene } from "../core/scene/schema.ts";

@@ -10,6 +10,8 @@ import type RAPIER from "@dimforge/rapier3d-compat";
 
 /** Prop pose changes smaller than this (m, or quaternion component) are not replicated. */
 const PROP_EPSILON = 1e-3;
+/** A spawn point with a player's feet within this distance (m) is taken. */
+const SPAWN_CLEARANCE = 1;
 
 export class WorldSimulation {
   readonly state: WorldState;
@@ -39,9 +41,9 @@ export class WorldSimulation {
     }
   }
 
-  /** Adds a player at the next spawn point (round robin). */
+  /** Adds a player at the next free spawn point (round robin). */
   addPlayer(id: string, name: string): PlayerAgent {
-    const spawn = this.scene.spawns[this.nextSpawn++ % this.scene.spawns.length];
+    const spawn = this.pickSpawn();
     // Lift 5 cm so the capsule does not start touching the ground.
     const feet = [spawn.position[0], spawn.position[1] + 0.05, spawn.position[2]];
     const player = new PlayerAgent(this.physics, id, name, feet, spawn.facing);
@@ -79,8 +81,23 @@ export class WorldSimulation {
     for (const prop of this.props) this.syncProp(prop);
   }
 
+  /** Next spawn in round-robin order with nobody standing on it; any spawn when all are taken. */
+  private pickSpawn(): Scene["spawns"][number] {
+    const spawns = this.scene.spawns;
+    for (let i = 0; i < spawns.length; i++) {
+      const spawn = spawns[(this.nextSpawn + i) % spawns.length];
+      const [x, , z] = spawn.position;
+      const taken = [...this.players.values()].some((p) => Math.hypot(p.state.x - x, p.state.z - z) < SPAWN_CLEARANCE);
+      if (!taken) {
+        this.nextSpawn += i + 1;
+        return spawn;
+      }
+    }
+    return spawns[this.nextSpawn++ % spawns.length];
+  }
+
   private respawn(player: PlayerAgent): void {
-    const spawn = this.scene.spawns[this.nextSpawn++ % this.scene.spawns.length];
+    const spawn = this.pickSpawn();
     player.character.teleport([spawn.position[0], spawn.position[1] + 0.05, spawn.position[2]]);
     player.clearInputs();
     player.syncState();
