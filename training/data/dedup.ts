@@ -103,9 +103,9 @@ export class NearDupFilter {
     this.idf = new Float32Array(DIMS);
     for (let f = 0; f < DIMS; f++) this.idf[f] = Math.log((1 + n) / (1 + df[f])) + 1;
     // SimHash: P(bit differs) = angle / pi. Allow the expected distance at clusterCosine plus
-    // four standard deviations, so the pre-filter almost never hides a true neighbour.
+    // three standard deviations, so the pre-filter rarely hides a true neighbour.
     const p = Math.acos(options.clusterCosine) / Math.PI;
-    this.maxHamming = Math.ceil(64 * p + 4 * Math.sqrt(64 * p * (1 - p)));
+    this.maxHamming = Math.ceil(64 * p + 3 * Math.sqrt(64 * p * (1 - p)));
   }
 
   embed(text: string): Vec {

@@ -119,7 +119,7 @@ function fill(template: string, slots: Record<string, string | number>): string 
   return template.replace(/\{([a-z_]+)\}/g, (whole, key: string) => {
     if (!(key in slots)) throw new Error(`template "${template}" needs slot {${key}}`);
     return String(slots[key]);
-  });
+  }).replace(/\b(the) the\b/gi, "$1"); // "the {place}" with "The Rusty Tankard"
 }
 
 /** Capitalises the first letter of the line and of each sentence (slots may start one). */

@@ -7,9 +7,9 @@ import { BYTE_TO_CHAR, CHAR_TO_BYTE, pretokenize, splitSpecial } from "./bytelev
 
 export interface TokenizerJson {
   added_tokens: { id: number; content: string; special: boolean }[];
-  model: { type: string; vocab: Record<string, number>; merges: (string | [string, string])[] };
-  pre_tokenizer: { type: string } | null;
-  decoder: { type: string } | null;
+  model: { type: string; vocab: Record<string, number>; merges: (string | [string, string])[]; [k: string]: unknown };
+  pre_tokenizer: { type: string; [k: string]: unknown } | null;
+  decoder: { type: string; [k: string]: unknown } | null;
 }
 
 export class ByteLevelBPE {
