@@ -6,7 +6,7 @@
 export function serverEndpoint(loc: Location = location): string {
   const override = new URLSearchParams(loc.search).get("server");
   if (override) return override.replace(/\/+$/, "");
-  return import.meta.env.DEV ? `${loc.origin}/colyseus` : loc.origin;
+  return `${loc.origin}${import.meta.env.KITH_COLYSEUS_PATH ?? ""}`;
 }
 
 /** HTTP base for static data the server serves (scene files): always this page's origin. */

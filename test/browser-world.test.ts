@@ -1,0 +1,217 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { matchMaker } from "@colyseus/core";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKithServer, type KithServer } from "../server/kith-server.ts";
+import type { KithDebugState } from "../client/debug-hook.ts";
+import { changedShare, decodePng, distinctColours, hueShare, type Image } from "./browser-png.ts";
+
+// End to end in headless Chromium (software WebGL) against a real Kith server serving the
+// real Vite build of the client: the village renders, two players see each other move, chat
+// travels, and a dropped connection comes back to the same place.
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = path.join(ROOT, "dist", "client");
+const SHOTS = "/tmp/kith-browser";
+/** Small viewport: software rendering costs per pixel. */
+const VIEW = { width: 800, height: 500 };
+
+let kith: KithServer;
+let browser: Browser;
+let pageA: Page;
+let pageB: Page;
+
+/** Newest modification time (ms) of any file under the given paths. */
+function newest(paths: string[]): number {
+  let t = 0;
+  const walk = (p: string) => {
+    const s = statSync(p);
+    if (s.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
+    else t = Math.max(t, s.mtimeMs);
+  };
+  for (const p of paths) if (existsSync(p)) walk(p);
+  return t;
+}
+
+/** Build the client with Vite's JS API when dist/client is missing or older than its sources. */
+async function ensureBuiltAsync(): Promise<void> {
+  const index = path.join(DIST, "index.html");
+  const sources = newest([path.join(ROOT, "client"), path.join(ROOT, "core"), path.join(ROOT, "vite.config.ts")]);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  const { build } = await import("vite");
+  await build({ configFile: path.join(ROOT, "vite.config.ts"), mode: "production", logLevel: "warn" });
+}
+
+async function debugState(page: Page): Promise<KithDebugState> {
+  return page.evaluate(() => window.__kith!.state());
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await probe();
+      if (v) return v;
+      last = v;
+    } catch (err) { last = err; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
+}
+
+async function openAsync(name: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: VIEW });
+  page.on("pageerror", (e) => console.error(`[${name}] page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") console.error(`[${name}] console: ${m.text()}`); });
+  await page.goto(`${kith.url}/?name=${encodeURIComponent(name)}`);
+  await waitFor(`${name} connected with its avatar`, async () => {
+    const s = await page.evaluate(() => window.__kith?.state());
+    return s?.connected && s.me !== null;
+  }, 150_000).catch(async (err: Error) => {
+    const ui = await page.locator("#ui").innerText().catch(() => "?");
+    throw new Error(`${err.message}; the page shows: ${ui.replace(/\s+/g, " ").slice(0, 300)}`);
+  });
+  return page;
+}
+
+async function shotAsync(page: Page, file: string): Promise<Image> {
+  const buf = await page.locator("#world").screenshot({ path: path.join(SHOTS, file) });
+  return decodePng(buf);
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  await ensureBuiltAsync();
+  kith = await createKithServer({ port: 0, host: "127.0.0.1", log: () => {} });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--no-first-run", "--disable-gpu-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+  });
+  // Both pages load in parallel: each spends most of its start-up in software rendering.
+  [pageA, pageB] = await Promise.all([openAsync("Alice"), openAsync("Bob")]);
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await kith?.close();
+});
+
+// Generous timeouts: software WebGL on a shared 2-core machine renders a few frames a second.
+describe("browser client against a real server", { timeout: 120_000 }, () => {
+  it("connects, shows its status and draws the village", async () => {
+    expect(await pageA.locator("#status").getAttribute("data-state")).toBe("connected");
+    expect((await pageA.locator("#status").innerText()).toLowerCase()).toContain("connected");
+    const s = await debugState(pageA);
+    expect(s.npcs.map((n) => n.role).sort()).toEqual(["blacksmith", "guard", "herbalist", "innkeeper", "merchant"]);
+    expect(s.players.map((p) => p.name)).toContain("Alice");
+    // Spawned on the ground at a scene spawn point.
+    expect(Math.abs(s.me!.y)).toBeLessThan(0.2);
+
+    // Let a few frames settle (shadows, name tags), then look at the pixels.
+    await pageA.waitForTimeout(1500);
+    const img = await shotAsync(pageA, "a-village.png");
+    expect(img.width).toBeGreaterThan(100);
+    const colours = distinctColours(img);
+    expect(colours).toBeGreaterThan(300);
+    const ground = hueShare(img, kith.scene.ground.colour as string, 14, 0.3);
+    const sky = hueShare(img, kith.scene.sky.colour as string, 10, 0.2);
+    const redAwningAndRoof = hueShare(img, "#c8392b", 10, 0.45);
+    const blueAwning = hueShare(img, "#2f6fb5", 10, 0.55);
+    console.log(JSON.stringify({ colours, ground, sky, redAwningAndRoof, blueAwning }));
+    expect(ground).toBeGreaterThan(0.2);
+    expect(sky).toBeGreaterThan(0.05);
+    expect(redAwningAndRoof).toBeGreaterThan(0.002);
+    expect(blueAwning).toBeGreaterThan(0.0005);
+  });
+
+  it("two players see each other move", async () => {
+    const alice = (await debugState(pageA)).sessionId!;
+    const seenByB = () => debugState(pageB).then((s) => s.players.find((p) => p.id === alice));
+    const before = await waitFor("Bob to see Alice", seenByB);
+    expect(before.name).toBe("Alice");
+    const shotBefore = await shotAsync(pageB, "b-before.png");
+
+    await pageA.bringToFront();
+    await pageA.keyboard.down("KeyW");
+    await pageA.waitForTimeout(1000);
+    await pageA.keyboard.up("KeyW");
+
+    // Alice's own (predicted) position moved forward...
+    const meA = await waitFor("Alice to come to rest", async () => {
+      const s = await debugState(pageA);
+      return s.me!.pending === 0 ? s.me : null;
+    });
+    // ...and Bob sees her where the server put her.
+    const after = await waitFor("Bob to see Alice stop where she stopped", async () => {
+      const p = await seenByB();
+      return p && Math.hypot(p.x - meA.x, p.z - meA.z) < 0.3 ? p : null;
+    });
+    const moved = Math.hypot(after.x - before.x, after.z - before.z);
+    console.log(JSON.stringify({ before, after, moved, alicePredicted: meA }));
+    expect(moved).toBeGreaterThan(2); // ~4 m/s for a second, less start-up and latency
+    expect(moved).toBeLessThan(6);
+    const shotAfter = await shotAsync(pageB, "b-after.png");
+    expect(changedShare(shotBefore, shotAfter)).toBeGreaterThan(0.002);
+  });
+
+  it("chat from one player reaches the other; typing does not move the typist", async () => {
+    await pageA.bringToFront();
+    const at = (await debugState(pageA)).me!;
+    await pageA.keyboard.press("Enter");
+    expect(await pageA.evaluate(() => document.activeElement?.id)).toBe("chat-input");
+    await pageA.keyboard.type("wwww hello from Alice");
+    await pageA.keyboard.press("Enter");
+    expect(await pageA.evaluate(() => document.activeElement?.id)).not.toBe("chat-input");
+    await waitFor("Bob to read Alice's line", async () =>
+      (await debugState(pageB)).chat.includes("Alice: wwww hello from Alice"));
+    await expect.poll(() => pageB.locator("#chat-log").innerText()).toContain("hello from Alice");
+    const still = (await debugState(pageA)).me!;
+    expect(Math.hypot(still.x - at.x, still.z - at.z)).toBeLessThan(0.05);
+    // Escape leaves the chat without sending.
+    await pageA.keyboard.press("Enter");
+    await pageA.keyboard.type("never sent");
+    await pageA.keyboard.press("Escape");
+    expect(await pageA.evaluate(() => document.activeElement?.id)).not.toBe("chat-input");
+    await pageB.waitForTimeout(500);
+    expect((await debugState(pageB)).chat.join("\n")).not.toContain("never sent");
+  });
+
+  it("reconnects after a dropped connection and keeps its place", async () => {
+    const s0 = await debugState(pageA);
+    // Record every status the badge shows from now on.
+    await pageA.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seenStates: string[] }).seenStates = seen;
+      const el = document.getElementById("status")!;
+      new MutationObserver(() => seen.push(el.dataset.state ?? "")).observe(el, { attributes: true, childList: true });
+    });
+    // Cut Alice's socket on the server side, as a network failure would (no close handshake).
+    const [room] = await matchMaker.query({ name: "world" });
+    const serverRoom = matchMaker.getLocalRoomById(room.roomId);
+    const client = serverRoom.clients.getById(s0.sessionId!)!;
+    (client as unknown as { ref: { terminate(): void } }).ref.terminate();
+
+    await waitFor("Alice to show reconnecting", () => pageA.evaluate(() => (window as unknown as { seenStates: string[] }).seenStates.includes("reconnecting")), 10_000);
+    const s1 = await waitFor("Alice to be connected again", async () => {
+      const s = await debugState(pageA);
+      return s.connected && s.me ? s : null;
+    });
+    expect(s1.sessionId).toBe(s0.sessionId);
+    expect(Math.hypot(s1.me!.x - s0.me!.x, s1.me!.z - s0.me!.z)).toBeLessThan(0.3);
+    // Bob still sees the same Alice, and she can still walk.
+    expect((await debugState(pageB)).players.some((p) => p.id === s0.sessionId)).toBe(true);
+    await pageA.bringToFront();
+    await pageA.keyboard.down("KeyS");
+    await pageA.waitForTimeout(500);
+    await pageA.keyboard.up("KeyS");
+    const s2 = await waitFor("Alice to walk after reconnecting", async () => {
+      const s = await debugState(pageA);
+      return Math.hypot(s.me!.x - s1.me!.x, s.me!.z - s1.me!.z) > 0.5 ? s : null;
+    });
+    expect(s2.connected).toBe(true);
+  });
+});
