@@ -108,6 +108,19 @@ describe("generation loop", () => {
     expect(r.finishReason).toBe("stop");
     expect(r.tokenIds).toEqual(free.tokenIds.slice(0, free.tokenIds.indexOf(eos) + 1));
     expect(r.text).toBe(model.tokenizer.decode(r.tokenIds.slice(0, -1), { skipSpecialTokens: true }));
+    // stopTokenIds end a row the same way.
+    const s = await model.generate(ref.prompts[0].ids, { maxNewTokens: 10, eosTokenIds: [], stopTokenIds: [eos] });
+    expect(s.tokenIds).toEqual(r.tokenIds);
+    expect(s.finishReason).toBe("stop");
+  });
+
+  it("a strong repetition penalty keeps greedy output from repeating prompt or output tokens", async () => {
+    const prompt = ref.prompts[0].ids;
+    const free = await model.generate(prompt, greedy(24));
+    const repeats = (ids: number[]) => ids.length - new Set(ids).size;
+    expect(repeats([...prompt, ...free.tokenIds])).toBeGreaterThan(0); // the random model does repeat
+    const r = await model.generate(prompt, { ...greedy(24), repetitionPenalty: 1e6 });
+    expect(repeats([...prompt, ...r.tokenIds])).toBe(0);
   });
 
   it("stops at a stop string spanning tokens and leaves it out of the text", async () => {
