@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseScene } from "../core/scene/load.ts";
 import { buildPhysicsWorld, CharacterBody, initPhysics, MOVEMENT, type MoveInput } from "../core/movement/index.ts";
 import { LocalPlayer, type ServerPose } from "../client/game/local-player.ts";
+import { Obstacles } from "../client/game/obstacles.ts";
+import { NpcState, PlayerState, WorldState } from "../core/state/index.ts";
 
 // Client prediction against a server-like simulation on a real Rapier world of the village:
 // the server applies each input one tick after another and reports lastInput late (latency);
@@ -79,5 +81,29 @@ describe("LocalPlayer prediction on the village", () => {
     // A jump this large is snapped, not smoothed.
     const drawn = client.drawPosition(1 / 60);
     expect(Math.hypot(drawn[0] - 5, drawn[2] - 5)).toBeLessThan(0.1);
+  });
+
+  it("predicts bumping into other characters (their capsules are in our world)", () => {
+    const physics = buildPhysicsWorld(village);
+    const state = new WorldState();
+    const npc = new NpcState();
+    Object.assign(npc, { id: "stranger", name: "Stranger", role: "guard", x: 0, y: 0, z: -4 });
+    state.npcs.set("stranger", npc);
+    const me = new PlayerState();
+    Object.assign(me, { id: "me", name: "Me", x: 0, y: 0.05, z: -6 });
+    state.players.set("me", me);
+    const obstacles = new Obstacles(physics);
+    obstacles.sync(state, "me");
+    expect(obstacles.count).toBe(1); // the NPC, not ourselves
+    const client = new LocalPlayer(physics, { x: 0, y: 0.05, z: -6, yaw: 0, lastInput: 0 });
+    for (let i = 0; i < 60; i++) client.input({ forward: 1, right: 0, run: false, jump: false, yaw: 0 });
+    // Two capsules of radius 0.35 stop ~0.7 m apart (the controller may slide a little
+    // sideways). Without the NPC we would walk on to the well at the origin (z ≈ -1.4).
+    const [x, , z] = client.state.feet;
+    expect(Math.hypot(x - 0, z - -4)).toBeGreaterThan(0.6);
+    expect(z).toBeLessThan(-4.5);
+    state.npcs.delete("stranger");
+    obstacles.sync(state, "me");
+    expect(obstacles.count).toBe(0);
   });
 });

@@ -12,6 +12,7 @@ import type { FollowCamera } from "../world/camera.ts";
 import type { BuiltWorld } from "../world/build-world.ts";
 import { Entities } from "./entities.ts";
 import { LocalPlayer } from "./local-player.ts";
+import { Obstacles } from "./obstacles.ts";
 import type { Scene } from "../world/babylon.ts";
 
 // The running game: binds a room's state and messages to the world on screen, runs the
@@ -34,6 +35,7 @@ export type GameParts = {
 
 export class Game {
   readonly entities: Entities;
+  private obstacles: Obstacles;
   private room: Room<any, WorldState> | null = null;
   private local: LocalPlayer | null = null;
   private acc = 0;
@@ -47,6 +49,7 @@ export class Game {
 
   constructor(private parts: GameParts) {
     this.entities = new Entities(parts.scene, parts.world.palette, parts.world.shadows, parts.world.meshes, parts.sceneFile);
+    this.obstacles = new Obstacles(parts.physics);
     parts.chat.sent((text) => this.room?.send("chat", { text }));
   }
 
@@ -59,6 +62,7 @@ export class Game {
     this.unbind = [];
     this.room = room;
     this.entities.clear();
+    this.obstacles.clear();
     this.local?.dispose();
     this.local = null;
     const onState = (state: WorldState) => this.onPatch(state);
@@ -82,6 +86,7 @@ export class Game {
     const now = performance.now();
     const selfId = this.selfId;
     this.entities.sync(state, now, selfId);
+    this.obstacles.sync(state, selfId);
     const mine = selfId ? state.players.get(selfId) : undefined;
     if (!mine) return;
     if (!this.local) {
