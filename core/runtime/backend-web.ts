@@ -1,4 +1,4 @@
-import type { InferenceSession, Tensor } from "onnxruntime-common";
+import type { Env, InferenceSession, Tensor } from "onnxruntime-common";
 import type { Backend } from "./backend.ts";
 
 // Browser backend: onnxruntime-web on the wasm (CPU) execution provider. The page passes in the
@@ -7,7 +7,7 @@ import type { Backend } from "./backend.ts";
 export interface OrtWebModule {
   InferenceSession: typeof InferenceSession;
   Tensor: typeof Tensor;
-  env: { wasm: { numThreads?: number; wasmPaths?: string | Record<string, string> } };
+  env: Env;
 }
 
 export function webBackend(ort: OrtWebModule, opts: { threads?: number; wasmPaths?: string } = {}): Backend {

@@ -162,6 +162,16 @@ export class DecoderSession {
           ? new Tn("int64", BigInt64Array.of(BigInt(T - 1)), [1])
           : new Tn("int64", BigInt64Array.from({ length: T }, (_, i) => BigInt(i)), [T]),
     };
+    if (req.lora) {
+      if (req.lora.length > c.numLayers) throw new ModelError(`forward: lora has ${req.lora.length} layers, model has ${c.numLayers}`);
+      req.lora.forEach((layer, i) => {
+        for (const t of Object.keys(layer ?? {})) {
+          if (!this.loraTargets.includes(t as LoraTarget)) {
+            throw new ModelError(`forward: lora[${i}].${t} is not a LoRA input of this session. Should be one of: ${this.loraTargets.join(", ") || "(none; created with loraTargets: [])"}`);
+          }
+        }
+      });
+    }
     const emptyKv = new Float32Array(0);
     for (let i = 0; i < c.numLayers; i++) {
       const k = req.past ? req.past.key[i] : emptyKv;
@@ -182,7 +192,6 @@ export class DecoderSession {
         feeds[`lora.${i}.${t}.B`] = new Tn("float32", f ? f.B : emptyKv, [B, r, d.out]);
       }
     }
-    if (req.lora && req.lora.length > c.numLayers) throw new ModelError(`forward: lora has ${req.lora.length} layers, model has ${c.numLayers}`);
 
     const out = await this.session.run(feeds);
     const present: KvCache = { batch: B, length: S, key: [], value: [] };

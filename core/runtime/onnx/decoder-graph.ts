@@ -18,7 +18,7 @@ import { GraphBuilder } from "./graph.ts";
 //   present.{i}.key|value         [batch, kvh, total, hd]    f32
 //
 // Layout choices (why): linear weights are stored pre-transposed [in, out] so MatMul runs without a
-// Transpose; q/k/v and gate/up are fused into one MatMul each and split after; the softmax scale is
+// Transpose (and ORT prepacks the constant B once); q/k/v and gate/up are fused into one MatMul each and split after; the softmax scale is
 // folded into q's cos/sin tables; GQA needs no repeated K/V: q is laid out [B, kvh, g*T, hd] so each
 // group of g query heads multiplies its own K/V head directly.
 
@@ -45,27 +45,29 @@ export interface DecoderGraphOptions {
   loraTargets: readonly LoraTarget[];
 }
 
-/** [out, in] row-major → [in, out] row-major. */
-function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const dst = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) dst[c * rows + r] = src[base + c];
-  }
-  return dst;
-}
-
-/** Concatenate [in, out_k] matrices along out → [in, Σ out_k]. */
-function concatColumns(parts: { data: Float32Array; cols: number }[], rows: number): Float32Array {
-  const total = parts.reduce((a, p) => a + p.cols, 0);
-  const dst = new Float32Array(rows * total);
-  for (let r = 0; r < rows; r++) {
-    let off = r * total;
-    for (const p of parts) {
-      dst.set(p.data.subarray(r * p.cols, (r + 1) * p.cols), off);
-      off += p.cols;
+/** Stack [out_k, in] row-major matrices along `out` and transpose: → [in, Σ out_k] row-major.
+ *  Copies in 32×32 tiles (about 2× faster than row by row, which strides through the destination).
+ *  Transposing here rather than as a Transpose node that ORT constant-folds was measured: folding made
+ *  session creation slower and left the graph cache nothing to save. */
+function stackTransposed(parts: Float32Array[], outs: number[], inDim: number): Float32Array {
+  const total = outs.reduce((x, y) => x + y, 0);
+  const dst = new Float32Array(inDim * total);
+  const TILE = 32;
+  let off = 0;
+  parts.forEach((src, k) => {
+    const rows = outs[k];
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const r1 = Math.min(rows, r0 + TILE);
+      for (let c0 = 0; c0 < inDim; c0 += TILE) {
+        const c1 = Math.min(inDim, c0 + TILE);
+        for (let r = r0; r < r1; r++) {
+          const base = r * inDim;
+          for (let c = c0; c < c1; c++) dst[c * total + off + r] = src[base + c];
+        }
+      }
     }
-  }
+    off += rows;
+  });
   return dst;
 }
 
@@ -121,7 +123,11 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
   if (grp > 1) addMask = g.op("Tile", [addMask, g.ints([1, 1, grp, 1])]);
 
   const weight = (name: string, shape: number[]) => w.get(name, shape).data;
-  const linear = (name: string, outDim: number, inDim: number) => transpose(weight(name, [outDim, inDim]), outDim, inDim);
+  // [in, Σ out] initializer from checkpoint matrices [out_k, in] (stacked along out).
+  const linearT = (id: string, parts: { name: string; out: number }[], inDim: number) => {
+    const data = stackTransposed(parts.map((p) => weight(p.name, [p.out, inDim])), parts.map((p) => p.out), inDim);
+    return g.init(id, "float32", [inDim, parts.reduce((x, p) => x + p.out, 0)], data);
+  };
 
   const rmsNorm = (x: string, wName: string, initName: string) => {
     // Pow → ReduceMean → Add → Sqrt → Div → Mul: the pattern ORT fuses into SimplifiedLayerNormalization.
@@ -145,15 +151,12 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
 
     // --- attention ---
     const h = rmsNorm(x, `${p}.input_layernorm.weight`, `l${i}.attn_norm`);
-    const wqkv = concatColumns(
-      [
-        { data: linear(`${p}.self_attn.q_proj.weight`, qW, H), cols: qW },
-        { data: linear(`${p}.self_attn.k_proj.weight`, kvW, H), cols: kvW },
-        { data: linear(`${p}.self_attn.v_proj.weight`, kvW, H), cols: kvW },
-      ],
-      H,
-    );
-    let qkv = g.op("MatMul", [h, g.init(`l${i}.wqkv`, "float32", [H, qW + 2 * kvW], wqkv)]); // [B,T,q+2kv]
+    const wqkv = linearT(`l${i}.wqkv`, [
+      { name: `${p}.self_attn.q_proj.weight`, out: qW },
+      { name: `${p}.self_attn.k_proj.weight`, out: kvW },
+      { name: `${p}.self_attn.v_proj.weight`, out: kvW },
+    ], H);
+    let qkv = g.op("MatMul", [h, wqkv]); // [B,T,q+2kv]
     if (c.attentionBias) {
       const b = new Float32Array(qW + 2 * kvW);
       b.set(weight(`${p}.self_attn.q_proj.bias`, [qW]), 0);
@@ -186,32 +189,26 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
       g.op("Transpose", [g.op("Reshape", [ctx, g.ints([0, 0, grp, -1, hd])])], { perm: { ints: [0, 3, 1, 2, 4] } }),
       g.ints([0, 0, qW]),
     ]);
-    let o = g.op("MatMul", [attn, g.init(`l${i}.wo`, "float32", [qW, H], linear(`${p}.self_attn.o_proj.weight`, H, qW))]);
+    let o = g.op("MatMul", [attn, linearT(`l${i}.wo`, [{ name: `${p}.self_attn.o_proj.weight`, out: H }], qW)]);
     if (hasOutputBias(c)) o = g.op("Add", [o, g.init(`l${i}.bo`, "float32", [H], weight(`${p}.self_attn.o_proj.bias`, [H]))]);
     o = withLora(i, "o", attn, o);
     x = g.op("Add", [x, o]);
 
     // --- MLP: down(silu(gate(h)) * up(h)) ---
     const h2 = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `l${i}.mlp_norm`);
-    const wgu = concatColumns(
-      [
-        { data: linear(`${p}.mlp.gate_proj.weight`, I, H), cols: I },
-        { data: linear(`${p}.mlp.up_proj.weight`, I, H), cols: I },
-      ],
-      H,
-    );
-    let [gate, up] = g.opN("Split", [g.op("MatMul", [h2, g.init(`l${i}.wgu`, "float32", [H, 2 * I], wgu)]), g.ints([I, I])], 2, { axis: { i: -1 } });
+    const wgu = linearT(`l${i}.wgu`, [{ name: `${p}.mlp.gate_proj.weight`, out: I }, { name: `${p}.mlp.up_proj.weight`, out: I }], H);
+    let [gate, up] = g.opN("Split", [g.op("MatMul", [h2, wgu]), g.ints([I, I])], 2, { axis: { i: -1 } });
     gate = withLora(i, "gate", h2, gate);
     up = withLora(i, "up", h2, up);
     const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
-    let down = g.op("MatMul", [act, g.init(`l${i}.wdown`, "float32", [I, H], linear(`${p}.mlp.down_proj.weight`, H, I))]);
+    let down = g.op("MatMul", [act, linearT(`l${i}.wdown`, [{ name: `${p}.mlp.down_proj.weight`, out: H }], I)]);
     down = withLora(i, "down", act, down);
     x = g.op("Add", [x, down]);
   }
 
   const hf = rmsNorm(g.op("Gather", [x, logitsIndex], { axis: { i: 1 } }), "model.norm.weight", "final_norm"); // [B,k,H]
   const lmName = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-  g.op("MatMul", [hf, g.init("lm_head_t", "float32", [H, c.vocabSize], linear(lmName, c.vocabSize, H))], {}, "logits");
+  g.op("MatMul", [hf, linearT("lm_head_t", [{ name: lmName, out: c.vocabSize }], H)], {}, "logits");
   g.output("logits", "float32", ["batch", "k", c.vocabSize]);
 
   return { bytes: g.serialize(`decoder-graph v${BUILDER_VERSION}`), nodes: g.nodeCount };
