@@ -191,6 +191,54 @@ function rewriteSafetensors(src: string, dst: string, edit: (header: Record<stri
   writeFileSync(dst, Buffer.concat([len, h, buf.subarray(8 + n)]));
 }
 
+describe("sharded checkpoints", () => {
+  it("model.safetensors.index.json + two shards loads and gives the same logits as the single file", async () => {
+    const src = dirOf("llama untied f16, head_dim 24 ≠ hidden/heads, 3 layers");
+    const d = join(root, "sharded");
+    mkdirSync(d, { recursive: true });
+    for (const f of ["config.json", "tokenizer.json", "reference.json"]) copyFileSync(join(src, f), join(d, f));
+    const buf = readFileSync(join(src, "model.safetensors"));
+    const n = Number(buf.readBigUInt64LE(0));
+    const tensors = Object.keys(JSON.parse(buf.subarray(8, 8 + n).toString())).filter((k) => k !== "__metadata__");
+    const half = new Set(tensors.slice(0, Math.floor(tensors.length / 2)));
+    // A shard holds the tensors `pred` picks, their data repacked contiguously.
+    const shard = (file: string, pred: (name: string) => boolean) => {
+      const header = JSON.parse(buf.subarray(8, 8 + n).toString());
+      const kept = tensors.filter(pred);
+      for (const k of Object.keys(header)) if (!kept.includes(k)) delete header[k];
+      const parts: Buffer[] = [];
+      let off = 0;
+      for (const k of kept) {
+        const [a, b] = header[k].data_offsets;
+        parts.push(buf.subarray(8 + n + a, 8 + n + b));
+        header[k].data_offsets = [off, off + (b - a)];
+        off += b - a;
+      }
+      let h = Buffer.from(JSON.stringify(header));
+      h = Buffer.concat([h, Buffer.alloc((8 - (h.length % 8)) % 8, 0x20)]);
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(h.length));
+      writeFileSync(join(d, file), Buffer.concat([len, h, ...parts]));
+      return kept;
+    };
+    const weightMap: Record<string, string> = {};
+    for (const k of shard("model-00001-of-00002.safetensors", (x) => half.has(x))) weightMap[k] = "model-00001-of-00002.safetensors";
+    for (const k of shard("model-00002-of-00002.safetensors", (x) => !half.has(x))) weightMap[k] = "model-00002-of-00002.safetensors";
+    writeFileSync(join(d, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+
+    const pkg = await loadModelPackage(d, nodePackageFiles);
+    expect(pkg.weights.names().sort()).toEqual([...tensors].sort());
+    const s = await DecoderSession.create(pkg, backend);
+    const r = await checkAgainstReference(s, JSON.parse(readFileSync(join(d, "reference.json"), "utf8")));
+    await s.release();
+    expect(r.maxDiff).toBeLessThanOrEqual(1e-4);
+    expect(r.tokensEqual).toBe(true);
+
+    rmSync(join(d, "model-00002-of-00002.safetensors"));
+    await expect(loadModelPackage(d, nodePackageFiles)).rejects.toThrow(/model-00002-of-00002\.safetensors: weight shard listed in the index is missing/);
+  });
+});
+
 describe("bad model packages give clear errors", () => {
   const src = () => dirOf("llama GQA tied theta 1e4 f32");
   const variant = (name: string) => {
