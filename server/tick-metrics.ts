@@ -36,6 +36,9 @@ class Samples {
 export class TickMetrics {
   /** Duration of one simulation callback (inputs, NPCs, physics step, state writes). */
   readonly tick: Samples;
+  /** CPU time (user + system, whole process) spent during the same callbacks: what the tick
+   * costs when the machine is shared and the wall time includes waiting for a core. */
+  readonly tickCpu: Samples;
   /** Duration of one broadcastPatch (schema delta encoding + handing bytes to sockets). */
   readonly patch: Samples;
   /** Patch bytes handed to each client (the same delta goes to every client). */
@@ -44,11 +47,13 @@ export class TickMetrics {
 
   constructor(capacity = 30 * 120) {
     this.tick = new Samples(capacity);
+    this.tickCpu = new Samples(capacity);
     this.patch = new Samples(capacity);
   }
 
   clear(): void {
     this.tick.clear();
+    this.tickCpu.clear();
     this.patch.clear();
     this.patchBytes = 0;
     this.patches = 0;

@@ -214,4 +214,52 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     });
     expect(s2.connected).toBe(true);
   });
+
+  it("walks where the camera looks after orbiting with the arrow keys", async () => {
+    await pageA.bringToFront();
+    const s0 = await debugState(pageA);
+    await pageA.keyboard.down("ArrowRight");
+    await pageA.waitForTimeout(600);
+    await pageA.keyboard.up("ArrowRight");
+    const s1 = await debugState(pageA);
+    const turned = Math.atan2(Math.sin(s1.cameraYaw - s0.cameraYaw), Math.cos(s1.cameraYaw - s0.cameraYaw));
+    // ArrowRight turns the view to the right: in this world that raises the yaw.
+    expect(turned).toBeGreaterThan(0.3);
+    await pageA.keyboard.down("KeyW");
+    await pageA.waitForTimeout(700);
+    await pageA.keyboard.up("KeyW");
+    const s2 = await waitFor("Alice to stop", async () => {
+      const s = await debugState(pageA);
+      return s.me!.pending === 0 ? s : null;
+    });
+    const dx = s2.me!.x - s1.me!.x, dz = s2.me!.z - s1.me!.z;
+    expect(Math.hypot(dx, dz)).toBeGreaterThan(1);
+    const heading = Math.atan2(dx, dz);
+    expect(Math.cos(heading - s1.cameraYaw)).toBeGreaterThan(0.95);
+  });
+
+  it("shows the server's rejections unobtrusively", async () => {
+    await pageA.bringToFront();
+    // The server allows a burst of 5 chat lines, then one a second: the 7th is refused.
+    for (let i = 1; i <= 7; i++) {
+      await pageA.keyboard.press("Enter");
+      await pageA.keyboard.type(`line ${i}`);
+      await pageA.keyboard.press("Enter");
+    }
+    await expect.poll(() => pageA.locator("#notices").innerText(), { timeout: 10_000 }).toMatch(/chat: rate limit/);
+  });
+
+  it("after a server restart, joins the new server with the same name", async () => {
+    const name = "Alice";
+    const port = kith.port;
+    await kith.close();
+    await waitFor("Alice to notice the server is gone", async () => (await debugState(pageA)).status !== "connected", 20_000);
+    kith = await createKithServer({ port, host: "127.0.0.1", log: () => {} });
+    const s = await waitFor("Alice to join the new server", async () => {
+      const st = await debugState(pageA);
+      return st.connected && st.me ? st : null;
+    }, 60_000);
+    expect(s.players.find((p) => p.id === s.sessionId)?.name).toBe(name);
+    expect(await pageA.locator("#chat-log").innerText()).toContain("Reconnected.");
+  });
 });

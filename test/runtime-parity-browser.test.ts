@@ -77,4 +77,14 @@ describe("decoder parity in the browser (onnxruntime-web, wasm)", () => {
       expect(r.tokensEqual).toBe(true);
     });
   });
+
+  it("int8 weights run on wasm and stay close to f32", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => typeof window.runQuantized === "function");
+    const r = await page.evaluate((url) => window.runQuantized(url, [5, 6, 7, 8, 9, 10, 11, 40, 41, 100, 3, 200, 17, 18, 19, 20]), `${base}/models/m1`);
+    await page.close();
+    expect(r.cosine).toBeGreaterThanOrEqual(0.995);
+    expect(r.top1Agreement).toBeGreaterThanOrEqual(0.8);
+  });
 });

@@ -66,3 +66,15 @@ export async function checkAgainstReference(s: DecoderSession, ref: Reference): 
   return { maxDiff, tokensEqual, steps };
 }
 
+
+/** How close an int8 session is to the f32 one on a prefill: cosine of all logits and the share of
+ *  positions whose argmax agrees. */
+export async function compareQuantized(f32: DecoderSession, int8: DecoderSession, ids: number[]): Promise<{ cosine: number; top1Agreement: number }> {
+  const T = ids.length, V = f32.config.vocabSize;
+  const req = { inputsEmbeds: f32.embed(ids), batch: 1, seqLen: T, positionIds: BigInt64Array.from(ids, (_, i) => BigInt(i)), attentionMask: new BigInt64Array(T).fill(1n), past: null };
+  const a = (await f32.forward(req)).logits, b = (await int8.forward(req)).logits;
+  let dot = 0, na = 0, nb = 0, agree = 0;
+  for (let i = 0; i < a.length; i++) (dot += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
+  for (let t = 0; t < T; t++) if (argmax(a, t * V, (t + 1) * V) === argmax(b, t * V, (t + 1) * V)) agree++;
+  return { cosine: dot / Math.sqrt(na * nb), top1Agreement: agree / T };
+}

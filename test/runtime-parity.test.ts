@@ -8,7 +8,7 @@ import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage, type ModelPackage } from "../core/runtime/model/package.ts";
 import { WeightStore, type TensorEntry } from "../core/runtime/model/safetensors.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
-import { argmax, checkAgainstReference, greedyOne, makeRandomModel, maxAbsDiff, type Reference } from "./runtime-parity-fixtures.ts";
+import { argmax, checkAgainstReference, compareQuantized, greedyOne, makeRandomModel, maxAbsDiff, type Reference } from "./runtime-parity-fixtures.ts";
 
 // The ONNX decoder against the PyTorch reference (training/model.py) on random models: every
 // prefill and each of 20 cached greedy decode steps within 1e-4, the same greedy tokens.
@@ -190,6 +190,26 @@ function rewriteSafetensors(src: string, dst: string, edit: (header: Record<stri
   len.writeBigUInt64LE(BigInt(h.length));
   writeFileSync(dst, Buffer.concat([len, h, buf.subarray(8 + n)]));
 }
+
+describe("int8 weights (quantize: \"int8\")", () => {
+  it("stays close to f32 (cosine ≥ 0.995, top-1 agrees on ≥ 80% of positions) at under a third of the graph size", async () => {
+    const pkg = await loadModelPackage(dirOf("qwen2 GQA untied (q/k/v bias) f32"), nodePackageFiles);
+    const f32 = await DecoderSession.create(pkg, backend);
+    const int8 = await DecoderSession.create(pkg, backend, { quantize: "int8" });
+    const r = await compareQuantized(f32, int8, [5, 6, 7, 8, 9, 10, 11, 40, 41, 100, 3, 200, 17, 18, 19, 20]);
+    expect(r.cosine).toBeGreaterThanOrEqual(0.995);
+    expect(r.top1Agreement).toBeGreaterThanOrEqual(0.8);
+    expect(int8.info.graphBytes).toBeLessThan(f32.info.graphBytes / 3);
+    // The cached-decode path works on the quantized graph too.
+    const g = await greedyOne(int8, [5, 6, 7], 3);
+    expect(g.tokens.length).toBe(3);
+    await Promise.all([f32.release(), int8.release()]);
+  });
+  it("an unknown quantize value lists the valid ones", async () => {
+    const pkg = await loadModelPackage(dirOf("qwen2 GQA untied (q/k/v bias) f32"), nodePackageFiles);
+    await expect(DecoderSession.create(pkg, backend, { quantize: "int4" as "int8" })).rejects.toThrow(/unknown quantize "int4"\. Should be one of: "none", "int8"/);
+  });
+});
 
 describe("sharded checkpoints", () => {
   it("model.safetensors.index.json + two shards loads and gives the same logits as the single file", async () => {

@@ -1,6 +1,6 @@
 // One NPC in the simulation: a kinematic capsule that walks its waypoint loop, or stands idle
 // and turns to face the nearest player within FACE_RANGE.
-import { RAPIER, FEET_TO_CENTRE, MOVEMENT, normalizeYaw, type PhysicsWorld } from "../../core/movement/index.ts";
+import { COLLISION_GROUPS, RAPIER, FEET_TO_CENTRE, MOVEMENT, normalizeYaw, type PhysicsWorld } from "../../core/movement/index.ts";
 import type { NpcSpawn } from "../../core/scene/schema.ts";
 import { NpcState, type NpcActivity } from "../../core/state/world-state.ts";
 
@@ -25,7 +25,10 @@ export class NpcAgent {
     this.body = physics.world.createRigidBody(
       RAPIER.RigidBodyDesc.kinematicPositionBased().setTranslation(x, y + FEET_TO_CENTRE, z),
     );
-    physics.world.createCollider(RAPIER.ColliderDesc.capsule(MOVEMENT.capsuleHalfHeight, MOVEMENT.capsuleRadius), this.body);
+    physics.world.createCollider(
+      RAPIER.ColliderDesc.capsule(MOVEMENT.capsuleHalfHeight, MOVEMENT.capsuleRadius).setCollisionGroups(COLLISION_GROUPS.npc),
+      this.body,
+    );
     this.activity = spawn.waypoints.length >= 2 ? "patrol" : "idle";
     Object.assign(this.state, {
       id: spawn.id, character: spawn.character, name: spawn.name, role: spawn.role,

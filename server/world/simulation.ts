@@ -1,17 +1,16 @@
 // The authoritative world simulation: Rapier world from the scene, players, NPCs, movable props,
 // stepped at a fixed 30 Hz and mirrored into WorldState. No Colyseus here; the room drives it.
-import { buildPhysicsWorld, MOVEMENT, type PhysicsWorld } from "../../core/movement/index.ts";
+import { buildPhysicsWorld, COLLISION_GROUPS, FEET_TO_CENTRE, MOVEMENT, RAPIER, type PhysicsWorld } from "../../core/movement/index.ts";
 import type { MoveMessage } from "../../core/protocol/messages.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import { PropState, WorldState } from "../../core/state/world-state.ts";
 import { NpcAgent } from "./npc-agent.ts";
 import { PlayerAgent } from "./player-agent.ts";
-import type RAPIER from "@dimforge/rapier3d-compat";
 
 /** Prop pose changes smaller than this (m, or quaternion component) are not replicated. */
 const PROP_EPSILON = 1e-3;
-/** A spawn point with a player's feet within this distance (m) is taken. */
-const SPAWN_CLEARANCE = 1;
+/** Spacing of the rings of fallback spots around a taken spawn point, m. */
+const SPAWN_CLEARANCE = 1.2;
 
 export class WorldSimulation {
   readonly state: WorldState;
@@ -41,12 +40,10 @@ export class WorldSimulation {
     }
   }
 
-  /** Adds a player at the next free spawn point (round robin). */
+  /** Adds a player at the next free spawn point (round robin), or a free spot near one. */
   addPlayer(id: string, name: string): PlayerAgent {
-    const spawn = this.pickSpawn();
-    // Lift 5 cm so the capsule does not start touching the ground.
-    const feet = [spawn.position[0], spawn.position[1] + 0.05, spawn.position[2]];
-    const player = new PlayerAgent(this.physics, id, name, feet, spawn.facing);
+    const spot = this.pickSpawn();
+    const player = new PlayerAgent(this.physics, id, name, spot.feet, spot.facing);
     this.players.set(id, player);
     this.state.players.set(id, player.state);
     return player;
@@ -81,24 +78,50 @@ export class WorldSimulation {
     for (const prop of this.props) this.syncProp(prop);
   }
 
-  /** Next spawn in round-robin order with nobody standing on it; any spawn when all are taken. */
-  private pickSpawn(): Scene["spawns"][number] {
+  /**
+   * Next spawn point (round robin) where a capsule fits without touching a player or a collider;
+   * when every point is taken, the first free spot on rings around them (1.2 m apart); as a last
+   * resort the spawn point itself. Feet are lifted 5 cm so the capsule starts clear of the ground.
+   */
+  private pickSpawn(): { feet: number[]; facing: number } {
     const spawns = this.scene.spawns;
-    for (let i = 0; i < spawns.length; i++) {
-      const spawn = spawns[(this.nextSpawn + i) % spawns.length];
-      const [x, , z] = spawn.position;
-      const taken = [...this.players.values()].some((p) => Math.hypot(p.state.x - x, p.state.z - z) < SPAWN_CLEARANCE);
-      if (!taken) {
-        this.nextSpawn += i + 1;
-        return spawn;
+    const start = this.nextSpawn++;
+    for (const ring of [0, 1, 2, 3]) {
+      for (let i = 0; i < spawns.length; i++) {
+        const spawn = spawns[(start + i) % spawns.length];
+        const steps = ring === 0 ? 1 : 8 * ring;
+        for (let k = 0; k < steps; k++) {
+          const angle = (2 * Math.PI * k) / steps;
+          const feet = [
+            spawn.position[0] + Math.sin(angle) * ring * SPAWN_CLEARANCE,
+            spawn.position[1] + 0.05,
+            spawn.position[2] + Math.cos(angle) * ring * SPAWN_CLEARANCE,
+          ];
+          if (this.isFree(feet)) return { feet, facing: spawn.facing };
+        }
       }
     }
-    return spawns[this.nextSpawn++ % spawns.length];
+    const spawn = spawns[start % spawns.length];
+    return { feet: [spawn.position[0], spawn.position[1] + 0.05, spawn.position[2]], facing: spawn.facing };
+  }
+
+  /** Whether a character capsule with its feet at `feet` overlaps nothing (players included). */
+  private isFree(feet: number[]): boolean {
+    const centre = { x: feet[0], y: feet[1] + FEET_TO_CENTRE, z: feet[2] };
+    if (Math.abs(centre.x) > this.physics.halfWidth - 1 || Math.abs(centre.z) > this.physics.halfDepth - 1) return false;
+    // Players added since the last step are not in Rapier's query structures yet: check them directly.
+    for (const p of this.players.values()) {
+      const t = p.character.body.translation();
+      if (Math.hypot(t.x - centre.x, t.z - centre.z) < 2 * MOVEMENT.capsuleRadius + 0.2 && Math.abs(t.y - centre.y) < 2) return false;
+    }
+    // Slightly fatter than the character, so neighbours do not start in contact.
+    const probe = new RAPIER.Capsule(MOVEMENT.capsuleHalfHeight, MOVEMENT.capsuleRadius + 0.1);
+    return this.physics.world.intersectionWithShape(centre, { x: 0, y: 0, z: 0, w: 1 }, probe, undefined, COLLISION_GROUPS.playerMovement) === null;
   }
 
   private respawn(player: PlayerAgent): void {
-    const spawn = this.pickSpawn();
-    player.character.teleport([spawn.position[0], spawn.position[1] + 0.05, spawn.position[2]]);
+    const spot = this.pickSpawn();
+    player.character.teleport(spot.feet);
     player.clearInputs();
     player.syncState();
   }

@@ -1,0 +1,155 @@
+// bench:world — N bot clients walking, running, jumping and chatting in one `world` room of the
+// village (5 NPCs). The server runs in a child process so bots do not share its event loop.
+// Measured inside the room: `tick` = one simulation callback (inputs, NPCs, Rapier step, state
+// writes); `patch` = one broadcastPatch (schema delta encoding + handing bytes to sockets, 20 Hz).
+// Measured by the bots: bytes received per client per second (state patches; and everything).
+// Usage: npm run bench:world -- [--players 64] [--seconds 20]. Last line: one JSON object.
+import { fork, type ChildProcess } from "node:child_process";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { Client, type Room } from "@colyseus/sdk";
+import { MOVEMENT } from "../core/movement/rules.ts";
+
+const ROOM_STATE = 14;
+const ROOM_STATE_PATCH = 15;
+
+interface Stats { tickP50: number; tickP99: number; tickMax: number; tickCpuP50: number; tickCpuP99: number; ticks: number; patchP50: number; patchP99: number; patches: number }
+type FromServer = { kind: "ready"; port: number } | { kind: "stats"; stats: Stats };
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`--${name} needs a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+// ---- server side (child process) ----
+async function serve(): Promise<void> {
+  const { createKithServer } = await import("../server/kith-server.ts");
+  const kith = await createKithServer({ port: 0, scene: "village", log: () => undefined });
+  const m = kith.metrics;
+  process.on("message", (msg: { kind: string }) => {
+    if (msg.kind === "reset") m.clear();
+    if (msg.kind === "stats") {
+      const stats: Stats = {
+        tickP50: m.tick.percentile(0.5), tickP99: m.tick.percentile(0.99), tickMax: m.tick.percentile(1), ticks: m.tick.size,
+        tickCpuP50: m.tickCpu.percentile(0.5), tickCpuP99: m.tickCpu.percentile(0.99),
+        patchP50: m.patch.percentile(0.5), patchP99: m.patch.percentile(0.99), patches: m.patch.size,
+      };
+      process.send!({ kind: "stats", stats } satisfies FromServer);
+    }
+    if (msg.kind === "stop") void kith.close().then(() => process.exit(0));
+  });
+  process.send!({ kind: "ready", port: kith.port } satisfies FromServer);
+}
+
+// ---- bots (parent process) ----
+interface Bot { room: Room; seq: number; yaw: number; run: boolean; nextTurn: number; nextChat: number; patchBytes: number; allBytes: number }
+
+function request(child: ChildProcess, kind: string): Promise<Stats> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: FromServer) => { if (msg.kind === "stats") { child.off("message", onMessage); resolve(msg.stats); } };
+    child.on("message", onMessage);
+    child.send({ kind });
+  });
+}
+
+async function main(): Promise<void> {
+  const players = Math.floor(flag("players", 64));
+  const seconds = flag("seconds", 20);
+  const warmup = 3;
+  const child = fork(fileURLToPath(import.meta.url), ["--serve"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("message", (msg: FromServer) => (msg.kind === "ready" ? resolve(msg.port) : reject(new Error("bad hello"))));
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  console.log(`server on port ${port}; joining ${players} bots…`);
+
+  const bots: Bot[] = [];
+  const url = `http://localhost:${port}`;
+  for (let i = 0; i < players; i += 8) {
+    const batch = await Promise.all(Array.from({ length: Math.min(8, players - i) }, (_, k) =>
+      new Client(url).joinOrCreate("world", { name: `bot${i + k}` })));
+    for (const room of batch) {
+      const bot: Bot = { room, seq: 0, yaw: Math.random() * 2 * Math.PI, run: false, nextTurn: 0, nextChat: Date.now() + Math.random() * 5000, patchBytes: 0, allBytes: 0 };
+      const events = room.connection.events;
+      const original = events.onmessage!;
+      events.onmessage = (event: MessageEvent) => {
+        const data = event.data as ArrayBuffer;
+        const bytes = new Uint8Array(data);
+        bot.allBytes += bytes.byteLength;
+        if (bytes[0] === ROOM_STATE_PATCH || bytes[0] === ROOM_STATE) bot.patchBytes += bytes.byteLength;
+        original(event);
+      };
+      room.onMessage("chat", () => undefined);
+      room.onMessage("rejected", (m: { reason: string }) => console.warn(`bot rejected: ${m.reason}`));
+      bots.push(bot);
+    }
+  }
+  console.log(`${bots.length} bots joined; warming up ${warmup} s`);
+
+  // One 30 Hz loop drives every bot: wander, sometimes run or jump, chat every ~5 s.
+  const loop = setInterval(() => {
+    const now = Date.now();
+    for (const bot of bots) {
+      if (now >= bot.nextTurn) {
+        bot.yaw += (Math.random() - 0.5) * 2;
+        bot.run = Math.random() < 0.3;
+        bot.nextTurn = now + 1000 + Math.random() * 3000;
+      }
+      bot.room.send("move", { seq: ++bot.seq, forward: 1, right: 0, run: bot.run, jump: Math.random() < 0.01, yaw: bot.yaw });
+      if (now >= bot.nextChat) {
+        bot.room.send("chat", { text: `hello from ${bot.room.sessionId}` });
+        bot.nextChat = now + 4000 + Math.random() * 2000;
+      }
+    }
+  }, 1000 / MOVEMENT.tickHz);
+
+  await new Promise((r) => setTimeout(r, warmup * 1000));
+  child.send({ kind: "reset" });
+  for (const bot of bots) { bot.patchBytes = 0; bot.allBytes = 0; }
+  const started = Date.now();
+  for (let s = 1; s <= seconds; s++) {
+    await new Promise((r) => setTimeout(r, Math.max(0, started + s * 1000 - Date.now())));
+    if (s % 5 === 0 || s === seconds) {
+      const st = await request(child, "stats");
+      const elapsed = (Date.now() - started) / 1000;
+      const kBps = bots.reduce((a, b) => a + b.patchBytes, 0) / bots.length / elapsed / 1024;
+      console.log(`t=${s}/${seconds} s (ETA ${Math.round(seconds - s)} s): tick p50 ${st.tickP50.toFixed(3)} ms p99 ${st.tickP99.toFixed(3)} ms (cpu p99 ${st.tickCpuP99.toFixed(3)} ms); patch p99 ${st.patchP99.toFixed(3)} ms; ${kBps.toFixed(1)} KiB/s per client`);
+    }
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  clearInterval(loop);
+  const st = await request(child, "stats");
+  const perClient = (key: "patchBytes" | "allBytes") => Math.round(bots.reduce((a, b) => a + b[key], 0) / bots.length / elapsed);
+  await Promise.all(bots.map((b) => b.room.leave().catch(() => undefined)));
+  child.send({ kind: "stop" });
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  console.log(JSON.stringify({
+    players: bots.length,
+    npcs: 5,
+    tick_hz: MOVEMENT.tickHz,
+    tick_p50_ms: round(st.tickP50),
+    tick_p99_ms: round(st.tickP99),
+    tick_max_ms: round(st.tickMax),
+    tick_cpu_p50_ms: round(st.tickCpuP50),
+    tick_cpu_p99_ms: round(st.tickCpuP99),
+    ticks: st.ticks,
+    patch_p50_ms: round(st.patchP50),
+    patch_p99_ms: round(st.patchP99),
+    tick_plus_patch_p99_ms: round(st.tickP99 + st.patchP99),
+    patch_bytes_per_client_s: perClient("patchBytes"),
+    all_bytes_per_client_s: perClient("allBytes"),
+    seconds: round(elapsed),
+    load_avg_1m: round(os.loadavg()[0]),
+    cores: os.cpus().length,
+  }));
+  process.exit(0);
+}
+
+if (process.argv.includes("--serve")) await serve();
+else await main();
