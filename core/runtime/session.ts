@@ -76,12 +76,12 @@ export class DecoderSession {
 
   static async create(pkg: ModelPackage, backend: Backend, opts: DecoderSessionOptions = {}): Promise<DecoderSession> {
     const quantize = opts.quantize ?? "none";
-    if (quantize !== "none") throw new ModelError(`quantize ${JSON.stringify(quantize)} is not supported yet. Should be one of: "none"`);
+    if (quantize !== "none" && quantize !== "int8") throw new ModelError(`unknown quantize ${JSON.stringify(quantize)}. Should be one of: "none", "int8"`);
     const loraTargets = opts.loraTargets ?? [...LORA_TARGETS];
     for (const t of loraTargets) {
       if (!LORA_TARGETS.includes(t)) throw new ModelError(`unknown LoRA target ${JSON.stringify(t)}. Should be one of: ${LORA_TARGETS.join(", ")}`);
     }
-    const graphOptions = { loraTargets: [...loraTargets].sort() };
+    const graphOptions = { loraTargets: [...loraTargets].sort(), quantize };
     const cache = opts.cacheDir && backend.openGraphCache ? backend.openGraphCache(opts.cacheDir) : null;
     const key = graphCacheKey({ builderVersion: BUILDER_VERSION, config: pkg.config, packageHash: pkg.hash, options: graphOptions });
 
@@ -90,7 +90,7 @@ export class DecoderSession {
     const cached = bytes !== null;
     let nodes: number | null = null;
     if (!bytes) {
-      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[] });
+      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[], quantize });
       bytes = built.bytes;
       nodes = built.nodes;
       if (cache) await cache.put(key, bytes);

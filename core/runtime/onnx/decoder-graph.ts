@@ -43,6 +43,27 @@ export function loraDims(c: ModelConfig, t: LoraTarget): { in: number; out: numb
 
 export interface DecoderGraphOptions {
   loraTargets: readonly LoraTarget[];
+  /** "int8": linear weights as int8 with one f32 scale per output column (symmetric), activations
+   *  quantized per run (DynamicQuantizeLinear → MatMulInteger, which ORT fuses); 4× smaller weights. */
+  quantize?: "none" | "int8";
+}
+
+/** Symmetric per-column int8: w[i, n] ≈ q[i, n] · scale[n]; `w` is [in, out] row-major. Values use
+ *  7 bits (±63): x86 u8×s8 kernels without VNNI add pairs of products in int16, which 8-bit weights
+ *  times 8-bit activations can overflow (saturate); 7 bits cannot. */
+function quantizeColumns(w: Float32Array, inDim: number, outDim: number): { q: Int8Array; scale: Float32Array } {
+  const scale = new Float32Array(outDim);
+  for (let i = 0; i < inDim; i++) {
+    const row = i * outDim;
+    for (let n = 0; n < outDim; n++) scale[n] = Math.max(scale[n], Math.abs(w[row + n]));
+  }
+  for (let n = 0; n < outDim; n++) scale[n] = scale[n] > 0 ? scale[n] / 63 : 1;
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < inDim; i++) {
+    const row = i * outDim;
+    for (let n = 0; n < outDim; n++) q[row + n] = Math.round(w[row + n] / scale[n]);
+  }
+  return { q, scale };
 }
 
 /** Stack [out_k, in] row-major matrices along `out` and transpose: → [in, Σ out_k] row-major.
@@ -123,10 +144,18 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
   if (grp > 1) addMask = g.op("Tile", [addMask, g.ints([1, 1, grp, 1])]);
 
   const weight = (name: string, shape: number[]) => w.get(name, shape).data;
-  // [in, Σ out] initializer from checkpoint matrices [out_k, in] (stacked along out).
-  const linearT = (id: string, parts: { name: string; out: number }[], inDim: number) => {
+  // x [.., in] @ W → [.., Σ out] where W [in, Σ out] stacks checkpoint matrices [out_k, in] along out.
+  const int8 = opts.quantize === "int8";
+  const project = (x: string, id: string, parts: { name: string; out: number }[], inDim: number, output?: string) => {
+    const outDim = parts.reduce((a, p) => a + p.out, 0);
     const data = stackTransposed(parts.map((p) => weight(p.name, [p.out, inDim])), parts.map((p) => p.out), inDim);
-    return g.init(id, "float32", [inDim, parts.reduce((x, p) => x + p.out, 0)], data);
+    if (!int8) return g.op("MatMul", [x, g.init(id, "float32", [inDim, outDim], data)], {}, output);
+    // The exact pattern ORT's dynamic-quantize MatMul fusion expects.
+    const { q, scale } = quantizeColumns(data, inDim, outDim);
+    const [xq, xScale, xZero] = g.opN("DynamicQuantizeLinear", [x], 3);
+    const acc = g.op("MatMulInteger", [xq, g.init(`${id}.q`, "int8", [inDim, outDim], q), xZero]);
+    const s = g.op("Mul", [xScale, g.init(`${id}.scale`, "float32", [outDim], scale)]);
+    return g.op("Mul", [g.op("Cast", [acc], { to: { i: 1 } }), s], {}, output);
   };
 
   const rmsNorm = (x: string, wName: string, initName: string) => {
@@ -151,12 +180,11 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
 
     // --- attention ---
     const h = rmsNorm(x, `${p}.input_layernorm.weight`, `l${i}.attn_norm`);
-    const wqkv = linearT(`l${i}.wqkv`, [
+    let qkv = project(h, `l${i}.wqkv`, [
       { name: `${p}.self_attn.q_proj.weight`, out: qW },
       { name: `${p}.self_attn.k_proj.weight`, out: kvW },
       { name: `${p}.self_attn.v_proj.weight`, out: kvW },
-    ], H);
-    let qkv = g.op("MatMul", [h, wqkv]); // [B,T,q+2kv]
+    ], H); // [B,T,q+2kv]
     if (c.attentionBias) {
       const b = new Float32Array(qW + 2 * kvW);
       b.set(weight(`${p}.self_attn.q_proj.bias`, [qW]), 0);
@@ -189,26 +217,26 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
       g.op("Transpose", [g.op("Reshape", [ctx, g.ints([0, 0, grp, -1, hd])])], { perm: { ints: [0, 3, 1, 2, 4] } }),
       g.ints([0, 0, qW]),
     ]);
-    let o = g.op("MatMul", [attn, linearT(`l${i}.wo`, [{ name: `${p}.self_attn.o_proj.weight`, out: H }], qW)]);
+    let o = project(attn, `l${i}.wo`, [{ name: `${p}.self_attn.o_proj.weight`, out: H }], qW);
     if (hasOutputBias(c)) o = g.op("Add", [o, g.init(`l${i}.bo`, "float32", [H], weight(`${p}.self_attn.o_proj.bias`, [H]))]);
     o = withLora(i, "o", attn, o);
     x = g.op("Add", [x, o]);
 
     // --- MLP: down(silu(gate(h)) * up(h)) ---
     const h2 = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `l${i}.mlp_norm`);
-    const wgu = linearT(`l${i}.wgu`, [{ name: `${p}.mlp.gate_proj.weight`, out: I }, { name: `${p}.mlp.up_proj.weight`, out: I }], H);
-    let [gate, up] = g.opN("Split", [g.op("MatMul", [h2, wgu]), g.ints([I, I])], 2, { axis: { i: -1 } });
+    const gu = project(h2, `l${i}.wgu`, [{ name: `${p}.mlp.gate_proj.weight`, out: I }, { name: `${p}.mlp.up_proj.weight`, out: I }], H);
+    let [gate, up] = g.opN("Split", [gu, g.ints([I, I])], 2, { axis: { i: -1 } });
     gate = withLora(i, "gate", h2, gate);
     up = withLora(i, "up", h2, up);
     const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
-    let down = g.op("MatMul", [act, linearT(`l${i}.wdown`, [{ name: `${p}.mlp.down_proj.weight`, out: H }], I)]);
+    let down = project(act, `l${i}.wdown`, [{ name: `${p}.mlp.down_proj.weight`, out: H }], I);
     down = withLora(i, "down", act, down);
     x = g.op("Add", [x, down]);
   }
 
   const hf = rmsNorm(g.op("Gather", [x, logitsIndex], { axis: { i: 1 } }), "model.norm.weight", "final_norm"); // [B,k,H]
   const lmName = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-  g.op("MatMul", [hf, linearT("lm_head_t", [{ name: lmName, out: c.vocabSize }], H)], {}, "logits");
+  project(hf, "lm_head_t", [{ name: lmName, out: c.vocabSize }], H, "logits");
   g.output("logits", "float32", ["batch", "k", c.vocabSize]);
 
   return { bytes: g.serialize(`decoder-graph v${BUILDER_VERSION}`), nodes: g.nodeCount };

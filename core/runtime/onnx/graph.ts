@@ -6,8 +6,8 @@ import { ProtoWriter } from "./proto.ts";
 export const OPSET = 17;
 const IR_VERSION = 8;
 
-export type ElemType = "float32" | "int64" | "int32" | "bool";
-const ELEM: Record<ElemType, number> = { float32: 1, int32: 6, int64: 7, bool: 9 };
+export type ElemType = "float32" | "int64" | "int32" | "bool" | "int8" | "uint8";
+const ELEM: Record<ElemType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
 
 /** A dimension: fixed size or a symbolic name ("batch", "seq", ...). */
 export type Dim = number | string;
@@ -55,7 +55,7 @@ export class GraphBuilder {
     this.outputs.push({ name, type, dims });
   }
   /** Weight or constant stored in the model (little-endian raw_data). */
-  init(name: string, type: ElemType, dims: number[], data: Float32Array | BigInt64Array | Int32Array | Uint8Array): string {
+  init(name: string, type: ElemType, dims: number[], data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array): string {
     const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.inits.push({ name, type, dims, raw });
     return name;
