@@ -1,6 +1,6 @@
 import { matchMaker } from "@colyseus/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { Connection } from "../client/net/connection.ts";
+import { Connection, serverAnswered } from "../client/net/connection.ts";
 import type { ConnectionState } from "../client/ui/status.ts";
 import { WorldState } from "../core/state/index.ts";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
@@ -39,17 +39,21 @@ describe("Connection", { timeout: 60_000 }, () => {
     await k.conn.startAsync();
     expect(k.last()).toBe("connected");
     const id = k.conn.sessionId!;
+    // A second player keeps the room open (see the report: an empty room is disposed at once).
+    const other = keeper(kith.url);
+    await other.conn.startAsync();
+    await new Promise((r) => setTimeout(r, 300));
     const [cache] = await matchMaker.query({ name: "world" });
     const client = matchMaker.getLocalRoomById(cache.roomId).clients.getById(id)!;
     (client as unknown as { ref: { terminate(): void } }).ref.terminate();
     await until("reconnecting", () => k.states.some((s) => s.startsWith("reconnecting")));
     await until("connected again", () => k.last() === "connected" && k.states.length > 2);
-    console.log(k.states.join("\n"));
     expect(k.conn.sessionId).toBe(id);
     expect(k.rooms).toHaveLength(1); // same Room object: the SDK re-opened its socket
     const player = (k.conn.current!.state as InstanceType<typeof WorldState>).players.get(id);
     expect(player?.name).toBe("Tess");
     await k.conn.closeAsync();
+    await other.conn.closeAsync();
   });
 
   it("joins afresh, with the same name, when the server restarts", async () => {
@@ -65,9 +69,32 @@ describe("Connection", { timeout: 60_000 }, () => {
     console.log(k.states.join("\n"));
     expect(k.rooms[1].fresh).toBe(true);
     expect(k.conn.sessionId).not.toBe(first);
-    const me = (k.conn.current!.state as InstanceType<typeof WorldState>).players.get(k.conn.sessionId!);
-    expect(me?.name).toBe("Tess");
+    const me = await until("our player in the new state", () =>
+      (k.conn.current!.state as InstanceType<typeof WorldState>).players?.get(k.conn.sessionId!));
+    expect(me.name).toBe("Tess");
     await k.conn.closeAsync();
+  });
+
+  it("joins afresh when the seat is gone (a refused token is not retried forever)", async () => {
+    // The server keeps no seat for dropped players: the token is refused ("reconnection
+    // token invalid" / "room disposed") and the client must join a new room instead.
+    kith = await createKithServer({ port: 0, host: "127.0.0.1", reconnectSeconds: 0, log: () => {} });
+    const k = keeper(kith.url);
+    await k.conn.startAsync();
+    const first = k.conn.sessionId!;
+    await new Promise((r) => setTimeout(r, 300));
+    const [cache] = await matchMaker.query({ name: "world" });
+    const client = matchMaker.getLocalRoomById(cache.roomId).clients.getById(first)!;
+    (client as unknown as { ref: { terminate(): void } }).ref.terminate();
+    await until("a fresh room", () => k.rooms.length === 2 && k.last() === "connected", 40_000);
+    expect(k.rooms[1].fresh).toBe(true);
+    await k.conn.closeAsync();
+  });
+
+  it("tells the server's refusals from network failures", () => {
+    expect(serverAnswered(Object.assign(new Error("reconnection token invalid or expired."), { code: 524 }))).toBe(true);
+    expect(serverAnswered(new TypeError("Failed to fetch"))).toBe(false);
+    expect(serverAnswered(new Error("fetch failed"))).toBe(false);
   });
 
   it("says disconnected and stops after a clean leave", async () => {

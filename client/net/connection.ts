@@ -29,6 +29,11 @@ export type ConnectionOptions = {
   maxAttempts?: number;
 };
 
+/** Whether an error carries the server's answer (SDK ServerError/MatchMakeError have a numeric code). */
+export function serverAnswered(err: unknown): boolean {
+  return typeof (err as { code?: unknown } | null)?.code === "number";
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Connection {
@@ -112,8 +117,10 @@ export class Connection {
         return;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        // A refused token will not become valid later: fall back to a fresh join.
-        if (token && !/fetch|network|ECONN|Failed to/i.test(message)) token = null;
+        // The server answered and refused the token (expired, room gone): it will not
+        // become valid later, so join afresh. No answer at all (network down, server
+        // restarting) keeps the token for the next try.
+        if (token && serverAnswered(err)) token = null;
         const waiting = attempt >= maxAttempts ? 10_000 : backoffMs(attempt);
         this.opts.onState(attempt >= maxAttempts ? "disconnected" : this.room ? "reconnecting" : "connecting",
           `${message} — retrying in ${(waiting / 1000).toFixed(1)} s (attempt ${attempt})`);
