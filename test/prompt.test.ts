@@ -7,6 +7,7 @@ import { buildPrompt, CHAT_TEMPLATE, renderPrompt, toChatMessages, type PromptPa
 import { formatReply, parseReply } from "../core/prompt/reply.ts";
 import { compassDirection, nearbyFacts, relativeDirection, renderNearbyFact, colourName } from "../core/prompt/nearby.ts";
 import { personaCore, selectFacts } from "../core/prompt/persona.ts";
+import { assemblePrompt, playerInFront } from "../core/prompt/context.ts";
 
 // Rough counter for layout tests: one token per 4 characters, markers one each.
 const count = (t: string) => t.split(/<\|[a-z_]+\|>/).reduce((n, s) => n + Math.ceil(s.length / 4), 0) + (t.match(/<\|[a-z_]+\|>/g)?.length ?? 0);
@@ -172,5 +173,33 @@ describe("nearby facts", () => {
     const facts = nearbyFacts(village, { position: brom.position, facing: brom.facing }, { mention: "where's the tavern?" });
     expect(facts[0]).toMatchObject({ id: "tavern", compass: "west" });
     expect(facts.some((f) => f.id === "forge-anvil")).toBe(true);
+  });
+});
+
+describe("assemblePrompt (server and data engine)", () => {
+  const village = Scene.parse(JSON.parse(readFileSync("scenes/village.json", "utf8")));
+  const card = parseCharacterCardJson(readFileSync("adapters/brom/character.json", "utf8"), "brom");
+  const brom = village.npcs.find((n) => n.id === "brom")!;
+  const pose = { position: brom.position, facing: brom.facing };
+
+  it("puts persona, relevant facts, state, nearby (player, mentioned places), memory and turns together", () => {
+    const built = assemblePrompt({
+      card, scene: village, npcId: "brom", pose, state: "calm", memory: "The player is called Tam.",
+      history: [{ role: "player", text: "hi" }, { role: "npc", text: "[mood:calm] Aye." }], say: "what do you think of the innkeeper? and where's the tavern?",
+    }, count);
+    expect(built.overBudget).toBe(false);
+    expect(built.text).toContain("<|persona|>You are Brom Ironhand, the blacksmith.");
+    expect(built.parts.facts[0]).toContain("Hilde"); // "innkeeper" finds the fact about Hilde
+    expect(built.text).toMatch(/<\|near\|>- tavern: The Rusty Tankard, brown, \d+ m [a-z-]+ \(west\)/);
+    expect(built.text).toContain("- player: player, 2 m ahead (");
+    expect(built.text).not.toContain("- brom:");
+    expect(built.text).toContain("<|memory|>The player is called Tam.");
+    expect(built.text.endsWith("<|player|>what do you think of the innkeeper? and where's the tavern?<|end|>\n<|npc|>")).toBe(true);
+  });
+
+  it("places the player in front of the NPC by default", () => {
+    const p = playerInFront({ position: [1, 0, 1], facing: Math.PI / 2 }, 2);
+    expect(p[0]).toBeCloseTo(3);
+    expect(p[2]).toBeCloseTo(1);
   });
 });

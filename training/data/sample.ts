@@ -1,7 +1,7 @@
 import type { Mood } from "../../core/character/schema.ts";
-import { buildPrompt, renderCompletion, type Turn } from "../../core/prompt/layout.ts";
-import { nearbyFacts, renderNearbyFact, type Entity, type Pose } from "../../core/prompt/nearby.ts";
-import { personaCore, selectFacts } from "../../core/prompt/persona.ts";
+import { renderCompletion, type Turn } from "../../core/prompt/layout.ts";
+import type { Pose } from "../../core/prompt/nearby.ts";
+import { assemblePrompt, DEFAULT_PROMPT_BUDGET, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
 import { formatReply } from "../../core/prompt/reply.ts";
 import { Rng } from "./rng.ts";
 import {
@@ -13,7 +13,7 @@ import type { World } from "./world.ts";
 // state, memory, earlier turns), rendered through the one prompt layout.
 
 /** Prompt budget in tokens: a 512-token context less room for the reply. */
-export const PROMPT_BUDGET = 448;
+export const PROMPT_BUDGET = DEFAULT_PROMPT_BUDGET;
 
 /** Token estimate before our tokenizer exists: ~3.3 bytes per BPE token, markers one each. */
 export function approxTokens(text: string): number {
@@ -103,25 +103,12 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
     : vary && rng.chance(0.25) ? `The player is called ${rng.pick(PLAYER_NAMES)}.` : "";
 
   // The player stands 1.5-3 m in front of the NPC, a little to one side.
-  const fwd = [Math.sin(pose.facing), Math.cos(pose.facing)];
-  const d = 1.5 + rng.float() * 1.5;
-  const side = (rng.float() - 0.5) * 1.5;
-  const player: Entity = {
-    id: "player", name: "player", tags: ["player"],
-    position: [pose.position[0] + fwd[0] * d + fwd[1] * side, 0, pose.position[2] + fwd[1] * d - fwd[0] * side],
-  };
-  const others: Entity[] = world.npcs.filter((n) => n.id !== npc.id).map((n) => ({ id: n.id, name: n.name, position: n.position, colour: n.colour, tags: [n.role] }));
-  const nearby = nearbyFacts(world.scene, pose, { mention: situation.say, exclude: [npc.id], entities: [player, ...others] });
-
-  const built = buildPrompt({
-    persona: personaCore(card),
-    facts: selectFacts(card, situation.say, 4, Object.fromEntries(world.npcs.map((n) => [n.character, `${n.role} ${n.name}`]))),
-    state,
-    nearby: nearby.map(renderNearbyFact),
-    memory,
-    history,
-    say: situation.say,
-  }, PROMPT_BUDGET, approxTokens);
+  const playerPosition = playerInFront(pose, 1.5 + rng.float() * 1.5, (rng.float() - 0.5) * 1.5);
+  const built = assemblePrompt({
+    card, scene: world.scene, npcId: npc.id, pose, playerPosition,
+    others: sceneNpcEntities(world.scene, npc.id).filter((e) => world.npcs.some((n) => n.id === e.id)),
+    state, memory, history, say: situation.say,
+  }, approxTokens, PROMPT_BUDGET);
 
   const sample: Sample = {
     id, split, npc: npc.id, intent: situation.intent, template: situation.template, heldout: situation.heldout,
