@@ -6,6 +6,8 @@ import { planScene } from "./world/scene-plan.ts";
 import { buildWorld } from "./world/build-world.ts";
 import { FollowCamera } from "./world/camera.ts";
 import { AdaptiveResolution } from "./world/adaptive-resolution.ts";
+import { Avatar } from "./world/avatars.ts";
+import { npcLook } from "./world/avatar-look.ts";
 import { Keys } from "./input/keys.ts";
 import { StatusBadge } from "./ui/status.ts";
 import { ChatBox } from "./ui/chat.ts";
@@ -53,6 +55,14 @@ async function mainAsync(): Promise<void> {
 
   game = new Game({ scene, sceneFile, world, physics, camera, keys, chat, notices });
   const g = game;
+  // Compile every shader before joining (the world, an avatar, a name tag): on a slow GPU a
+  // first frame can block the page for seconds, and a page that stalls right after joining
+  // cannot answer the server's pings and gets dropped.
+  const warmup = new Avatar(scene, "warmup", npcLook("guard"), { name: "warm", role: "up" }, world.palette, world.shadows);
+  warmup.setPose(spawn.position, [0, 0, 0, 1]);
+  await scene.whenReadyAsync(true);
+  scene.render();
+  warmup.dispose();
   g.startTicking();
   const resolution = new AdaptiveResolution(engine);
   engine.runRenderLoop(() => {

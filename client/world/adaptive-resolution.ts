@@ -5,7 +5,7 @@ import type { Engine } from "./babylon.ts";
 // (1 = one pixel per CSS pixel, 2 = a quarter of the pixels) up when it is low and back down
 // when there is headroom. `?scale=N` fixes the level instead.
 
-const WINDOW_MS = 2000;
+const WINDOW_MS = 1500;
 const LOW_FPS = 24;
 const HIGH_FPS = 50;
 const STEP = 0.25;
@@ -38,7 +38,9 @@ export class AdaptiveResolution {
     this.frames = 0;
     this.since = now;
     const level = this.level;
-    if (fps < LOW_FPS && level < MAX_LEVEL) this.engine.setHardwareScalingLevel(Math.min(MAX_LEVEL, level + STEP));
+    // Far too slow (software rendering): take bigger steps so it gets playable quickly.
+    const step = fps < LOW_FPS / 3 ? 2 * STEP : STEP;
+    if (fps < LOW_FPS && level < MAX_LEVEL) this.engine.setHardwareScalingLevel(Math.min(MAX_LEVEL, level + step));
     else if (fps > HIGH_FPS && level > this.minLevel) this.engine.setHardwareScalingLevel(Math.max(this.minLevel, level - STEP));
   }
 }
