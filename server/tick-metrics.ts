@@ -34,9 +34,9 @@ class Samples {
 }
 
 export class TickMetrics {
-  /** Duration of one simulation callback (inputs, NPCs, physics step, state writes). */
+  /** Duration of one simulation tick (inputs, NPCs, Rapier step, state writes), wall clock. */
   readonly tick: Samples;
-  /** CPU time (user + system, whole process) spent during the same callbacks: what the tick
+  /** CPU time (user + system, whole process) spent during the same ticks: what the tick
    * costs when the machine is shared and the wall time includes waiting for a core. */
   readonly tickCpu: Samples;
   /** Duration of one broadcastPatch (schema delta encoding + handing bytes to sockets). */

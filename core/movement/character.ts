@@ -10,6 +10,8 @@ export const FEET_TO_CENTRE = MOVEMENT.capsuleHalfHeight + MOVEMENT.capsuleRadiu
 
 /** Mass used when the character pushes dynamic props, kg. */
 const CHARACTER_MASS = 80;
+/** An idle grounded character re-runs the controller every this many ticks. */
+const IDLE_RECHECK = 15;
 /** Fraction of the closing speed given to a pushed body per contact (0..1; < 1 feels heavy). */
 const PUSH_STRENGTH = 0.5;
 
@@ -19,6 +21,7 @@ export class CharacterBody {
   private readonly controller: RAPIER.KinematicCharacterController;
   motion: Motion = { vx: 0, vy: 0, vz: 0, grounded: false };
   private readonly collision = new RAPIER.CharacterCollision();
+  private idleTicks = 0;
   yaw = 0;
 
   constructor(private readonly physics: PhysicsWorld, feet: readonly number[], yaw = 0) {
@@ -48,11 +51,16 @@ export class CharacterBody {
   step(input: MoveInput, dt: number): void {
     this.yaw = normalizeYaw(input.yaw);
     const v = nextVelocity(this.motion, input, dt);
+    // Standing still on the ground: nothing to compute (the controller is most of a tick's cost).
+    // Every IDLE_RECHECK ticks it runs anyway, in case the ground moved away.
+    if (this.motion.grounded && v.vx === 0 && v.vy === 0 && v.vz === 0 && ++this.idleTicks % IDLE_RECHECK !== 0) return;
+    if (v.vx !== 0 || v.vz !== 0) this.idleTicks = 0;
     this.controller.computeColliderMovement(
       this.collider, { x: v.vx * dt, y: v.vy * dt, z: v.vz * dt }, undefined, COLLISION_GROUPS.playerMovement,
     );
     const moved = this.controller.computedMovement();
-    this.push(v.vx, v.vz);
+    // Only a blocked move can have hit something to push (ground contact does not block it).
+    if (Math.hypot(moved.x, moved.z) < Math.hypot(v.vx, v.vz) * dt - 1e-3) this.push(v.vx, v.vz);
     const grounded = this.controller.computedGrounded();
     const p = this.body.translation();
     this.body.setNextKinematicTranslation({ x: p.x + moved.x, y: p.y + moved.y, z: p.z + moved.z });
