@@ -71,7 +71,9 @@ export class DecoderSession {
     this.config = pkg.config;
     this.loraTargets = loraTargets;
     this.info = info;
-    this.embedTable = pkg.weights.get("model.embed_tokens.weight", [pkg.config.vocabSize, pkg.config.hiddenSize]).data;
+    // A copy, not a view: a view of an f32 checkpoint would keep the whole file buffer alive after the
+    // package is dropped (the graph has its own copy of every other weight).
+    this.embedTable = pkg.weights.get("model.embed_tokens.weight", [pkg.config.vocabSize, pkg.config.hiddenSize]).data.slice();
   }
 
   static async create(pkg: ModelPackage, backend: Backend, opts: DecoderSessionOptions = {}): Promise<DecoderSession> {
