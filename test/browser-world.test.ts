@@ -201,6 +201,7 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
       return s.connected && s.me ? s : null;
     });
     expect(s1.sessionId).toBe(s0.sessionId);
+    expect(s1.chat).toContain("kith: Reconnected.");
     expect(Math.hypot(s1.me!.x - s0.me!.x, s1.me!.z - s0.me!.z)).toBeLessThan(0.3);
     // Bob still sees the same Alice, and she can still walk.
     expect((await debugState(pageB)).players.some((p) => p.id === s0.sessionId)).toBe(true);
@@ -260,6 +261,6 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
       return st.connected && st.me ? st : null;
     }, 60_000);
     expect(s.players.find((p) => p.id === s.sessionId)?.name).toBe(name);
-    expect(await pageA.locator("#chat-log").innerText()).toContain("Reconnected.");
+    expect(await pageA.locator("#chat-log").innerText()).toContain("Reconnected as a new arrival");
   });
 });

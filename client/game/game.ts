@@ -46,6 +46,8 @@ export class Game {
   /** Undo functions of the current room's listeners. */
   private unbind: Array<() => void> = [];
   online = false;
+  /** Rooms attached so far: the first is the join, later ones are reconnections. */
+  private rooms = 0;
 
   constructor(private parts: GameParts) {
     this.entities = new Entities(parts.scene, parts.world.palette, parts.world.shadows, parts.world.meshes, parts.sceneFile);
@@ -75,11 +77,18 @@ export class Game {
     this.unbind.push(room.onMessage("rejected", (e: RejectedEvent) => this.parts.notices.show(`${e.type}: ${e.reason}`)));
     // After the SDK re-opens the socket the server may have moved on without our inputs:
     // restart prediction from the next authoritative state.
-    const onReconnect = () => { this.local?.dispose(); this.local = null; };
+    const onReconnect = () => {
+      this.local?.dispose();
+      this.local = null;
+      this.parts.chat.add({ from: "kith", text: "Reconnected.", kind: "system" });
+    };
     room.onReconnect(onReconnect);
     this.unbind.push(() => room.onReconnect.remove(onReconnect));
     if (room.state) this.onPatch(room.state);
-    if (!fresh) this.parts.chat.add({ from: "kith", text: "Reconnected.", kind: "system" });
+    if (this.rooms++ > 0) {
+      const text = fresh ? "Reconnected as a new arrival (the old place was gone)." : "Reconnected.";
+      this.parts.chat.add({ from: "kith", text, kind: "system" });
+    }
   }
 
   private onPatch(state: WorldState): void {
@@ -121,7 +130,11 @@ export class Game {
       last = now;
       while (this.acc >= TICK) {
         this.acc -= TICK;
-        this.tick(this.parts.keys.axes());
+        const axes = this.parts.keys.axes();
+        // Keyboard orbit on the same clock as movement, so "turn, then walk" walks the new
+        // way even when frames are rare.
+        this.parts.camera.orbit(axes.turn, TICK);
+        this.tick(axes);
       }
     }, 1000 / MOVEMENT.tickHz / 2);
     return () => clearInterval(id);
@@ -132,8 +145,6 @@ export class Game {
     const now = performance.now();
     const dt = Math.min(0.25, (now - this.lastFrame) / 1000);
     this.lastFrame = now;
-    const axes = this.parts.keys.axes();
-
     const selfId = this.selfId;
     this.entities.render(now, dt, selfId);
     const self = selfId ? this.entities.players.get(selfId) : undefined;
@@ -143,9 +154,7 @@ export class Game {
       self.avatar.setPose(at, yawQuat(s.yaw));
       self.avatar.walking = s.motion.grounded && Math.hypot(s.motion.vx, s.motion.vz) > 0.3;
       self.avatar.animate(dt);
-      this.parts.camera.update(dt, at, axes.turn);
-    } else {
-      this.parts.camera.update(dt, this.parts.camera.camera.target.subtractFromFloats(0, 1.5, 0).asArray(), axes.turn);
+      this.parts.camera.update(dt, at);
     }
   }
 

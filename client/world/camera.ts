@@ -42,11 +42,15 @@ export class FollowCamera {
     this.camera.alpha = Math.atan2(-Math.cos(yaw), -Math.sin(yaw));
   }
 
-  /** Each frame: follow the player's feet position, orbit by keyboard turn axis (-1..1). */
-  update(dt: number, feet: readonly number[], turn: number): void {
-    const c = this.camera;
+  /** Orbit by the keyboard turn axis (-1..1) for dt seconds. */
+  orbit(turn: number, dt: number): void {
     // Turning the view right raises the yaw (right of +Z is +X), which lowers alpha.
-    if (turn !== 0) c.alpha -= turn * ORBIT_SPEED * dt;
+    if (turn !== 0) this.camera.alpha -= turn * ORBIT_SPEED * dt;
+  }
+
+  /** Each frame: glide after the player's feet position. */
+  update(dt: number, feet: readonly number[]): void {
+    const c = this.camera;
     const k = 1 - Math.exp(-FOLLOW_RATE * dt);
     const t = c.target;
     this.moveTarget(new Vector3(t.x + (feet[0] - t.x) * k, t.y + (feet[1] + HEAD - t.y) * k, t.z + (feet[2] - t.z) * k));
