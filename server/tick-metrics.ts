@@ -36,9 +36,6 @@ class Samples {
 export class TickMetrics {
   /** Duration of one simulation tick (inputs, NPCs, Rapier step, state writes), wall clock. */
   readonly tick: Samples;
-  /** CPU time (user + system, whole process) spent during the same ticks: what the tick
-   * costs when the machine is shared and the wall time includes waiting for a core. */
-  readonly tickCpu: Samples;
   /** Duration of one broadcastPatch (schema delta encoding + handing bytes to sockets). */
   readonly patch: Samples;
   /** Patch bytes handed to each client (the same delta goes to every client). */
@@ -47,13 +44,11 @@ export class TickMetrics {
 
   constructor(capacity = 30 * 120) {
     this.tick = new Samples(capacity);
-    this.tickCpu = new Samples(capacity);
     this.patch = new Samples(capacity);
   }
 
   clear(): void {
     this.tick.clear();
-    this.tickCpu.clear();
     this.patch.clear();
     this.patchBytes = 0;
     this.patches = 0;

@@ -7,6 +7,8 @@ import { PlayerState } from "../../core/state/world-state.ts";
 export const MAX_QUEUED_INPUTS = 6;
 /** After the queue runs dry the last input's axes are held this many ticks (network jitter). */
 const HOLD_TICKS = 3;
+/** Smallest replicated change of position (m) or yaw (rad). */
+const EPSILON = 1e-3;
 
 export class PlayerAgent {
   readonly state = new PlayerState();
@@ -52,10 +54,11 @@ export class PlayerAgent {
   syncState(): void {
     const f = this.character.feet();
     const s = this.state;
-    if (s.x !== f.x) s.x = f.x;
-    if (s.y !== f.y) s.y = f.y;
-    if (s.z !== f.z) s.z = f.z;
-    if (s.yaw !== this.character.yaw) s.yaw = this.character.yaw;
+    // Sub-millimetre jitter (the controller settling on the ground) is not worth a patch.
+    if (Math.abs(s.x - f.x) > EPSILON) s.x = f.x;
+    if (Math.abs(s.y - f.y) > EPSILON) s.y = f.y;
+    if (Math.abs(s.z - f.z) > EPSILON) s.z = f.z;
+    if (Math.abs(s.yaw - this.character.yaw) > EPSILON) s.yaw = this.character.yaw;
     const anim = this.character.anim();
     if (s.anim !== anim) s.anim = anim;
   }
