@@ -12,7 +12,7 @@
 // later steps do not pay for them; without it they stay as dead rows until the batch empties.
 // This is the base the continuous-batching scheduler drives: it calls add() and step() in turn.
 
-import type { DecoderSession, KvCache } from "../session.ts";
+import type { DecoderSession, KvCache, LoraInputs } from "../session.ts";
 import { concatRows, selectRows, type KvShape } from "./kv-ops.ts";
 import type { GenerationRow } from "./row.ts";
 
@@ -22,6 +22,8 @@ export type DecoderLike = Pick<DecoderSession, "config" | "embed" | "forward">;
 export interface BatchOptions {
   /** Drop finished rows (and padding no row needs) from the cache after each step. Default true. */
   compact?: boolean;
+  /** Per-row LoRA inputs for a forward over `rows` (in batch order); the scheduler supplies them. */
+  lora?: (rows: readonly GenerationRow[]) => LoraInputs | undefined;
 }
 
 export class BatchState {
@@ -32,6 +34,7 @@ export class BatchState {
   readonly stats = { steps: 0, prefills: 0, compactions: 0, forwardMs: 0 };
   private readonly shape: KvShape;
   private readonly compact: boolean;
+  private readonly lora: BatchOptions["lora"];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -41,6 +44,7 @@ export class BatchState {
     const c = session.config;
     this.shape = { numLayers: c.numLayers, numKvHeads: c.numKvHeads, headDim: c.headDim };
     this.compact = opts.compact ?? true;
+    this.lora = opts.lora;
   }
 
   /** Rows still generating. */
@@ -92,7 +96,7 @@ export class BatchState {
     let out;
     try {
       out = await this.timed(() =>
-        this.session.forward({ inputsEmbeds: embeds, batch: B, seqLen: T, positionIds: positions, attentionMask: mask, past: null, logits: "last" }),
+        this.session.forward({ inputsEmbeds: embeds, batch: B, seqLen: T, positionIds: positions, attentionMask: mask, past: null, lora: this.lora?.(fresh), logits: "last" }),
       );
     } catch (e) {
       for (const r of fresh) r.fail(e);
@@ -145,7 +149,7 @@ export class BatchState {
     let out;
     try {
       out = await this.timed(() =>
-        this.session.forward({ inputsEmbeds: embeds, batch: B, seqLen: 1, positionIds: positions, attentionMask: mask, past: this.past, logits: "last" }),
+        this.session.forward({ inputsEmbeds: embeds, batch: B, seqLen: 1, positionIds: positions, attentionMask: mask, past: this.past, lora: this.lora?.(this.rows), logits: "last" }),
       );
     } catch (e) {
       for (const r of this.rows) r.fail(e);
