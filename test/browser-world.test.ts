@@ -263,4 +263,23 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     expect(s.players.find((p) => p.id === s.sessionId)?.name).toBe(name);
     expect(await pageA.locator("#chat-log").innerText()).toContain("Reconnected as a new arrival");
   });
+
+  it("asks for a name when the URL gives none", async () => {
+    await pageB.close(); // one page fewer to render
+    const page = await browser.newPage({ viewport: VIEW });
+    await page.goto(`${kith.url}/`);
+    const form = page.locator("#name-prompt");
+    await form.waitFor({ state: "visible", timeout: 60_000 });
+    await form.locator("button").click();
+    expect(await form.locator(".error").innerText()).toContain("Please enter a name");
+    await form.locator("input").fill("  Carol  ");
+    await form.locator("input").press("Enter");
+    const s = await waitFor("Carol to join", async () => {
+      const st = await page.evaluate(() => window.__kith?.state());
+      return st?.connected && st.me ? st : null;
+    }, 90_000);
+    expect(s.players.find((p) => p.id === s.sessionId)?.name).toBe("Carol");
+    expect(await form.count()).toBe(0);
+    await page.close();
+  });
 });
