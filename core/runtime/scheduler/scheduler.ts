@@ -172,7 +172,8 @@ export class Scheduler {
     row.result.then((r) => this.finish(p, r), (e) => fail(e));
     this.queue.push(p);
     this.stats.submitted++;
-    void this.loop();
+    // Started on a microtask: requests submitted in the same turn (a burst) are prefilled together.
+    queueMicrotask(() => void this.loop());
     return { id: p.id, chunks: row.chunks, result };
   }
 
