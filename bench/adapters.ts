@@ -1,0 +1,211 @@
+// Adapter benchmark: 16 concurrent conversations with 16 distinct rank-8 adapters on all seven
+// projections, batched by the continuous-batching scheduler, against
+//   - the same 16 run one after another (same adapters, same session)        → batched_vs_sequential
+//   - the same 16 batched with no adapter (same session, rank-0 LoRA inputs) → adapter_overhead
+//   - the same 16 batched on a graph built without LoRA inputs (full mode)   → lora_graph_overhead
+// plus the time to first token (p95) of a burst of 32 requests with adapters, and the decode step
+// alone at batch 16 with and without adapters.
+//
+//   npm run bench:adapters [-- --quick] [-- --only small|smol135m]
+//
+// Models: bench/inference.ts's random models and cache (.cache/bench-models/<name>, same flags).
+// Adapters are random, made in memory (speed does not depend on their values). The machine is shared
+// and noisy: variants are interleaved within each repetition, ratios come from medians.
+// Progress lines (with an ETA) go to stderr; the last line on stdout is one JSON object.
+
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { mulberry32 } from "../core/runtime/generate/rng.ts";
+import { LanguageModel } from "../core/runtime/index.ts";
+import { build } from "../core/runtime/lora/batch-inputs.ts";
+import { foldMixture, type FoldedLora } from "../core/runtime/lora/mixture.ts";
+import type { AdapterLayers, AdapterPack } from "../core/runtime/lora/pack.ts";
+import type { ModelConfig } from "../core/runtime/model/config.ts";
+import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
+import { loadModelPackage } from "../core/runtime/model/package.ts";
+import { loraDims } from "../core/runtime/onnx/decoder-graph.ts";
+import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
+import { DecoderSession, LORA_TARGETS } from "../core/runtime/session.ts";
+
+const args = process.argv.slice(2);
+const QUICK = args.includes("--quick");
+const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
+const THREADS = Math.max(1, os.availableParallelism());
+const CACHE = ".cache/bench-models";
+// Same shapes and flags as bench/inference.ts (so its cached models are reused).
+const MODELS: Record<string, string[]> = {
+  small: ["--vocab", "4096", "--hidden", "256", "--layers", "6", "--heads", "4", "--kv-heads", "2", "--intermediate", "704"],
+  smol135m: ["--vocab", "49152", "--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536"],
+};
+const N = 16;
+const RANK = 8;
+const PROMPT = QUICK ? 24 : 48;
+const NEW_TOKENS = QUICK ? 12 : 32;
+const REPS = args.includes("--reps") ? Number(args[args.indexOf("--reps") + 1]) : QUICK ? 1 : 3;
+const BURST = 32;
+
+const t0 = performance.now();
+let done = 0, total = 0;
+const costs: number[] = [];
+function progress(msg: string): void {
+  const avg = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : 0;
+  const eta = avg ? ` ETA ~${Math.round(avg * (total - done))}s` : "";
+  process.stderr.write(`[bench:adapters ${((performance.now() - t0) / 1000).toFixed(0)}s ${done}/${total}${eta}] ${msg}\n`);
+}
+async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  progress(`${name} ...`);
+  const s = performance.now();
+  const r = await fn();
+  costs.push((performance.now() - s) / 1000);
+  done++;
+  return r;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function ensureModel(name: string): Promise<string> {
+  const dir = join(CACHE, name);
+  if (existsSync(join(dir, "config.json")) && existsSync(join(dir, "model.safetensors"))) return dir;
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await promisify(execFile)("/usr/bin/python3", ["training/make_random_model.py", "--out", tmp, "--seed", "0", ...MODELS[name]], { maxBuffer: 1 << 24 });
+  renameSync(tmp, dir);
+  return dir;
+}
+
+/** A random rank-`r` adapter on all seven projections of every layer, in the runtime layout. */
+function randomPack(c: ModelConfig, id: string, seed: number): AdapterPack {
+  const rng = mulberry32(seed);
+  const rand = (n: number, s: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * s);
+  const layers: AdapterLayers = [];
+  let bytes = 0;
+  for (let i = 0; i < c.numLayers; i++) {
+    const layer: AdapterLayers[number] = {};
+    for (const t of LORA_TARGETS) {
+      const d = loraDims(c, t);
+      layer[t] = { rank: RANK, A: rand(d.in * RANK, 0.1), B: rand(RANK * d.out, 0.1) };
+      bytes += (d.in + d.out) * RANK * 4;
+    }
+    layers.push(layer);
+  }
+  const peft = { r: RANK, loraAlpha: RANK, useRslora: false, targetModules: "all-linear", excludeModules: null, layersToTransform: null, layersPattern: null, rankPattern: {}, alphaPattern: {}, fanInFanOut: false, baseModelNameOrPath: null };
+  return { id, dir: "(memory)", meta: { kind: "character", name: id, version: "1", baseModel: null }, peft, layers, bytes, contentHash: id, modules: c.numLayers * 7, maxRank: RANK };
+}
+
+async function benchModel(name: string) {
+  const dir = await phase(`${name}: random model (cached in ${CACHE})`, () => ensureModel(name));
+  const pkg = await loadModelPackage(dir, nodePackageFiles);
+  const backend = nodeBackend({ threads: THREADS });
+  const session = await phase(`${name}: graph with LoRA inputs on all seven projections`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs") }));
+  const plainSession = QUICK ? null : await phase(`${name}: graph without LoRA inputs`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] }));
+  const c = session.config;
+  const model = LanguageModel.fromSession(session, pkg);
+  const plainModel = plainSession ? LanguageModel.fromSession(plainSession, pkg) : null;
+  const loras: FoldedLora[] = Array.from({ length: BURST }, (_, k) => foldMixture([{ pack: randomPack(c, `a${k}`, 100 + k), weight: 1 }]));
+  const rng = mulberry32(7);
+  const prompts = Array.from({ length: BURST }, () => Array.from({ length: PROMPT }, () => 4 + Math.floor(rng.next() * (c.vocabSize - 4))));
+  const opts = { maxNewTokens: NEW_TOKENS, eosTokenIds: [] as number[] };
+
+  const runBatched = async (m: LanguageModel, withAdapters: boolean, n = N, maxBatch = N) => {
+    const sched = new Scheduler(m, { maxBatch, maxQueue: 2 * n });
+    const t = performance.now();
+    const subs = Array.from({ length: n }, (_, k) => sched.submit({ prompt: prompts[k], options: opts, lora: withAdapters ? loras[k] : null }));
+    const res = await Promise.all(subs.map((s) => s.result));
+    return { ms: performance.now() - t, res, stats: sched.stats.snapshot() };
+  };
+  const runSequential = async () => {
+    const sched = new Scheduler(model, { maxBatch: 1 });
+    const t = performance.now();
+    for (let k = 0; k < N; k++) await sched.submit({ prompt: prompts[k], options: opts, lora: loras[k] }).result;
+    return performance.now() - t;
+  };
+
+  await phase(`${name}: warm-up`, async () => {
+    await runBatched(model, true, 2, 2);
+    await runBatched(model, false, 2, 2);
+    if (plainModel) await runBatched(plainModel, false, 2, 2);
+  });
+  const batched: number[] = [], plain: number[] = [], base: number[] = [], seq: number[] = [];
+  let tokS = 0;
+  for (let rep = 0; rep < REPS; rep++) {
+    // Interleaved, order rotated per repetition so drift on the machine hits every variant.
+    const variants: [string, () => Promise<void>][] = [
+      ["16 batched, 16 adapters", async () => { const r = await runBatched(model, true); batched.push(r.ms); tokS = r.stats.tokensPerSecond; }],
+      ["16 batched, no adapter", async () => { plain.push((await runBatched(model, false)).ms); }],
+      ["16 sequential, 16 adapters", async () => { seq.push(await runSequential()); }],
+    ];
+    if (plainModel) variants.push(["16 batched, graph without LoRA inputs", async () => { base.push((await runBatched(plainModel, false)).ms); }]);
+    for (let v = 0; v < variants.length; v++) {
+      const [label, fn] = variants[(v + rep) % variants.length];
+      await phase(`${name}: rep ${rep + 1}/${REPS} ${label}`, fn);
+    }
+  }
+
+  // Decode step alone at batch 16, context ~PROMPT: with 16 adapters vs rank-0 inputs.
+  const stepMs = await phase(`${name}: decode step at batch 16, with and without adapters`, async () => {
+    const H = c.hiddenSize, P = PROMPT;
+    const past = { batch: N, length: P, key: [] as Float32Array[], value: [] as Float32Array[] };
+    for (let i = 0; i < c.numLayers; i++) {
+      past.key.push(new Float32Array(N * c.numKvHeads * P * c.headDim).fill(0.01));
+      past.value.push(new Float32Array(N * c.numKvHeads * P * c.headDim).fill(0.01));
+    }
+    const lora = build(c, session.loraTargets, loras.slice(0, N));
+    const req = { inputsEmbeds: new Float32Array(N * H).fill(0.1), batch: N, seqLen: 1, positionIds: new BigInt64Array(N).fill(BigInt(P)), attentionMask: new BigInt64Array(N * (P + 1)).fill(1n), past, logits: "last" as const };
+    const withA: number[] = [], without: number[] = [];
+    for (let i = 0; i < (QUICK ? 4 : 12); i++) {
+      let t = performance.now();
+      await session.forward({ ...req, lora });
+      withA.push(performance.now() - t);
+      t = performance.now();
+      await session.forward(req);
+      without.push(performance.now() - t);
+    }
+    return { with: median(withA.slice(1)), without: median(without.slice(1)) };
+  });
+
+  const burst = await phase(`${name}: burst of ${BURST} requests with adapters`, () => runBatched(model, true, BURST, BURST));
+  const ttfts = burst.res.map((r) => r.timings.ttftMs);
+  const adapterBytes = loras[0].layers.reduce((s, l) => s + Object.values(l).reduce((a, f) => a + (f!.A.length + f!.B.length) * 4, 0), 0);
+  await model.release();
+  await plainModel?.release();
+  return {
+    batched_vs_sequential: round(median(seq) / median(batched)),
+    adapter_overhead: round(median(batched) / median(plain), 3),
+    ttft_p95_ms_burst32: round(pct(ttfts, 0.95), 0),
+    ttft_p50_ms_burst32: round(pct(ttfts, 0.5), 0),
+    lora_graph_overhead: base.length ? round(median(plain) / median(base), 3) : null,
+    step_ms_b16_adapters: round(stepMs.with, 1),
+    step_ms_b16_no_adapter: round(stepMs.without, 1),
+    step_adapter_overhead: round(stepMs.with / stepMs.without, 3),
+    batched_ms: round(median(batched), 0),
+    batched_no_adapter_ms: round(median(plain), 0),
+    sequential_ms: round(median(seq), 0),
+    batched_tokens_per_s: round(tokS, 0),
+    adapter_mb: round(adapterBytes / 2 ** 20, 1),
+    conversations: N,
+    prompt_tokens: PROMPT,
+    new_tokens: NEW_TOKENS,
+    reps: REPS,
+    threads: THREADS,
+  };
+}
+
+async function main(): Promise<void> {
+  const names = ONLY ? [ONLY] : Object.keys(MODELS);
+  for (const n of names) if (!MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(MODELS).join(", ")}`);
+  total = names.length * ((QUICK ? 3 : 4) + REPS * (QUICK ? 3 : 4) + 2);
+  const out: Record<string, unknown> = {};
+  for (const n of names) out[n] = await benchModel(n);
+  progress("done");
+  console.log(JSON.stringify(out));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
