@@ -139,9 +139,19 @@ class LlamaForCausalLM(nn.Module):
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
+        self.apply(self._init_weights)
 
-    def forward(self, ids, attention_mask=None, position_ids=None, past=None):
-        """ids (B, T) -> logits (B, T, V), presents [(k, v)] per layer.
+    @staticmethod
+    def _init_weights(m):
+        # GPT-2 / nanoGPT style: N(0, 0.02) weights, zero biases; RMSNorm weights stay at 1.
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, mean=0.0, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+    def forward(self, ids, attention_mask=None, position_ids=None, past=None, targets=None):
+        """ids (B, T) -> logits (B, T, V), presents [(k, v)] per layer; with `targets` (B, T) the
+        mean next-token cross-entropy is returned instead of the presents (-100 = ignore).
         attention_mask (B, P+T) of 1/0 (left padding allowed); position_ids (B, T), by default
         counted from the first attended token of each row."""
         B, T = ids.shape
@@ -160,7 +170,10 @@ class LlamaForCausalLM(nn.Module):
         for i, layer in enumerate(self.model.layers):
             x, present = layer(x, cos, sin, mask, past[i] if past is not None else None)
             presents.append(present)
-        return self.lm_head(self.model.norm(x)), presents
+        logits = self.lm_head(self.model.norm(x))
+        if targets is not None:
+            return logits, F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+        return logits, presents
 
     @torch.no_grad()
     def greedy(self, ids, steps):

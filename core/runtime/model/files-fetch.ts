@@ -10,7 +10,11 @@ export function fetchPackageFiles(fetchFn: typeof fetch = fetch): PackageFiles {
     },
     async exists(path) {
       const r = await fetchFn(path, { method: "HEAD" });
-      return r.ok;
+      if (r.status !== 405 && r.status !== 501) return r.ok;
+      // A server without HEAD: ask for the first byte instead.
+      const g = await fetchFn(path, { headers: { Range: "bytes=0-0" } });
+      await g.body?.cancel();
+      return g.ok;
     },
   };
 }
