@@ -7,6 +7,8 @@ import { kthLargest, processorsFor, repetitionPenalty, temperature, topK, topP }
 import { argmax, sampleFromLogits } from "../core/runtime/generate/sampler.ts";
 import { StopStringFilter } from "../core/runtime/generate/text-stream.ts";
 import { concatRows, selectRows } from "../core/runtime/generate/kv-ops.ts";
+import { BatchState, type DecoderLike } from "../core/runtime/generate/batch-state.ts";
+import { GenerationRow } from "../core/runtime/generate/row.ts";
 
 const f32 = (xs: number[]) => Float32Array.from(xs);
 
@@ -270,5 +272,29 @@ describe("KV cache batch edits", () => {
         }
       }
     }
+  });
+});
+
+describe("BatchState when the forward pass fails", () => {
+  it("fails every row: results and streams reject with the error, nothing is left running", async () => {
+    const config = { numLayers: 1, numKvHeads: 1, headDim: 2, hiddenSize: 2, vocabSize: 8, maxPositions: 64, eosTokenIds: [] };
+    const session = {
+      config,
+      embed: (ids: number[]) => new Float32Array(ids.length * 2),
+      forward: async () => {
+        throw new Error("session lost");
+      },
+    } as unknown as DecoderLike;
+    const batch = new BatchState(session);
+    const limits = { vocabSize: 8, maxPositions: 64, eosTokenIds: [] };
+    const rows = [new GenerationRow([1, 2], resolveGenerationConfig(), limits, null), new GenerationRow([3], resolveGenerationConfig(), limits, null)];
+    await expect(batch.add(rows)).rejects.toThrow(/session lost/);
+    for (const r of rows) {
+      await expect(r.result).rejects.toThrow(/session lost/);
+      await expect(r.chunks.next()).rejects.toThrow(/session lost/);
+      expect(r.finished).toBe(true);
+    }
+    expect(batch.active).toBe(0);
+    await batch.step(); // nothing to do, no throw
   });
 });
