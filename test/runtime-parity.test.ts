@@ -94,6 +94,21 @@ describe("batching", () => {
     expect(worst).toBeLessThanOrEqual(1e-4);
   });
 
+  it("a prompt prefilled in two chunks (the second on top of the cache) equals one prefill", async () => {
+    const pkg = await loadModelPackage(dirOf("llama MHA untied theta 5e5 attention bias f32"), nodePackageFiles);
+    const s = await DecoderSession.create(pkg, backend);
+    const V = pkg.config.vocabSize;
+    const ids = [100, 3, 200, 17, 18, 19, 20, 21, 22, 23];
+    const whole = await greedyOne(s, ids, 0);
+    const pos = (from: number, n: number) => BigInt64Array.from({ length: n }, (_, i) => BigInt(from + i));
+    const first = await s.forward({ inputsEmbeds: s.embed(ids.slice(0, 4)), batch: 1, seqLen: 4, positionIds: pos(0, 4), attentionMask: new BigInt64Array(4).fill(1n), past: null });
+    const second = await s.forward({ inputsEmbeds: s.embed(ids.slice(4)), batch: 1, seqLen: 6, positionIds: pos(4, 6), attentionMask: new BigInt64Array(10).fill(1n), past: first.present });
+    expect(second.present.length).toBe(10);
+    expect(maxAbsDiff(first.logits, whole.logits[0].subarray(0, 4 * V))).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(second.logits, whole.logits[0].subarray(4 * V))).toBeLessThanOrEqual(1e-4);
+    await s.release();
+  });
+
   it("logits: 'last' returns only the last position, equal to the last row of 'all'", async () => {
     const pkg = await loadModelPackage(dirOf("llama GQA tied theta 1e4 f32"), nodePackageFiles);
     const s = await DecoderSession.create(pkg, backend);
