@@ -187,3 +187,22 @@ describe("generation loop", () => {
     await expect(model.generateBatch(["a", "b"], [{}])).rejects.toThrow(/2 prompts but 1 option objects/);
   });
 });
+
+describe("generation on a Qwen2-style model (q/k/v bias, untied lm_head, 3 layers)", () => {
+  it("greedy tokens equal the PyTorch reference, alone and in a batch of mixed lengths", async () => {
+    const qdir = mkdtempSync(join(tmpdir(), "kith-gen-qwen-"));
+    try {
+      const qref = await makeRandomModel(qdir, ["--arch", "qwen2", "--untied", "--vocab", "400", "--hidden", "96", "--layers", "3", "--heads", "6", "--kv-heads", "2", "--intermediate", "160", "--seed", "9"], 16);
+      const qm = await loadModel(qdir, { backend, files: nodePackageFiles });
+      try {
+        for (const p of qref.prompts) expect((await qm.generate(p.ids, greedy(16))).tokenIds).toEqual(p.tokens);
+        const batched = await qm.generateBatch(qref.prompts.map((p) => p.ids), greedy(16));
+        expect(batched.map((r) => r.tokenIds)).toEqual(qref.prompts.map((p) => p.tokens));
+      } finally {
+        await qm.release();
+      }
+    } finally {
+      rmSync(qdir, { recursive: true, force: true });
+    }
+  });
+});
