@@ -4,6 +4,7 @@ import { Scene as SceneSchema } from "../core/scene/schema.ts";
 import { NullEngine, Scene } from "../client/world/babylon.ts";
 import { buildWorld } from "../client/world/build-world.ts";
 import { colourToRgb, planScene, sunDirection } from "../client/world/scene-plan.ts";
+import { FollowCamera } from "../client/world/camera.ts";
 
 // Scene → mesh description (pure) and → Babylon meshes on a NullEngine (no WebGL).
 
@@ -76,6 +77,32 @@ describe("built world (NullEngine)", () => {
     expect(bscene.clearColor.r).toBeCloseTo(0x87 / 255);
     world.dispose();
     expect(bscene.meshes.length).toBe(0);
+    bscene.dispose();
+    engine.dispose();
+  });
+});
+
+describe("follow camera (NullEngine)", () => {
+  it("comes in front of a wall between it and the player, and goes back out after", () => {
+    const engine = new NullEngine();
+    const bscene = new Scene(engine);
+    // A wall 4 m behind a player at the origin who faces +Z (the camera sits at -Z).
+    const wall = buildWorld(planScene(SceneSchema.parse({
+      ...sceneJson, objects: [{ id: "wall", name: "Wall", shape: { kind: "box", size: [10, 10, 0.5] }, position: [0, 2, -4] }],
+    })), bscene);
+    const cam = new FollowCamera(bscene, null);
+    cam.lookAlong(0);
+    cam.snapTo([0, 0, 0]);
+    cam.update(1 / 60, [0, 0, 0]);
+    // Chosen zoom 8 m, but the wall's near face is ~3.9 m away along the view ray.
+    expect(cam.camera.radius).toBeLessThan(4);
+    expect(cam.camera.radius).toBeGreaterThan(2);
+    wall.dispose();
+    for (let i = 0; i < 120; i++) cam.update(1 / 30, [0, 0, 0]);
+    expect(cam.camera.radius).toBeCloseTo(8, 1);
+    expect(cam.yaw).toBeCloseTo(0);
+    cam.orbit(1, 0.5); // ArrowRight for half a second
+    expect(cam.yaw).toBeGreaterThan(0.5);
     bscene.dispose();
     engine.dispose();
   });

@@ -21,5 +21,7 @@ export { DirectionalLight } from "@babylonjs/core/Lights/directionalLight.js";
 export { PointLight } from "@babylonjs/core/Lights/pointLight.js";
 export { ShadowGenerator } from "@babylonjs/core/Lights/Shadows/shadowGenerator.js";
 export { ArcRotateCamera } from "@babylonjs/core/Cameras/arcRotateCamera.js";
+// Ray also registers scene.pickWithRay (side effect), used by the camera to avoid walls.
+export { Ray } from "@babylonjs/core/Culling/ray.js";
 // Side effects: the shadow generator registers itself as a scene component.
 import "@babylonjs/core/Lights/Shadows/shadowGeneratorSceneComponent.js";

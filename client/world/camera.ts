@@ -1,4 +1,4 @@
-import { ArcRotateCamera, type Scene, Vector3 } from "./babylon.ts";
+import { ArcRotateCamera, Ray, type AbstractMesh, type Scene, Vector3 } from "./babylon.ts";
 import { cameraYawFromAlpha } from "../input/move-intent.ts";
 
 // Third-person follow camera: orbits the local player's head. Mouse drag orbits, the
@@ -11,16 +11,27 @@ const HEAD = 1.5;
 const ORBIT_SPEED = 1.8;
 /** How quickly the target catches up with the player (1/s). */
 const FOLLOW_RATE = 10;
+/** Zoom range the player chooses from (m); walls may pull the camera closer than the minimum. */
+const MIN_ZOOM = 3;
+const MAX_ZOOM = 22;
+/** Gap kept between the camera and a wall in front of it (m). */
+const WALL_GAP = 0.3;
+/** How quickly the camera moves back out once the wall is gone (1/s). */
+const RELEASE_RATE = 3;
 
 export class FollowCamera {
   readonly camera: ArcRotateCamera;
+  /** The distance the player asked for with the wheel; the camera is closer when a wall is in the way. */
+  private zoom = 8;
+  private lastRadius = 8;
 
-  constructor(scene: Scene, canvas: HTMLCanvasElement) {
+  /** canvas: where mouse input comes from; null for headless use (tests). */
+  constructor(private scene: Scene, canvas: HTMLCanvasElement | null) {
     // Start behind a player facing +Z: the camera sits at -Z looking toward +Z (alpha = -π/2).
     this.camera = new ArcRotateCamera("follow", -Math.PI / 2, 1.3, 8, new Vector3(0, HEAD, 0), scene);
     const c = this.camera;
-    c.lowerRadiusLimit = 3;
-    c.upperRadiusLimit = 30;
+    c.lowerRadiusLimit = 0.8;
+    c.upperRadiusLimit = MAX_ZOOM;
     c.lowerBetaLimit = 0.25;
     c.upperBetaLimit = 1.45; // stay above the ground plane
     c.wheelDeltaPercentage = 0.01;
@@ -30,7 +41,7 @@ export class FollowCamera {
     c.fov = 0.9;
     // The arrow keys belong to the game (movement and orbit), not to the camera's own input.
     c.inputs.removeByType("ArcRotateCameraKeyboardMoveInput");
-    c.attachControl(canvas, true);
+    if (canvas) c.attachControl(canvas, true);
   }
 
   /** Yaw the camera looks along (radians, 0 = +Z). */
@@ -54,6 +65,24 @@ export class FollowCamera {
     const k = 1 - Math.exp(-FOLLOW_RATE * dt);
     const t = c.target;
     this.moveTarget(new Vector3(t.x + (feet[0] - t.x) * k, t.y + (feet[1] + HEAD - t.y) * k, t.z + (feet[2] - t.z) * k));
+    this.avoidWalls(dt);
+  }
+
+  /**
+   * Keep scene objects from coming between the player and the camera: cast a ray from the
+   * look-at point out to the chosen zoom; when it hits a building, sit just in front of it.
+   */
+  private avoidWalls(dt: number): void {
+    const c = this.camera;
+    // A radius we did not set came from the wheel: that is the new chosen zoom.
+    if (Math.abs(c.radius - this.lastRadius) > 1e-4) this.zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, c.radius));
+    const dir = new Vector3(Math.cos(c.alpha) * Math.sin(c.beta), Math.cos(c.beta), Math.sin(c.alpha) * Math.sin(c.beta));
+    const hit = this.scene.pickWithRay(new Ray(c.target.clone(), dir, this.zoom), isSceneObject, false);
+    const clear = hit?.hit ? Math.max(c.lowerRadiusLimit ?? 0.8, hit.distance - WALL_GAP) : this.zoom;
+    // Pull in at once (never show the inside of a wall), ease back out.
+    const radius = clear < c.radius ? clear : c.radius + (clear - c.radius) * (1 - Math.exp(-RELEASE_RATE * dt));
+    c.radius = radius;
+    this.lastRadius = radius;
   }
 
   /** Jump straight to the player (spawn, reconnect into a new place). */
@@ -66,4 +95,9 @@ export class FollowCamera {
     // Plain `camera.target = v` keeps the camera where it is and re-aims it instead.
     this.camera.setTarget(v, false, false, true);
   }
+}
+
+/** Scene-file objects block the camera; avatars, name tags and the ground do not. */
+function isSceneObject(m: AbstractMesh): boolean {
+  return m.isEnabled() && (m.metadata as { kith?: unknown } | null)?.kith !== undefined;
 }

@@ -136,9 +136,9 @@ export function planScene(scene: Scene): ScenePlan {
     name: scene.name,
     ground: { width: w, depth: d, colour: colourToRgb(scene.ground.colour) },
     sky: colourToRgb(scene.sky.colour),
-    // Squared-exponential fog: ~20% at a quarter of the ground's size, ~70% at half of it,
+    // Squared-exponential fog: ~13% at a quarter of the ground's size, ~50% at half of it,
     // so the ground's far edge melts into the sky instead of ending in a hard line.
-    fogDensity: 2 / Math.max(w, d, 1),
+    fogDensity: 1.6 / Math.max(w, d, 1),
     meshes: scene.objects.map(planObject),
     lights,
   };
