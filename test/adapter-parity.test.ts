@@ -142,7 +142,7 @@ describe("adapter parity with PyTorch (PEFT math)", () => {
 
   it("mixed batch, every row a different adapter (or none): each row equals the reference and its run alone", async () => {
     const idx = [0, 1, 2, 3, 4, 5];
-    const alone = [];
+    const alone: Awaited<ReturnType<typeof runScheduled>>[] = [];
     for (const i of idx) alone.push(await runScheduled([i]));
     const { out, taps, stats } = await runScheduled(idx);
     expect(stats.prefills).toBe(1); // all six prefilled together...
