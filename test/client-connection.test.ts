@@ -97,6 +97,18 @@ describe("Connection", { timeout: 60_000 }, () => {
     expect(serverAnswered(new Error("fetch failed"))).toBe(false);
   });
 
+  it("stops with the server's reason when it refuses the join", async () => {
+    kith = await createKithServer({ port: 0, host: "127.0.0.1", log: () => {} });
+    const states: string[] = [];
+    const conn = new Connection({
+      endpoint: kith.url, roomName: "world", joinOptions: { name: "x".repeat(40) }, rootSchema: WorldState,
+      onState: (s, detail) => states.push(`${s}: ${detail ?? ""}`), onRoom: () => {},
+    });
+    await conn.startAsync();
+    expect(states[states.length - 1]).toMatch(/^disconnected: the server refused to let us in: .*name/);
+    expect(states.filter((s) => s.startsWith("connected"))).toHaveLength(0);
+  });
+
   it("says disconnected and stops after a clean leave", async () => {
     kith = await createKithServer({ port: 0, host: "127.0.0.1", log: () => {} });
     const k = keeper(kith.url);

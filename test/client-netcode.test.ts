@@ -156,5 +156,6 @@ describe("names", () => {
     expect(cleanName("  Ada   Lovelace ")).toEqual({ name: "Ada Lovelace" });
     expect(cleanName("   ")).toEqual({ error: "Please enter a name." });
     expect(cleanName("x".repeat(25))).toEqual({ error: "Names are at most 24 characters." });
+    expect(cleanName("a\u0007b")).toEqual({ error: "Names cannot contain control characters." });
   });
 });

@@ -34,6 +34,12 @@ export function serverAnswered(err: unknown): boolean {
   return typeof (err as { code?: unknown } | null)?.code === "number";
 }
 
+/** A 4xx from the room (bad join options), as opposed to matchmaking trouble (52x) or network. */
+export function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "number" && code >= 400 && code < 500;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Connection {
@@ -121,6 +127,12 @@ export class Connection {
         // become valid later, so join afresh. No answer at all (network down, server
         // restarting) keeps the token for the next try.
         if (token && serverAnswered(err)) token = null;
+        // The room refused to let us in (e.g. a name it does not accept): retrying the same
+        // request cannot help, so say why and stop.
+        else if (!token && isRefusal(err)) {
+          this.opts.onState("disconnected", `the server refused to let us in: ${message}`);
+          return;
+        }
         const waiting = attempt >= maxAttempts ? 10_000 : backoffMs(attempt);
         this.opts.onState(attempt >= maxAttempts ? "disconnected" : this.room ? "reconnecting" : "connecting",
           `${message} — retrying in ${(waiting / 1000).toFixed(1)} s (attempt ${attempt})`);

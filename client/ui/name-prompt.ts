@@ -8,6 +8,8 @@ const STORE_KEY = "kith.name";
 export function cleanName(raw: string): { name: string } | { error: string } {
   const name = raw.replace(/\s+/g, " ").trim();
   if (!name) return { error: "Please enter a name." };
+  // The server accepts printable characters only (no control codes).
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return { error: "Names cannot contain control characters." };
   if (name.length > MAX_NAME) return { error: `Names are at most ${MAX_NAME} characters.` };
   return { name };
 }
