@@ -1,0 +1,89 @@
+import { readFileSync, existsSync } from "node:fs";
+import { basename } from "node:path";
+import type { CharacterCard } from "../../core/character/schema.ts";
+import { caseMoment, parseEvalCase, type EvalCase } from "../../core/eval/case.ts";
+import { applyChecks } from "../../core/eval/checks.ts";
+import type { CaseResult } from "../../core/eval/score.ts";
+import { assemblePrompt } from "../../core/prompt/context.ts";
+import { parseReply } from "../../core/prompt/reply.ts";
+import type { Scene } from "../../core/scene/schema.ts";
+import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
+import { loadCards, loadScene } from "./world.ts";
+
+// Runs one evaluation suite through the runtime: each case becomes the prompt the game would
+// build (assemblePrompt, token counts from the model's own tokenizer), cases are generated in
+// batches (one forward per step for the whole batch), replies are parsed and checked.
+
+export function readSuite(path: string): EvalCase[] {
+  if (!existsSync(path)) throw new Error(`suite ${path}: not found`);
+  const cases: EvalCase[] = [];
+  readFileSync(path, "utf8").split("\n").forEach((line, i) => {
+    if (!line.trim()) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+    cases.push(parseEvalCase(v, `${path}:${i + 1}`));
+  });
+  if (cases.length === 0) throw new Error(`suite ${path}: no cases`);
+  return cases;
+}
+
+export const suiteName = (path: string) => basename(path).replace(/\.jsonl$/, "");
+
+export interface SuiteOptions {
+  root: string;
+  batch?: number;
+  /** Sampling instead of greedy; seed + case index seeds each row. */
+  sample?: { seed: number; temperature?: number; topP?: number };
+  maxNewTokens?: number;
+  /** Progress lines (with ETA) go here; default stderr. */
+  progress?: (line: string) => void;
+}
+
+export interface RunResult extends CaseResult {
+  prompt: string;
+  /** The character id of the NPC that was asked. */
+  speaker: string;
+  text: string;
+  mood: string | null;
+  actions: string[];
+}
+
+export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: SuiteOptions): Promise<RunResult[]> {
+  const scenes = new Map<string, Scene>();
+  const cards: Map<string, CharacterCard> = loadCards(opts.root);
+  const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
+  const speakers: string[] = [];
+  const prompts = cases.map((c) => {
+    if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, opts.root));
+    const moment = caseMoment(c, scenes.get(c.scene)!, cards);
+    speakers.push(moment.card.id);
+    return assemblePrompt(moment, count).text;
+  });
+  const B = opts.batch ?? 16;
+  const log = opts.progress ?? ((l: string) => process.stderr.write(l + "\n"));
+  const out: RunResult[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < cases.length; i += B) {
+    const idx = cases.slice(i, i + B).map((_, j) => i + j);
+    const callOpts: CallOptions[] = idx.map((k) => ({
+      maxNewTokens: opts.maxNewTokens ?? 64,
+      ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
+    }));
+    const results = await model.generateBatch(idx.map((k) => prompts[k]), callOpts);
+    results.forEach((r, j) => {
+      const c = cases[idx[j]];
+      const parsed = parseReply(r.text);
+      out.push({
+        id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parsed, c.checks), prompt: prompts[idx[j]], speaker: speakers[idx[j]],
+        text: parsed.text, mood: parsed.mood, actions: parsed.actions.map((a) => `${a.kind}:${a.arg}`),
+      });
+    });
+    const done = out.length, el = (performance.now() - t0) / 1000;
+    log(`eval: ${done}/${cases.length} cases, ${el.toFixed(0)} s, ETA ${((el / done) * (cases.length - done)).toFixed(0)} s`);
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseCharacterCardJson, type CharacterCard } from "../../core/character/schema.ts";
+import { Scene } from "../../core/scene/schema.ts";
+
+// Scenes and character cards for evaluation, read from the repository layout:
+// scenes/<name>.json (or a path to a scene file) and adapters/<character>/character.json.
+
+export function loadScene(ref: string, root: string): Scene {
+  const path = /[\\/]|\.json$/.test(ref) ? resolve(root, ref) : join(root, "scenes", `${ref}.json`);
+  if (!existsSync(path)) throw new Error(`scene "${ref}": ${path} not found`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`scene "${ref}": ${path} is not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = Scene.safeParse(json);
+  if (!parsed.success) throw new Error(`${path}: invalid scene: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
+}
+
+/** Every card under <root>/adapters, by character id. */
+export function loadCards(root: string): Map<string, CharacterCard> {
+  const cards = new Map<string, CharacterCard>();
+  const dir = join(root, "adapters");
+  for (const d of existsSync(dir) ? readdirSync(dir) : []) {
+    const file = join(dir, d, "character.json");
+    if (existsSync(file)) {
+      const card = parseCharacterCardJson(readFileSync(file, "utf8"), file);
+      cards.set(card.id, card);
+    }
+  }
+  return cards;
+}
