@@ -169,6 +169,9 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     await waitFor("Bob to read Alice's line", async () =>
       (await debugState(pageB)).chat.includes("Alice: wwww hello from Alice"));
     await expect.poll(() => pageB.locator("#chat-log").innerText()).toContain("hello from Alice");
+    // ...and in a speech bubble over Alice's head, on both screens.
+    expect((await debugState(pageB)).players.find((p) => p.name === "Alice")?.saying).toBe("wwww hello from Alice");
+    expect((await debugState(pageA)).players.find((p) => p.name === "Alice")?.saying).toBe("wwww hello from Alice");
     const still = (await debugState(pageA)).me!;
     expect(Math.hypot(still.x - at.x, still.z - at.z)).toBeLessThan(0.05);
     // Escape leaves the chat without sending.

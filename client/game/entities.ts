@@ -15,7 +15,11 @@ import type { Scene as KithScene } from "../../core/scene/schema.ts";
 
 type Tracked = { avatar: Avatar; buffer: SnapshotBuffer; anim: string; name: string; role?: string };
 
-export type EntityView = { id: string; name: string; role?: string; x: number; y: number; z: number; yaw: number; anim: string };
+export type EntityView = {
+  id: string; name: string; role?: string; x: number; y: number; z: number; yaw: number; anim: string;
+  /** Line in the speech bubble over their head, "" when none. */
+  saying: string;
+};
 
 export class Entities {
   readonly players = new Map<string, Tracked>();
@@ -108,7 +112,7 @@ export class Entities {
     for (const [id, t] of this[kind]) {
       const p = t.avatar.root.position;
       const q = t.avatar.root.rotationQuaternion!;
-      out.push({ id, name: t.name, role: t.role, x: p.x, y: p.y, z: p.z, yaw: 2 * Math.atan2(q.y, q.w), anim: t.anim });
+      out.push({ id, name: t.name, role: t.role, x: p.x, y: p.y, z: p.z, yaw: 2 * Math.atan2(q.y, q.w), anim: t.anim, saying: t.avatar.saying });
     }
     void now;
     return out;

@@ -73,6 +73,7 @@ export class Game {
     this.unbind.push(room.onMessage("chat", (e: ChatEvent) => {
       const kind = e.from === room.sessionId ? "self" : this.entities.npcs.has(e.from) ? "npc" : "player";
       this.parts.chat.add({ from: e.name, text: e.text, kind });
+      (this.entities.players.get(e.from) ?? this.entities.npcs.get(e.from))?.avatar.say(e.text);
     }));
     this.unbind.push(room.onMessage("rejected", (e: RejectedEvent) => this.parts.notices.show(`${e.type}: ${e.reason}`)));
     // After the SDK re-opens the socket the server may have moved on without our inputs:

@@ -17,6 +17,11 @@ export class Avatar {
   private body: TransformNode;
   private tag: Mesh;
   private parts: Mesh[] = [];
+  private bubble: Mesh | null = null;
+  private bubbleLeft = 0;
+  /** The line shown in the speech bubble, "" when none. */
+  saying = "";
+  private tagHeight: number;
   private walkPhase = 0;
   /** 0..1 blend toward walking, eased so the bob starts and stops softly. */
   private walk = 0;
@@ -39,6 +44,28 @@ export class Avatar {
     this.tag = buildNameTag(scene, id, label);
     this.tag.parent = this.root;
     this.tag.position.y = look.tagHeight;
+    this.tagHeight = look.tagHeight;
+  }
+
+  /** Show a line in a speech bubble above the name tag for a few seconds (longer lines stay longer). */
+  say(text: string): void {
+    this.disposeBubble();
+    const scene = this.root.getScene();
+    this.bubble = buildBubble(scene, this.root.name, text);
+    this.bubble.parent = this.root;
+    this.bubble.position.y = this.tagHeight + 0.75;
+    this.bubbleLeft = Math.min(12, 3 + text.length / 12);
+    this.saying = text;
+  }
+
+  private disposeBubble(): void {
+    if (!this.bubble) return;
+    const mat = this.bubble.material as StandardMaterial | null;
+    mat?.diffuseTexture?.dispose();
+    mat?.dispose();
+    this.bubble.dispose();
+    this.bubble = null;
+    this.saying = "";
   }
 
   /** Feet position (m) and rotation quaternion [x, y, z, w]. */
@@ -49,6 +76,7 @@ export class Avatar {
 
   /** Advance the walk bob by dt seconds. */
   animate(dt: number): void {
+    if (this.bubble && (this.bubbleLeft -= dt) <= 0) this.disposeBubble();
     const target = this.walking ? 1 : 0;
     this.walk += (target - this.walk) * Math.min(1, dt * 8);
     this.walkPhase = (this.walkPhase + dt * STEP_RATE * Math.PI) % (2 * Math.PI);
@@ -57,6 +85,7 @@ export class Avatar {
   }
 
   dispose(): void {
+    this.disposeBubble();
     const mat = this.tag.material as StandardMaterial | null;
     mat?.diffuseTexture?.dispose();
     mat?.dispose();
@@ -123,6 +152,66 @@ function buildNameTag(scene: Scene, id: string, label: { name: string; role?: st
   mat.useAlphaFromDiffuseTexture = true;
   mat.backFaceCulling = false;
   // Tags are UI: not fogged, so distant names stay readable.
+  mat.fogEnabled = false;
+  plane.material = mat;
+  return plane;
+}
+
+/** Bubble texture (px) and plane width (m). */
+const BUBBLE_PX: [number, number] = [512, 192];
+const BUBBLE_WIDTH = 2.4;
+const BUBBLE_LINES = 4;
+
+/** Greedy word wrap to at most `maxLines` lines of `width` px; the last line ends in "…" if cut. */
+function wrap(ctx: CanvasRenderingContext2D, text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    const next = line ? `${line} ${word}` : word;
+    if (ctx.measureText(next).width <= width || !line) { line = next; continue; }
+    lines.push(line);
+    line = word;
+    if (lines.length === maxLines) break;
+  }
+  if (lines.length < maxLines && line) lines.push(line);
+  else if (line) lines[maxLines - 1] = `${lines[maxLines - 1]}…`;
+  return lines;
+}
+
+function buildBubble(scene: Scene, id: string, text: string): Mesh {
+  const [W, H] = BUBBLE_PX;
+  const tex = new DynamicTexture(`bubble-tex:${id}`, { width: W, height: H }, scene, true);
+  tex.hasAlpha = true;
+  const ctx = tex.getContext() as CanvasRenderingContext2D;
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = "30px system-ui, sans-serif";
+  const lines = wrap(ctx, text, W - 48, BUBBLE_LINES);
+  const lineH = 36;
+  const boxH = lines.length * lineH + 24;
+  const boxW = Math.min(W - 8, Math.max(...lines.map((l) => ctx.measureText(l).width)) + 40);
+  const x0 = (W - boxW) / 2, y0 = H - 20 - boxH;
+  ctx.fillStyle = "rgba(255, 252, 244, 0.93)";
+  ctx.beginPath();
+  ctx.roundRect(x0, y0, boxW, boxH, 16);
+  // The tail points down at the speaker.
+  ctx.moveTo(W / 2 - 12, y0 + boxH);
+  ctx.lineTo(W / 2, H - 4);
+  ctx.lineTo(W / 2 + 12, y0 + boxH);
+  ctx.fill();
+  ctx.fillStyle = "#2a2216";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  lines.forEach((l, i) => ctx.fillText(l, W / 2, y0 + 12 + lineH * (i + 0.5)));
+  tex.update();
+  const plane = CreatePlane(`bubble:${id}`, { width: BUBBLE_WIDTH, height: (BUBBLE_WIDTH * H) / W }, scene);
+  plane.billboardMode = TransformNode.BILLBOARDMODE_ALL;
+  plane.isPickable = false;
+  const mat = new StandardMaterial(`bubble-mat:${id}`, scene);
+  mat.diffuseTexture = tex;
+  mat.emissiveColor = Color3.White();
+  mat.disableLighting = true;
+  mat.useAlphaFromDiffuseTexture = true;
+  mat.backFaceCulling = false;
   mat.fogEnabled = false;
   plane.material = mat;
   return plane;
