@@ -31,7 +31,7 @@ const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
 // onnxruntime's intra-op threads spin while waiting for work by default; on a machine whose cores
 // are shared (other processes, the room tick) that spinning steals the cores the work needs.
-const NO_SPIN = args.includes("--no-spin");
+const SPIN = args.includes("--spin"); // default off, as in nodeBackend()
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 // Internal: measure the machine peaks and print them (run in a child so its 512 MB buffer and
 // sessions never count in the models' RSS).
@@ -74,7 +74,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 // ---------- machine ----------
-const SPIN_OPTIONS = NO_SPIN ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {};
+const SPIN_OPTIONS = { extra: { session: { intra_op: { allow_spinning: SPIN ? "1" : "0" } } } };
 
 async function ortSession(g: GraphBuilder): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(g.serialize("bench"), {
@@ -199,8 +199,7 @@ async function benchModel(name: string): Promise<{ result: ModelResult; ratios: 
   const tLoad = performance.now();
   const { pkg, session } = await phase(`${name}: load package, build graph, create session`, async () => {
     const pkg = await loadModelPackage(dir, nodePackageFiles);
-    const backend = nodeBackend({ threads: THREADS });
-    backend.sessionOptions = { ...backend.sessionOptions, ...SPIN_OPTIONS };
+    const backend = nodeBackend({ threads: THREADS, spinning: SPIN });
     if (PROFILE) backend.sessionOptions = { ...backend.sessionOptions, enableProfiling: true, profileFilePrefix: join(CACHE, `profile-${name}`) };
     // The base model without LoRA inputs: adapters have their own benchmark.
     const session = await DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] });
@@ -370,7 +369,7 @@ async function main(): Promise<void> {
     bandwidth_gb_s: round(bw.ort / 1e9, 2),
     bandwidth_js_1thread_gb_s: round(bw.js / 1e9, 2),
     onnxruntime: ort.env.versions?.common ?? "unknown",
-    spinning: !NO_SPIN,
+    spinning: SPIN,
     // Other processes on the same cores make every number here slower and noisier.
     load_avg_1m_at_start: round(loadBefore, 2),
     quick: QUICK,
@@ -410,7 +409,7 @@ async function main(): Promise<void> {
 
 /** Runs this script with --machine-only in a child process; returns its peaks. */
 async function measureMachineInChild(): Promise<{ flops: number; bandwidth: number; js: number }> {
-  const flags = [QUICK ? "--quick" : "", NO_SPIN ? "--no-spin" : ""].filter(Boolean);
+  const flags = [QUICK ? "--quick" : "", SPIN ? "--spin" : ""].filter(Boolean);
   const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, process.argv[1], "--machine-only", ...flags], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split("\n").pop()!);
 }
