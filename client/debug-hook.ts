@@ -38,14 +38,13 @@ export function installDebugHook(src: {
     state(): KithDebugState {
       const game = src.game();
       const me = game?.me?.state;
-      const now = performance.now();
       return {
         status: src.status(),
         connected: src.status() === "connected",
         sessionId: game?.selfId ?? null,
         me: me ? { x: me.feet[0], y: me.feet[1], z: me.feet[2], yaw: me.yaw, pending: game!.me!.pending } : null,
-        players: game ? game.entities.views("players", now) : [],
-        npcs: game ? game.entities.views("npcs", now) : [],
+        players: game ? game.entities.views("players") : [],
+        npcs: game ? game.entities.views("npcs") : [],
         chat: [...src.chatLog.querySelectorAll(".line")].map((l) => `${l.querySelector(".from")?.textContent}: ${l.querySelector(".text")?.textContent}`),
         fps: src.fps(),
         cameraYaw: src.cameraYaw(),

@@ -84,7 +84,24 @@ async function mainAsync(): Promise<void> {
     onRoom: (room, info) => g.attach(room, info.fresh),
   });
   window.addEventListener("pagehide", () => void connection.closeAsync());
+  void checkSceneMatchesAsync(sceneFile.name, notices);
   await connection.startAsync();
+}
+
+/**
+ * The page draws the scene named in the URL (default "village"); the server may run another.
+ * Its /healthz says which (by the scene's `name`): warn instead of silently drawing the wrong world.
+ */
+async function checkSceneMatchesAsync(drawn: string, notices: Notices): Promise<void> {
+  try {
+    const res = await fetch(`${dataBase()}/healthz`);
+    const running = res.ok ? ((await res.json()) as { scene?: unknown }).scene : undefined;
+    if (typeof running === "string" && running !== drawn) {
+      notices.show(`The server runs the scene "${running}" but this page shows "${drawn}": open it with ?scene=<file name>.`, 20_000);
+    }
+  } catch {
+    // No health endpoint: nothing to compare with.
+  }
 }
 
 async function loadSceneAsync(name: string) {

@@ -107,14 +107,13 @@ export class Entities {
   }
 
   /** Interpolated views for the debug hook. */
-  views(kind: "players" | "npcs", now: number): EntityView[] {
+  views(kind: "players" | "npcs"): EntityView[] {
     const out: EntityView[] = [];
     for (const [id, t] of this[kind]) {
       const p = t.avatar.root.position;
       const q = t.avatar.root.rotationQuaternion!;
       out.push({ id, name: t.name, role: t.role, x: p.x, y: p.y, z: p.z, yaw: 2 * Math.atan2(q.y, q.w), anim: t.anim, saying: t.avatar.saying });
     }
-    void now;
     return out;
   }
 }

@@ -12,7 +12,8 @@ export class Notices {
     parent.append(this.el);
   }
 
-  show(text: string): void {
+  /** showMs: how long it stays before fading. */
+  show(text: string, showMs = SHOW_MS): void {
     const same = [...this.el.children].find((c) => c.textContent === text);
     same?.remove();
     const n = document.createElement("div");
@@ -20,7 +21,7 @@ export class Notices {
     n.textContent = text;
     this.el.append(n);
     while (this.el.childElementCount > 3) this.el.firstElementChild!.remove();
-    setTimeout(() => n.classList.add("fade"), SHOW_MS);
-    setTimeout(() => n.remove(), SHOW_MS + 600);
+    setTimeout(() => n.classList.add("fade"), showMs);
+    setTimeout(() => n.remove(), showMs + 600);
   }
 }
