@@ -202,7 +202,7 @@ async function benchModel(name: string): Promise<{ result: ModelResult; ratios: 
     const backend = nodeBackend({ threads: THREADS, spinning: SPIN });
     if (PROFILE) backend.sessionOptions = { ...backend.sessionOptions, enableProfiling: true, profileFilePrefix: join(CACHE, `profile-${name}`) };
     // The base model without LoRA inputs: adapters have their own benchmark.
-    const session = await DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] });
+    const session = await DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [], onProgress: (line) => progress(`${name}: ${line}`) });
     return { pkg, session };
   });
   const loadMs = performance.now() - tLoad;

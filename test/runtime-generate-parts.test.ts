@@ -249,8 +249,8 @@ describe("KV cache batch edits", () => {
     for (let l = 0; l < 2; l++) {
       for (const [j, b] of [[0, 2], [1, 0]]) {
         for (let h = 0; h < 2; h++) for (let p = 0; p < 3; p++) for (let d = 0; d < 3; d++) {
-          expect(at(out.key[l], 3, j, h, p, d)).toBe(at(kv.key[l], 5, b, h, p + 2, d));
-          expect(at(out.value[l], 3, j, h, p, d)).toBe(at(kv.value[l], 5, b, h, p + 2, d));
+          expect(at(out.key[l], out.capacity!, j, h, p, d)).toBe(at(kv.key[l], 5, b, h, p + 2, d));
+          expect(at(out.value[l], out.capacity!, j, h, p, d)).toBe(at(kv.value[l], 5, b, h, p + 2, d));
         }
       }
     }
@@ -264,11 +264,12 @@ describe("KV cache batch edits", () => {
     expect(out.length).toBe(4);
     for (let l = 0; l < 2; l++) {
       for (let h = 0; h < 2; h++) for (let d = 0; d < 3; d++) {
-        for (let p = 0; p < 4; p++) expect(at(out.key[l], 4, 0, h, p, d)).toBe(at(a.key[l], 4, 0, h, p, d));
+        const C = out.capacity!; // results have room to grow; columns [0, length) hold the data
+        for (let p = 0; p < 4; p++) expect(at(out.key[l], C, 0, h, p, d)).toBe(at(a.key[l], 4, 0, h, p, d));
         for (const r of [0, 1]) {
-          expect(at(out.value[l], 4, 1 + r, h, 0, d)).toBe(0);
-          expect(at(out.value[l], 4, 1 + r, h, 1, d)).toBe(0);
-          for (let p = 0; p < 2; p++) expect(at(out.value[l], 4, 1 + r, h, p + 2, d)).toBe(at(b.value[l], 2, r, h, p, d));
+          expect(at(out.value[l], C, 1 + r, h, 0, d)).toBe(0);
+          expect(at(out.value[l], C, 1 + r, h, 1, d)).toBe(0);
+          for (let p = 0; p < 2; p++) expect(at(out.value[l], C, 1 + r, h, p + 2, d)).toBe(at(b.value[l], 2, r, h, p, d));
         }
       }
     }

@@ -5,16 +5,11 @@ import { ModelError } from "./model/errors.ts";
 import type { ModelPackage } from "./model/package.ts";
 import { BUILDER_VERSION, buildDecoderGraph, LORA_TARGETS, loraDims, type LoraTarget } from "./onnx/decoder-graph.ts";
 import { graphCacheKey } from "./onnx/graph-cache.ts";
+import { allocCache, appendColumns, canAppendInPlace, capacityFor, capacityOf, regrow, type KvCache, type KvShape } from "./kv-cache.ts";
 
 export { LORA_TARGETS, type LoraTarget } from "./onnx/decoder-graph.ts";
 
-/** Per-layer key/value cache, each [batch, kvh, length, hd] f32 row-major. */
-export interface KvCache {
-  batch: number;
-  length: number;
-  key: Float32Array[];
-  value: Float32Array[];
-}
+export type { KvCache } from "./kv-cache.ts";
 
 /** One low-rank update y += (x @ A) @ B per batch row; A [batch, in, rank], B [batch, rank, out].
  *  The LoRA scaling (alpha / r, mixture weights) is folded into B by the caller. */
@@ -40,7 +35,9 @@ export interface ForwardRequest {
 
 export interface ForwardResult {
   logits: Float32Array; // [batch, seqLen or 1, V]
-  present: KvCache; // length = past + seqLen
+  /** length = past + seqLen. Shares buffers with `past` when they had room (kv-cache.ts); `past`
+   *  itself still describes the same columns as before. */
+  present: KvCache;
 }
 
 export interface DecoderSessionOptions {
@@ -48,6 +45,9 @@ export interface DecoderSessionOptions {
   cacheDir?: string; // Node: where built graphs are cached (backend.openGraphCache)
   loraTargets?: LoraTarget[]; // which projections get LoRA inputs; default all seven
   quantize?: "none" | "int8";
+  /** Progress lines for the slow parts (graph build per layer with an ETA, session creation), e.g.
+   *  `(line) => process.stderr.write(line + "\n")`. At most about one line a second. */
+  onProgress?: (line: string) => void;
 }
 
 /** The decoder on one ONNX Runtime session. Runs are serialized (web sessions cannot run
@@ -91,19 +91,31 @@ export class DecoderSession {
     let bytes = cache ? await cache.get(key) : null;
     const cached = bytes !== null;
     let nodes: number | null = null;
+    const say = opts.onProgress;
     if (!bytes) {
-      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[], quantize });
+      let lastSaid = t0;
+      const onLayer = say && ((done: number, total: number) => {
+        const now = performance.now();
+        if (now - lastSaid < 1000 && done < total) return;
+        lastSaid = now;
+        const s = (now - t0) / 1000;
+        say(`decoder graph: layer ${done}/${total} built, ${s.toFixed(1)} s, ETA ${((s / done) * (total - done)).toFixed(1)} s`);
+      });
+      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[], quantize, onLayer });
       bytes = built.bytes;
       nodes = built.nodes;
       if (cache) await cache.put(key, bytes);
     }
     const t1 = performance.now();
+    // One native call, no progress inside; onnxruntime optimizes and prepacks every weight here.
+    say?.(`decoder graph: ${cached ? "loaded from cache" : "built"} (${(bytes.byteLength / 1e6).toFixed(0)} MB, ${((t1 - t0) / 1000).toFixed(1)} s); creating onnxruntime session ...`);
     const session = await backend.ort.InferenceSession.create(bytes, {
       executionProviders: backend.executionProviders,
       graphOptimizationLevel: "all",
       ...backend.sessionOptions,
     });
     const t2 = performance.now();
+    say?.(`decoder session ready in ${((t2 - t1) / 1000).toFixed(1)} s`);
     return new DecoderSession(backend, session, pkg, loraTargets, opts.maxBatch ?? Infinity, {
       cached,
       buildMs: t1 - t0,
@@ -139,6 +151,7 @@ export class DecoderSession {
     if (B > this.maxBatch) throw new ModelError(`forward: batch ${B} exceeds maxBatch ${this.maxBatch}`);
     if (!Number.isInteger(T) || T < 1) throw new ModelError(`forward: seqLen must be a positive integer, got ${T}`);
     const P = req.past ? req.past.length : 0;
+    const C = req.past ? capacityOf(req.past) : 0; // columns the graph sees as past; [P, C) are masked
     const S = P + T;
     const expect = (what: string, got: number, want: number, shape: string) => {
       if (got !== want) throw new ModelError(`forward: ${what} has ${got} elements, expected ${want} = ${shape}`);
@@ -146,9 +159,10 @@ export class DecoderSession {
     expect("inputsEmbeds", req.inputsEmbeds.length, B * T * c.hiddenSize, `[${B}, ${T}, ${c.hiddenSize}]`);
     expect("positionIds", req.positionIds.length, B * T, `[${B}, ${T}]`);
     expect("attentionMask", req.attentionMask.length, B * S, `[${B}, ${P} + ${T}]`);
-    const kvShape = [B, c.numKvHeads, P, c.headDim];
-    const kvLen = B * c.numKvHeads * P * c.headDim;
+    const kvShape = [B, c.numKvHeads, C, c.headDim];
+    const kvLen = B * c.numKvHeads * C * c.headDim;
     if (req.past) {
+      if (!Number.isInteger(P) || P < 0 || !Number.isInteger(C) || C < P) throw new ModelError(`forward: past cache has length ${P} and capacity ${C}; expected integers with 0 <= length <= capacity`);
       if (req.past.batch !== B) throw new ModelError(`forward: past cache has batch ${req.past.batch}, request has ${B}`);
       if (req.past.key.length !== c.numLayers || req.past.value.length !== c.numLayers) {
         throw new ModelError(`forward: past cache has ${req.past.key.length} layers, model has ${c.numLayers}`);
@@ -158,7 +172,7 @@ export class DecoderSession {
     const feeds: Record<string, Tensor> = {
       inputs_embeds: new Tn("float32", req.inputsEmbeds, [B, T, c.hiddenSize]),
       position_ids: new Tn("int64", req.positionIds, [B, T]),
-      attention_mask: new Tn("int64", req.attentionMask, [B, S]),
+      attention_mask: new Tn("int64", C === P ? req.attentionMask : widenMask(req.attentionMask, B, P, C, T), [B, C + T]),
       logits_index:
         req.logits === "last"
           ? new Tn("int64", BigInt64Array.of(BigInt(T - 1)), [1])
@@ -178,8 +192,8 @@ export class DecoderSession {
     for (let i = 0; i < c.numLayers; i++) {
       const k = req.past ? req.past.key[i] : emptyKv;
       const v = req.past ? req.past.value[i] : emptyKv;
-      expect(`past.key[${i}]`, k.length, kvLen, JSON.stringify(kvShape));
-      expect(`past.value[${i}]`, v.length, kvLen, JSON.stringify(kvShape));
+      expect(`past.key[${i}]`, k.length, kvLen, `${JSON.stringify(kvShape)} (batch, kv heads, capacity, head dim)`);
+      expect(`past.value[${i}]`, v.length, kvLen, `${JSON.stringify(kvShape)} (batch, kv heads, capacity, head dim)`);
       feeds[`past_key_values.${i}.key`] = new Tn("float32", k, kvShape);
       feeds[`past_key_values.${i}.value`] = new Tn("float32", v, kvShape);
       for (const t of this.loraTargets) {
@@ -196,11 +210,16 @@ export class DecoderSession {
     }
 
     const out = await this.session.run(feeds);
-    const present: KvCache = { batch: B, length: S, key: [], value: [] };
+    const newKey: Float32Array[] = [], newValue: Float32Array[] = [];
     for (let i = 0; i < c.numLayers; i++) {
-      present.key.push(out[`present.${i}.key`].data as Float32Array);
-      present.value.push(out[`present.${i}.value`].data as Float32Array);
+      newKey.push(out[`new_key_values.${i}.key`].data as Float32Array);
+      newValue.push(out[`new_key_values.${i}.value`].data as Float32Array);
     }
+    // In place when the past's buffers have room and nobody else appended to them; otherwise copy
+    // the valid columns into buffers with room to grow (every CAPACITY_CHUNK steps, or on a branch).
+    const shape: KvShape = { numLayers: c.numLayers, numKvHeads: c.numKvHeads, headDim: c.headDim };
+    const base = !req.past ? allocCache(B, 0, capacityFor(T), shape) : canAppendInPlace(req.past, T) ? req.past : regrow(req.past, capacityFor(S), shape);
+    const present = appendColumns(base, newKey, newValue, T, shape);
     return { logits: out.logits.data as Float32Array, present };
   }
 
@@ -208,4 +227,15 @@ export class DecoderSession {
     await this.queue;
     await this.session.release();
   }
+}
+
+/** The caller's mask [B, P+T] laid out for a capacity-C past: [B, C+T] with columns [P, C) zero. */
+function widenMask(mask: BigInt64Array, B: number, P: number, C: number, T: number): BigInt64Array {
+  const out = new BigInt64Array(B * (C + T));
+  for (let b = 0; b < B; b++) {
+    const src = b * (P + T), dst = b * (C + T);
+    out.set(mask.subarray(src, src + P), dst);
+    out.set(mask.subarray(src + P, src + P + T), dst + C);
+  }
+  return out;
 }

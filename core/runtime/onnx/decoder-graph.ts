@@ -10,19 +10,23 @@ import { GraphBuilder } from "./graph.ts";
 //   position_ids                  [batch, seq]               i64   (per row, so left padding works)
 //   attention_mask                [batch, total]             i64   total = past + seq; 1 attend, 0 pad
 //   logits_index                  [k]                        i64   positions (0..seq-1) to produce logits for
-//   past_key_values.{i}.key|value [batch, kvh, past, hd]     f32
+//   past_key_values.{i}.key|value [batch, kvh, past, hd]     f32   (the session passes its whole capacity
+//                                                                  buffer; unused columns are masked)
 //   lora.{i}.{t}.A                [batch, in_t, r]           f32   r may be 0 (no adapter)
 //   lora.{i}.{t}.B                [batch, r, out_t]          f32   scaling folded in by the caller
 // Outputs
 //   logits                        [batch, k, V]              f32
-//   present.{i}.key|value         [batch, kvh, total, hd]    f32
+//   new_key_values.{i}.key|value  [batch, kvh, seq, hd]      f32   only this run's columns: the session
+//                                                                  writes them into its cache in place
 //
 // Layout choices (why): linear weights are stored pre-transposed [in, out] so MatMul runs without a
 // Transpose (and ORT prepacks the constant B once); q/k/v and gate/up are fused into one MatMul each and split after; the softmax scale is
 // folded into q's cos/sin tables; GQA needs no repeated K/V: q is laid out [B, kvh, g*T, hd] so each
-// group of g query heads multiplies its own K/V head directly.
+// group of g query heads multiplies its own K/V head directly. The past is never concatenated with
+// the new keys/values (that copied the whole cache every step): scores against past and new are
+// computed separately and only the small score tensors are concatenated for the softmax.
 
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2;
 
 export const LORA_TARGETS = ["q", "k", "v", "o", "gate", "up", "down"] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
@@ -46,6 +50,8 @@ export interface DecoderGraphOptions {
   /** "int8": linear weights as int8 with one f32 scale per output column (symmetric), activations
    *  quantized per run (DynamicQuantizeLinear → MatMulInteger, which ORT fuses); 4× smaller weights. */
   quantize?: "none" | "int8";
+  /** Called after each layer is built (layersDone of layersTotal); large models take seconds per layer. */
+  onLayer?: (layersDone: number, layersTotal: number) => void;
 }
 
 /** Symmetric per-column int8: w[i, n] ≈ q[i, n] · scale[n]; `w` is [in, out] row-major. Values use
@@ -133,7 +139,9 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
   const S1 = g.op("Shape", [mask], { start: { i: 1 }, end: { i: 2 } });
   const T1 = g.op("Shape", [x0], { start: { i: 1 }, end: { i: 2 } });
   const S = g.op("Squeeze", [S1, g.ints([0])]);
-  const P = g.op("Squeeze", [g.op("Sub", [S1, T1]), g.ints([0])]);
+  const P1 = g.op("Sub", [S1, T1]);
+  const P = g.op("Squeeze", [P1, g.ints([0])]);
+  const splitPastNew = g.op("Concat", [P1, T1], { axis: { i: 0 } }); // [P, T]: softmax columns → past | new
   const zero = g.ints([0], true), one = g.ints([1], true);
   const kIdx = g.op("Unsqueeze", [g.op("Range", [zero, S, one]), g.ints([0])]); // [1,S]
   const qIdx = g.op("Unsqueeze", [g.op("Range", [P, S, one]), g.ints([1])]); // [T,1]
@@ -200,18 +208,22 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
     const q4 = rope(g.op("Reshape", [q, g.ints([0, 0, nh, hd])]), cosQ, sinQ); // [B,T,nh,hd], pre-scaled
     const k4 = rope(g.op("Reshape", [k, g.ints([0, 0, kvh, hd])]), cos, sin); // [B,T,kvh,hd]
     const v4 = g.op("Reshape", [v, g.ints([0, 0, kvh, hd])]);
-    const presentK = g.op("Concat", [pastK, g.op("Transpose", [k4], { perm: { ints: [0, 2, 1, 3] } })], { axis: { i: 2 } }, `present.${i}.key`);
-    const presentV = g.op("Concat", [pastV, g.op("Transpose", [v4], { perm: { ints: [0, 2, 1, 3] } })], { axis: { i: 2 } }, `present.${i}.value`);
-    g.output(presentK, "float32", ["batch", kvh, "total", hd]);
-    g.output(presentV, "float32", ["batch", kvh, "total", hd]);
+    const newK = g.op("Transpose", [k4], { perm: { ints: [0, 2, 1, 3] } }, `new_key_values.${i}.key`); // [B,kvh,T,hd]
+    const newV = g.op("Transpose", [v4], { perm: { ints: [0, 2, 1, 3] } }, `new_key_values.${i}.value`);
+    g.output(newK, "float32", ["batch", kvh, "seq", hd]);
+    g.output(newV, "float32", ["batch", kvh, "seq", hd]);
 
     // q: [B,T,kvh,g,hd] → [B,kvh,g,T,hd] → [B,kvh,g*T,hd]
     const qg = g.op("Reshape", [
       g.op("Transpose", [g.op("Reshape", [q4, g.ints([0, 0, kvh, grp, hd])])], { perm: { ints: [0, 2, 3, 1, 4] } }),
       g.ints([0, 0, -1, hd]),
     ]);
-    const scores = g.op("Add", [g.op("MatMul", [qg, g.op("Transpose", [presentK], { perm: { ints: [0, 1, 3, 2] } })]), addMask]); // [B,kvh,gT,S]
-    const ctx = g.op("MatMul", [g.op("Softmax", [scores], { axis: { i: -1 } }), presentV]); // [B,kvh,gT,hd]
+    const kT = (k: string) => g.op("Transpose", [k], { perm: { ints: [0, 1, 3, 2] } }); // ORT folds it into the MatMul
+    const scoresPast = g.op("MatMul", [qg, kT(pastK)]); // [B,kvh,gT,P]
+    const scoresNew = g.op("MatMul", [qg, kT(newK)]); // [B,kvh,gT,T]
+    const scores = g.op("Add", [g.op("Concat", [scoresPast, scoresNew], { axis: { i: -1 } }), addMask]); // [B,kvh,gT,S]
+    const [probsPast, probsNew] = g.opN("Split", [g.op("Softmax", [scores], { axis: { i: -1 } }), splitPastNew], 2, { axis: { i: -1 } });
+    const ctx = g.op("Add", [g.op("MatMul", [probsPast, pastV]), g.op("MatMul", [probsNew, newV])]); // [B,kvh,gT,hd]
     // back to [B,T,nh*hd]: [B,kvh,g,T,hd] → [B,T,kvh,g,hd] → [B,T,q]
     const attn = g.op("Reshape", [
       g.op("Transpose", [g.op("Reshape", [ctx, g.ints([0, 0, grp, -1, hd])])], { perm: { ints: [0, 3, 1, 2, 4] } }),
@@ -232,6 +244,7 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
     let down = project(act, `l${i}.wdown`, [{ name: `${p}.mlp.down_proj.weight`, out: H }], I);
     down = withLora(i, "down", act, down);
     x = g.op("Add", [x, down]);
+    opts.onLayer?.(i + 1, c.numLayers);
   }
 
   const hf = rmsNorm(g.op("Gather", [x, logitsIndex], { axis: { i: 1 } }), "model.norm.weight", "final_norm"); // [B,k,H]
