@@ -48,6 +48,7 @@ export class Game {
   online = false;
   /** Rooms attached so far: the first is the join, later ones are reconnections. */
   private rooms = 0;
+  private placeCamera = false;
 
   constructor(private parts: GameParts) {
     this.entities = new Entities(parts.scene, parts.world.palette, parts.world.shadows, parts.world.meshes, parts.sceneFile);
@@ -67,6 +68,9 @@ export class Game {
     this.obstacles.clear();
     this.local?.dispose();
     this.local = null;
+    // A new place (first join, or a fresh join after the seat was lost): put the camera
+    // behind the player. Coming back to the same seat keeps the view as it was.
+    this.placeCamera = fresh;
     const onState = (state: WorldState) => this.onPatch(state);
     room.onStateChange(onState);
     this.unbind.push(() => room.onStateChange.remove(onState));
@@ -102,8 +106,11 @@ export class Game {
     if (!this.local) {
       this.local = new LocalPlayer(this.parts.physics, mine, this.seq);
       this.lastYaw = mine.yaw;
-      this.parts.camera.lookAlong(mine.yaw);
-      this.parts.camera.snapTo([mine.x, mine.y, mine.z]);
+      if (this.placeCamera) {
+        this.placeCamera = false;
+        this.parts.camera.lookAlong(mine.yaw);
+        this.parts.camera.snapTo([mine.x, mine.y, mine.z]);
+      }
     } else {
       this.local.reconcile(mine);
     }
