@@ -52,6 +52,11 @@ function base(body: Rgb, opts: { skin?: Rgb; robe?: boolean } = {}): Part[] {
       ? { name: "body", kind: "cone", size: [0.8, 1.45, 0.8], at: [0, 0.72, 0], colour: body }
       : { name: "body", kind: "capsule", size: [0.56, 1.35, 0.56], at: [0, 0.68, 0], colour: body },
     { name: "head", kind: "sphere", size: [0.38, 0.38, 0.38], at: [0, 1.52, 0], colour: skin },
+    // Arms hang slightly away from the body; hands in skin colour.
+    { name: "arm-l", kind: "capsule", size: [0.15, 0.6, 0.15], at: [-0.34, 0.98, 0], rotation: [0, 0, -0.12], colour: body },
+    { name: "arm-r", kind: "capsule", size: [0.15, 0.6, 0.15], at: [0.34, 0.98, 0], rotation: [0, 0, 0.12], colour: body },
+    { name: "hand-l", kind: "sphere", size: [0.12, 0.12, 0.12], at: [-0.38, 0.68, 0], colour: skin },
+    { name: "hand-r", kind: "sphere", size: [0.12, 0.12, 0.12], at: [0.38, 0.68, 0], colour: skin },
     // Eyes show which way the character faces.
     { name: "eye-l", kind: "sphere", size: [0.06, 0.06, 0.06], at: [-0.075, 1.56, 0.17], colour: [0.1, 0.1, 0.12] },
     { name: "eye-r", kind: "sphere", size: [0.06, 0.06, 0.06], at: [0.075, 1.56, 0.17], colour: [0.1, 0.1, 0.12] },
