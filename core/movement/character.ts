@@ -1,7 +1,7 @@
 // One walking character in a Rapier world: a capsule on a kinematic body moved by Rapier's
 // character controller (slides along walls, climbs steps and slopes, snaps to ground, pushes
 // dynamic props). Server and client run the same step for the same input.
-import { COLLISION_GROUPS, RAPIER, type PhysicsWorld } from "./world.ts";
+import { COLLISION_GROUPS, GROUND_TOP_Y, RAPIER, type PhysicsWorld } from "./world.ts";
 import { MOVEMENT, animFor, nextVelocity, normalizeYaw, type Motion, type MoveInput } from "./rules.ts";
 import type { PlayerAnim } from "../state/world-state.ts";
 
@@ -14,6 +14,16 @@ const CHARACTER_MASS = 80;
 const IDLE_RECHECK = 15;
 /** Fraction of the closing speed given to a pushed body per contact (0..1; < 1 feels heavy). */
 const PUSH_STRENGTH = 0.5;
+/**
+ * Open-ground fast path (see moveIfClear): the probe box reaches this far past the capsule on
+ * every side, m (more than the controller's skin, so anything the controller could touch is seen).
+ */
+const CLEAR_MARGIN = 0.05;
+/** A grounded character whose feet are at most this far above the ground slab stands on it, m. */
+const ON_GROUND_SLAB = 0.05;
+/** The probe of a walking character starts this far above the slab, so the slab itself is not hit, m. */
+const ABOVE_SLAB = 0.005;
+const IDENTITY = { x: 0, y: 0, z: 0, w: 1 };
 
 export class CharacterBody {
   readonly body: RAPIER.RigidBody;
@@ -21,10 +31,16 @@ export class CharacterBody {
   private readonly controller: RAPIER.KinematicCharacterController;
   motion: Motion = { vx: 0, vy: 0, vz: 0, grounded: false };
   private readonly collision = new RAPIER.CharacterCollision();
+  /** Box swept by one move plus CLEAR_MARGIN; its half extents are rewritten per move. */
+  private readonly probe = new RAPIER.Cuboid(1, 1, 1);
   private idleTicks = 0;
   yaw = 0;
 
-  constructor(private readonly physics: PhysicsWorld, feet: readonly number[], yaw = 0) {
+  /**
+   * `fastPath: false` always runs Rapier's controller (tests compare the two; the bench can
+   * measure what the open-ground fast path saves).
+   */
+  constructor(private readonly physics: PhysicsWorld, feet: readonly number[], yaw = 0, private readonly options: { fastPath?: boolean } = {}) {
     const { world } = physics;
     this.body = world.createRigidBody(
       RAPIER.RigidBodyDesc.kinematicPositionBased().setTranslation(feet[0], feet[1] + FEET_TO_CENTRE, feet[2]),
@@ -55,6 +71,7 @@ export class CharacterBody {
     // Every IDLE_RECHECK ticks it runs anyway, in case the ground moved away.
     if (this.motion.grounded && v.vx === 0 && v.vy === 0 && v.vz === 0 && ++this.idleTicks % IDLE_RECHECK !== 0) return;
     if (v.vx !== 0 || v.vz !== 0) this.idleTicks = 0;
+    if (this.options.fastPath !== false && this.moveIfClear(v, dt)) return;
     this.controller.computeColliderMovement(
       this.collider, { x: v.vx * dt, y: v.vy * dt, z: v.vz * dt }, undefined, COLLISION_GROUPS.playerMovement,
     );
@@ -73,6 +90,42 @@ export class CharacterBody {
     // Just took off: the controller may still report ground contact on the take-off tick.
     const airborne = v.vy > 0 && moved.y > 0;
     this.motion = { vx, vy, vz, grounded: grounded && !airborne };
+  }
+
+  /**
+   * The controller's answer without running it, where it is provably trivial: the box swept by
+   * the capsule this tick (plus CLEAR_MARGIN) overlaps no world object, prop or NPC, so the
+   * move is unobstructed. Two cases: walking on the open ground slab (the box starts just above
+   * the slab, the character stays grounded at its height), and flying clear of everything (the
+   * box includes the space below the feet, so landing and ceilings go to the controller). One
+   * box query instead of the controller's several shape casts (≈ 5x cheaper). Returns false,
+   * touching nothing, when the controller must run.
+   */
+  private moveIfClear(v: { vx: number; vy: number; vz: number }, dt: number): boolean {
+    const walking = this.motion.grounded && v.vy === 0;
+    if (this.motion.grounded && !walking) return false; // take-off: the controller decides
+    const p = this.body.translation();
+    const feetY = p.y - FEET_TO_CENTRE;
+    const dx = v.vx * dt, dy = walking ? 0 : v.vy * dt, dz = v.vz * dt;
+    let bottom: number;
+    if (walking) {
+      if (feetY - GROUND_TOP_Y > ON_GROUND_SLAB) return false; // standing on an object
+      bottom = GROUND_TOP_Y + ABOVE_SLAB;
+    } else {
+      bottom = Math.min(feetY, feetY + dy) - CLEAR_MARGIN;
+      if (bottom <= GROUND_TOP_Y + ABOVE_SLAB) return false; // about to land
+    }
+    const top = Math.max(feetY, feetY + dy) + 2 * FEET_TO_CENTRE + CLEAR_MARGIN;
+    const half = this.probe.halfExtents;
+    half.x = MOVEMENT.capsuleRadius + Math.abs(dx) / 2 + CLEAR_MARGIN;
+    half.y = (top - bottom) / 2;
+    half.z = MOVEMENT.capsuleRadius + Math.abs(dz) / 2 + CLEAR_MARGIN;
+    const centre = { x: p.x + dx / 2, y: (top + bottom) / 2, z: p.z + dz / 2 };
+    const hit = this.physics.world.intersectionWithShape(centre, IDENTITY, this.probe, undefined, COLLISION_GROUPS.playerMovement);
+    if (hit !== null) return false;
+    this.body.setNextKinematicTranslation({ x: p.x + dx, y: p.y + dy, z: p.z + dz });
+    this.motion = { vx: v.vx, vy: v.vy, vz: v.vz, grounded: walking };
+    return true;
   }
 
   /**

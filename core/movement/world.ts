@@ -40,6 +40,9 @@ export const COLLISION_GROUPS = {
   playerMovement: (ALL << 16) | (GROUP.world | GROUP.npc),
 } as const;
 
+/** Top of the ground slab, m: everything inside the border walls stands on this plane unless on an object. */
+export const GROUND_TOP_Y = 0;
+
 /** Height of the invisible walls along the ground's border, m. */
 const BORDER_WALL_HEIGHT = 20;
 
@@ -49,9 +52,9 @@ export function buildPhysicsWorld(scene: Scene): PhysicsWorld {
   const [width, depth] = scene.ground.size;
   const hw = width / 2, hd = depth / 2;
 
-  // Ground: a 1 m thick slab whose top is y = 0; walls keep everyone on it.
+  // Ground: a 1 m thick slab whose top is GROUND_TOP_Y; walls keep everyone on it.
   const g = COLLISION_GROUPS.world;
-  world.createCollider(RAPIER.ColliderDesc.cuboid(hw, 0.5, hd).setTranslation(0, -0.5, 0).setCollisionGroups(g));
+  world.createCollider(RAPIER.ColliderDesc.cuboid(hw, 0.5, hd).setTranslation(0, GROUND_TOP_Y - 0.5, 0).setCollisionGroups(g));
   const h = BORDER_WALL_HEIGHT / 2;
   world.createCollider(RAPIER.ColliderDesc.cuboid(0.5, h, hd + 1).setTranslation(hw + 0.5, h, 0).setCollisionGroups(g));
   world.createCollider(RAPIER.ColliderDesc.cuboid(0.5, h, hd + 1).setTranslation(-hw - 0.5, h, 0).setCollisionGroups(g));
