@@ -19,8 +19,12 @@ import type { Scene } from "../world/babylon.ts";
 // fixed 30 Hz input tick (prediction + `move` messages, on a timer) and the per-frame rendering.
 
 const TICK = 1 / MOVEMENT.tickHz;
-/** Ticks run at most per timer call: after a long stall we skip time rather than burst. */
-const MAX_TICKS_PER_CALL = 3;
+/**
+ * Ticks run at most per timer call: a stall of up to 200 ms is caught up, a longer one is
+ * skipped rather than sent as a burst (the server queues at most 6 inputs per player and
+ * drops older ones, see server/world/player-agent.ts).
+ */
+const MAX_TICKS_PER_CALL = 6;
 
 export type GameParts = {
   scene: Scene;
