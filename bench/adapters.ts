@@ -19,6 +19,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { meanEmbedding } from "../core/runtime/gate/features.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
 import { build } from "../core/runtime/lora/batch-inputs.ts";
@@ -168,6 +169,17 @@ async function benchModel(name: string) {
     return { with: median(withA.slice(1)), without: median(without.slice(1)) };
   });
 
+  // The gate's prompt summary: embedding rows of a PROMPT-token prompt and their mean.
+  const summaryMs = await phase(`${name}: gate prompt summary (mean token embedding)`, async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      meanEmbedding(session.embed(prompts[i % BURST]), PROMPT);
+      times.push(performance.now() - t);
+    }
+    return median(times);
+  });
+
   const burst = await phase(`${name}: burst of ${BURST} requests with adapters`, () => runBatched(model, true, BURST, BURST));
   const ttfts = burst.res.map((r) => r.timings.ttftMs);
   const adapterBytes = loras[0].layers.reduce((s, l) => s + Object.values(l).reduce((a, f) => a + (f!.A.length + f!.B.length) * 4, 0), 0);
@@ -182,6 +194,7 @@ async function benchModel(name: string) {
     step_ms_b16_adapters: round(stepMs.with, 1),
     step_ms_b16_no_adapter: round(stepMs.without, 1),
     step_adapter_overhead: round(stepMs.with / stepMs.without, 3),
+    gate_summary_ms: round(summaryMs, 3),
     batched_ms: round(median(batched), 0),
     batched_no_adapter_ms: round(median(plain), 0),
     sequential_ms: round(median(seq), 0),
@@ -198,7 +211,7 @@ async function benchModel(name: string) {
 async function main(): Promise<void> {
   const names = ONLY ? [ONLY] : Object.keys(MODELS);
   for (const n of names) if (!MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(MODELS).join(", ")}`);
-  total = names.length * ((QUICK ? 3 : 4) + REPS * (QUICK ? 3 : 4) + 2);
+  total = names.length * ((QUICK ? 3 : 4) + REPS * (QUICK ? 3 : 4) + 3);
   const out: Record<string, unknown> = {};
   for (const n of names) out[n] = await benchModel(n);
   progress("done");
