@@ -11,6 +11,10 @@ import type { Palette } from "./build-world.ts";
 /** Bob: height (m) and steps per second while walking. */
 const BOB_HEIGHT = 0.07;
 const STEP_RATE = 2.2;
+/** Shoulder joint relative to the feet (m), and how far arms swing (rad) at full stride. */
+const SHOULDER_X = 0.34;
+const SHOULDER_Y = 1.26;
+const ARM_SWING = 0.55;
 
 export class Avatar {
   readonly root: TransformNode;
@@ -23,6 +27,7 @@ export class Avatar {
   saying = "";
   private tagHeight: number;
   private walkPhase = 0;
+  private shoulders: TransformNode[] = [];
   /** 0..1 blend toward walking, eased so the bob starts and stops softly. */
   private walk = 0;
   walking = false;
@@ -32,9 +37,23 @@ export class Avatar {
     this.root.rotationQuaternion = Quaternion.Identity();
     this.body = new TransformNode(`avatar-body:${id}`, scene);
     this.body.parent = this.root;
+    // Arms and hands hang from a shoulder node per side, so they can swing while walking.
+    for (const side of ["l", "r"] as const) {
+      const shoulder = new TransformNode(`shoulder-${side}:${id}`, scene);
+      shoulder.parent = this.body;
+      shoulder.position.set(side === "l" ? -SHOULDER_X : SHOULDER_X, SHOULDER_Y, 0);
+      this.shoulders.push(shoulder);
+    }
     for (const p of look.parts) {
       const m = buildPart(p, scene);
-      m.parent = this.body;
+      const side = /^(arm|hand)-([lr])$/.exec(p.name)?.[2];
+      if (side) {
+        m.parent = this.shoulders[side === "l" ? 0 : 1];
+        m.position.x -= side === "l" ? -SHOULDER_X : SHOULDER_X;
+        m.position.y -= SHOULDER_Y;
+      } else {
+        m.parent = this.body;
+      }
       m.material = palette.get(p.colour);
       m.receiveShadows = true;
       m.isPickable = false;
@@ -82,6 +101,12 @@ export class Avatar {
     this.walkPhase = (this.walkPhase + dt * STEP_RATE * Math.PI) % (2 * Math.PI);
     this.body.position.y = Math.abs(Math.sin(this.walkPhase)) * BOB_HEIGHT * this.walk;
     this.body.rotation.z = Math.sin(this.walkPhase) * 0.05 * this.walk;
+    // One arm forward while the other goes back, once per two bobs (one per stride).
+    const swing = Math.sin(this.walkPhase) * ARM_SWING * this.walk;
+    if (this.shoulders.length === 2) {
+      this.shoulders[0].rotation.x = swing;
+      this.shoulders[1].rotation.x = -swing;
+    }
   }
 
   dispose(): void {
