@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { existsSync, rmSync } from "node:fs";
+import { PYTHON, pipelineSmoke } from "../training/pipeline-smoke.ts";
+import { execFileSync } from "node:child_process";
+
+// The whole training pipeline on tiny settings (a few minutes on 2 cores). Needs python3-torch
+// (scripts/setup.sh --test installs it).
+function hasTorch(): boolean {
+  try {
+    execFileSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("pipeline smoke", () => {
+  it.skipIf(!hasTorch())("data → tokenizer → tokenize → train → export → runtime → eval", async () => {
+    const r = await pipelineSmoke({ log: () => {} });
+    try {
+      expect(r.data.train).toBeGreaterThan(1500);
+      expect(r.data.heldout).toBeGreaterThan(50);
+      expect(r.tokens.train).toBeGreaterThan(r.data.train * 100); // prompts are hundreds of tokens
+      expect(r.loss.last).toBeLessThan(r.loss.first - 0.5);
+      expect(r.loss.val_last).toBeLessThan(r.loss.val_first);
+      expect(r.export.bytes).toBeGreaterThan(100_000);
+      expect(r.generated.tokens).toBeGreaterThan(0);
+      expect(["stop", "length"]).toContain(r.generated.finishReason);
+      expect(r.parity.positions).toBeGreaterThan(10);
+      expect(r.parity.vocab).toBe(512);
+      expect(r.parity.maxAbsDiff).toBeLessThan(1e-4);
+      expect(r.eval.cases).toBe(5);
+      expect(r.eval.score).toBeGreaterThanOrEqual(0);
+    } finally {
+      rmSync(r.dir, { recursive: true, force: true });
+    }
+    expect(existsSync(r.dir)).toBe(false);
+  }, 900_000);
+});
