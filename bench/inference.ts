@@ -265,8 +265,8 @@ async function benchModel(name: string): Promise<{ result: ModelResult; ratios: 
       return { tokS: B / (stepMs / 1000), stepMs, bestMs: Math.min(...times), P: DECODE_PROMPT + 3 + DECODE_STEPS / 2 };
     });
   }
-  // Decode cost grows with context (attention reads, and today the whole KV cache goes in and out
-  // of the session every step): batch 16 after 256-token prompts.
+  // Decode cost grows with context (attention reads the whole cache; the cache itself is updated in
+  // place, kv-cache.ts): batch 16 after 256-token prompts.
   const longCtx = await phase(`${name}: decode batch 16 after 256-token prompts, ${DECODE_STEPS / 4} steps`, async () => {
     const batch = model.newBatch();
     const rows = Array.from({ length: 16 }, () => model.createRow(randomIds(256), { maxNewTokens: DECODE_STEPS, eosTokenIds: [] }));

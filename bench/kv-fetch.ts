@@ -1,5 +1,7 @@
-// How much a decode step pays for handing the whole KV cache back to JavaScript: runs one decoder
-// graph (from the graph cache) with a past of P positions, fetching every output vs only logits.
+// How much a decode step pays for its outputs besides logits: runs one decoder graph (from the graph
+// cache) with a past of P positions, fetching every output vs only logits. Before the in-place cache
+// (BUILDER_VERSION 2) the outputs were the whole grown cache (809 vs 137 ms, smol135m b16, P=300);
+// now they are only the step's new key/value columns, so the two should be close.
 //
 //   npx tsx bench/kv-fetch.ts <decoder-*.onnx> <hidden> <layers> <kv heads> <head dim> [--no-spin]
 //   env BS=1,16 PS=60,300 choose batch sizes and past lengths.

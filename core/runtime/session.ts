@@ -94,21 +94,23 @@ export class DecoderSession {
     const say = opts.onProgress;
     if (!bytes) {
       let lastSaid = t0;
-      const onLayer = say && ((done: number, total: number) => {
+      const onStep = say && ((done: number, total: number, what: string) => {
         const now = performance.now();
         if (now - lastSaid < 1000 && done < total) return;
         lastSaid = now;
         const s = (now - t0) / 1000;
-        say(`decoder graph: layer ${done}/${total} built, ${s.toFixed(1)} s, ETA ${((s / done) * (total - done)).toFixed(1)} s`);
+        say(`decoder graph: ${what} done, ${s.toFixed(1)} s, ETA ${((s / done) * (total - done)).toFixed(1)} s`);
       });
-      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[], quantize, onLayer });
+      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[], quantize, onStep });
       bytes = built.bytes;
       nodes = built.nodes;
       if (cache) await cache.put(key, bytes);
     }
     const t1 = performance.now();
-    // One native call, no progress inside; onnxruntime optimizes and prepacks every weight here.
-    say?.(`decoder graph: ${cached ? "loaded from cache" : "built"} (${(bytes.byteLength / 1e6).toFixed(0)} MB, ${((t1 - t0) / 1000).toFixed(1)} s); creating onnxruntime session ...`);
+    // One native call that blocks the thread (no progress from inside); onnxruntime optimizes and
+    // prepacks every weight here. The estimate is the rate seen on the shared 2-core VM: a 538 MB
+    // SmolLM-135M graph took 41 s (load average ~15), i.e. ~13 MB/s; a quiet machine is faster.
+    say?.(`decoder graph: ${cached ? "loaded from cache" : "built"} (${(bytes.byteLength / 1e6).toFixed(0)} MB, ${((t1 - t0) / 1000).toFixed(1)} s); creating onnxruntime session, ETA up to ~${Math.ceil(bytes.byteLength / 13e6)} s ...`);
     const session = await backend.ort.InferenceSession.create(bytes, {
       executionProviders: backend.executionProviders,
       graphOptimizationLevel: "all",

@@ -50,8 +50,9 @@ export interface DecoderGraphOptions {
   /** "int8": linear weights as int8 with one f32 scale per output column (symmetric), activations
    *  quantized per run (DynamicQuantizeLinear → MatMulInteger, which ORT fuses); 4× smaller weights. */
   quantize?: "none" | "int8";
-  /** Called after each layer is built (layersDone of layersTotal); large models take seconds per layer. */
-  onLayer?: (layersDone: number, layersTotal: number) => void;
+  /** Called after each of numLayers + 1 steps (the layers, then lm_head + writing the bytes, which on
+   *  SmolLM-135M takes as long as ten layers); large models take seconds per step. */
+  onStep?: (done: number, total: number, what: string) => void;
 }
 
 /** Symmetric per-column int8: w[i, n] ≈ q[i, n] · scale[n]; `w` is [in, out] row-major. Values use
@@ -244,7 +245,7 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
     let down = project(act, `l${i}.wdown`, [{ name: `${p}.mlp.down_proj.weight`, out: H }], I);
     down = withLora(i, "down", act, down);
     x = g.op("Add", [x, down]);
-    opts.onLayer?.(i + 1, c.numLayers);
+    opts.onStep?.(i + 1, c.numLayers + 1, `layer ${i + 1}/${c.numLayers}`);
   }
 
   const hf = rmsNorm(g.op("Gather", [x, logitsIndex], { axis: { i: 1 } }), "model.norm.weight", "final_norm"); // [B,k,H]
@@ -252,5 +253,7 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
   project(hf, "lm_head_t", [{ name: lmName, out: c.vocabSize }], H, "logits");
   g.output("logits", "float32", ["batch", "k", c.vocabSize]);
 
-  return { bytes: g.serialize(`decoder-graph v${BUILDER_VERSION}`), nodes: g.nodeCount };
+  const bytes = g.serialize(`decoder-graph v${BUILDER_VERSION}`);
+  opts.onStep?.(c.numLayers + 1, c.numLayers + 1, "lm_head and serialization");
+  return { bytes, nodes: g.nodeCount };
 }
