@@ -106,4 +106,20 @@ describe("LocalPlayer prediction on the village", () => {
     obstacles.sync(state, "me");
     expect(obstacles.count).toBe(0);
   });
+
+  it("predicts passing through other players, as the server does", () => {
+    const physics = buildPhysicsWorld(village);
+    const state = new WorldState();
+    const other = new PlayerState();
+    Object.assign(other, { id: "other", name: "Other", x: 0, y: 0.05, z: -4 });
+    state.players.set("other", other);
+    const obstacles = new Obstacles(physics);
+    obstacles.sync(state, "me");
+    expect(obstacles.count).toBe(1);
+    const client = new LocalPlayer(physics, { x: 0, y: 0.05, z: -6, yaw: 0, lastInput: 0 });
+    for (let i = 0; i < 30; i++) client.input({ forward: 1, right: 0, run: false, jump: false, yaw: 0 });
+    // One second at walking speed carries us through the other player's spot at z = -4.
+    const [, , z] = client.state.feet;
+    expect(z).toBeGreaterThan(-3.5);
+  });
 });
