@@ -1,21 +1,37 @@
 // bench:world — N bot clients walking, running, jumping and chatting in one `world` room of the
-// village (5 NPCs). The server runs in a child process so bots do not share its event loop.
+// village (5 NPCs). The server runs in a child process so bots do not share its event loop or
+// its CPU accounting; the bots (this process) run at lower priority (nice 10).
+// Bots wander: straight lines with random turns every 1-4 s, 30% running, a jump now and then;
+// near the border (beyond BORDER_TURN m from the centre) they turn back toward the middle, as
+// players exploring a village do, instead of pressing into the border wall for the whole run.
 // Measured inside the room: `tick` = one 30 Hz simulation tick (inputs, NPCs, Rapier step, state
-// writes), wall clock; `patch` = one broadcastPatch (schema delta encoding +
-// handing bytes to the sockets, 20 Hz). The bots run at lower priority (nice 10) than the server.
-// Also: ticks actually run per second, and the server process's CPU use (share of one core).
-// Measured by the bots: bytes received per client per second (state patches; and everything).
+// writes), wall clock and process CPU time (the CPU figure does not count time the OS gave to
+// other processes mid-tick, so it is the one to trust on a loaded machine); its sections (mean
+// wall ms); `patch` = one broadcastPatch (schema delta encoding + handing bytes to the sockets,
+// 20 Hz); garbage collections in the server (count, total and longest pause).
+// Also: ticks actually run per second, the server process's CPU use (share of one core), and
+// the 1-minute load average at start and end. Measured by the bots: bytes received per client
+// per second (state patches; and everything).
 // Usage: npm run bench:world -- [--players 64] [--seconds 20]. Last line: one JSON object.
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import { MOVEMENT } from "../core/movement/rules.ts";
 
 const ROOM_STATE = 14;
 const ROOM_STATE_PATCH = 15;
+/** Bots farther than this from the village centre (m, along x or z) turn back toward it. */
+const BORDER_TURN = 30;
 
-interface Stats { tickP50: number; tickP99: number; tickMax: number; ticks: number; cpuMs: number; patchP50: number; patchP99: number; patches: number }
+interface Stats {
+  tickP50: number; tickP99: number; tickMax: number; ticks: number;
+  tickCpuP50: number; tickCpuP99: number; tickCpuMax: number;
+  sections: { inputs: number; npcs: number; step: number; sync: number };
+  gcCount: number; gcTotalMs: number; gcMaxMs: number;
+  cpuMs: number; patchP50: number; patchP99: number; patches: number;
+}
 type FromServer = { kind: "ready"; port: number } | { kind: "stats"; stats: Stats };
 
 function flag(name: string, fallback: number): number {
@@ -35,12 +51,23 @@ async function serve(): Promise<void> {
   const kith = await createKithServer({ port: 0, scene: "village", log: () => undefined });
   const m = kith.metrics;
   let cpuAtReset = process.cpuUsage();
+  // Garbage collections in the server since the last reset (pause lengths, ms).
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { gc.count++; gc.totalMs += e.duration; gc.maxMs = Math.max(gc.maxMs, e.duration); }
+  }).observe({ entryTypes: ["gc"] });
   const cpuMsSince = (start: NodeJS.CpuUsage) => { const c = process.cpuUsage(start); return (c.user + c.system) / 1000; };
   process.on("message", (msg: { kind: string }) => {
-    if (msg.kind === "reset") { m.clear(); cpuAtReset = process.cpuUsage(); }
+    if (msg.kind === "reset") { m.clear(); cpuAtReset = process.cpuUsage(); gc.count = gc.totalMs = gc.maxMs = 0; }
     if (msg.kind === "stats") {
       const stats: Stats = {
         tickP50: m.tick.percentile(0.5), tickP99: m.tick.percentile(0.99), tickMax: m.tick.percentile(1), ticks: m.tick.size,
+        tickCpuP50: m.tickCpu.percentile(0.5), tickCpuP99: m.tickCpu.percentile(0.99), tickCpuMax: m.tickCpu.percentile(1),
+        sections: {
+          inputs: m.sections.inputs / m.sectionTicks, npcs: m.sections.npcs / m.sectionTicks,
+          step: m.sections.step / m.sectionTicks, sync: m.sections.sync / m.sectionTicks,
+        },
+        gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs,
         cpuMs: cpuMsSince(cpuAtReset),
         patchP50: m.patch.percentile(0.5), patchP99: m.patch.percentile(0.99), patches: m.patch.size,
       };
@@ -67,6 +94,7 @@ async function main(): Promise<void> {
   const seconds = flag("seconds", 20);
   const warmup = 3;
   os.setPriority(process.pid, 10); // the load generator yields to the server it measures
+  const loadAtStart = os.loadavg()[0];
   const child = fork(fileURLToPath(import.meta.url), ["--serve"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (msg: FromServer) => (msg.kind === "ready" ? resolve(msg.port) : reject(new Error("bad hello"))));
@@ -101,7 +129,12 @@ async function main(): Promise<void> {
   const loop = setInterval(() => {
     const now = Date.now();
     for (const bot of bots) {
-      if (now >= bot.nextTurn) {
+      const me = bot.room.state?.players?.get(bot.room.sessionId) as { x: number; z: number } | undefined;
+      if (me !== undefined && Math.max(Math.abs(me.x), Math.abs(me.z)) > BORDER_TURN && now >= bot.nextTurn - 3000) {
+        // Head back toward the middle (yaw 0 faces +z), then wander again in 1-2 s.
+        bot.yaw = Math.atan2(-me.x, -me.z) + (Math.random() - 0.5);
+        bot.nextTurn = now + 4000 + Math.random() * 1000;
+      } else if (now >= bot.nextTurn) {
         bot.yaw += (Math.random() - 0.5) * 2;
         bot.run = Math.random() < 0.3;
         bot.nextTurn = now + 1000 + Math.random() * 3000;
@@ -124,7 +157,7 @@ async function main(): Promise<void> {
       const st = await request(child, "stats");
       const elapsed = (Date.now() - started) / 1000;
       const kBps = bots.reduce((a, b) => a + b.patchBytes, 0) / bots.length / elapsed / 1024;
-      console.log(`t=${s}/${seconds} s (ETA ${Math.round(seconds - s)} s): tick p50 ${st.tickP50.toFixed(3)} ms p99 ${st.tickP99.toFixed(3)} ms (${(st.ticks / elapsed).toFixed(1)} ticks/s, server CPU ${(st.cpuMs / 10 / elapsed).toFixed(0)}% of a core); patch p99 ${st.patchP99.toFixed(3)} ms; ${kBps.toFixed(1)} KiB/s per client`);
+      console.log(`t=${s}/${seconds} s (ETA ${Math.round(seconds - s)} s): tick p50 ${st.tickP50.toFixed(3)} ms p99 ${st.tickP99.toFixed(3)} ms, CPU p50 ${st.tickCpuP50.toFixed(3)} p99 ${st.tickCpuP99.toFixed(3)} ms (${(st.ticks / elapsed).toFixed(1)} ticks/s, server CPU ${(st.cpuMs / 10 / elapsed).toFixed(0)}% of a core); patch p99 ${st.patchP99.toFixed(3)} ms; ${kBps.toFixed(1)} KiB/s per client`);
     }
   }
   const elapsed = (Date.now() - started) / 1000;
@@ -141,6 +174,13 @@ async function main(): Promise<void> {
     tick_p50_ms: round(st.tickP50),
     tick_p99_ms: round(st.tickP99),
     tick_max_ms: round(st.tickMax),
+    tick_cpu_p50_ms: round(st.tickCpuP50),
+    tick_cpu_p99_ms: round(st.tickCpuP99),
+    tick_cpu_max_ms: round(st.tickCpuMax),
+    tick_sections_mean_ms: Object.fromEntries(Object.entries(st.sections).map(([k, v]) => [k, round(v)])),
+    gc_count: st.gcCount,
+    gc_total_ms: round(st.gcTotalMs),
+    gc_max_ms: round(st.gcMaxMs),
     ticks_per_s: round(st.ticks / elapsed),
     ticks: st.ticks,
     patch_p50_ms: round(st.patchP50),
@@ -150,8 +190,10 @@ async function main(): Promise<void> {
     server_cpu_share: round(st.cpuMs / 1000 / elapsed),
     all_bytes_per_client_s: perClient("allBytes"),
     seconds: round(elapsed),
-    load_avg_1m: round(os.loadavg()[0]),
+    load_avg_1m_start: round(loadAtStart),
+    load_avg_1m_end: round(os.loadavg()[0]),
     cores: os.cpus().length,
+    processes: "server in a child process; bots in the parent at nice 10",
   }));
   process.exit(0);
 }

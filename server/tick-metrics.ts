@@ -33,23 +33,58 @@ class Samples {
   }
 }
 
+/** Wall time of the parts of one simulation tick, ms (WorldSimulation.tick fills it). */
+export interface TickSections {
+  /** Inputs applied to every player's character (the controller or its fast path). */
+  inputs: number;
+  npcs: number;
+  /** Rapier's world.step(): broad phase, props' dynamics, kinematic bodies moved. */
+  step: number;
+  /** Bodies copied into the replicated state, respawns, props. */
+  sync: number;
+}
+
 export class TickMetrics {
   /** Duration of one simulation tick (inputs, NPCs, Rapier step, state writes), wall clock. */
   readonly tick: Samples;
+  /**
+   * CPU time of the process during one tick (process.cpuUsage, user + system), ms. Unlike the
+   * wall clock it does not grow when the machine is busy and the OS runs something else
+   * mid-tick; it does include V8's helper threads (concurrent GC) working at the same time.
+   */
+  readonly tickCpu: Samples;
   /** Duration of one broadcastPatch (schema delta encoding + handing bytes to sockets). */
   readonly patch: Samples;
+  /** Sums of the sections' wall times over the ticks counted in `sectionTicks`, ms. */
+  readonly sections: TickSections = { inputs: 0, npcs: 0, step: 0, sync: 0 };
+  sectionTicks = 0;
   /** Patch bytes handed to each client (the same delta goes to every client). */
   patchBytes = 0;
   patches = 0;
 
   constructor(capacity = 30 * 120) {
     this.tick = new Samples(capacity);
+    this.tickCpu = new Samples(capacity);
     this.patch = new Samples(capacity);
+  }
+
+  /** Records one tick: wall ms, CPU ms, and its sections. */
+  recordTick(wallMs: number, cpuMs: number, sections: TickSections): void {
+    this.tick.push(wallMs);
+    this.tickCpu.push(cpuMs);
+    this.sections.inputs += sections.inputs;
+    this.sections.npcs += sections.npcs;
+    this.sections.step += sections.step;
+    this.sections.sync += sections.sync;
+    this.sectionTicks++;
   }
 
   clear(): void {
     this.tick.clear();
+    this.tickCpu.clear();
     this.patch.clear();
+    this.sections.inputs = this.sections.npcs = this.sections.step = this.sections.sync = 0;
+    this.sectionTicks = 0;
     this.patchBytes = 0;
     this.patches = 0;
   }

@@ -108,12 +108,15 @@ export class WorldRoom extends Room<{ state: WorldState }> {
     }
   }
 
-  /** One simulation tick, timed when metrics are on. */
+  /** One simulation tick, timed (wall and CPU) when metrics are on. */
   private step(): void {
     if (this.metrics === undefined) return this.sim.tick();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     this.sim.tick();
-    this.metrics.tick.push(performance.now() - t0);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    this.metrics.recordTick(wall, (cpu.user + cpu.system) / 1000, this.sim.sections);
   }
 
   private receive(client: Client, type: string | number, payload: unknown): void {
