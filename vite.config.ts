@@ -33,6 +33,7 @@ export default defineConfig(({ command }) => ({
     port: 5173,
     proxy: {
       "/scenes": target,
+      "/scene.json": target,
       // In dev the page reaches Colyseus under /colyseus (matchmaking over HTTP and room
       // sockets at /colyseus/<processId>/<roomId>); the prefix is stripped on the way.
       "/colyseus": { target, ws: true, rewrite: (path) => path.replace(/^\/colyseus/, "") || "/" },

@@ -44,7 +44,9 @@ async function mainAsync(): Promise<void> {
     cameraYaw: () => camera.yaw,
   });
 
-  const sceneName = new URLSearchParams(location.search).get("scene") ?? "village";
+  // By default the page draws the scene the server runs (/scene.json); ?scene=<file name> picks a
+  // file from /scenes/ instead (for a page served elsewhere, e.g. the Vite dev server).
+  const sceneName = new URLSearchParams(location.search).get("scene");
   const [sceneFile, name] = await Promise.all([loadSceneAsync(sceneName), askNameAsync(ui), initPhysics()]);
   const world = buildWorld(planScene(sceneFile), scene);
   const physics = buildPhysicsWorld(sceneFile);
@@ -84,12 +86,12 @@ async function mainAsync(): Promise<void> {
     onRoom: (room, info) => g.attach(room, info.fresh),
   });
   window.addEventListener("pagehide", () => void connection.closeAsync());
-  void checkSceneMatchesAsync(sceneFile.name, notices);
+  if (sceneName !== null) void checkSceneMatchesAsync(sceneFile.name, notices);
   await connection.startAsync();
 }
 
 /**
- * The page draws the scene named in the URL (default "village"); the server may run another.
+ * The page draws the scene named in the URL; the server may run another.
  * Its /healthz says which (by the scene's `name`): warn instead of silently drawing the wrong world.
  */
 async function checkSceneMatchesAsync(drawn: string, notices: Notices): Promise<void> {
@@ -104,11 +106,12 @@ async function checkSceneMatchesAsync(drawn: string, notices: Notices): Promise<
   }
 }
 
-async function loadSceneAsync(name: string) {
-  const url = `${dataBase()}/scenes/${encodeURIComponent(name)}.json`;
+async function loadSceneAsync(name: string | null) {
+  const url = name === null ? `${dataBase()}/scene.json` : `${dataBase()}/scenes/${encodeURIComponent(name)}.json`;
   const res = await fetch(url);
-  if (!res.ok) throw new Error(`Could not load the scene "${name}" from ${url}: HTTP ${res.status}`);
-  return parseScene(await res.json(), `scenes/${name}.json`);
+  const label = name === null ? "the server's scene" : `the scene "${name}"`;
+  if (!res.ok) throw new Error(`Could not load ${label} from ${url}: HTTP ${res.status}`);
+  return parseScene(await res.json(), name === null ? "scene.json" : `scenes/${name}.json`);
 }
 
 function addHelp(ui: HTMLElement): void {

@@ -52,7 +52,7 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
     assetsDir: ASSETS_DIR,
   };
   const health = () => ({ scene: scene.name, rooms: matchMaker.stats.local.roomCount, players: matchMaker.stats.local.ccu });
-  const files = staticFiles(roots, health);
+  const files = staticFiles(roots, health, () => scene);
   const server = new Server({
     transport,
     greet: false,

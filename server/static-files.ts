@@ -1,5 +1,5 @@
 // Plain static file serving for the built client (dist/client), scenes/ and assets/, plus
-// GET /healthz. A Node (req, res, next) handler mounted on the HTTP server Colyseus uses.
+// GET /healthz and GET /scene.json (the scene this server runs, as validated at start). A Node (req, res, next) handler mounted on the HTTP server Colyseus uses.
 import fs from "node:fs";
 import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -21,8 +21,8 @@ export interface StaticRoots {
 
 type Next = () => void;
 
-/** Serves `/healthz`, `/scenes/*`, `/assets/*`, and the client for everything else (GET/HEAD). */
-export function staticFiles(roots: StaticRoots, health: () => object) {
+/** Serves `/healthz`, `/scene.json`, `/scenes/*`, `/assets/*`, and the client for everything else (GET/HEAD). */
+export function staticFiles(roots: StaticRoots, health: () => object, runningScene: () => object) {
   return (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     if (req.method !== "GET" && req.method !== "HEAD") return next();
     let pathname: string;
@@ -32,6 +32,7 @@ export function staticFiles(roots: StaticRoots, health: () => object) {
       return send(res, 400, "text/plain; charset=utf-8", "bad URL\n");
     }
     if (pathname === "/healthz") return send(res, 200, TYPES[".json"], JSON.stringify({ ok: true, ...health() }) + "\n");
+    if (pathname === "/scene.json") return send(res, 200, TYPES[".json"], JSON.stringify(runningScene()));
     if (pathname.startsWith("/matchmake")) return next();
     if (pathname.startsWith("/scenes/")) return serveFile(res, req, roots.scenesDir, pathname.slice("/scenes/".length));
     if (pathname.startsWith("/assets/")) return serveFile(res, req, roots.assetsDir, pathname.slice("/assets/".length));

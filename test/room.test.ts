@@ -338,6 +338,10 @@ describe("http", () => {
   it("serves /healthz, scenes and refuses paths outside the folders", async () => {
     const health = await (await fetch(`${kith.url}/healthz`)).json();
     expect(health).toMatchObject({ ok: true, scene: "arena" });
+    // The scene the server runs, which the client draws by default.
+    const running = await (await fetch(`${kith.url}/scene.json`)).json();
+    expect(running.name).toBe("arena");
+    expect(running.objects.length).toBe(scene.objects.length);
     const village = await fetch(`${kith.url}/scenes/village.json`);
     expect(village.status).toBe(200);
     expect((await village.json()).name).toBe("Oakhollow");
