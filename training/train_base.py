@@ -6,7 +6,7 @@ Every default below can be overridden with --key=value. Loss: cross-entropy on t
 tokens (weight 1) plus `prompt_weight` on prompt tokens (0 = completion only); the reported
 "loss" is always completion-only, so runs with different prompt weights compare. With --minutes the
 cosine schedule is planned for the budget: after `plan_after` steps the step time is measured and
-max_steps = budget / step time (re-planned at each evaluation, since the machine is shared); the
+max_steps = budget / wall time per step (re-planned every 10 steps, since the machine is shared); the
 planned max_steps is logged and saved, and passing it as --max_steps reproduces the run exactly.
 Writes under out_dir: ckpt.pt (model args, run config, optimizer, sampler; --resume continues it),
 log.jsonl (one line per logged step / eval), loss.json + loss.svg (the curve).
@@ -255,7 +255,7 @@ def main():
         t_steps += dt
         steps_timed += 1
         run_losses.append(float(comp_loss))
-        if minutes > 0 and max_steps <= 0 and (step == plan_after or (step > plan_after and step % eval_every == 0)):
+        if minutes > 0 and max_steps <= 0 and (step == plan_after or (step > plan_after and step % 10 == 0)):
             # Wall time per step since the loop began, so evaluations and checkpoints are paid for.
             per_step = (time.time() - t_loop0) / steps_timed
             left = budget_s - (time.time() - t0)
