@@ -75,9 +75,11 @@ async function main() {
     const lines = readFileSync(heldJsonl, "utf8").split("\n").filter(Boolean).slice(0, 1000).map((l) => JSON.parse(l) as { npc: string; completion: string });
     refAcc = lines.filter((s) => clf.predict(s.completion) === s.npc).length / lines.length;
   }
+  // A few real replies per suite, for the README and for reading the model's behaviour.
+  const samples = all.filter((_, i) => i % 10 === 0).map((r) => ({ id: r.id, reply: r.reply, pass: r.fails.length === 0, fails: r.fails }));
   const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
   const mean = Object.values(scores).reduce((s, x) => s + x.score, 0) / suites.length;
-  console.log(JSON.stringify({
+  const summary = {
     model: a.model,
     heldout_perplexity: ppl ? { ...ppl, computed_with: "runtime (onnxruntime-node) on the exported weights, completion tokens only" } : null,
     suites: Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, v.score])),
@@ -85,7 +87,9 @@ async function main() {
     speaker_id: { accuracy: r4(genAcc), replies: all.length, classifier: "naive Bayes on word 1-2-grams of the cards' lines", reference_accuracy_on_heldout_corpus: refAcc === null ? null : r4(refAcc) },
     gate_mood_accuracy: null,
     pending: "gate mood accuracy and adapter-based speaker identification need the LoRA adapters and the gate (not trained yet)",
-  }));
+  };
+  writeFileSync(join(a.results, "eval-model.json"), JSON.stringify({ ...summary, samples }, null, 1) + "\n");
+  console.log(JSON.stringify(summary));
 }
 
 main().catch((e) => { console.error(`eval:model: ${(e as Error).message}`); process.exit(1); });
