@@ -169,7 +169,13 @@ export class Scheduler {
       if (req.signal.aborted) ctl.abort();
       else req.signal.addEventListener("abort", () => ctl.abort(), { once: true });
     }
-    row.result.then((r) => this.finish(p, r), (e) => fail(e));
+    row.result.then(
+      (r) => this.finish(p, r),
+      (e) => {
+        this.active.delete(p.row);
+        fail(e);
+      },
+    );
     this.queue.push(p);
     this.stats.submitted++;
     // Started on a microtask: requests submitted in the same turn (a burst) are prefilled together.
