@@ -15,6 +15,8 @@ import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
 import { nodeBankFiles } from "../server/adapters/files.ts";
+import { handleAdapterRequest } from "../server/adapters/operator.ts";
+import { createServer } from "node:http";
 import { makeModel, writeAdapter } from "./adapter-fixtures.ts";
 
 let work: string;
@@ -133,5 +135,29 @@ describe("adapter bank", () => {
     expect(await bank.get("b")).toBe(b1);
     await expect(bank.reload("b")).rejects.toThrow(/adapter pack "b"/);
     await expect(bank.get("c")).resolves.toBeTruthy();
+  });
+
+  it("operator HTTP view: list, reload, rollback; errors as 400 with the message", async () => {
+    const bank = newBank();
+    await bank.get("c");
+    const server = createServer(async (req, res) => {
+      if (!(await handleAdapterRequest(bank, req, res))) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const call = (method: string, path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
+    try {
+      const list = await call("GET", "/adapters");
+      expect(list.status).toBe(200);
+      expect(list.body.find((x: { id: string }) => x.id === "c")).toMatchObject({ loaded: true, revision: 1, kind: "mood" });
+      expect(await call("POST", "/adapters/c/reload")).toEqual({ status: 200, body: { changed: false, revision: 1 } });
+      const rb = await call("POST", "/adapters/c/rollback");
+      expect(rb.status).toBe(400);
+      expect(rb.body.error).toMatch(/no revision before 1 to roll back to/);
+      expect((await call("POST", "/adapters/wrongbase/reload")).body.error).toMatch(/trained for base model 0123456789abcdef/);
+      expect((await call("GET", "/elsewhere")).status).toBe(404);
+    } finally {
+      server.close();
+    }
   });
 });
