@@ -14,7 +14,7 @@
 // Progress lines (with an ETA) go to stderr; the last line on stdout is one JSON object.
 
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -224,6 +224,10 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = {};
   for (const n of names) out[n] = await benchModel(n);
   progress("done");
+  if (!QUICK && !ONLY) {
+    mkdirSync("bench/results", { recursive: true });
+    writeFileSync("bench/results/adapters.json", JSON.stringify(out, null, 2) + "\n");
+  }
   console.log(JSON.stringify(out));
 }
 
