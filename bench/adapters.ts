@@ -13,11 +13,9 @@
 // and noisy: variants are interleaved within each repetition, ratios come from medians.
 // Progress lines (with an ETA) go to stderr; the last line on stdout is one JSON object.
 
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { meanEmbedding } from "../core/runtime/gate/features.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
@@ -31,17 +29,13 @@ import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { loraDims } from "../core/runtime/onnx/decoder-graph.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession, LORA_TARGETS } from "../core/runtime/session.ts";
+import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 const THREADS = Math.max(1, os.availableParallelism());
-const CACHE = ".cache/bench-models";
-// Same shapes and flags as bench/inference.ts (so its cached models are reused).
-const MODELS: Record<string, string[]> = {
-  small: ["--vocab", "4096", "--hidden", "256", "--layers", "6", "--heads", "4", "--kv-heads", "2", "--intermediate", "704"],
-  smol135m: ["--vocab", "49152", "--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536"],
-};
+const CACHE = BENCH_MODEL_CACHE;
 const N = 16;
 const RANK = 8;
 const PROMPT = QUICK ? 24 : 48;
@@ -49,35 +43,13 @@ const NEW_TOKENS = QUICK ? 12 : 32;
 const REPS = args.includes("--reps") ? Number(args[args.indexOf("--reps") + 1]) : QUICK ? 1 : 3;
 const BURST = 32;
 
-const t0 = performance.now();
-let done = 0, total = 0;
-const costs: number[] = [];
-function progress(msg: string): void {
-  const avg = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : 0;
-  const eta = avg ? ` ETA ~${Math.round(avg * (total - done))}s` : "";
-  process.stderr.write(`[bench:adapters ${((performance.now() - t0) / 1000).toFixed(0)}s ${done}/${total}${eta}] ${msg}\n`);
-}
-async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  progress(`${name} ...`);
-  const s = performance.now();
-  const r = await fn();
-  costs.push((performance.now() - s) / 1000);
-  done++;
-  return r;
-}
+const phases = new Phases("bench:adapters");
+const progress = (msg: string) => phases.progress(msg);
+const phase = <T>(name: string, fn: () => Promise<T>) => phases.run(name, fn);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-async function ensureModel(name: string): Promise<string> {
-  const dir = join(CACHE, name);
-  if (existsSync(join(dir, "config.json")) && existsSync(join(dir, "model.safetensors"))) return dir;
-  mkdirSync(CACHE, { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await promisify(execFile)("/usr/bin/python3", ["training/make_random_model.py", "--out", tmp, "--seed", "0", ...MODELS[name]], { maxBuffer: 1 << 24 });
-  renameSync(tmp, dir);
-  return dir;
-}
 
 /** A random rank-`r` adapter on all seven projections of every layer, in the runtime layout. */
 function randomPack(c: ModelConfig, id: string, seed: number): AdapterPack {
@@ -99,7 +71,7 @@ function randomPack(c: ModelConfig, id: string, seed: number): AdapterPack {
 }
 
 async function benchModel(name: string) {
-  const dir = await phase(`${name}: random model (cached in ${CACHE})`, () => ensureModel(name));
+  const dir = await phase(`${name}: random model (cached in ${CACHE})`, () => ensureBenchModel(name));
   const pkg = await loadModelPackage(dir, nodePackageFiles);
   const backend = nodeBackend({ threads: THREADS });
   const session = await phase(`${name}: graph with LoRA inputs on all seven projections`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs") }));
@@ -218,9 +190,9 @@ async function benchModel(name: string) {
 }
 
 async function main(): Promise<void> {
-  const names = ONLY ? [ONLY] : Object.keys(MODELS);
-  for (const n of names) if (!MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(MODELS).join(", ")}`);
-  total = names.length * ((QUICK ? 3 : 4) + REPS * (QUICK ? 3 : 4) + 3);
+  const names = ONLY ? [ONLY] : Object.keys(BENCH_MODELS);
+  for (const n of names) if (!BENCH_MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(BENCH_MODELS).join(", ")}`);
+  phases.total = names.length * ((QUICK ? 3 : 4) + REPS * (QUICK ? 3 : 4) + 3);
   const out: Record<string, unknown> = {};
   for (const n of names) out[n] = await benchModel(n);
   progress("done");

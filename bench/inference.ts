@@ -12,7 +12,7 @@
 // Progress lines go to stderr; the last line on stdout is one JSON object.
 
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -25,6 +25,7 @@ import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { GraphBuilder } from "../core/runtime/onnx/graph.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
+import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -37,38 +38,17 @@ const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 // sessions never count in the models' RSS).
 const MACHINE_ONLY = args.includes("--machine-only");
 const THREADS = Math.max(1, os.availableParallelism());
-const CACHE = ".cache/bench-models";
+const CACHE = BENCH_MODEL_CACHE;
 
-const MODELS: Record<string, string[]> = {
-  // ~5M parameters (embedding 1M + 6 layers × 0.67M).
-  small: ["--vocab", "4096", "--hidden", "256", "--layers", "6", "--heads", "4", "--kv-heads", "2", "--intermediate", "704"],
-  // SmolLM-135M's shape, tied embeddings.
-  smol135m: ["--vocab", "49152", "--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536"],
-};
 
 const DECODE_STEPS = QUICK ? 8 : 48;
 const DECODE_PROMPT = 32;
 const RUNS = QUICK ? 1 : 3;
 
 // ---------- progress with ETA ----------
-const t0 = performance.now();
-let phasesDone = 0;
-let phasesTotal = 0;
-const phaseCost: number[] = [];
-function progress(msg: string): void {
-  const elapsed = (performance.now() - t0) / 1000;
-  const avg = phaseCost.length ? phaseCost.reduce((a, b) => a + b, 0) / phaseCost.length : 0;
-  const eta = avg ? ` ETA ~${Math.round(avg * (phasesTotal - phasesDone))}s` : "";
-  process.stderr.write(`[bench ${elapsed.toFixed(0)}s ${phasesDone}/${phasesTotal}${eta}] ${msg}\n`);
-}
-async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  progress(`${name} ...`);
-  const s = performance.now();
-  const r = await fn();
-  phaseCost.push((performance.now() - s) / 1000);
-  phasesDone++;
-  return r;
-}
+const phases = new Phases("bench");
+const progress = (msg: string) => phases.progress(msg);
+const phase = <T>(name: string, fn: () => Promise<T>) => phases.run(name, fn);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -156,15 +136,6 @@ function stepCost(c: ModelConfig, B: number, P: number): { flops: number; bytes:
 }
 
 // ---------- per model ----------
-async function ensureModel(name: string): Promise<string> {
-  const dir = join(CACHE, name);
-  if (existsSync(join(dir, "config.json")) && existsSync(join(dir, "model.safetensors"))) return dir;
-  mkdirSync(CACHE, { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await promisify(execFile)("/usr/bin/python3", ["training/make_random_model.py", "--out", tmp, "--seed", "0", ...MODELS[name]], { maxBuffer: 1 << 24 });
-  renameSync(tmp, dir);
-  return dir;
-}
 
 interface ModelResult {
   params_m: number;
@@ -195,7 +166,7 @@ interface Peaks {
 
 /** The model's numbers; the roofline ratios are filled in by `ratios` once the peaks are final. */
 async function benchModel(name: string): Promise<{ result: ModelResult; ratios: (peaks: Peaks) => void }> {
-  const dir = await phase(`${name}: make random model (cached in ${CACHE})`, () => ensureModel(name));
+  const dir = await phase(`${name}: make random model (cached in ${CACHE})`, () => ensureBenchModel(name));
   const tLoad = performance.now();
   const { pkg, session } = await phase(`${name}: load package, build graph, create session`, async () => {
     const pkg = await loadModelPackage(dir, nodePackageFiles);
@@ -354,9 +325,9 @@ ${keys.map((k) => `<tr><td>${k}</td>${models.map((m) => cell((out[m] as Record<s
 }
 
 async function main(): Promise<void> {
-  const names = ONLY ? [ONLY] : Object.keys(MODELS);
-  for (const n of names) if (!MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(MODELS).join(", ")}`);
-  phasesTotal = 1 + names.length * 11;
+  const names = ONLY ? [ONLY] : Object.keys(BENCH_MODELS);
+  for (const n of names) if (!BENCH_MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(BENCH_MODELS).join(", ")}`);
+  phases.total = 1 + names.length * 11;
   const loadBefore = os.loadavg()[0];
   const first = await phase("machine: matmul FLOP/s (MatMul 512×1024×1024) and memory bandwidth (ReduceSum over 512 MB)", measureMachineInChild);
   const flops = first.flops;

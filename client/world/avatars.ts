@@ -167,16 +167,23 @@ function buildNameTag(scene: Scene, id: string, label: { name: string; role?: st
   }
   tex.update();
 
-  const plane = CreatePlane(`tag:${id}`, { width: TAG_WIDTH, height: (TAG_WIDTH * H) / W }, scene);
+  return billboard(scene, `tag:${id}`, tex, TAG_WIDTH, (TAG_WIDTH * H) / W);
+}
+
+/**
+ * A camera-facing plane showing `tex` (name tags, speech bubbles). These are UI: unlit and not
+ * fogged, so distant names and lines stay readable. Size in metres.
+ */
+function billboard(scene: Scene, name: string, tex: DynamicTexture, width: number, height: number): Mesh {
+  const plane = CreatePlane(name, { width, height }, scene);
   plane.billboardMode = TransformNode.BILLBOARDMODE_ALL;
   plane.isPickable = false;
-  const mat = new StandardMaterial(`tag-mat:${id}`, scene);
+  const mat = new StandardMaterial(`${name}:mat`, scene);
   mat.diffuseTexture = tex;
   mat.emissiveColor = Color3.White();
   mat.disableLighting = true;
   mat.useAlphaFromDiffuseTexture = true;
   mat.backFaceCulling = false;
-  // Tags are UI: not fogged, so distant names stay readable.
   mat.fogEnabled = false;
   plane.material = mat;
   return plane;
@@ -228,16 +235,5 @@ function buildBubble(scene: Scene, id: string, text: string): Mesh {
   ctx.textBaseline = "middle";
   lines.forEach((l, i) => ctx.fillText(l, W / 2, y0 + 12 + lineH * (i + 0.5)));
   tex.update();
-  const plane = CreatePlane(`bubble:${id}`, { width: BUBBLE_WIDTH, height: (BUBBLE_WIDTH * H) / W }, scene);
-  plane.billboardMode = TransformNode.BILLBOARDMODE_ALL;
-  plane.isPickable = false;
-  const mat = new StandardMaterial(`bubble-mat:${id}`, scene);
-  mat.diffuseTexture = tex;
-  mat.emissiveColor = Color3.White();
-  mat.disableLighting = true;
-  mat.useAlphaFromDiffuseTexture = true;
-  mat.backFaceCulling = false;
-  mat.fogEnabled = false;
-  plane.material = mat;
-  return plane;
+  return billboard(scene, `bubble:${id}`, tex, BUBBLE_WIDTH, (BUBBLE_WIDTH * H) / W);
 }

@@ -1,0 +1,55 @@
+// Pieces every runtime benchmark shares: the two random model shapes (built once with
+// training/make_random_model.py and cached), and progress lines with an ETA on stderr.
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+export const BENCH_MODEL_CACHE = ".cache/bench-models";
+
+/** make_random_model.py flags per benchmark shape. */
+export const BENCH_MODELS: Record<string, string[]> = {
+  // ~5M parameters (embedding 1M + 6 layers × 0.67M).
+  small: ["--vocab", "4096", "--hidden", "256", "--layers", "6", "--heads", "4", "--kv-heads", "2", "--intermediate", "704"],
+  // SmolLM-135M's shape, tied embeddings.
+  smol135m: ["--vocab", "49152", "--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536"],
+};
+
+/** The model folder for `name`, made on first use (seed 0) and reused after. */
+export async function ensureBenchModel(name: string): Promise<string> {
+  const flags = BENCH_MODELS[name];
+  if (!flags) throw new Error(`unknown benchmark model "${name}"; valid: ${Object.keys(BENCH_MODELS).join(", ")}`);
+  const dir = join(BENCH_MODEL_CACHE, name);
+  if (existsSync(join(dir, "config.json")) && existsSync(join(dir, "model.safetensors"))) return dir;
+  mkdirSync(BENCH_MODEL_CACHE, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await promisify(execFile)("/usr/bin/python3", ["training/make_random_model.py", "--out", tmp, "--seed", "0", ...flags], { maxBuffer: 1 << 24 });
+  renameSync(tmp, dir);
+  return dir;
+}
+
+/** Counts phases and prints `[label Ns done/total ETA ~Ms] message`; the ETA is the mean phase cost × phases left. */
+export class Phases {
+  total = 0;
+  private done = 0;
+  private costs: number[] = [];
+  private readonly t0 = performance.now();
+
+  constructor(private readonly label: string) {}
+
+  progress(msg: string): void {
+    const avg = this.costs.length ? this.costs.reduce((a, b) => a + b, 0) / this.costs.length : 0;
+    const eta = avg ? ` ETA ~${Math.round(avg * (this.total - this.done))}s` : "";
+    const elapsed = ((performance.now() - this.t0) / 1000).toFixed(0);
+    process.stderr.write(`[${this.label} ${elapsed}s ${this.done}/${this.total}${eta}] ${msg}\n`);
+  }
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.progress(`${name} ...`);
+    const s = performance.now();
+    const r = await fn();
+    this.costs.push((performance.now() - s) / 1000);
+    this.done++;
+    return r;
+  }
+}
