@@ -104,6 +104,18 @@ describe("broken scenes", () => {
     expect(err.problem).toBe('expected a finite number, got string "NaN"');
   });
 
+  it("several problems in one file are all named, the first leading", () => {
+    const json = village();
+    json.objects[3].shape.kind = "cilinder";
+    json.objects[7].position[1] = "NaN";
+    delete json.npcs[1].role;
+    const err = errorOf(json);
+    expect(err.path).toBe("objects[3].shape.kind");
+    expect(err.others).toHaveLength(2);
+    expect(err.message).toContain("\n  also objects[7].position[1]: expected a finite number");
+    expect(err.message).toContain("\n  also npcs[1].role:");
+  });
+
   it("a missing field is named", () => {
     const json = village();
     delete json.npcs[2].position;

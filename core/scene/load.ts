@@ -15,8 +15,12 @@ export class SceneError extends Error {
     readonly path: string,
     /** What is wrong, in words. */
     readonly problem: string,
+    /** Further problems found in the same pass, each "path: problem" (the message lists up to 9). */
+    readonly others: string[] = [],
   ) {
-    super(`${file}: ${path === "" ? "" : `${path}: `}${problem}`);
+    const more = others.slice(0, 9).map((o) => `\n  also ${o}`).join("");
+    const rest = others.length > 9 ? `\n  … and ${others.length - 9} more` : "";
+    super(`${file}: ${path === "" ? "" : `${path}: `}${problem}${more}${rest}`);
     this.name = "SceneError";
   }
 }
@@ -130,15 +134,18 @@ function parseJsonText(text: string, file: string): unknown {
 
 /**
  * Validates a scene. `json` is the file's text or its parsed value; `fileName` is only used in
- * messages. Throws SceneError on the first problem found (schema first, then cross-references).
+ * messages. Throws SceneError naming every schema problem (the first leads), else the first
+ * cross-reference problem.
  */
 export function parseScene(json: unknown, fileName: string, options: ParseSceneOptions = {}): Scene {
   const input = typeof json === "string" ? parseJsonText(json, fileName) : json;
   const result = Scene.safeParse(input);
   if (!result.success) {
-    // Report the first issue; schema order puts the earliest field first, which is where a reader looks.
-    const issue = result.error.issues[0];
-    throw new SceneError(fileName, formatPath(issue.path as ScenePath), problemOf(issue, input));
+    // The first issue leads (schema order puts the earliest field first, where a reader looks);
+    // the rest follow so one edit-and-retry fixes them all.
+    const [issue, ...rest] = result.error.issues;
+    const others = rest.map((i) => `${formatPath(i.path as ScenePath) || "(document)"}: ${problemOf(i, input)}`);
+    throw new SceneError(fileName, formatPath(issue.path as ScenePath), problemOf(issue, input), others);
   }
   const scene = result.data;
   checkReferences(scene, fileName, options);
