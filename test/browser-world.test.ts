@@ -169,9 +169,11 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     await waitFor("Bob to read Alice's line", async () =>
       (await debugState(pageB)).chat.includes("Alice: wwww hello from Alice"));
     await expect.poll(() => pageB.locator("#chat-log").innerText()).toContain("hello from Alice");
-    // ...and in a speech bubble over Alice's head, on both screens.
-    expect((await debugState(pageB)).players.find((p) => p.name === "Alice")?.saying).toBe("wwww hello from Alice");
-    expect((await debugState(pageA)).players.find((p) => p.name === "Alice")?.saying).toBe("wwww hello from Alice");
+    // ...and in a speech bubble over Alice's head, on both screens (each page gets the line in its
+    // own time: poll rather than assume Alice's echo arrived when Bob's copy did).
+    const bubbleOn = (page: Page) => async () => (await debugState(page)).players.find((p) => p.name === "Alice")?.saying;
+    await expect.poll(bubbleOn(pageB)).toBe("wwww hello from Alice");
+    await expect.poll(bubbleOn(pageA)).toBe("wwww hello from Alice");
     const still = (await debugState(pageA)).me!;
     expect(Math.hypot(still.x - at.x, still.z - at.z)).toBeLessThan(0.05);
     // Escape leaves the chat without sending.
