@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseCharacterCardJson, type CharacterCard } from "../../core/character/schema.ts";
-import { Scene } from "../../core/scene/schema.ts";
+import { parseScene } from "../../core/scene/load.ts";
+import type { Scene } from "../../core/scene/schema.ts";
 
 // Scenes and character cards for evaluation, read from the repository layout:
 // scenes/<name>.json (or a path to a scene file) and adapters/<character>/character.json.
@@ -9,15 +10,7 @@ import { Scene } from "../../core/scene/schema.ts";
 export function loadScene(ref: string, root: string): Scene {
   const path = /[\\/]|\.json$/.test(ref) ? resolve(root, ref) : join(root, "scenes", `${ref}.json`);
   if (!existsSync(path)) throw new Error(`scene "${ref}": ${path} not found`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`scene "${ref}": ${path} is not valid JSON (${(e as Error).message})`);
-  }
-  const parsed = Scene.safeParse(json);
-  if (!parsed.success) throw new Error(`${path}: invalid scene: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  return parsed.data;
+  return parseScene(readFileSync(path, "utf8"), path);
 }
 
 /** Every card under <root>/adapters, by character id. */
