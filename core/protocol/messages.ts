@@ -34,6 +34,8 @@ export const ChatMessage = z.object({
       .max(CHAT_MAX_CHARS, `chat text is longer than ${CHAT_MAX_CHARS} characters`)
       // C0/C1 control characters (newlines included), plus bidi overrides that could spoof text.
       .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, "chat text contains control characters")),
+  /** Optional NPC id the line is addressed to; without it, the nearest NPC in earshot that can see the speaker answers. */
+  to: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "chat `to` must be an NPC id").optional(),
 }).strict();
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -62,12 +64,59 @@ export interface RejectedEvent {
   reason: string;
 }
 
+/** `npc_thinking`: an NPC heard a line and is composing a reply (`reply` identifies it). */
+export interface NpcThinkingEvent {
+  npc: string;
+  reply: string;
+  /** sessionIds of the players the reply answers. */
+  to: string[];
+}
+
+/** `npc_token`: the next piece of an NPC's spoken text (tags stripped), in order. */
+export interface NpcTokenEvent {
+  npc: string;
+  reply: string;
+  text: string;
+}
+
+/** `npc_reply`: an NPC finished a reply; `text` is the whole spoken line. */
+export interface NpcReplyEvent {
+  npc: string;
+  name: string;
+  reply: string;
+  to: string[];
+  text: string;
+  /** The reply's mood tag (or the character's default). */
+  mood: string;
+  /** Gate mixture weights over the character's adapters (adapter id → weight). */
+  weights: Record<string, number>;
+  /** Action tags as written, e.g. "give:apple", in order. */
+  actions: string[];
+  /** True when the line is an in-character fallback (model failed or missed its deadline). */
+  fallback: boolean;
+  /** True when the safety filter replaced the model's line with a deflection. */
+  filtered: boolean;
+}
+
+/** `npc_action`: an action tag from a reply, applied (`ok`) or skipped with the reason. */
+export interface NpcActionEvent {
+  npc: string;
+  reply: string;
+  action: string;
+  ok: boolean;
+  reason?: string;
+}
+
 export interface ServerMessages {
   chat: ChatEvent;
   rejected: RejectedEvent;
+  npc_thinking: NpcThinkingEvent;
+  npc_token: NpcTokenEvent;
+  npc_reply: NpcReplyEvent;
+  npc_action: NpcActionEvent;
 }
 export type ServerMessageType = keyof ServerMessages;
-export const SERVER_MESSAGE_TYPES: readonly ServerMessageType[] = ["chat", "rejected"];
+export const SERVER_MESSAGE_TYPES: readonly ServerMessageType[] = ["chat", "rejected", "npc_thinking", "npc_token", "npc_reply", "npc_action"];
 
 /** WebSocket close code the room uses when it kicks a client for sustained abuse. */
 export const CLOSE_KICKED_FOR_ABUSE = 4008;
