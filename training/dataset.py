@@ -12,6 +12,23 @@ import numpy as np
 import torch
 
 PAD_ID = 0  # <|pad|>
+NPC_ID = 7  # <|npc|>
+END_ID = 8  # <|end|>
+
+
+def mark_history_turns(ids, mask):
+    """Sets mask = 2 on the earlier NPC turns of a sample (the tokens after each <|npc|> up to and
+    including its <|end|>), leaving the final reply's 1s alone. Earlier NPC lines are written by
+    the same engine as the reply (mood tag, voice, tags), so they are valid targets too."""
+    starts = np.flatnonzero(ids == NPC_ID)
+    for s in starts:
+        if mask[s + 1 : s + 2].any():
+            continue  # the final reply (already marked)
+        ends = np.flatnonzero(ids[s + 1 :] == END_ID)
+        if len(ends) == 0:
+            continue
+        e = s + 1 + int(ends[0])
+        mask[s + 1 : e + 1] = np.where(mask[s + 1 : e + 1] == 0, 2, mask[s + 1 : e + 1])
 
 
 class TokenizedCorpus:
@@ -30,8 +47,9 @@ class TokenizedCorpus:
     def __len__(self):
         return len(self.offsets) - 1
 
-    def batch(self, indices, context):
-        """Samples `indices` -> ids (B, T) int64, loss mask (B, T) uint8 where T = longest (<= context).
+    def batch(self, indices, context, history_turns=False):
+        """Samples `indices` -> ids (B, T) int64, loss mask (B, T) uint8 where T = longest (<= context):
+        1 on the reply, with `history_turns` 2 on earlier NPC turns, else 0.
         A sample longer than `context` keeps its last `context` tokens (the completion is at the end)."""
         lens = [min(int(self.lengths[i]), context) for i in indices]
         T = max(lens)
@@ -41,6 +59,8 @@ class TokenizedCorpus:
             end = int(self.offsets[i + 1])
             ids[r, :n] = self.ids[end - n : end]
             mask[r, :n] = self.mask[end - n : end]
+            if history_turns:
+                mark_history_turns(ids[r, :n], mask[r, :n])
         return torch.from_numpy(ids), torch.from_numpy(mask)
 
 

@@ -46,6 +46,7 @@ weight_decay = 0.1
 beta1 = 0.9
 beta2 = 0.95
 grad_clip = 1.0
+history_weight = 1.0  # loss weight on earlier NPC turns in the prompt (same engine, valid targets); 0 = off
 prompt_weight = 0.0  # loss weight on prompt tokens (completion tokens weigh 1); 0 = the head runs on completion positions only
 max_steps = 0  # 0 = plan from --minutes
 minutes = 0.0  # time budget; 0 = run max_steps
@@ -56,6 +57,7 @@ log_every = 10
 seed = 1
 threads = 2  # the real run used 1: on 2 cores shared with other jobs it was faster
 resume = False
+init_from = ""  # checkpoint whose weights start this run (a fresh schedule and optimizer); "" = random init
 init_std = 0.02
 # ----
 
@@ -122,15 +124,17 @@ def hidden_states(model, ids):
     return h
 
 
-def loss_terms(model, ids, mask, pw):
+def loss_terms(model, ids, mask, pw, hw=0.0):
     """ids, mask (B, T) -> (weighted loss for backward, completion-only loss, completion tokens).
-    Position t predicts token t+1; its weight is 1 if t+1 is a completion token, pw if it is a prompt
-    token, 0 if padding (pad id 0 never occurs inside a sample: tokenize never emits <|pad|>)."""
+    Position t predicts token t+1; its weight is 1 if t+1 is a completion token (mask 1), hw if it
+    is in an earlier NPC turn (mask 2), pw if it is another prompt token, 0 if padding (pad id 0
+    never occurs inside a sample: tokenize never emits <|pad|>). The reported loss is the reply's only."""
     h = hidden_states(model, ids[:, :-1])
     tgt = ids[:, 1:]
-    comp = mask[:, 1:].float()
+    comp = (mask[:, 1:] == 1).float()
+    hist = (mask[:, 1:] == 2).float()
     real = (tgt != 0).float()
-    w = comp + pw * (real - comp)
+    w = comp + hw * hist + pw * (real - comp - hist)
     sel = w.reshape(-1) > 0
     logits = model.lm_head(h.reshape(-1, h.shape[-1])[sel])  # (N, V) on weighted positions only
     ce = F.cross_entropy(logits, tgt.reshape(-1)[sel], reduction="none")
@@ -199,6 +203,12 @@ def main():
         step, tokens_seen, comp_seen, history = ck["step"], ck["tokens_seen"], ck["completion_tokens_seen"], ck["history"]
         wall_before, planned = ck["wall_seconds"], ck["planned_steps"]
         print(f"resumed from {ckpt_path} at step {step} (planned {planned})", flush=True)
+    elif init_from:
+        ck = torch.load(init_from)
+        if ck["model_config"] != cfg.__dict__:
+            raise SystemExit(f"--init_from {init_from}: its model config {ck['model_config']} differs from this run's {cfg.__dict__}")
+        model.load_state_dict(ck["model"])
+        print(f"weights from {init_from} (its step {ck['step']}, {ck['tokens_seen']:,} tokens seen)", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params / 1e6:.2f}M params ({json.dumps(cfg.__dict__)})", flush=True)
     print(f"train: {len(train)} samples, {len(train.ids)} tokens; val: {len(val) if val else 0} samples", flush=True)
@@ -241,8 +251,8 @@ def main():
         for gr in opt.param_groups:
             gr["lr"] = cur_lr
         ts = time.time()
-        ids, mask = train.batch(sampler.next(), context)
-        loss, comp_loss, n_comp = loss_terms(model, ids, mask, prompt_weight)
+        ids, mask = train.batch(sampler.next(), context, history_turns=history_weight > 0)
+        loss, comp_loss, n_comp = loss_terms(model, ids, mask, prompt_weight, history_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip))
