@@ -1,0 +1,269 @@
+"""Train the combination gate: an MLP from a cheap summary of the request to the mood adapters.
+
+    /usr/bin/python3 training/train_gate.py [--key=value ...]          (defaults below)
+
+Format (adapters/README.md, core/runtime/gate/gate.ts): features x = [mean of the prompt's token
+embeddings from the base model (H), time_sin, time_cos, threat, standing]; h = relu(w1·x + b1);
+logits = w2·h + b2 over `outputs` (the mood pack ids); the runtime's weights are
+strength × softmax(logits / temperature) over the moods the card allows.
+
+Labels: each sample's mood (the mood its reply was written in). Game features, derived as the
+server derives them (server/dialogue: clock, the room's threat flag, MemoryStore.standing):
+  threat    1 when the sample's state line is a danger ("danger: wolves at the south gate"; the
+            data engine writes exactly that when something threatens the NPC), else 0;
+  time      the hour a state line names (morning 9, noon 12, afternoon 15, evening 19, dusk 20,
+            night 23, dawn 6, midnight 0), else uniform random — the data has no clock, so the gate
+            learns not to lean on it;
+  standing  the data's memory lines hold no standing (only "The player is called X."), and no
+            sample's mood depends on it, so it is drawn uniform in [-1, 1]: the gate learns to
+            ignore it rather than read noise from untrained weights.
+(`game_state` below; training/eval/gate-eval.ts derives the same for held-out samples.)
+The embedding part is standardised for training (mean/std over the training set) and the
+standardisation is folded into w1, b1 on export, so the runtime needs nothing extra.
+Writes <out>/gate.json + gate.safetensors, training/results/gate.json (accuracy, per-mood recall,
+confusion) and, with --parity_out, features and PyTorch logits for a parity test.
+"""
+import json
+import math
+import os
+import re
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hf_io import read_safetensors, write_safetensors  # noqa: E402
+from lora import base_model_hash  # noqa: E402
+
+# ---- defaults (override with --key=value) ----
+model = "assets/model"
+train_data = "data/train"  # prefix: .ids.u16/.mask.u8/.offsets.u32/.meta.json + .jsonl (state lines)
+val_data = "data/heldout"
+adapters_dir = "adapters"
+out = "adapters/gate"
+results = "training/results/gate.json"
+hidden = 64
+lr = 3e-3
+weight_decay = 1e-4
+batch_size = 512
+epochs = 30
+minutes = 3.0  # stops early when spent
+max_train = 0  # 0 = every training sample
+val_samples = 4000
+temperature = 1.0
+strength = 0.8
+seed = 1
+threads = 1
+parity_out = ""  # path: write features + logits of 16 held-out samples (for the runtime parity test)
+# ----
+
+CONFIG_KEYS = [k for k, v in list(globals().items()) if not k.startswith("_") and isinstance(v, (int, float, str, bool))]
+GAME_FEATURES = ["time_sin", "time_cos", "threat", "standing"]
+HOURS = [("midnight", 0), ("dawn", 6), ("morning", 9), ("noon", 12), ("midday", 12), ("afternoon", 15),
+         ("evening", 19), ("dusk", 20), ("night", 23)]
+
+
+def parse_overrides(argv):
+    g = globals()
+    for arg in argv:
+        if not arg.startswith("--") or "=" not in arg:
+            raise SystemExit(f"bad argument {arg!r}: use --key=value; keys: {', '.join(CONFIG_KEYS)}")
+        key, val = arg[2:].split("=", 1)
+        key = key.replace("-", "_")
+        if key not in CONFIG_KEYS:
+            raise SystemExit(f"unknown option --{key}; keys: {', '.join(CONFIG_KEYS)}")
+        try:
+            g[key] = type(g[key])(val)
+        except ValueError:
+            raise SystemExit(f"--{key}={val!r}: expected a {type(g[key]).__name__}")
+
+
+def state_hour(state):
+    """The hour a state line names, or None."""
+    s = state.lower()
+    for word, h in HOURS:
+        if re.search(rf"\b{word}\b", s):
+            return h
+    return None
+
+
+def state_threat(state):
+    return 1.0 if re.match(r"\s*danger\b", state, re.I) else 0.0
+
+
+def game_state(states, rng):
+    """states: list of state lines -> (N, 4) float32 [time_sin, time_cos, threat, standing]."""
+    out = np.zeros((len(states), 4), dtype=np.float32)
+    for i, s in enumerate(states):
+        h = state_hour(s)
+        if h is None:
+            h = rng.uniform(0, 24)
+        a = 2 * math.pi * h / 24
+        out[i] = (math.sin(a), math.cos(a), state_threat(s), rng.uniform(-1, 1))
+    return out
+
+
+def read_states(jsonl, n):
+    """The `state` field of each line (regex, not a full JSON parse: the file is ~280 MB)."""
+    pat = re.compile(r'"state":"((?:[^"\\]|\\.)*)"')
+    states = []
+    with open(jsonl, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            m = pat.search(line)
+            states.append(json.loads(f'"{m.group(1)}"') if m else "")
+    if len(states) != n:
+        raise SystemExit(f"{jsonl}: {len(states)} lines but the tokenized files hold {n} samples; re-run npm run tokenize")
+    return states
+
+
+def prompt_means(prefix, emb, idx):
+    """Mean embedding of each sample's prompt tokens (those before the reply: mask 0 up to the first 1)."""
+    ids = np.memmap(prefix + ".ids.u16", dtype="<u2", mode="r")
+    mask = np.memmap(prefix + ".mask.u8", dtype="u1", mode="r")
+    offs = np.fromfile(prefix + ".offsets.u32", dtype="<u4").astype(np.int64)
+    out = torch.empty(len(idx), emb.shape[1])
+    for c in range(0, len(idx), 4096):
+        chunk = idx[c : c + 4096]
+        flat, starts = [], []
+        n = 0
+        for i in chunk:
+            a, b = offs[i], offs[i + 1]
+            p = int(np.argmax(mask[a:b] == 1))  # first reply token = prompt length
+            starts.append(n)
+            flat.append(np.asarray(ids[a : a + p], dtype=np.int64))
+            n += p
+        out[c : c + len(chunk)] = F.embedding_bag(torch.from_numpy(np.concatenate(flat)), emb, torch.tensor(starts), mode="mean")
+    return out
+
+
+class Gate(nn.Module):
+    def __init__(self, f, h, k):
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(f, h), nn.Linear(h, k)
+
+    def forward(self, x):
+        return self.l2(F.relu(self.l1(x)))
+
+
+def main():
+    parse_overrides(sys.argv[1:])
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(seed)
+    t0 = time.time()
+    emb = read_safetensors(os.path.join(model, "model.safetensors"))["model.embed_tokens.weight"].float()
+    H = emb.shape[1]
+    cards = [json.load(open(os.path.join(adapters_dir, d, "character.json"))) for d in sorted(os.listdir(adapters_dir))
+             if os.path.exists(os.path.join(adapters_dir, d, "character.json"))]
+    outputs = sorted({m for c in cards for m in c["adapters"]["moods"]})
+    if not outputs:
+        raise SystemExit(f"{adapters_dir}: no card allows a mood adapter; nothing for the gate to choose")
+    label_of = {o: k for k, o in enumerate(outputs)}
+
+    def split(prefix, limit):
+        moods = json.load(open(prefix + ".meta.json"))["columns"]["mood"]
+        n = len(moods)
+        idx = np.arange(n) if not limit or limit >= n else np.sort(rng.choice(n, limit, replace=False))
+        y = np.array([label_of.get(f"mood-{moods[i]}", -1) for i in idx])
+        keep = y >= 0  # a mood no card has a pack for is not a gate output
+        idx, y = idx[keep], y[keep]
+        states = read_states(prefix + ".jsonl", n)
+        g = game_state([states[i] for i in idx], rng)
+        x = torch.cat([prompt_means(prefix, emb, idx), torch.from_numpy(g)], 1)
+        return idx, x, torch.from_numpy(y)
+
+    _, xt, yt = split(train_data, max_train)
+    vidx, xv, yv = split(val_data, val_samples)
+    print(f"features: {len(yt)} train, {len(yv)} held-out samples, {H}+4 wide; {time.time() - t0:.0f} s", flush=True)
+    counts = torch.bincount(yt, minlength=len(outputs))
+    print("train moods: " + ", ".join(f"{o} {int(c)}" for o, c in zip(outputs, counts)), flush=True)
+
+    # Standardise the embedding part (folded into w1, b1 on export).
+    mu = torch.zeros(H + 4)
+    sd = torch.ones(H + 4)
+    mu[:H] = xt[:, :H].mean(0)
+    sd[:H] = xt[:, :H].std(0).clamp(min=1e-6)
+    norm = lambda x: (x - mu) / sd  # noqa: E731
+
+    net = Gate(H + 4, hidden, len(outputs))
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    xtn, xvn = norm(xt), norm(xv)
+    steps_per_epoch = math.ceil(len(yt) / batch_size)
+    total = epochs * steps_per_epoch
+    history, step = [], 0
+    g = torch.Generator().manual_seed(seed)
+    for ep in range(epochs):
+        perm = torch.randperm(len(yt), generator=g)
+        net.train()
+        tl = 0.0
+        for b in range(steps_per_epoch):
+            j = perm[b * batch_size : (b + 1) * batch_size]
+            for gr in opt.param_groups:
+                gr["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total))
+            loss = F.cross_entropy(net(xtn[j]), yt[j])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tl += float(loss)
+            step += 1
+        net.eval()
+        with torch.no_grad():
+            lv = net(xvn)
+            vl = float(F.cross_entropy(lv, yv))
+            acc = float((lv.argmax(1) == yv).float().mean())
+        history.append({"step": step, "train_loss": tl / steps_per_epoch, "val_loss": vl, "val_acc": acc})
+        el = time.time() - t0
+        print(f"epoch {ep + 1}/{epochs} loss {tl / steps_per_epoch:.4f} held-out loss {vl:.4f} acc {acc:.4f} "
+              f"{el:.0f} s ETA {el / (ep + 1) * (epochs - ep - 1):.0f} s", flush=True)
+        if time.time() - t0 > minutes * 60:
+            print(f"time budget reached after epoch {ep + 1}", flush=True)
+            break
+
+    # Fold the standardisation into the first layer: w1·((x-mu)/sd) + b1 = (w1/sd)·x + (b1 - (w1/sd)·mu).
+    with torch.no_grad():
+        w1 = net.l1.weight / sd[None, :]
+        b1 = net.l1.bias - w1 @ mu
+        w2, b2 = net.l2.weight.clone(), net.l2.bias.clone()
+        logits = (F.relu(xv @ w1.T + b1) @ w2.T + b2)
+        folded_gap = float((logits - net(xvn)).abs().max())
+    pred = logits.argmax(1)
+    acc = float((pred == yv).float().mean())
+    conf = [[int(((yv == a) & (pred == b)).sum()) for b in range(len(outputs))] for a in range(len(outputs))]
+    recall = {o: round(conf[k][k] / max(1, sum(conf[k])), 4) for k, o in enumerate(outputs)}
+    base_hash = base_model_hash(model)
+    os.makedirs(out, exist_ok=True)
+    spec = {"format": "kith-gate-1", "hidden": hidden, "embedding_size": H, "game_features": GAME_FEATURES,
+            "outputs": outputs, "temperature": temperature, "strength": strength,
+            "base_model": {"hash": base_hash, "name": os.path.normpath(model)}}
+    with open(os.path.join(out, "gate.json"), "w") as f:
+        json.dump(spec, f, indent=2)
+        f.write("\n")
+    write_safetensors(os.path.join(out, "gate.safetensors"), {"w1": w1, "b1": b1, "w2": w2, "b2": b2}, "F32")
+    summary = {"heldout_accuracy": round(acc, 4), "heldout_samples": len(yv), "recall": recall,
+               "confusion": {"rows_true_cols_pred": outputs, "matrix": conf}, "train_samples": len(yt),
+               "epochs": len(history), "wall_seconds": round(time.time() - t0, 1), "folding_max_abs_diff": folded_gap,
+               "base_hash": base_hash, "config": {k: globals()[k] for k in CONFIG_KEYS}, "history": history}
+    if results:
+        os.makedirs(os.path.dirname(results) or ".", exist_ok=True)
+        with open(results, "w") as f:
+            json.dump(summary, f, indent=1)
+            f.write("\n")
+    if parity_out:
+        k = min(16, len(yv))
+        rows = torch.arange(k)
+        with torch.no_grad():
+            lg = (F.relu(xv[rows].double() @ w1.double().T + b1.double()) @ w2.double().T + b2.double())
+        with open(parity_out, "w") as f:
+            json.dump({"samples": [int(i) for i in vidx[:k]], "features": xv[rows].tolist(), "logits": lg.tolist(),
+                       "labels": [outputs[int(y)] for y in yv[:k]]}, f)
+    print(json.dumps({k: summary[k] for k in ("heldout_accuracy", "heldout_samples", "recall", "train_samples", "epochs", "wall_seconds")}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
