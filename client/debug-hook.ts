@@ -1,6 +1,7 @@
 import type { Game } from "./game/game.ts";
 import type { ConnectionState } from "./ui/status.ts";
 import type { EntityView } from "./game/entities.ts";
+import type { DialogueDebug } from "./dialogue/dialogue.ts";
 
 // A tiny, read-only window into the running client for tests and curious players:
 // `window.__kith.state()` returns a fresh snapshot of real values each call. Nothing here
@@ -21,6 +22,11 @@ export type KithDebugState = {
   fps: number;
   /** Camera yaw (rad): W walks this way. */
   cameraYaw: number;
+  /**
+   * NPC dialogue: the talk target, each NPC's bubble (text, phase, every text it showed),
+   * thinking flags, moods, the panel's weights, recent replies and actions, our inventory.
+   */
+  dialogue: DialogueDebug | null;
 };
 
 declare global {
@@ -48,6 +54,7 @@ export function installDebugHook(src: {
         chat: [...src.chatLog.querySelectorAll(".line")].map((l) => `${l.querySelector(".from")?.textContent}: ${l.querySelector(".text")?.textContent}`),
         fps: src.fps(),
         cameraYaw: src.cameraYaw(),
+        dialogue: game ? game.dialogue.debug() : null,
       };
     },
   };

@@ -12,6 +12,9 @@ import { Keys } from "./input/keys.ts";
 import { StatusBadge } from "./ui/status.ts";
 import { ChatBox } from "./ui/chat.ts";
 import { Notices } from "./ui/notice.ts";
+import { TalkPrompt } from "./ui/talk-prompt.ts";
+import { NpcPanel } from "./ui/npc-panel.ts";
+import { InventoryHud } from "./ui/inventory-hud.ts";
 import { askNameAsync } from "./ui/name-prompt.ts";
 import { Connection } from "./net/connection.ts";
 import { dataBase, serverEndpoint } from "./net/endpoint.ts";
@@ -29,6 +32,7 @@ async function mainAsync(): Promise<void> {
   const status = new StatusBadge(ui);
   const chat = new ChatBox(ui);
   const notices = new Notices(ui);
+  const dialogueUi = { prompt: new TalkPrompt(ui), panel: new NpcPanel(ui), inventory: new InventoryHud(ui) };
   addHelp(ui);
   const keys = new Keys(window, () => chat.typing);
 
@@ -55,7 +59,7 @@ async function mainAsync(): Promise<void> {
   camera.snapTo(spawn.position);
   camera.lookAlong(spawn.facing);
 
-  game = new Game({ scene, sceneFile, world, physics, camera, keys, chat, notices });
+  game = new Game({ scene, sceneFile, world, physics, camera, keys, chat, notices, dialogueUi });
   const g = game;
   // Compile every shader before joining (the world, an avatar, a name tag): on a slow GPU a
   // first frame can block the page for seconds, and a page that stalls right after joining
@@ -120,7 +124,7 @@ function addHelp(ui: HTMLElement): void {
   help.innerHTML = [
     "<kbd>W</kbd><kbd>A</kbd><kbd>S</kbd><kbd>D</kbd> walk · <kbd>Shift</kbd> run · <kbd>Space</kbd> jump",
     "drag or <kbd>←</kbd><kbd>→</kbd> look around · wheel zoom",
-    "<kbd>Enter</kbd> talk · <kbd>Esc</kbd> leave chat",
+    "<kbd>Enter</kbd> talk (face someone close to talk to them) · <kbd>Esc</kbd> leave chat",
   ].join("<br>");
   ui.append(help);
 }

@@ -19,6 +19,10 @@ export type EntityView = {
   id: string; name: string; role?: string; x: number; y: number; z: number; yaw: number; anim: string;
   /** Line in the speech bubble over their head, "" when none. */
   saying: string;
+  /** The bubble shows "thinking" dots. */
+  thinking: boolean;
+  /** Gesture playing ("wave", "nod", "point", …) or null. */
+  gesture: string | null;
 };
 
 export class Entities {
@@ -112,7 +116,7 @@ export class Entities {
     for (const [id, t] of this[kind]) {
       const p = t.avatar.root.position;
       const q = t.avatar.root.rotationQuaternion!;
-      out.push({ id, name: t.name, role: t.role, x: p.x, y: p.y, z: p.z, yaw: 2 * Math.atan2(q.y, q.w), anim: t.anim, saying: t.avatar.saying });
+      out.push({ id, name: t.name, role: t.role, x: p.x, y: p.y, z: p.z, yaw: 2 * Math.atan2(q.y, q.w), anim: t.anim, saying: t.avatar.saying, thinking: t.avatar.thinking, gesture: t.avatar.gesturing });
     }
     return out;
   }

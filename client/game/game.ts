@@ -13,6 +13,7 @@ import type { BuiltWorld } from "../world/build-world.ts";
 import { Entities } from "./entities.ts";
 import { LocalPlayer } from "./local-player.ts";
 import { Obstacles } from "./obstacles.ts";
+import { Dialogue, type DialogueUi } from "../dialogue/dialogue.ts";
 import type { Scene } from "../world/babylon.ts";
 
 // The running game: binds a room's state and messages to the world on screen, runs the
@@ -35,10 +36,13 @@ export type GameParts = {
   keys: Keys;
   chat: ChatBox;
   notices: Notices;
+  /** Talk prompt, NPC panel and inventory HUD. */
+  dialogueUi: Omit<DialogueUi, "chat">;
 };
 
 export class Game {
   readonly entities: Entities;
+  readonly dialogue: Dialogue;
   private obstacles: Obstacles;
   private room: Room<any, WorldState> | null = null;
   private local: LocalPlayer | null = null;
@@ -57,7 +61,14 @@ export class Game {
   constructor(private parts: GameParts) {
     this.entities = new Entities(parts.scene, parts.world.palette, parts.world.shadows, parts.world.meshes, parts.sceneFile);
     this.obstacles = new Obstacles(parts.physics);
-    parts.chat.sent((text) => this.room?.send("chat", { text }));
+    this.dialogue = new Dialogue({ ...parts.dialogueUi, chat: parts.chat }, this.entities, parts.sceneFile, () => this.selfId);
+    parts.chat.sent((text) => this.sendChat(text));
+  }
+
+  /** A chat line goes to the NPC the player faces in talk range, else to the players around. */
+  private sendChat(text: string): void {
+    const to = this.dialogue.addressee;
+    this.room?.send("chat", to ? { text, to } : { text });
   }
 
   get selfId(): string | null { return this.room?.sessionId ?? null; }
@@ -78,7 +89,10 @@ export class Game {
     const onState = (state: WorldState) => this.onPatch(state);
     room.onStateChange(onState);
     this.unbind.push(() => room.onStateChange.remove(onState));
+    this.unbind.push(...this.dialogue.bind(room));
     this.unbind.push(room.onMessage("chat", (e: ChatEvent) => {
+      // An NPC line relayed as chat after its npc_reply is already in the log and its bubble.
+      if (this.entities.npcs.has(e.from) && this.dialogue.isEchoOfReply(e)) return;
       const kind = e.from === room.sessionId ? "self" : this.entities.npcs.has(e.from) ? "npc" : "player";
       this.parts.chat.add({ from: e.name, text: e.text, kind });
       (this.entities.players.get(e.from) ?? this.entities.npcs.get(e.from))?.avatar.say(e.text);
@@ -105,6 +119,7 @@ export class Game {
     const selfId = this.selfId;
     this.entities.sync(state, now, selfId);
     this.obstacles.sync(state, selfId);
+    this.dialogue.onPatch(state);
     const mine = selfId ? state.players.get(selfId) : undefined;
     if (!mine) return;
     if (!this.local) {
@@ -168,6 +183,8 @@ export class Game {
       self.avatar.animate(dt);
       this.parts.camera.update(dt, at);
     }
+    const me = this.local?.state;
+    this.dialogue.frame(now, me ? { x: me.feet[0], z: me.feet[2], yaw: me.yaw } : null, this.parts.camera.yaw, this.parts.chat.typing);
   }
 
   /** One 30 Hz input tick: predict locally and send the same input to the server. */

@@ -2,7 +2,14 @@
 // Enter sends, Escape leaves it. While the input has focus the game ignores movement
 // keys (see `typing`).
 
-export type ChatLine = { from: string; text: string; kind?: "player" | "npc" | "system" | "self" };
+export type ChatLine = {
+  from: string;
+  text: string;
+  kind?: "player" | "npc" | "system" | "self";
+  /** A small mark after the text, e.g. "fallback"; `noteTitle` explains it on hover. */
+  note?: string;
+  noteTitle?: string;
+};
 
 /** Lines kept in the log; older ones scroll away for good. */
 const MAX_LINES = 200;
@@ -58,6 +65,9 @@ export class ChatBox {
 
   sent(handler: (text: string) => void): void { this.onSend = handler; }
 
+  /** Placeholder of the input (says who a line will go to). */
+  set placeholder(text: string) { if (this.input.placeholder !== text) this.input.placeholder = text; }
+
   add(line: ChatLine): void {
     const row = document.createElement("div");
     row.className = `line ${line.kind ?? "player"}`;
@@ -68,6 +78,14 @@ export class ChatBox {
     text.className = "text";
     text.textContent = line.text;
     row.append(who, text);
+    if (line.note) {
+      const note = document.createElement("span");
+      note.className = "note";
+      note.textContent = line.note;
+      if (line.noteTitle) note.title = line.noteTitle;
+      row.append(note);
+      row.dataset.note = line.note;
+    }
     this.log.append(row);
     while (this.log.childElementCount > MAX_LINES) this.log.firstElementChild!.remove();
     this.log.scrollTop = this.log.scrollHeight;

@@ -146,3 +146,17 @@ export function npcLook(role: string, colour?: Rgb): Look {
   }
   return { parts: base(colour ?? [0.55, 0.55, 0.55]), tagHeight: 2.0 };
 }
+
+/** Height of the neck joint above the feet (m): the head turns and nods about this point. */
+export const NECK_Y = 1.34;
+
+/**
+ * The joint a part hangs from: arms and hands from their shoulder, the head and what sits on it
+ * (eyes, hair, hat, helmet, hood) from the neck, everything else from the body.
+ */
+export function jointOf(partName: string): "shoulder-l" | "shoulder-r" | "neck" | "body" {
+  const side = /^(arm|hand)-([lr])$/.exec(partName)?.[2];
+  if (side) return side === "l" ? "shoulder-l" : "shoulder-r";
+  if (/^(head|eye-[lr]|hair|hood|hat(-.*)?|helmet(-.*)?)$/.test(partName)) return "neck";
+  return "body";
+}

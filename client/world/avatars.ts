@@ -1,12 +1,17 @@
 import {
-  Color3, CreateBox, CreateCapsule, CreateCylinder, CreatePlane, CreateSphere, DynamicTexture, Mesh, Quaternion,
-  type Scene, type ShadowGenerator, StandardMaterial, TransformNode,
+  CreateBox, CreateCapsule, CreateCylinder, CreateSphere, Mesh, Quaternion,
+  type Scene, type ShadowGenerator, TransformNode,
 } from "./babylon.ts";
-import type { Look, Part } from "./avatar-look.ts";
+import { jointOf, NECK_Y, type Look, type Part } from "./avatar-look.ts";
 import type { Palette } from "./build-world.ts";
+import { NameTag } from "./name-tag.ts";
+import { SpeechBubble, BUBBLE_HEIGHT, type BubbleContent } from "./speech-bubble.ts";
+import { gestureFor, gesturePose, holdWeight, pointArm, POINT_SECONDS, type Euler, type Gesture } from "./emotes.ts";
+import type { MoodStyle } from "../dialogue/mood.ts";
 
 // A character on screen: a root at the feet (moved by prediction or interpolation), a
-// body node that bobs while walking, primitive parts from a Look, and a billboard name tag.
+// body node that bobs while walking, joints (shoulders, neck) that gestures turn, primitive
+// parts from a Look, a billboard name tag (with a mood badge for NPCs) and a speech bubble.
 
 /** Bob: height (m) and steps per second while walking. */
 const BOB_HEIGHT = 0.07;
@@ -15,28 +20,37 @@ const STEP_RATE = 2.2;
 const SHOULDER_X = 0.34;
 const SHOULDER_Y = 1.26;
 const ARM_SWING = 0.55;
+/** Height of a pointing arm's shoulder above the feet, for aiming (m). */
+const POINT_FROM_Y = SHOULDER_Y;
 
 export class Avatar {
   readonly root: TransformNode;
   private body: TransformNode;
-  private tag: Mesh;
+  private neck: TransformNode;
+  private tag: NameTag;
   private parts: Mesh[] = [];
-  private bubble: Mesh | null = null;
+  private bubble: SpeechBubble | null = null;
+  /** Seconds the bubble has left; Infinity while a caller (the dialogue) holds it. */
   private bubbleLeft = 0;
-  /** The line shown in the speech bubble, "" when none. */
-  saying = "";
   private tagHeight: number;
   private walkPhase = 0;
   private shoulders: TransformNode[] = [];
   /** 0..1 blend toward walking, eased so the bob starts and stops softly. */
   private walk = 0;
   walking = false;
+  /** Gesture playing (emote) and seconds into it. */
+  private gesture: { name: string; g: Gesture; t: number } | null = null;
+  /** Point target (world position) and seconds into the pointing. */
+  private point: { at: [number, number, number]; t: number } | null = null;
 
   constructor(scene: Scene, id: string, look: Look, label: { name: string; role?: string }, palette: Palette, shadows: ShadowGenerator | null) {
     this.root = new TransformNode(`avatar:${id}`, scene);
     this.root.rotationQuaternion = Quaternion.Identity();
     this.body = new TransformNode(`avatar-body:${id}`, scene);
     this.body.parent = this.root;
+    this.neck = new TransformNode(`neck:${id}`, scene);
+    this.neck.parent = this.body;
+    this.neck.position.set(0, NECK_Y, 0);
     // Arms and hands hang from a shoulder node per side, so they can swing while walking.
     for (const side of ["l", "r"] as const) {
       const shoulder = new TransformNode(`shoulder-${side}:${id}`, scene);
@@ -46,13 +60,12 @@ export class Avatar {
     }
     for (const p of look.parts) {
       const m = buildPart(p, scene);
-      const side = /^(arm|hand)-([lr])$/.exec(p.name)?.[2];
-      if (side) {
-        m.parent = this.shoulders[side === "l" ? 0 : 1];
-        m.position.x -= side === "l" ? -SHOULDER_X : SHOULDER_X;
-        m.position.y -= SHOULDER_Y;
-      } else {
-        m.parent = this.body;
+      const joint = jointOf(p.name);
+      const node = joint === "shoulder-l" ? this.shoulders[0] : joint === "shoulder-r" ? this.shoulders[1] : joint === "neck" ? this.neck : this.body;
+      m.parent = node;
+      if (node !== this.body) {
+        m.position.x -= node.position.x;
+        m.position.y -= node.position.y;
       }
       m.material = palette.get(p.colour);
       m.receiveShadows = true;
@@ -60,31 +73,66 @@ export class Avatar {
       shadows?.addShadowCaster(m, false);
       this.parts.push(m);
     }
-    this.tag = buildNameTag(scene, id, label);
-    this.tag.parent = this.root;
-    this.tag.position.y = look.tagHeight;
+    this.tag = new NameTag(scene, id, label);
+    this.tag.mesh.parent = this.root;
+    this.tag.mesh.position.y = look.tagHeight;
     this.tagHeight = look.tagHeight;
   }
 
+  /** The line shown in the speech bubble, "" when none (or while thinking). */
+  get saying(): string { return this.bubble && !this.bubble.thinking ? this.bubble.text : ""; }
+  /** True while the bubble shows the thinking dots. */
+  get thinking(): boolean { return this.bubble?.thinking === true; }
+
   /** Show a line in a speech bubble above the name tag for a few seconds (longer lines stay longer). */
   say(text: string): void {
-    this.disposeBubble();
-    const scene = this.root.getScene();
-    this.bubble = buildBubble(scene, this.root.name, text);
-    this.bubble.parent = this.root;
-    this.bubble.position.y = this.tagHeight + 0.75;
+    this.showLine({ text });
     this.bubbleLeft = Math.min(12, 3 + text.length / 12);
-    this.saying = text;
+  }
+
+  /** Show a bubble until told otherwise (null removes it): NPC replies, timed by the dialogue. */
+  showLine(content: BubbleContent | null): void {
+    if (!content || (!content.thinking && content.text === "")) { this.disposeBubble(); return; }
+    if (!this.bubble) {
+      this.bubble = new SpeechBubble(this.root.getScene(), this.root.name);
+      this.bubble.mesh.parent = this.root;
+      // The bubble's box is drawn on the bottom of its texture: put that edge just above the tag.
+      this.bubble.mesh.position.y = this.tagHeight + 0.3 + BUBBLE_HEIGHT / 2;
+    }
+    this.bubble.set(content);
+    this.bubbleLeft = Infinity;
+  }
+
+  /** True while the bubble is one held by showLine (not a timed `say`). */
+  get holdsLine(): boolean { return this.bubble !== null && this.bubbleLeft === Infinity; }
+
+  /** Mood badge on the name tag (null removes it). */
+  setMood(mood: MoodStyle | null): void { this.tag.setMood(mood); }
+
+  /**
+   * Play an emote gesture. The same emote asked for again while its first half still plays
+   * (the event and the replicated state both announce it) does not restart it.
+   */
+  emote(name: string): void {
+    const cur = this.gesture;
+    if (cur && cur.name === name && cur.t < cur.g.duration / 2) return;
+    this.gesture = { name, g: gestureFor(name), t: 0 };
+  }
+
+  /** Point an arm at a world position (m) for a few seconds. */
+  pointAt(at: [number, number, number]): void {
+    this.point = { at, t: 0 };
+  }
+
+  /** Name of the gesture playing, or "point" while pointing, or null: for the debug hook. */
+  get gesturing(): string | null {
+    if (this.gesture) return this.gesture.name;
+    return this.point ? "point" : null;
   }
 
   private disposeBubble(): void {
-    if (!this.bubble) return;
-    const mat = this.bubble.material as StandardMaterial | null;
-    mat?.diffuseTexture?.dispose();
-    mat?.dispose();
-    this.bubble.dispose();
+    this.bubble?.dispose();
     this.bubble = null;
-    this.saying = "";
   }
 
   /** Feet position (m) and rotation quaternion [x, y, z, w]. */
@@ -93,30 +141,75 @@ export class Avatar {
     this.root.rotationQuaternion!.set(rotation[0], rotation[1], rotation[2], rotation[3]);
   }
 
-  /** Advance the walk bob by dt seconds. */
+  /** Advance the walk bob, gestures and the bubble by dt seconds. */
   animate(dt: number): void {
     if (this.bubble && (this.bubbleLeft -= dt) <= 0) this.disposeBubble();
+    this.bubble?.animate(performance.now());
     const target = this.walking ? 1 : 0;
     this.walk += (target - this.walk) * Math.min(1, dt * 8);
     this.walkPhase = (this.walkPhase + dt * STEP_RATE * Math.PI) % (2 * Math.PI);
-    this.body.position.y = Math.abs(Math.sin(this.walkPhase)) * BOB_HEIGHT * this.walk;
-    this.body.rotation.z = Math.sin(this.walkPhase) * 0.05 * this.walk;
     // One arm forward while the other goes back, once per two bobs (one per stride).
     const swing = Math.sin(this.walkPhase) * ARM_SWING * this.walk;
-    if (this.shoulders.length === 2) {
-      this.shoulders[0].rotation.x = swing;
-      this.shoulders[1].rotation.x = -swing;
+    let armL: Euler = [swing, 0, 0];
+    let armR: Euler = [-swing, 0, 0];
+    let neck: Euler = [0, 0, 0];
+    let lean = 0, lift = 0;
+
+    if (this.gesture) {
+      this.gesture.t += dt;
+      const pose = gesturePose(this.gesture.g, this.gesture.t);
+      if (!pose) this.gesture = null;
+      else {
+        armL = add(armL, pose.armL);
+        armR = add(armR, pose.armR);
+        neck = pose.neck;
+        lean = pose.lean;
+        lift = pose.lift;
+      }
     }
+    if (this.point) {
+      this.point.t += dt;
+      const w = holdWeight(this.point.t, POINT_SECONDS);
+      if (w <= 0) this.point = null;
+      else {
+        const { yaw, elevation } = this.localDirection(this.point.at);
+        const aim = pointArm(yaw, elevation);
+        if (aim.side === "r") armR = mix(armR, aim.shoulder, w);
+        else armL = mix(armL, aim.shoulder, w);
+      }
+    }
+
+    this.body.position.y = Math.abs(Math.sin(this.walkPhase)) * BOB_HEIGHT * this.walk + lift;
+    this.body.rotation.z = Math.sin(this.walkPhase) * 0.05 * this.walk;
+    this.body.rotation.x = lean;
+    this.neck.rotation.set(neck[0], neck[1], neck[2]);
+    if (this.shoulders.length === 2) {
+      this.shoulders[0].rotation.set(armL[0], armL[1], armL[2]);
+      this.shoulders[1].rotation.set(armR[0], armR[1], armR[2]);
+    }
+  }
+
+  /** Direction to a world point in this character's frame: yaw (rad, > 0 to its right) and elevation (rad). */
+  private localDirection(at: [number, number, number]): { yaw: number; elevation: number } {
+    const p = this.root.position;
+    const q = this.root.rotationQuaternion!;
+    const facing = 2 * Math.atan2(q.y, q.w);
+    const dx = at[0] - p.x, dz = at[2] - p.z, dy = at[1] - (p.y + POINT_FROM_Y);
+    const bearing = Math.atan2(dx, dz);
+    const yaw = Math.atan2(Math.sin(bearing - facing), Math.cos(bearing - facing));
+    return { yaw, elevation: Math.atan2(dy, Math.hypot(dx, dz)) };
   }
 
   dispose(): void {
     this.disposeBubble();
-    const mat = this.tag.material as StandardMaterial | null;
-    mat?.diffuseTexture?.dispose();
-    mat?.dispose();
+    this.tag.dispose();
+    // Parts share the palette's materials: dispose the nodes only.
     this.root.dispose(false, false);
   }
 }
+
+function add(a: Euler, b: Euler): Euler { return [a[0] + b[0], a[1] + b[1], a[2] + b[2]]; }
+function mix(a: Euler, b: Euler, w: number): Euler { return [a[0] + (b[0] - a[0]) * w, a[1] + (b[1] - a[1]) * w, a[2] + (b[2] - a[2]) * w]; }
 
 function buildPart(p: Part, scene: Scene): Mesh {
   const [w, h, d] = p.size;
@@ -131,109 +224,4 @@ function buildPart(p: Part, scene: Scene): Mesh {
   m.position.set(p.at[0], p.at[1], p.at[2]);
   if (p.rotation) m.rotation.set(p.rotation[0], p.rotation[1], p.rotation[2]);
   return m;
-}
-
-/** Tag texture size (px); the plane is TAG_WIDTH m wide, so 1 m ≈ 256 px. */
-const TAG_PX: [number, number] = [512, 128];
-const TAG_WIDTH = 1.8;
-
-function buildNameTag(scene: Scene, id: string, label: { name: string; role?: string }): Mesh {
-  const tex = new DynamicTexture(`tag-tex:${id}`, { width: TAG_PX[0], height: TAG_PX[1] }, scene, true);
-  tex.hasAlpha = true;
-  const ctx = tex.getContext() as CanvasRenderingContext2D;
-  const [W, H] = TAG_PX;
-  ctx.clearRect(0, 0, W, H);
-  const nameFont = "bold 44px system-ui, sans-serif";
-  const roleFont = "italic 30px system-ui, sans-serif";
-  ctx.font = nameFont;
-  let textW = ctx.measureText(label.name).width;
-  if (label.role) { ctx.font = roleFont; textW = Math.max(textW, ctx.measureText(label.role).width); }
-  const boxW = Math.min(W - 4, textW + 40);
-  const boxH = label.role ? 110 : 64;
-  const x0 = (W - boxW) / 2, y0 = (H - boxH) / 2;
-  ctx.fillStyle = label.role ? "rgba(40, 28, 16, 0.72)" : "rgba(15, 20, 30, 0.62)";
-  ctx.beginPath();
-  ctx.roundRect(x0, y0, boxW, boxH, 18);
-  ctx.fill();
-  ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
-  ctx.font = nameFont;
-  ctx.fillStyle = "#ffffff";
-  ctx.fillText(label.name, W / 2, label.role ? y0 + 38 : H / 2, W - 24);
-  if (label.role) {
-    ctx.font = roleFont;
-    ctx.fillStyle = "#f4d58d";
-    ctx.fillText(label.role, W / 2, y0 + 82, W - 24);
-  }
-  tex.update();
-
-  return billboard(scene, `tag:${id}`, tex, TAG_WIDTH, (TAG_WIDTH * H) / W);
-}
-
-/**
- * A camera-facing plane showing `tex` (name tags, speech bubbles). These are UI: unlit and not
- * fogged, so distant names and lines stay readable. Size in metres.
- */
-function billboard(scene: Scene, name: string, tex: DynamicTexture, width: number, height: number): Mesh {
-  const plane = CreatePlane(name, { width, height }, scene);
-  plane.billboardMode = TransformNode.BILLBOARDMODE_ALL;
-  plane.isPickable = false;
-  const mat = new StandardMaterial(`${name}:mat`, scene);
-  mat.diffuseTexture = tex;
-  mat.emissiveColor = Color3.White();
-  mat.disableLighting = true;
-  mat.useAlphaFromDiffuseTexture = true;
-  mat.backFaceCulling = false;
-  mat.fogEnabled = false;
-  plane.material = mat;
-  return plane;
-}
-
-/** Bubble texture (px) and plane width (m). */
-const BUBBLE_PX: [number, number] = [512, 192];
-const BUBBLE_WIDTH = 2.4;
-const BUBBLE_LINES = 4;
-
-/** Greedy word wrap to at most `maxLines` lines of `width` px; the last line ends in "…" if cut. */
-function wrap(ctx: CanvasRenderingContext2D, text: string, width: number, maxLines: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/)) {
-    const next = line ? `${line} ${word}` : word;
-    if (ctx.measureText(next).width <= width || !line) { line = next; continue; }
-    lines.push(line);
-    line = word;
-    if (lines.length === maxLines) break;
-  }
-  if (lines.length < maxLines && line) lines.push(line);
-  else if (line) lines[maxLines - 1] = `${lines[maxLines - 1]}…`;
-  return lines;
-}
-
-function buildBubble(scene: Scene, id: string, text: string): Mesh {
-  const [W, H] = BUBBLE_PX;
-  const tex = new DynamicTexture(`bubble-tex:${id}`, { width: W, height: H }, scene, true);
-  tex.hasAlpha = true;
-  const ctx = tex.getContext() as CanvasRenderingContext2D;
-  ctx.clearRect(0, 0, W, H);
-  ctx.font = "30px system-ui, sans-serif";
-  const lines = wrap(ctx, text, W - 48, BUBBLE_LINES);
-  const lineH = 36;
-  const boxH = lines.length * lineH + 24;
-  const boxW = Math.min(W - 8, Math.max(...lines.map((l) => ctx.measureText(l).width)) + 40);
-  const x0 = (W - boxW) / 2, y0 = H - 20 - boxH;
-  ctx.fillStyle = "rgba(255, 252, 244, 0.93)";
-  ctx.beginPath();
-  ctx.roundRect(x0, y0, boxW, boxH, 16);
-  // The tail points down at the speaker.
-  ctx.moveTo(W / 2 - 12, y0 + boxH);
-  ctx.lineTo(W / 2, H - 4);
-  ctx.lineTo(W / 2 + 12, y0 + boxH);
-  ctx.fill();
-  ctx.fillStyle = "#2a2216";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
-  lines.forEach((l, i) => ctx.fillText(l, W / 2, y0 + 12 + lineH * (i + 0.5)));
-  tex.update();
-  return billboard(scene, `bubble:${id}`, tex, BUBBLE_WIDTH, (BUBBLE_WIDTH * H) / W);
 }
