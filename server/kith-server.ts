@@ -9,6 +9,7 @@ import "./websocket-global.ts";
 import { initPhysics } from "../core/movement/world.ts";
 import { DEFAULT_LIMITS, type ProtocolLimits } from "../core/protocol/limits.ts";
 import type { Scene } from "../core/scene/schema.ts";
+import { DialogueRuntime, type DialogueOptions } from "./dialogue/runtime.ts";
 import { ASSETS_DIR, ROOT_DIR, SCENES_DIR, loadSceneFile, resolveSceneName } from "./scene-file.ts";
 import { staticFiles } from "./static-files.ts";
 import { TickMetrics } from "./tick-metrics.ts";
@@ -26,6 +27,11 @@ export interface KithServerOptions {
   limits?: ProtocolLimits;
   clientDir?: string;
   log?: (line: string) => void;
+  /**
+   * NPC conversations: options (the server starts the model worker and opens memory) or a
+   * runtime built by the caller (not closed with the server). Absent: NPCs do not answer.
+   */
+  dialogue?: DialogueOptions | DialogueRuntime;
 }
 
 export interface KithServer {
@@ -36,12 +42,19 @@ export interface KithServer {
   url: string;
   scene: Scene;
   metrics: TickMetrics;
+  /** The conversation runtime (model worker, cards, memory), when dialogue is on. */
+  dialogue?: DialogueRuntime;
+  /** Stops the rooms (replies in flight drain), then the model worker and memory store. */
   close(): Promise<void>;
 }
 
 export async function createKithServer(options: KithServerOptions = {}): Promise<KithServer> {
   const scene = typeof options.scene === "object" ? options.scene : loadSceneFile(resolveSceneName(options.scene ?? "village"));
   await initPhysics();
+  const ownDialogue = options.dialogue !== undefined && !(options.dialogue instanceof DialogueRuntime);
+  const dialogue = options.dialogue === undefined ? undefined
+    : options.dialogue instanceof DialogueRuntime ? options.dialogue
+    : await DialogueRuntime.create(options.dialogue);
   const metrics = new TickMetrics();
   const limits = options.limits ?? DEFAULT_LIMITS;
   const httpServer = http.createServer();
@@ -71,13 +84,22 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
     limits,
     metrics,
     log: options.log,
+    dialogue,
   };
   server.define("world", WorldRoom, roomOptions);
-  await server.listen(options.port ?? 2567, options.host);
+  try {
+    await server.listen(options.port ?? 2567, options.host);
+  } catch (e) {
+    if (ownDialogue) await dialogue?.close();
+    throw e;
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const host = options.host && options.host !== "0.0.0.0" ? options.host : "localhost";
   return {
-    server, http: httpServer, port, url: `http://${host}:${port}`, scene, metrics,
-    close: () => server.gracefullyShutdown(false),
+    server, http: httpServer, port, url: `http://${host}:${port}`, scene, metrics, dialogue,
+    close: async () => {
+      await server.gracefullyShutdown(false);
+      if (ownDialogue) await dialogue?.close();
+    },
   };
 }

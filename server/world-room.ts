@@ -10,6 +10,8 @@ import { MOVEMENT } from "../core/movement/rules.ts";
 import type { Scene } from "../core/scene/schema.ts";
 import type { WorldState } from "../core/state/world-state.ts";
 import { ClientGuard } from "./client-guard.ts";
+import { Conversations } from "./dialogue/conversations.ts";
+import type { DialogueRuntime } from "./dialogue/runtime.ts";
 import type { TickMetrics } from "./tick-metrics.ts";
 import { WorldSimulation } from "./world/simulation.ts";
 
@@ -24,12 +26,16 @@ export interface WorldRoomOptions {
   limits?: ProtocolLimits;
   metrics?: TickMetrics;
   log?: (line: string) => void;
+  /** NPC conversations (model, cards, memory); without it NPCs do not answer. */
+  dialogue?: DialogueRuntime;
 }
 
 export const ROOM_DEFAULTS = { earshot: 20, reconnectSeconds: 20, patchMs: 50, maxClients: 128 } as const;
 /** At most this many simulation steps per callback when the loop falls behind. */
 const MAX_CATCH_UP_STEPS = 3;
 const NAME_PATTERN = /^[^\u0000-\u001f\u007f-\u009f]{1,24}$/;
+/** Join option `playerKey`: a stable id the client keeps (memory is keyed by it). */
+const PLAYER_KEY_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
 export class WorldRoom extends Room<{ state: WorldState }> {
   private sim!: WorldSimulation;
@@ -40,6 +46,9 @@ export class WorldRoom extends Room<{ state: WorldState }> {
   private log: (line: string) => void = (line) => console.warn(line);
   private readonly guards = new Map<string, ClientGuard>();
   private accumulator = 0;
+  private conversations?: Conversations;
+  /** Stable player keys by sessionId (join option `playerKey`, else the lower-cased name). */
+  private readonly playerKeys = new Map<string, string>();
 
   override onCreate(options: WorldRoomOptions): void {
     this.sim = new WorldSimulation(options.scene);
@@ -53,13 +62,23 @@ export class WorldRoom extends Room<{ state: WorldState }> {
     this.maxMessagesPerSecond = this.limits.hardMessagesPerSecond;
     this.patchRate = options.patchMs ?? ROOM_DEFAULTS.patchMs;
     this.setMetadata({ scene: options.scene.name });
+    if (options.dialogue) {
+      this.conversations = new Conversations(options.dialogue, {
+        sim: this.sim,
+        earshot: this.earshot,
+        clientIds: () => this.clients.map((c) => c.sessionId),
+        send: (id, type, payload) => this.clients.getById(id)?.send(type, payload),
+        playerKey: (id) => this.playerKeys.get(id),
+        log: (line) => this.log(line),
+      });
+    }
 
     // Every message type goes through "*" so unknown types get the same validation and reply.
     this.onMessage("*", (client: Client, type: string | number, payload: unknown) => this.receive(client, type, payload));
     this.setSimulationInterval((deltaMs) => this.advance(deltaMs), 1000 / MOVEMENT.tickHz);
   }
 
-  override onJoin(client: Client, options?: { name?: unknown }): void {
+  override onJoin(client: Client, options?: { name?: unknown; playerKey?: unknown }): void {
     let name = `Player ${client.sessionId.slice(0, 4)}`;
     if (options?.name !== undefined) {
       if (typeof options.name !== "string" || !NAME_PATTERN.test(options.name.trim())) {
@@ -67,6 +86,14 @@ export class WorldRoom extends Room<{ state: WorldState }> {
       }
       name = options.name.trim();
     }
+    let key = name.toLowerCase();
+    if (options?.playerKey !== undefined) {
+      if (typeof options.playerKey !== "string" || !PLAYER_KEY_PATTERN.test(options.playerKey)) {
+        throw new ServerError(400, "join option `playerKey` must be 8..64 characters of A-Z a-z 0-9 _ -");
+      }
+      key = options.playerKey;
+    }
+    this.playerKeys.set(client.sessionId, key);
     this.guards.set(client.sessionId, new ClientGuard(this.limits));
     this.sim.addPlayer(client.sessionId, name);
   }
@@ -84,11 +111,15 @@ export class WorldRoom extends Room<{ state: WorldState }> {
   }
 
   override onLeave(client: Client): void {
+    this.conversations?.playerLeft(client.sessionId);
     this.sim.removePlayer(client.sessionId);
     this.guards.delete(client.sessionId);
+    this.playerKeys.delete(client.sessionId);
   }
 
-  override onDispose(): void {
+  /** Replies in flight finish (bounded wait, then aborted) before the world goes away. */
+  override async onDispose(): Promise<void> {
+    await this.conversations?.drain();
     this.sim.dispose();
   }
 
@@ -104,6 +135,7 @@ export class WorldRoom extends Room<{ state: WorldState }> {
     this.accumulator = Math.min(this.accumulator + deltaMs / 1000, this.sim.dt * MAX_CATCH_UP_STEPS);
     while (this.accumulator >= this.sim.dt * 0.999) {
       this.step();
+      this.conversations?.tick(this.sim.dt);
       this.accumulator -= this.sim.dt;
     }
   }
@@ -131,6 +163,7 @@ export class WorldRoom extends Room<{ state: WorldState }> {
       if (refused !== undefined) this.reject(client, guard, type, refused);
     } else {
       this.relayChat(client.sessionId, parsed.message.text);
+      this.conversations?.hear(client.sessionId, parsed.message);
     }
   }
 
@@ -162,6 +195,11 @@ export class WorldRoom extends Room<{ state: WorldState }> {
       const event: ChatEvent = { from: fromId, name, text, distance: Math.round(distance * 100) / 100 };
       client.send("chat", event);
     }
+  }
+
+  /** For tests and tools: this room's conversations (last prompt per NPC, threat flag). */
+  get dialogue(): Conversations | undefined {
+    return this.conversations;
   }
 
   /** For tests and tools: the simulation behind this room. */

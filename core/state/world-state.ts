@@ -5,7 +5,7 @@ import { schema, t, type SchemaType } from "@colyseus/schema";
 
 export const PLAYER_ANIMS = ["idle", "walk", "run", "jump", "fall"] as const;
 export type PlayerAnim = (typeof PLAYER_ANIMS)[number];
-export const NPC_STATES = ["idle", "patrol", "talk"] as const;
+export const NPC_STATES = ["idle", "patrol", "talk", "walk"] as const;
 export type NpcActivity = (typeof NPC_STATES)[number];
 
 export const PlayerState = schema({
@@ -21,6 +21,8 @@ export const PlayerState = schema({
   anim: t.string().default("idle"),
   /** seq of the last `move` input the server applied (client replays newer ones). */
   lastInput: t.uint32().default(0),
+  /** Items NPCs gave this player: item id (a card's goods id) → count. */
+  inventory: t.map("uint16"),
 }, "PlayerState");
 export type PlayerState = SchemaType<typeof PlayerState>;
 
@@ -36,6 +38,8 @@ export const NpcState = schema({
   yaw: t.float32().default(0),
   /** One of NPC_STATES. */
   state: t.string().default("idle"),
+  /** Gesture playing now: an emote id from the card ("nod", "wave"), "point" while pointing, "" for none. */
+  emote: t.string().default(""),
 }, "NpcState");
 export type NpcState = SchemaType<typeof NpcState>;
 

@@ -1,6 +1,6 @@
 // The authoritative world simulation: Rapier world from the scene, players, NPCs, movable props,
 // stepped at a fixed 30 Hz and mirrored into WorldState. No Colyseus here; the room drives it.
-import { buildPhysicsWorld, COLLISION_GROUPS, FEET_TO_CENTRE, MOVEMENT, RAPIER, type PhysicsWorld } from "../../core/movement/index.ts";
+import { buildPhysicsWorld, COLLISION_GROUPS, FEET_TO_CENTRE, GROUP, MOVEMENT, RAPIER, type PhysicsWorld } from "../../core/movement/index.ts";
 import type { MoveMessage } from "../../core/protocol/messages.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import { PropState, WorldState, type PlayerState } from "../../core/state/world-state.ts";
@@ -12,6 +12,10 @@ import type { TickSections } from "../tick-metrics.ts";
 const PROP_EPSILON = 1e-3;
 /** Spacing of the rings of fallback spots around a taken spawn point, m. */
 const SPAWN_CLEARANCE = 1.2;
+/** Eye height above the feet, m (line-of-sight rays go from head to head). */
+export const EYE_HEIGHT = 1.6;
+/** Line-of-sight rays hit only static world colliders: players, NPCs and movable props do not block. */
+const SIGHT_GROUPS = (0xffff << 16) | GROUP.world;
 
 export class WorldSimulation {
   readonly state: WorldState;
@@ -157,6 +161,19 @@ export class WorldSimulation {
         Math.abs(state.qz - r.z) > PROP_EPSILON || Math.abs(state.qw - r.w) > PROP_EPSILON) {
       state.qx = r.x; state.qy = r.y; state.qz = r.z; state.qw = r.w;
     }
+  }
+
+  /**
+   * Whether nothing static stands between two feet positions, ray from head (EYE_HEIGHT) to head
+   * through the static colliders only (a Rapier ray cast; characters and props do not block).
+   */
+  lineOfSight(a: { x: number; y: number; z: number }, b: { x: number; y: number; z: number }): boolean {
+    const dx = b.x - a.x, dy = b.y - a.y, dz = b.z - a.z;
+    const len = Math.hypot(dx, dy, dz);
+    if (len < 1e-3) return true;
+    const ray = new RAPIER.Ray({ x: a.x, y: a.y + EYE_HEIGHT, z: a.z }, { x: dx / len, y: dy / len, z: dz / len });
+    const hit = this.physics.world.castRay(ray, len, true, RAPIER.QueryFilterFlags.EXCLUDE_DYNAMIC, SIGHT_GROUPS);
+    return hit === null;
   }
 
   /** Feet position of a player or NPC by id, or undefined. */

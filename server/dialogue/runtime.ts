@@ -1,0 +1,162 @@
+import path from "node:path";
+import type { CharacterCard } from "../../core/character/schema.ts";
+import { loadGate, type Gate } from "../../core/runtime/gate/gate.ts";
+import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
+import { AdapterBank } from "../../core/runtime/lora/bank.ts";
+import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
+import { loadModelPackage } from "../../core/runtime/model/package.ts";
+import type { SchedulerOptions } from "../../core/runtime/scheduler/scheduler.ts";
+import { TextTokenizer } from "../../core/runtime/tokenizer.ts";
+import { nodeBankFiles } from "../adapters/files.ts";
+import { InferenceWorker } from "../adapters/worker.ts";
+import { ROOT_DIR } from "../scene-file.ts";
+import { loadCharacterCards } from "./cards.ts";
+import { HEARING_DEFAULTS } from "./hearing.ts";
+import type { ConversationMemory, ConversationSafety, ReplyModel } from "./ports.ts";
+
+// Everything conversations share across rooms in one server process: the character cards, the
+// tokenizer (prompt fitting on the main thread), the model in its worker thread, the adapter bank
+// and the gate, the memory store and the safety filter. Built once by createKithServer, closed
+// with the server.
+
+export interface DialogueOptions {
+  /** Model package folder (default assets/model). */
+  modelDir?: string;
+  /** Adapter packs and character cards (default adapters/). */
+  adaptersDir?: string;
+  /** Graph cache for the worker (default .cache/graphs). */
+  cacheDir?: string;
+  /** onnxruntime intra-op threads in the worker (default: its own default). */
+  threads?: number;
+  scheduler?: Omit<SchedulerOptions, "yieldToHost">;
+  /** Use this model instead of starting a worker (tests: a model that fails). */
+  model?: ReplyModel;
+  /** An open memory store; otherwise `openMemory(memoryFile)` when both are given; otherwise none. */
+  memory?: ConversationMemory;
+  memoryFile?: string;
+  openMemory?: (file: string) => ConversationMemory;
+  safety?: ConversationSafety;
+  /** NPCs hear lines within this distance, m (default 8). */
+  hearing?: number;
+  /** Without `to`, an NPC this close in front of the speaker answers, m (default 5). */
+  talkRange?: number;
+  /** A reply that has not finished by then ends (fallback line when nothing was said), ms (default 8000). */
+  deadlineMs?: number;
+  /** Tokens per reply at most (default 48). */
+  maxNewTokens?: number;
+  /** Lines waiting per NPC at most; the oldest beyond it is dropped with a notice (default 4). */
+  queuePerNpc?: number;
+  /** Lines one player may have waiting at one NPC (default 2). */
+  queuePerPlayer?: number;
+  /** A talking NPC goes back to its patrol after this long without a line, s (default 10). */
+  quietSeconds?: number;
+  /** Recent turns (per NPC and player) in the prompt (default 6). */
+  historyTurns?: number;
+  /** Game clock for the gate: hour at server start (default: the scene's timeOfDay) and game hours per real minute (default 0: fixed). */
+  clock?: { startHour?: number; hoursPerMinute?: number };
+  /** Room shutdown waits this long for replies in flight, then aborts them, ms (default 3000). */
+  drainMs?: number;
+  /** Sampling: temperature 0 = greedy (default 0.7, top-p 0.9). */
+  temperature?: number;
+  topP?: number;
+}
+
+export const DIALOGUE_DEFAULTS = {
+  modelDir: path.join(ROOT_DIR, "assets", "model"),
+  adaptersDir: path.join(ROOT_DIR, "adapters"),
+  cacheDir: path.join(ROOT_DIR, ".cache", "graphs"),
+  hearing: HEARING_DEFAULTS.hearing,
+  talkRange: HEARING_DEFAULTS.talk,
+  deadlineMs: 8000,
+  maxNewTokens: 48,
+  queuePerNpc: 4,
+  queuePerPlayer: 2,
+  quietSeconds: 10,
+  historyTurns: 6,
+  drainMs: 3000,
+  temperature: 0.7,
+  topP: 0.9,
+} as const;
+
+export type ResolvedDialogueOptions = Required<Pick<DialogueOptions, keyof typeof DIALOGUE_DEFAULTS>> & DialogueOptions;
+
+export class DialogueRuntime {
+  private closed = false;
+
+  private constructor(
+    readonly options: ResolvedDialogueOptions,
+    readonly cards: Map<string, CharacterCard>,
+    readonly tokenizer: TextTokenizer,
+    /** Tokens of context the model takes (prompt + reply). */
+    readonly contextTokens: number,
+    readonly model: ReplyModel,
+    readonly bank: AdapterBank,
+    readonly gate: Gate,
+    /** Mean-embedding input for a trained (MLP) gate: rows of embed_tokens; null for the rule gate. */
+    readonly embed: ((ids: number[]) => Float32Array) | null,
+    readonly memory: ConversationMemory | null,
+    readonly safety: ConversationSafety | null,
+    private readonly ownsModel: boolean,
+  ) {}
+
+  static async create(opts: DialogueOptions = {}): Promise<DialogueRuntime> {
+    const o: ResolvedDialogueOptions = { ...DIALOGUE_DEFAULTS, ...stripUndefined(opts) };
+    checkOptions(o);
+    const cards = loadCharacterCards(o.adaptersDir);
+    const pkg = await loadModelPackage(o.modelDir, nodePackageFiles);
+    const tokenizer = TextTokenizer.fromPackage({ tokenizerJson: pkg.tokenizerJson, tokenizerConfig: pkg.tokenizerConfig, vocabSize: pkg.config.vocabSize, source: pkg.dir });
+    const bank = new AdapterBank({ root: o.adaptersDir, files: nodeBankFiles, base: { config: pkg.config, hash: baseModelHash(pkg), name: o.modelDir } });
+    const gate = await loadGate(path.join(o.adaptersDir, "gate"), nodePackageFiles, pkg.config.hiddenSize);
+    let embed: ((ids: number[]) => Float32Array) | null = null;
+    if (gate.kind === "mlp") {
+      const H = pkg.config.hiddenSize;
+      const table = pkg.weights.get("model.embed_tokens.weight", [pkg.config.vocabSize, H]).data.slice();
+      embed = (ids) => {
+        const out = new Float32Array(ids.length * H);
+        ids.forEach((id, i) => out.set(table.subarray(id * H, (id + 1) * H), i * H));
+        return out;
+      };
+    }
+    const memory = o.memory ?? (o.memoryFile && o.openMemory ? o.openMemory(o.memoryFile) : null);
+    let model = o.model;
+    if (model === undefined) {
+      model = await InferenceWorker.start({ modelDir: o.modelDir, cacheDir: o.cacheDir, threads: o.threads, scheduler: o.scheduler });
+    }
+    return new DialogueRuntime(o, cards, tokenizer, pkg.config.maxPositions, model, bank, gate, embed, memory, o.safety ?? null, o.model === undefined);
+  }
+
+  /** Token count of prompt text, as the model will see it. */
+  countTokens = (text: string): number => this.tokenizer.encode(text, { addSpecialTokens: false }).length;
+
+  /** Closes the worker (when this runtime started it) and the memory store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsModel) await this.model.close();
+    this.memory?.close();
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function checkOptions(o: ResolvedDialogueOptions): void {
+  const num = (name: keyof ResolvedDialogueOptions, min: number, max: number, int = false) => {
+    const v = o[name] as unknown;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
+      throw new Error(`dialogue option ${name}=${JSON.stringify(v)} must be ${int ? "an integer" : "a number"} in [${min}, ${max}]`);
+    }
+  };
+  num("hearing", 0.1, 1000);
+  num("talkRange", 0.1, 1000);
+  num("deadlineMs", 1, 600_000);
+  num("maxNewTokens", 1, 4096, true);
+  num("queuePerNpc", 1, 1000, true);
+  num("queuePerPlayer", 1, 1000, true);
+  num("quietSeconds", 0, 3600);
+  num("historyTurns", 0, 100, true);
+  num("drainMs", 0, 600_000);
+  num("temperature", 0, 10);
+  num("topP", 0.01, 1);
+}
