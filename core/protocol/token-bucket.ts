@@ -19,4 +19,11 @@ export class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+
+  /** Milliseconds from `nowMs` until a token is available (0 when one is). Does not take one. */
+  waitMs(nowMs: number): number {
+    const elapsed = Math.max(0, nowMs - this.last) / 1000;
+    const tokens = Math.min(this.limit.capacity, this.tokens + elapsed * this.limit.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.limit.perSecond) * 1000);
+  }
 }
