@@ -46,6 +46,7 @@ scene = "scenes/village.json"  # maps the data's NPC ids to character ids
 out_dir = "training/out/adapters"
 results_dir = "training/results/adapters"
 adapters = ""  # comma-separated pack ids
+characters = ""  # mood adapters: train on these characters' samples only ("" = every card that allows the mood)
 r = 8
 alpha = 16.0
 targets = ",".join(ALL_TARGETS)
@@ -198,7 +199,7 @@ def train_one(net, aid, plan, train, val, base_hash):
             per = (time.time() - t_loop) / step
             left = budget - (time.time() - t_loop)
             planned = step + max(1, int(left / per))
-        if step % log_every == 0 or step == 1:
+        if step % log_every == 0 or step == 1 or step == planned:
             tl = sum(run_losses) / len(run_losses)
             run_losses = []
             el = time.time() - t_loop
@@ -260,7 +261,7 @@ def main():
             mood = aid[len("mood-"):]
             streams, vals = [], []
             for cid, card in sorted(cards.items()):
-                if aid not in card["adapters"]["moods"]:
+                if aid not in card["adapters"]["moods"] or (characters and cid not in characters.split(",")):
                     continue
                 persona = card["adapters"]["persona"]
                 if persona not in loaded_personas:
