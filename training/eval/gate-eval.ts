@@ -6,9 +6,10 @@ import type { TextTokenizer } from "../../core/runtime/tokenizer.ts";
 
 // The gate's game state for a data sample, derived as training/train_gate.py derives it (and as
 // the server does from its clock, threat flag and memory): threat 1 for a "danger: …" state line,
-// the hour a state line names, else a seeded random hour; standing: the data holds none, so a
-// seeded uniform draw in [-1, 1] (the trained gate learned to ignore it). Then the gate's top mood
-// against the sample's mood label, for the trained gate and the rule gate.
+// the hour a state line names, else a seeded random hour; standing: the data holds none, so 0 here
+// (a player the NPC neither likes nor dislikes; the trainer draws it uniformly so that the gate
+// learns to ignore it, and 0 keeps the rule gate's standing rules out of the comparison). Then
+// the gate's top mood against the sample's mood label, for the trained gate and the rule gate.
 
 const HOURS: [string, number][] = [
   ["midnight", 0], ["dawn", 6], ["morning", 9], ["noon", 12], ["midday", 12], ["afternoon", 15],
@@ -39,7 +40,7 @@ export function seededRandom(seed: number): () => number {
 
 export function sampleGameState(state: string, rand: () => number): GameState {
   const h = stateHour(state);
-  return { timeOfDay: h ?? Math.min(23.999, rand() * 24), threat: stateThreat(state), standing: rand() * 2 - 1 };
+  return { timeOfDay: h ?? Math.min(23.999, rand() * 24), threat: stateThreat(state), standing: 0 };
 }
 
 export interface MoodSample {

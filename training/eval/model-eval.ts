@@ -7,6 +7,13 @@ import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { loadModelPackage } from "../../core/runtime/model/package.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { DecoderSession } from "../../core/runtime/session.ts";
+import { loadGate, RuleGate, type Gate } from "../../core/runtime/gate/gate.ts";
+import { chooseMixture } from "../../core/runtime/gate/mix.ts";
+import { AdapterBank } from "../../core/runtime/lora/bank.ts";
+import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
+import { nodeBankFiles } from "../../server/adapters/files.ts";
+import type { CharacterCard } from "../../core/character/schema.ts";
+import { gateMoodAccuracy, readMoodSamples, sampleGameState, seededRandom } from "./gate-eval.ts";
 import { resultsHtml } from "./html.ts";
 import { heldoutPerplexity, readTokenSplit } from "./perplexity.ts";
 import { readSuite, runSuite, suiteName, type RunResult } from "./run-suite.ts";
@@ -14,14 +21,18 @@ import { loadCards } from "./world.ts";
 
 // npm run eval:model -- [--model assets/model] [--heldout data/heldout] [--ppl-samples 200]
 //   [--evals evals] [--limit N] [--batch 16] [--results training/results]
+//   [--adapters adapters | --adapters none] [--gate-samples 2000] [--seed 1]
 // One JSON line (last on stdout): held-out perplexity (computed with the runtime on the exported
-// weights, completion tokens only), the score of each suite in --evals, the n-gram speaker
-// classifier's accuracy on the generated replies, and the adapter-dependent metrics as pending.
+// weights, completion tokens only); every suite in --evals generated twice: base model only, and
+// the game's path (adapter bank + gate: persona pack at weight 1 + gated mood packs, through the
+// continuous-batching scheduler); the n-gram speaker classifier's accuracy on both sets of replies;
+// the gate's mood accuracy on held-out data samples (its top mood vs the sample's mood label), for
+// the trained gate (adapters/gate/) and the rule gate.
 
-const USAGE = "usage: npm run eval:model -- [--model DIR] [--heldout PREFIX] [--ppl-samples N] [--evals DIR] [--limit N] [--batch N] [--results DIR]";
+const USAGE = "usage: npm run eval:model -- [--model DIR] [--heldout PREFIX] [--ppl-samples N] [--evals DIR] [--limit N] [--batch N] [--results DIR] [--adapters DIR|none] [--gate-samples N] [--seed N]";
 
 function parseArgs(argv: string[]) {
-  const a = { model: "assets/model", heldout: "data/heldout", pplSamples: 200, evals: "evals", limit: 0, batch: 16, results: "training/results" };
+  const a = { model: "assets/model", heldout: "data/heldout", pplSamples: 200, evals: "evals", limit: 0, batch: 16, results: "training/results", adapters: "adapters", gateSamples: 2000, seed: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const f = argv[i], v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
@@ -33,6 +44,9 @@ function parseArgs(argv: string[]) {
     else if (f === "--limit") a.limit = num();
     else if (f === "--batch") a.batch = Math.max(1, num());
     else if (f === "--results") a.results = v;
+    else if (f === "--adapters") a.adapters = v;
+    else if (f === "--gate-samples") a.gateSamples = num();
+    else if (f === "--seed") a.seed = num();
     else throw new Error(`unknown option "${f}"\n${USAGE}`);
   }
   return a;
@@ -49,26 +63,73 @@ async function main() {
 
   const ppl = a.pplSamples > 0 ? await heldoutPerplexity(session, readTokenSplit(a.heldout), a.pplSamples) : null;
 
-  const scores: Record<string, SuiteScore> = {};
-  const all: RunResult[] = [];
+  const cards = loadCards(process.cwd());
+  const clf = SpeakerClassifier.fromCards(cards.values());
+  const speakerAcc = (rs: RunResult[]) => rs.filter((r) => clf.predict(r.reply) === r.speaker).length / Math.max(1, rs.length);
   mkdirSync(a.results, { recursive: true });
-  for (const f of suites) {
-    const name = suiteName(f);
-    let cases = readSuite(join(a.evals, f));
-    if (a.limit) cases = cases.slice(0, a.limit);
-    const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, progress: (l) => process.stderr.write(`${name} ${l}\n`) });
-    scores[name] = scoreResults(results);
-    writeFileSync(join(a.results, `eval-${name}.html`), resultsHtml(name, a.model, cases, results, scores[name]));
-    all.push(...results);
+
+  /** Every suite; `mixture` set = the game's adapter path. */
+  const runAll = async (label: string, mixture?: Parameters<typeof runSuite>[2]["mixture"]) => {
+    const scores: Record<string, SuiteScore> = {};
+    const all: RunResult[] = [];
+    for (const f of suites) {
+      const name = suiteName(f);
+      let cases = readSuite(join(a.evals, f));
+      if (a.limit) cases = cases.slice(0, a.limit);
+      const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, mixture, progress: (l) => process.stderr.write(`${label} ${name} ${l}\n`) });
+      scores[name] = scoreResults(results);
+      writeFileSync(join(a.results, `eval-${name}${mixture ? "-adapters" : ""}.html`), resultsHtml(`${name} (${label})`, a.model, cases, results, scores[name]));
+      all.push(...results);
+    }
+    return { scores, all };
+  };
+  const base = await runAll("base");
+
+  // The adapter path: the bank over --adapters, the trained gate when adapters/gate/ exists.
+  let adapted: Awaited<ReturnType<typeof runAll>> | null = null;
+  let gateAcc: Record<string, unknown> | null = null;
+  let adapterInfo: Record<string, unknown> | null = null;
+  if (a.adapters !== "none" && existsSync(a.adapters)) {
+    const hash = baseModelHash(pkg);
+    const bank = new AdapterBank({ root: a.adapters, files: nodeBankFiles, base: { config: pkg.config, hash, name: a.model } });
+    const gate: Gate = await loadGate(join(a.adapters, "gate"), nodePackageFiles, pkg.config.hiddenSize);
+    const packs = (await Promise.all((await bank.list()).map(async (p) => {
+      try {
+        const got = await bank.get(p.id);
+        return { id: p.id, kind: got.meta.kind, ok: true, error: null as string | null };
+      } catch (e) {
+        return { id: p.id, kind: null, ok: false, error: (e as Error).message };
+      }
+    })));
+    adapterInfo = { base_hash: hash, gate: gate.kind, packs: packs.filter((p) => p.ok).map((p) => p.id), refused: packs.filter((p) => !p.ok && !p.error?.includes("adapter_config.json is missing")).map((p) => ({ id: p.id, error: p.error })) };
+    process.stderr.write(`adapters: ${JSON.stringify(adapterInfo)}\n`);
+    if (packs.some((p) => p.ok)) {
+      const rand = seededRandom(a.seed);
+      const skipped = new Map<string, number>();
+      adapted = await runAll("adapters", async (c, card, ids) => {
+        const state = sampleGameState(c.state, rand);
+        const ch = await chooseMixture(bank, gate, session, { candidates: candidatesOf(card), state, promptIds: ids, text: c.say });
+        for (const s of ch.skipped) skipped.set(s.id, (skipped.get(s.id) ?? 0) + 1);
+        return ch.lora;
+      });
+      if (skipped.size) adapterInfo.skipped = Object.fromEntries(skipped);
+    }
+    const heldJsonl = a.heldout + ".jsonl";
+    if (a.gateSamples > 0 && existsSync(heldJsonl)) {
+      const samples = readMoodSamples(heldJsonl, a.gateSamples);
+      const byNpc = (npc: string) => candidatesOf([...cards.values()].find((c) => c.id === npc) ?? null);
+      const ctx = { session, tokenizer: model.tokenizer, candidates: byNpc, seed: a.seed };
+      gateAcc = {
+        trained: gate.kind === "mlp" ? gateMoodAccuracy(gate, samples, ctx) : null,
+        rules: gateMoodAccuracy(new RuleGate(), samples, ctx),
+        samples: samples.length,
+        how: "top mood adapter of the gate vs the sample's mood label, held-out data samples at an even stride",
+      };
+    }
   }
   await model.release();
 
-  // Speaker identification by the n-gram classifier: on the generated replies, and as a
-  // reference on the corpus's own held-out replies (what a perfect voice would score).
-  const cards = loadCards(process.cwd());
-  const clf = SpeakerClassifier.fromCards(cards.values());
-  const withWords = all.filter((r) => clf.predict(r.reply) !== null);
-  const genAcc = withWords.filter((r) => clf.predict(r.reply) === r.speaker).length / Math.max(1, all.length);
+  // Reference: the classifier on the corpus's own held-out replies (what a perfect voice would score).
   let refAcc: number | null = null;
   const heldJsonl = a.heldout + ".jsonl";
   if (existsSync(heldJsonl)) {
@@ -76,20 +137,34 @@ async function main() {
     refAcc = lines.filter((s) => clf.predict(s.completion) === s.npc).length / lines.length;
   }
   // A few real replies per suite, for the README and for reading the model's behaviour.
-  const samples = all.filter((_, i) => i % 10 === 0).map((r) => ({ id: r.id, reply: r.reply, pass: r.fails.length === 0, fails: r.fails }));
+  const pick = (rs: RunResult[]) => rs.filter((_, i) => i % 10 === 0).map((r) => ({ id: r.id, reply: r.reply, pass: r.fails.length === 0, fails: r.fails, ...(r.weights ? { weights: r.weights } : {}) }));
   const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
-  const mean = Object.values(scores).reduce((s, x) => s + x.score, 0) / suites.length;
+  const mean = (sc: Record<string, SuiteScore>) => r4(Object.values(sc).reduce((s, x) => s + x.score, 0) / suites.length);
+  const flat = (sc: Record<string, SuiteScore>) => Object.fromEntries(Object.entries(sc).map(([k, v]) => [k, v.score]));
   const summary = {
     model: a.model,
     heldout_perplexity: ppl ? { ...ppl, computed_with: "runtime (onnxruntime-node) on the exported weights, completion tokens only" } : null,
-    suites: Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, v.score])),
-    mean_suite_score: r4(mean),
-    speaker_id: { accuracy: r4(genAcc), replies: all.length, classifier: "naive Bayes on word 1-2-grams of the cards' lines", reference_accuracy_on_heldout_corpus: refAcc === null ? null : r4(refAcc) },
-    gate_mood_accuracy: null,
-    pending: "gate mood accuracy and adapter-based speaker identification need the LoRA adapters and the gate (not trained yet)",
+    suites: flat(base.scores),
+    mean_suite_score: mean(base.scores),
+    suites_with_adapters: adapted ? flat(adapted.scores) : null,
+    mean_suite_score_with_adapters: adapted ? mean(adapted.scores) : null,
+    speaker_id: {
+      accuracy: r4(speakerAcc(base.all)),
+      accuracy_with_adapters: adapted ? r4(speakerAcc(adapted.all)) : null,
+      replies: base.all.length,
+      classifier: "naive Bayes on word 1-2-grams of the cards' lines",
+      reference_accuracy_on_heldout_corpus: refAcc === null ? null : r4(refAcc),
+    },
+    gate_mood_accuracy: gateAcc,
+    adapters: adapterInfo,
   };
-  writeFileSync(join(a.results, "eval-model.json"), JSON.stringify({ ...summary, samples }, null, 1) + "\n");
+  writeFileSync(join(a.results, "eval-model.json"), JSON.stringify({ ...summary, samples: pick(base.all), samples_with_adapters: adapted ? pick(adapted.all) : null }, null, 1) + "\n");
   console.log(JSON.stringify(summary));
+}
+
+function candidatesOf(card: CharacterCard | null) {
+  const ad = card?.adapters;
+  return ad ? { persona: ad.persona, moods: ad.moods, skills: ad.skills } : { persona: null, moods: [], skills: [] };
 }
 
 main().catch((e) => { console.error(`eval:model: ${(e as Error).message}`); process.exit(1); });

@@ -8,6 +8,8 @@ import { assemblePrompt } from "../../core/prompt/context.ts";
 import { parseReply } from "../../core/prompt/reply.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
+import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
+import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { loadCards, loadScene } from "./world.ts";
 
 // Runs one evaluation suite through the runtime: each case becomes the prompt the game would
@@ -41,6 +43,11 @@ export interface SuiteOptions {
   maxNewTokens?: number;
   /** Progress lines (with ETA) go here; default stderr. */
   progress?: (line: string) => void;
+  /**
+   * The adapter mixture for a case (the game's path: bank + gate). With it, cases are generated
+   * through the continuous-batching Scheduler, each row with its own folded mixture.
+   */
+  mixture?: (c: EvalCase, card: CharacterCard, promptIds: number[]) => Promise<FoldedLora | null>;
 }
 
 export interface RunResult extends CaseResult {
@@ -50,6 +57,8 @@ export interface RunResult extends CaseResult {
   text: string;
   mood: string | null;
   actions: string[];
+  /** Adapter id → weight the reply was generated with (runs with a mixture only). */
+  weights?: Record<string, number>;
 }
 
 export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: SuiteOptions): Promise<RunResult[]> {
@@ -57,16 +66,47 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
   const cards: Map<string, CharacterCard> = loadCards(opts.root);
   const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
   const speakers: string[] = [];
+  const speakerCards: CharacterCard[] = [];
   const prompts = cases.map((c) => {
     if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, opts.root));
     const moment = caseMoment(c, scenes.get(c.scene)!, cards);
     speakers.push(moment.card.id);
+    speakerCards.push(moment.card);
     return assemblePrompt(moment, count).text;
   });
   const B = opts.batch ?? 16;
   const log = opts.progress ?? ((l: string) => process.stderr.write(l + "\n"));
   const out: RunResult[] = [];
   const t0 = performance.now();
+  const result = (k: number, text: string, weights?: Record<string, number>): RunResult => {
+    const c = cases[k];
+    const parsed = parseReply(text);
+    return {
+      id: c.id, tags: c.tags, reply: text, fails: applyChecks(parsed, c.checks), prompt: prompts[k], speaker: speakers[k],
+      text: parsed.text, mood: parsed.mood, actions: parsed.actions.map((a) => `${a.kind}:${a.arg}`), ...(weights ? { weights } : {}),
+    };
+  };
+  if (opts.mixture) {
+    const sched = new Scheduler(model, { maxBatch: B, maxQueue: cases.length + 1 });
+    const subs = [];
+    for (let k = 0; k < cases.length; k++) {
+      const ids = model.encodePrompt(prompts[k]);
+      const lora = await opts.mixture(cases[k], speakerCards[k], ids);
+      const options = {
+        maxNewTokens: opts.maxNewTokens ?? 64,
+        ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
+      };
+      subs.push(sched.submit({ prompt: ids, options, lora }).result.then((r) => {
+        const el = (performance.now() - t0) / 1000;
+        if ((k + 1) % B === 0) log(`eval: ~${k + 1}/${cases.length} cases, ${el.toFixed(0)} s`);
+        return result(k, r.text, r.weights);
+      }));
+    }
+    const rs = await Promise.all(subs);
+    await sched.close();
+    log(`eval: ${rs.length}/${cases.length} cases, ${((performance.now() - t0) / 1000).toFixed(0)} s (scheduler, adapters)`);
+    return rs;
+  }
   for (let i = 0; i < cases.length; i += B) {
     const idx = cases.slice(i, i + B).map((_, j) => i + j);
     const callOpts: CallOptions[] = idx.map((k) => ({
@@ -74,14 +114,7 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
       ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
     }));
     const results = await model.generateBatch(idx.map((k) => prompts[k]), callOpts);
-    results.forEach((r, j) => {
-      const c = cases[idx[j]];
-      const parsed = parseReply(r.text);
-      out.push({
-        id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parsed, c.checks), prompt: prompts[idx[j]], speaker: speakers[idx[j]],
-        text: parsed.text, mood: parsed.mood, actions: parsed.actions.map((a) => `${a.kind}:${a.arg}`),
-      });
-    });
+    results.forEach((r, j) => out.push(result(idx[j], r.text)));
     const done = out.length, el = (performance.now() - t0) / 1000;
     log(`eval: ${done}/${cases.length} cases, ${el.toFixed(0)} s, ETA ${((el / done) * (cases.length - done)).toFixed(0)} s`);
   }
