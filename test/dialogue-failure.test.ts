@@ -1,0 +1,140 @@
+// When the model cannot answer: a model that throws, a busy worker, a deadline of 1 ms (with the
+// real model in its worker): the NPC says an in-character fallback line with fallback: true and
+// the room carries on. Also: actions of a reply end to end (a give that lands in the inventory and
+// an invalid one skipped with ok: false), and a shutdown that drains a reply still generating.
+import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { parseCharacterCardJson } from "../core/character/schema.ts";
+import { ChunkQueue } from "../core/runtime/generate/chunk-queue.ts";
+import type { StreamChunk } from "../core/runtime/generate/row.ts";
+import { BusyError, type SchedulerResult } from "../core/runtime/scheduler/scheduler.ts";
+import { parseScene } from "../core/scene/load.ts";
+import type { ReplyModel } from "../server/dialogue/ports.ts";
+import { createKithServer, type KithServer } from "../server/kith-server.ts";
+import { joinBot, listen, streamed, waitFor, walkTo } from "./helpers/dialogue-bots.ts";
+
+const brom = parseCharacterCardJson(readFileSync("adapters/brom/character.json", "utf8"), "brom");
+
+const scene = parseScene({
+  name: "yard",
+  ground: { size: [40, 40] },
+  objects: [{ id: "well", name: "well", tags: ["well"], shape: { kind: "cylinder", radius: 1, height: 1 }, position: [6, 0.5, 6] }],
+  spawns: [{ position: [0, 0, 0] }],
+  npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
+}, "yard.json");
+
+/**
+ * A stand-in for the worker whose behaviour the test picks: "throw" (the result rejects),
+ * "busy" (BusyError, as the worker reports a full queue), a scripted reply streamed in pieces,
+ * or "hang" (streams nothing until aborted).
+ */
+class ScriptedModel implements ReplyModel {
+  mode: "throw" | "busy" | "hang" | { reply: string } = "throw";
+  submit(req: Parameters<ReplyModel["submit"]>[0]) {
+    const chunks = new ChunkQueue<StreamChunk>();
+    const mode = this.mode;
+    const result = (async (): Promise<SchedulerResult> => {
+      const base = { tokens: [], weights: {}, versions: {}, promptTokens: (req.prompt as number[]).length, timings: { queueMs: 0, ttftMs: 0, totalMs: 0, decodeTokensPerSecond: 0 } };
+      if (mode === "throw") { const e = new Error("onnxruntime: simulated kernel failure"); chunks.fail(e); throw e; }
+      if (mode === "busy") { const e = new BusyError("queue-full", "busy: 64 requests already waiting (maxQueue 64)"); chunks.fail(e); throw e; }
+      if (mode === "hang") {
+        await new Promise<void>((r) => req.signal?.addEventListener("abort", () => r(), { once: true }));
+        chunks.end();
+        return { ...base, text: "", finish: "abort" };
+      }
+      const pieces = mode.reply.match(/.{1,3}/gs) ?? [];
+      for (const [i, text] of pieces.entries()) {
+        chunks.push({ token: i, text });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      chunks.end();
+      return { ...base, text: mode.reply, finish: "stop" };
+    })();
+    result.catch(() => undefined);
+    return { chunks, result };
+  }
+  async stats() { return {}; }
+  async close() {}
+}
+
+const scripted = new ScriptedModel();
+let kith: KithServer | undefined;
+const logs: string[] = [];
+
+afterAll(async () => { await kith?.close(); });
+
+async function askBrom(text: string) {
+  const bot = await joinBot(kith!.url, { name: "Eve" });
+  const h = listen(bot);
+  await walkTo(bot, 0, 5, 2.5);
+  bot.send("chat", { text, to: "brom" });
+  await waitFor(() => h.replies.length === 1, 20_000, "npc_reply");
+  return { bot, h, r: h.replies[0] };
+}
+
+describe("fallbacks and actions (scripted model)", () => {
+  it("a model that throws: the fallback line from the card, fallback: true, the error logged", async () => {
+    kith = await createKithServer({ port: 0, scene, dialogue: { model: scripted, drainMs: 300 }, log: (l) => logs.push(l) });
+    scripted.mode = "throw";
+    const { bot, h, r } = await askBrom("Hello there!");
+    expect(r).toMatchObject({ npc: "brom", fallback: true, filtered: false, mood: brom.defaultMood, actions: [] });
+    expect(brom.lines.unknown).toContain(r.text);
+    expect(streamed(h, r.reply)).toBe(r.text);
+    expect(logs.some((l) => /\[dialogue\] brom → eve .*fallback line, Error: onnxruntime: simulated kernel failure/.test(l))).toBe(true);
+    await bot.leave();
+  });
+
+  it("a busy worker: fallback too, and the next line is answered normally", async () => {
+    scripted.mode = "busy";
+    const { bot, h, r } = await askBrom("Are you open?");
+    expect(r.fallback).toBe(true);
+    expect(logs.some((l) => /fallback line, BusyError: busy/.test(l))).toBe(true);
+    scripted.mode = { reply: "[mood:calm] Aye. Open." };
+    bot.send("chat", { text: "Good.", to: "brom" });
+    await waitFor(() => h.replies.length === 2, 20_000, "second reply");
+    expect(h.replies[1]).toMatchObject({ text: "Aye. Open.", fallback: false, mood: "calm" });
+    await bot.leave();
+  });
+
+  it("actions end to end: a valid give lands in the inventory, invalid ones are skipped with ok: false", async () => {
+    scripted.mode = { reply: "[mood:cheerful] Here. Good iron. [give:nails] [give:dragon] [walk_to:moon]" };
+    const { bot, h, r } = await askBrom("I'll buy a bag of nails.");
+    expect(r).toMatchObject({ text: "Here. Good iron.", mood: "cheerful", actions: ["give:nails", "give:dragon", "walk_to:moon"], fallback: false });
+    expect(streamed(h, r.reply)).toBe("Here. Good iron.");
+    await waitFor(() => h.actions.length === 3);
+    expect(h.actions).toEqual([
+      { npc: "brom", reply: r.reply, action: "give:nails", ok: true },
+      { npc: "brom", reply: r.reply, action: "give:dragon", ok: false, reason: expect.stringMatching(/not something Brom Ironhand gives/) },
+      { npc: "brom", reply: r.reply, action: "walk_to:moon", ok: false, reason: expect.stringMatching(/not one of Brom Ironhand's places/) },
+    ]);
+    await waitFor(() => bot.state.players.get(bot.sessionId)!.inventory.get("nails") === 1, 3000, "nails in the inventory");
+    expect(logs.some((l) => /action give:dragon skipped/.test(l))).toBe(true);
+    await bot.leave();
+  });
+
+  it("shutdown drains: a reply still generating is aborted after drainMs and the server closes", async () => {
+    scripted.mode = "hang";
+    const bot = await joinBot(kith!.url, { name: "Fay" });
+    const h = listen(bot);
+    await walkTo(bot, 0, 5, 2.5);
+    bot.send("chat", { text: "Tell me a long story.", to: "brom" });
+    await waitFor(() => h.thinking.length === 1, 5000, "npc_thinking");
+    const t0 = Date.now();
+    await kith!.close();
+    kith = undefined;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(logs.some((l) => /shutdown: aborting 1 replies still generating after 300 ms/.test(l))).toBe(true);
+  });
+});
+
+describe("deadline (real model in the worker)", () => {
+  it("a 1 ms deadline: the NPC says its fallback line, fallback: true", async () => {
+    kith = await createKithServer({ port: 0, scene, dialogue: { deadlineMs: 1 }, log: (l) => logs.push(l) });
+    const { bot, h, r } = await askBrom("What do you make here?");
+    expect(r.fallback).toBe(true);
+    expect(brom.lines.unknown).toContain(r.text);
+    expect(streamed(h, r.reply)).toBe(r.text);
+    expect(logs.some((l) => /fallback line, deadline 1 ms passed before any word/.test(l))).toBe(true);
+    await bot.leave();
+  });
+});
