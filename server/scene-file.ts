@@ -32,7 +32,7 @@ export function resolveSceneName(nameOrPath: string): string {
   }
   const file = path.join(SCENES_DIR, `${nameOrPath}.json`);
   if (!fs.existsSync(file)) {
-    const available = fs.readdirSync(SCENES_DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+    const available = fs.readdirSync(SCENES_DIR).filter((f) => f.endsWith(".json") && !f.endsWith(".safety.json")).map((f) => f.slice(0, -5));
     throw new SceneError(file, "", `no such scene "${nameOrPath}"; available: ${available.join(", ") || "(none)"}`);
   }
   return file;
