@@ -316,6 +316,13 @@ describe("deflectionLine", () => {
     }
   });
 
+  it("is also a method of the filter, for callers that hold only the filter", () => {
+    const f = filter("teen");
+    const verdict = f.checkInput("f u c k off");
+    expect(verdict.ok).toBe(false);
+    if (!verdict.ok) expect(filled(brom, "angry")).toContain(f.deflect(brom, verdict.reason, 9));
+  });
+
   it("builds a line from the speaking style when the card has no lines", () => {
     const tess: CharacterCard = parseCharacterCard({
       id: "tess", name: "Tess", role: "miller", description: "Tess runs the mill.", personality: "Calm.",

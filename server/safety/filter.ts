@@ -3,6 +3,8 @@
 // for the scene's age rating; matching runs on normalised text (normalise.ts). A blocked line is
 // logged with its reason and answered with an in-character deflection (deflect.ts).
 // Format and configuration: server/safety/README.md.
+import type { CharacterCard } from "../../core/character/schema.ts";
+import { deflectionLine } from "./deflect.ts";
 import { normalise } from "./normalise.ts";
 import type { Category, Rule, SafetyRules } from "./rules.ts";
 
@@ -44,6 +46,11 @@ export class SafetyFilter {
   /** Checks an NPC's reply before players see it. */
   checkOutput(text: string): SafetyVerdict {
     return this.check("output", text, this.rules.maxOutputChars, this.rules.blockOutput);
+  }
+
+  /** The NPC's in-character line instead of a blocked one (deflectionLine). */
+  deflect(card: CharacterCard, reason: string, seed?: number): string {
+    return deflectionLine(card, reason, seed);
   }
 
   private check(side: Side, text: unknown, maxChars: number, rules: readonly Rule[]): SafetyVerdict {
