@@ -56,7 +56,13 @@ interface NpcTalk {
 }
 
 /** Words that tell an NPC the player's name: "my name is Ada", "call me Ada", "I'm Ada". */
-const NAME_SAID = /\b(?:my name is|my name's|call me|i am|i'm)\s+([A-Z][a-zA-Z'-]{1,23})\b/;
+const NAME_SAID = /\b(?:my name is|my name's|call me|i am|i'm)\s+([a-z][a-z'-]{1,23})\b/i;
+
+/** The name a line gives, when it gives one (a capitalised word: "I am tired" gives none). */
+function nameSaid(text: string): string | undefined {
+  const name = NAME_SAID.exec(text)?.[1];
+  return name !== undefined && /^[A-Z]/.test(name) ? name : undefined;
+}
 
 export class Conversations {
   private readonly talks = new Map<string, NpcTalk>();
@@ -229,7 +235,7 @@ export class Conversations {
 
     const memory = rt.memory;
     const standing = memory ? clampStanding(memory.standing(npc, line.key)) : 0;
-    const named = NAME_SAID.exec(line.text)?.[1];
+    const named = nameSaid(line.text);
     if (named && memory?.setPlayerName) memory.setPlayerName(npc, line.key, named);
 
     let spoken = "";

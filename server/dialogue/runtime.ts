@@ -9,6 +9,7 @@ import type { SchedulerOptions } from "../../core/runtime/scheduler/scheduler.ts
 import { TextTokenizer } from "../../core/runtime/tokenizer.ts";
 import { nodeBankFiles } from "../adapters/files.ts";
 import { InferenceWorker } from "../adapters/worker.ts";
+import { MemoryStore } from "../memory/store.ts";
 import { ROOT_DIR } from "../scene-file.ts";
 import { loadCharacterCards } from "./cards.ts";
 import { HEARING_DEFAULTS } from "./hearing.ts";
@@ -31,10 +32,12 @@ export interface DialogueOptions {
   scheduler?: Omit<SchedulerOptions, "yieldToHost">;
   /** Use this model instead of starting a worker (tests: a model that fails). */
   model?: ReplyModel;
-  /** An open memory store; otherwise `openMemory(memoryFile)` when both are given; otherwise none. */
+  /**
+   * An open memory store (not closed with the runtime); otherwise the SQLite file `memoryFile`
+   * (server/memory/, opened and closed here); otherwise recent turns live in the room only.
+   */
   memory?: ConversationMemory;
   memoryFile?: string;
-  openMemory?: (file: string) => ConversationMemory;
   safety?: ConversationSafety;
   /** NPCs hear lines within this distance, m (default 8). */
   hearing?: number;
@@ -97,6 +100,7 @@ export class DialogueRuntime {
     readonly memory: ConversationMemory | null,
     readonly safety: ConversationSafety | null,
     private readonly ownsModel: boolean,
+    private readonly ownsMemory: boolean,
   ) {}
 
   static async create(opts: DialogueOptions = {}): Promise<DialogueRuntime> {
@@ -117,23 +121,30 @@ export class DialogueRuntime {
         return out;
       };
     }
-    const memory = o.memory ?? (o.memoryFile && o.openMemory ? o.openMemory(o.memoryFile) : null);
+    const ownsMemory = o.memory === undefined && o.memoryFile !== undefined;
+    const memory = o.memory ?? (o.memoryFile !== undefined ? MemoryStore.open(o.memoryFile) : null);
     let model = o.model;
-    if (model === undefined) {
-      model = await InferenceWorker.start({ modelDir: o.modelDir, cacheDir: o.cacheDir, threads: o.threads, scheduler: o.scheduler });
+    try {
+      model ??= await InferenceWorker.start({ modelDir: o.modelDir, cacheDir: o.cacheDir, threads: o.threads, scheduler: o.scheduler });
+    } catch (e) {
+      if (ownsMemory) memory?.close();
+      throw e;
     }
-    return new DialogueRuntime(o, cards, tokenizer, pkg.config.maxPositions, model, bank, gate, embed, memory, o.safety ?? null, o.model === undefined);
+    return new DialogueRuntime(o, cards, tokenizer, pkg.config.maxPositions, model, bank, gate, embed, memory, o.safety ?? null, o.model === undefined, ownsMemory);
   }
 
   /** Token count of prompt text, as the model will see it. */
   countTokens = (text: string): number => this.tokenizer.encode(text, { addSpecialTokens: false }).length;
 
-  /** Closes the worker (when this runtime started it) and the memory store. */
+  /** Closes the worker and the memory store (those this runtime opened). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ownsModel) await this.model.close();
-    this.memory?.close();
+    try {
+      if (this.ownsModel) await this.model.close();
+    } finally {
+      if (this.ownsMemory) this.memory?.close();
+    }
   }
 }
 
