@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { execFileSync } from "node:child_process";
 import { MemoryStore, MemoryStoreError, memoryFileFromEnv } from "../server/memory/store.ts";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "../server/memory/migrations.ts";
 import { contentWords, foldLine, topicsSentence } from "../server/memory/summarise.ts";
@@ -250,6 +251,24 @@ describe("MemoryStore", () => {
     for (let i = 0; i < 5; i++) { a.adjustStanding("mira", "p", 0.1); b.adjustStanding("mira", "p", 0.1); }
     expect(a.standing("mira", "p")).toBeCloseTo(1.0);
     expect(b.standing("mira", "p")).toBeCloseTo(1.0);
+  });
+
+  it("another process writing the same file while this one holds it open", () => {
+    const file = tempFile();
+    const here = open(file);
+    here.addTurn("hilde", "p", "player", "A room for the night?", 1);
+    const script = `
+      import { MemoryStore } from "./server/memory/store.ts";
+      const m = MemoryStore.open(process.argv[1]);
+      const seen = m.recentTurns("hilde", "p", 5).map((t) => t.text);
+      m.addTurn("hilde", "p", "npc", "Upstairs, dearie.", 2);
+      m.adjustStanding("hilde", "p", 0.25);
+      m.close();
+      console.log(JSON.stringify(seen));`;
+    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, file], { encoding: "utf8" });
+    expect(JSON.parse(out.trim())).toEqual(["A room for the night?"]);
+    expect(here.recentTurns("hilde", "p", 5).map((t) => t.text)).toEqual(["A room for the night?", "Upstairs, dearie."]);
+    expect(here.standing("hilde", "p")).toBeCloseTo(0.25);
   });
 
   it("takes its file from KITH_MEMORY, else data/memory.sqlite", () => {
