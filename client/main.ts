@@ -124,7 +124,7 @@ function addHelp(ui: HTMLElement): void {
   help.innerHTML = [
     "<kbd>W</kbd><kbd>A</kbd><kbd>S</kbd><kbd>D</kbd> walk · <kbd>Shift</kbd> run · <kbd>Space</kbd> jump",
     "drag or <kbd>←</kbd><kbd>→</kbd> look around · wheel zoom",
-    "<kbd>Enter</kbd> talk (face someone close to talk to them) · <kbd>Esc</kbd> leave chat",
+    "<kbd>Enter</kbd> talk · <kbd>Esc</kbd> leave chat",
   ].join("<br>");
   ui.append(help);
 }
