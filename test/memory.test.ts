@@ -135,6 +135,8 @@ describe("MemoryStore", () => {
     expect(m.playerName("brom", "p")).toBe("Tomas the");
     m.setSummary("brom", "p", "y".repeat(100));
     expect(m.summary("brom", "p")).toHaveLength(30);
+    m.setPlayerName("brom", "p", "Ada!");
+    expect(m.memoryLine("brom", "p")).toBe("The player is called Ada. yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
     m.setPlayerName("brom", "p", "   ");
     expect(m.playerName("brom", "p")).toBeUndefined();
   });

@@ -35,6 +35,13 @@ const CLEAN_LINES = [
   "I'm a traveller from Millbrook.", "Tell me about the Greywood.", "Give me a dagger, please.", "I shot an arrow at the crow.",
   "Fight me!", "Who is the best smith in the valley?", "I need 3 bags of nails and 2 horseshoes.", "That costs 15 coins?",
   "Class dismissed.", "We passed the assassin's hideout.", "Scunthorpe is far away.", "Sussex is a county.",
+  "There is a chink in his armour.", "I pricked my finger on a nettle.", "Is that a fetish of bone?",
+];
+
+/** NPC lines that must pass as output at every rating: numbers, prices, missing spaces. */
+const CLEAN_REPLIES = [
+  "Horseshoes 4, nails 1, pots 15, swords 60.", "15 20 25 60 coins, take your pick.", "Thirty years. Since 1190.",
+  "Aye.Me, I work iron.", "Sixty coins. Worth every one.", "Row 3, stall 12.", "An AI? Never heard of it. Buy or go.",
 ];
 
 describe("safety filter: clean lines", () => {
@@ -42,6 +49,10 @@ describe("safety filter: clean lines", () => {
     for (const rating of ["everyone", "teen", "mature"] as const) {
       for (const line of CLEAN_LINES) expect(filter(rating).checkInput(line), `${rating}: ${line}`).toEqual({ ok: true });
     }
+  });
+
+  it("passes NPC replies with numbers, prices and sloppy punctuation", () => {
+    for (const line of CLEAN_REPLIES) expect(filter("everyone").checkOutput(line), line).toEqual({ ok: true });
   });
 
   it("passes every NPC line in the committed character cards as output at the strictest rating", () => {
@@ -83,7 +94,8 @@ describe("safety filter: rule classes and ratings", () => {
     ["everyone", "input", "what the hell", "profanity-mild"],
     ["everyone", "input", "you bastard", "profanity-mild"],
     ["mature", "input", "you r3tard", "slurs"],
-    ["mature", "input", "ch1nks", "slurs"],
+    ["mature", "input", "sp1cs", "slurs"],
+    ["mature", "input", "f4gg0t", "slurs"],
     ["teen", "input", "send nudes", "sexual"],
     ["teen", "input", "you look sexy", "sexual"],
     ["teen", "input", "take off your clothes", "sexual"],
@@ -107,6 +119,9 @@ describe("safety filter: rule classes and ratings", () => {
     ["mature", "output", "mail me: brom at forge dot com", "personal-info"],
     ["mature", "output", "Call me on +44 7700 900123", "personal-info"],
     ["mature", "input", "my number is 555-123-4567", "personal-info"],
+    ["mature", "input", "ring 555-1234 tonight", "personal-info"],
+    ["mature", "input", "07700 900123", "personal-info"],
+    ["mature", "input", "my number: 5 5 5 1 2 3 4 5 6 7", "personal-info"],
   ];
   for (const [rating, side, text, rule] of CAUGHT) {
     it(`${rule} catches ${JSON.stringify(text)} (${side}, ${rating})`, () => {

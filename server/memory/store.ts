@@ -259,7 +259,8 @@ export class MemoryStore {
   setPlayerName(npc: string, player: string, name: string): void {
     checkKey("npc", npc);
     checkKey("player", player);
-    const clean = clip(oneLine(checkText("name", name)), this.opts.maxNameChars).trim();
+    // Trailing sentence punctuation would double up in "The player is called Tomas.".
+    const clean = clip(oneLine(checkText("name", name)), this.opts.maxNameChars).replace(/[\s.,;:!?]+$/u, "");
     this.stmt.setName.run(npc, player, clean === "" ? null : clean);
   }
 
