@@ -225,7 +225,8 @@ describe("MemoryStore", () => {
     fs.rmSync(damaged + "-shm", { force: true });
     const err2 = errorOf(() => { const s = MemoryStore.open(damaged); try { s.recentTurns("brom", "p1", 5); } finally { s.close(); } });
     expect(err2.message).toContain(damaged);
-    expect(err2.message).toMatch(/damaged|not an SQLite database|malformed/);
+    expect(err2).toBeInstanceOf(MemoryStoreError);
+    expect(err2.message).toBe(`${damaged}: the memory database is damaged (database disk image is malformed); move it aside to start with an empty memory`);
   });
 
   it("refuses an SQLite file that belongs to another program", () => {
