@@ -54,7 +54,8 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: VIEW });
   page.on("pageerror", (e) => { consoleLines.push(`pageerror: ${e.message}`); console.error(`page error: ${e.message}`); });
   page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-  await page.goto(`${kith.url}/?name=Ada`);
+  // Full resolution (scale=1): the screenshots should show readable bubbles.
+  await page.goto(`${kith.url}/?name=Ada&scale=1`);
   await waitFor("Ada connected with her avatar", async () => {
     const s = await page.evaluate(() => window.__kith?.state());
     return s?.connected && s.me !== null;
@@ -120,6 +121,9 @@ describe("NPC dialogue in the browser", { timeout: 180_000 }, () => {
       }, 40);
     });
     await page.bringToFront();
+    // Zoom in a little, for a closer look in the screenshot.
+    await page.mouse.move(VIEW.width / 2, VIEW.height / 2);
+    await page.mouse.wheel(0, -250);
     await page.keyboard.press("Enter");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("chat-input");
     await expect.poll(() => page.locator("#chat-input").getAttribute("placeholder")).toContain("Brom Ironhand");

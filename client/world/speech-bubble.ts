@@ -12,8 +12,8 @@ const PX: [number, number] = [512, 256];
 export const BUBBLE_WIDTH = 2.4;
 export const BUBBLE_HEIGHT = (BUBBLE_WIDTH * PX[1]) / PX[0];
 const MAX_LINES = 5;
-const LINE_H = 36;
-const FONT = "30px system-ui, sans-serif";
+const LINE_H = 40;
+const FONT = "34px system-ui, sans-serif";
 /** Dot animation step (ms). */
 const DOT_MS = 300;
 
