@@ -10,6 +10,7 @@ import { initPhysics } from "../core/movement/world.ts";
 import { DEFAULT_LIMITS, type ProtocolLimits } from "../core/protocol/limits.ts";
 import type { Scene } from "../core/scene/schema.ts";
 import { DialogueRuntime, type DialogueOptions } from "./dialogue/runtime.ts";
+import { loadSafetyRules, SafetyFilter } from "./safety/filter.ts";
 import { ASSETS_DIR, ROOT_DIR, SCENES_DIR, loadSceneFile, resolveSceneName } from "./scene-file.ts";
 import { staticFiles } from "./static-files.ts";
 import { TickMetrics } from "./tick-metrics.ts";
@@ -30,6 +31,7 @@ export interface KithServerOptions {
   /**
    * NPC conversations: options (the server starts the model worker and opens memory) or a
    * runtime built by the caller (not closed with the server). Absent: NPCs do not answer.
+   * Without `safety` the scene's rules apply (server/safety/: defaults + scenes/<scene>.safety.json).
    */
   dialogue?: DialogueOptions | DialogueRuntime;
 }
@@ -54,7 +56,13 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
   const ownDialogue = options.dialogue !== undefined && !(options.dialogue instanceof DialogueRuntime);
   const dialogue = options.dialogue === undefined ? undefined
     : options.dialogue instanceof DialogueRuntime ? options.dialogue
-    : await DialogueRuntime.create(options.dialogue);
+    : await DialogueRuntime.create({
+      ...options.dialogue,
+      safety: options.dialogue.safety ?? new SafetyFilter(
+        loadSafetyRules(typeof options.scene === "string" ? resolveSceneName(options.scene) : scene.name),
+        { log: options.log ?? ((line) => console.warn(line)) },
+      ),
+    });
   const metrics = new TickMetrics();
   const limits = options.limits ?? DEFAULT_LIMITS;
   const httpServer = http.createServer();

@@ -74,7 +74,7 @@ async function askBrom(text: string) {
 
 describe("fallbacks and actions (scripted model)", () => {
   it("a model that throws: the fallback line from the card, fallback: true, the error logged", async () => {
-    kith = await createKithServer({ port: 0, scene, dialogue: { model: scripted, drainMs: 300 }, log: (l) => logs.push(l) });
+    kith = await createKithServer({ port: 0, scene, dialogue: { model: scripted, drainMs: 300, rate: null }, log: (l) => logs.push(l) });
     scripted.mode = "throw";
     const { bot, h, r } = await askBrom("Hello there!");
     expect(r).toMatchObject({ npc: "brom", fallback: true, filtered: false, mood: brom.defaultMood, actions: [] });
@@ -109,6 +109,28 @@ describe("fallbacks and actions (scripted model)", () => {
     ]);
     await waitFor(() => bot.state.players.get(bot.sessionId)!.inventory.get("nails") === 1, 3000, "nails in the inventory");
     expect(logs.some((l) => /action give:dragon skipped/.test(l))).toBe(true);
+    await bot.leave();
+  });
+
+  it("safety: a reply that claims to be an AI is cut before the claim reaches players and deflected in character", async () => {
+    scripted.mode = { reply: "[mood:calm] Hmph. I am just a language model, lad. Ask me anything." };
+    const { bot, h, r } = await askBrom("What are you?");
+    expect(r).toMatchObject({ filtered: true, fallback: false, actions: [] });
+    expect(r.text).not.toMatch(/language model/);
+    expect(r.text.length).toBeGreaterThan(0);
+    expect(streamed(h, r.reply)).not.toMatch(/language model/);
+    expect(logs.some((l) => /brom → eve: output filtered \(.*\); deflected/.test(l))).toBe(true);
+    await bot.leave();
+  });
+
+  it("safety: a crude line is deflected in character without reaching the model", async () => {
+    scripted.mode = "throw"; // a model call would show as a fallback line instead
+    const { bot, r } = await askBrom("fuck off, smith");
+    expect(r).toMatchObject({ filtered: true, fallback: false });
+    // One of the card's own angry / out-of-character lines, its {address} slot filled.
+    const pool = [...brom.lines.angry, ...brom.lines.refuse_ooc].map((l) => new RegExp("^" + l.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[a-z_]+\}/g, "\\w+") + "$"));
+    expect(pool.some((re) => re.test(r.text))).toBe(true);
+    expect(logs.some((l) => /brom ← eve: input filtered/.test(l))).toBe(true);
     await bot.leave();
   });
 

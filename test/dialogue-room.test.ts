@@ -33,7 +33,7 @@ let kith: KithServer;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  kith = await createKithServer({ port: 0, scene, earshot: 12, dialogue: { deadlineMs: 20_000 }, log: (l) => logs.push(l) });
+  kith = await createKithServer({ port: 0, scene, earshot: 12, dialogue: { deadlineMs: 20_000, rate: { perMinute: 60, burst: 4 } }, log: (l) => logs.push(l) });
 });
 afterAll(async () => { await kith?.close(); });
 
@@ -126,6 +126,7 @@ describe("NPC conversations", () => {
     const flood = h.rejected.slice(before).map((r) => r.reason);
     expect(flood.some((r) => /rate limit/.test(r))).toBe(true);
     expect(flood.some((r) => /still answering you/.test(r))).toBe(true); // at most 2 lines of one player wait
+    expect(flood.some((r) => /talking too fast for Brom Ironhand/.test(r))).toBe(true); // 4 lines at once per player at most
     // Brom answers what he kept (one at a time, in order), and then a fresh line.
     await waitFor(() => h.replies.length >= 3, 60_000, "replies to the kept flood lines");
     await sleep(1500);

@@ -117,8 +117,14 @@ export class Conversations {
       return;
     }
     const talk = this.talkOf(npc);
+    const key = this.host.playerKey(playerId) ?? playerId;
+    const admitted = this.rt.rate?.admit(key) ?? { ok: true as const };
+    if (!admitted.ok) {
+      this.reject(playerId, `you are talking too fast for ${agent.state.name}; try again in ${Math.ceil(admitted.retryInMs / 1000)} s`);
+      return;
+    }
     const line: Line = {
-      playerId, key: this.host.playerKey(playerId) ?? playerId,
+      playerId, key,
       name: this.host.sim.players.get(playerId)?.state.name ?? playerId, text: msg.text, at: Date.now(),
     };
     const own = talk.queue.filter((l) => l.playerId === playerId);
@@ -242,12 +248,28 @@ export class Conversations {
     let raw = "";
     let fallback = false;
     let filtered = false;
+    let failure: string | undefined;
     let weights: Record<string, number> = {};
     const stream = new SpokenStream();
+    let sent = "";
+    let held = "";
     const sendToken = (text: string) => {
       if (text === "") return;
+      sent += text;
       const ev: NpcTokenEvent = { npc, reply, text };
       sendAll("npc_token", ev);
+    };
+    /** Sends `text` after the output filter passes what would then be on screen; false when it blocks. */
+    const release = (text: string): boolean => {
+      const verdict = rt.safety?.checkOutput(sent + text) ?? { ok: true as const };
+      if (!verdict.ok) {
+        filtered = true;
+        failure = `output filtered (${verdict.reason})`;
+        talk.abort?.abort();
+        return false;
+      }
+      sendToken(text);
+      return true;
     };
 
     const input = rt.safety?.checkInput(line.text) ?? { ok: true as const };
@@ -269,7 +291,6 @@ export class Conversations {
       for (const s of mix.skipped) this.noteSkipped(s.id, s.error);
       const ctl = new AbortController();
       talk.abort = ctl;
-      let failure: string | undefined;
       let result: SchedulerResult | undefined;
       // The scheduler ends a late row itself; this timer is the backstop for a wedged worker.
       const backstop = setTimeout(() => { failure ??= `no answer within the ${o.deadlineMs} ms deadline`; ctl.abort(); }, o.deadlineMs + 1000);
@@ -283,16 +304,13 @@ export class Conversations {
           lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
         });
         for await (const chunk of sub.chunks) {
-          const piece = stream.push(chunk.text);
-          if (piece === "") continue;
-          const verdict = rt.safety?.checkOutput(stream.text) ?? { ok: true as const };
-          if (!verdict.ok) {
-            filtered = true;
-            failure = `output filtered (${verdict.reason})`;
-            ctl.abort();
-            break;
-          }
-          sendToken(piece);
+          held += stream.push(chunk.text);
+          // Only whole words go out, each checked by the output filter first (a half word such
+          // as "ass" of "assemble" would trip it; a bad word must not reach players in pieces).
+          const cut = lastWordEnd(held);
+          if (cut === 0) continue;
+          if (!release(held.slice(0, cut))) break;
+          held = held.slice(cut);
         }
         result = await sub.result;
         if (result.finish === "deadline" && stream.text === "") failure ??= `deadline ${o.deadlineMs} ms passed before any word`;
@@ -303,12 +321,11 @@ export class Conversations {
         clearTimeout(backstop);
       }
       raw = stream.rawText;
+      if (!filtered && failure === undefined && release(held + stream.end())) spoken = stream.text;
       if (filtered) {
         spoken = rt.safety!.deflect(card, failure ?? "output filtered");
         this.host.log(`[dialogue] ${npc} → ${line.key}: ${failure}; deflected`);
       } else if (failure === undefined) {
-        sendToken(stream.end());
-        spoken = stream.text;
         if (result?.finish === "deadline") this.host.log(`[dialogue] ${npc} → ${line.key}: cut at the ${o.deadlineMs} ms deadline after ${result.tokens.length} tokens`);
         if (spoken === "" && parseReply(raw).actions.length === 0) failure = `the model wrote no words (${JSON.stringify(raw.slice(0, 80))})`;
       }
@@ -316,9 +333,9 @@ export class Conversations {
         // Whatever was already streamed stays on screen; the fallback line completes the reply.
         fallback = true;
         const rest = this.fallbackLine(card);
-        const sep = stream.text === "" ? "" : " ";
+        const sep = sent === "" ? "" : " ";
         sendToken(sep + rest);
-        spoken = stream.text + sep + rest;
+        spoken = sent;
         raw = "";
         this.host.log(`[dialogue] ${npc} → ${line.key} (${line.playerId}): fallback line, ${failure}`);
       }
@@ -423,6 +440,12 @@ export class Conversations {
     this.skippedLogged.add(id);
     this.host.log(`[dialogue] adapter "${id}" not used: ${error.split("\n")[0]}`);
   }
+}
+
+/** Index just past the last character that ends a word (a space or punctuation), 0 when none. */
+function lastWordEnd(text: string): number {
+  for (let i = text.length - 1; i >= 0; i--) if (!/[\p{L}\p{N}'’-]/u.test(text[i])) return i + 1;
+  return 0;
 }
 
 function clip(text: string): string {

@@ -10,6 +10,7 @@ import { TextTokenizer } from "../../core/runtime/tokenizer.ts";
 import { nodeBankFiles } from "../adapters/files.ts";
 import { InferenceWorker } from "../adapters/worker.ts";
 import { MemoryStore } from "../memory/store.ts";
+import { DialogueRateLimiter } from "../safety/filter.ts";
 import { ROOT_DIR } from "../scene-file.ts";
 import { loadCharacterCards } from "./cards.ts";
 import { HEARING_DEFAULTS } from "./hearing.ts";
@@ -38,7 +39,10 @@ export interface DialogueOptions {
    */
   memory?: ConversationMemory;
   memoryFile?: string;
+  /** Input and output filter with in-character deflections (server/safety/); absent: none. */
   safety?: ConversationSafety;
+  /** Lines per player per minute NPCs take, and the burst (default 12/min, burst 4; null: no limit). */
+  rate?: { perMinute: number; burst: number } | null;
   /** NPCs hear lines within this distance, m (default 8). */
   hearing?: number;
   /** Without `to`, an NPC this close in front of the speaker answers, m (default 5). */
@@ -99,6 +103,8 @@ export class DialogueRuntime {
     readonly embed: ((ids: number[]) => Float32Array) | null,
     readonly memory: ConversationMemory | null,
     readonly safety: ConversationSafety | null,
+    /** Lines a player may address to NPCs (token bucket per player key); null: unlimited. */
+    readonly rate: DialogueRateLimiter | null,
     private readonly ownsModel: boolean,
     private readonly ownsMemory: boolean,
   ) {}
@@ -130,7 +136,8 @@ export class DialogueRuntime {
       if (ownsMemory) memory?.close();
       throw e;
     }
-    return new DialogueRuntime(o, cards, tokenizer, pkg.config.maxPositions, model, bank, gate, embed, memory, o.safety ?? null, o.model === undefined, ownsMemory);
+    return new DialogueRuntime(o, cards, tokenizer, pkg.config.maxPositions, model, bank, gate, embed, memory, o.safety ?? null,
+      o.rate === null ? null : new DialogueRateLimiter(o.rate ?? {}), o.model === undefined, ownsMemory);
   }
 
   /** Token count of prompt text, as the model will see it. */
