@@ -11,8 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
-import { meanEmbedding } from "../core/runtime/gate/features.ts";
-import { loadGate, MlpGate } from "../core/runtime/gate/gate.ts";
+import { lastLineIds, loadGate, MlpGate } from "../core/runtime/gate/gate.ts";
 import { chooseMixture } from "../core/runtime/gate/mix.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
 import { AdapterBank } from "../core/runtime/lora/bank.ts";
@@ -145,15 +144,21 @@ describe.skipIf(!hasTorch())("adapter and gate training → runtime", () => {
     expect(spread).toBeGreaterThan(0.1);
   });
 
-  it("the runtime derives the gate's features from a sample as the trainer did", async () => {
-    const H = pkg.config.hiddenSize;
+  it("the runtime derives the gate's features (prompt mean, player-line mean, threat, hour) from a sample as the trainer did", async () => {
+    const gate = (await loadGate(join(work, "adapters", "gate"), nodePackageFiles, pkg.config.hiddenSize)) as MlpGate;
+    expect(gate.spec.summary).toBe("prompt+line");
+    const H = gate.summaryWidth;
+    expect(H).toBe(2 * pkg.config.hiddenSize);
     const par = JSON.parse(readFileSync(join(work, "gate-parity.json"), "utf8")) as { samples: number[]; features: number[][] };
     const lines = readFileSync(join(work, "data", "heldout.jsonl"), "utf8").split("\n").filter(Boolean);
     par.samples.forEach((i, k) => {
-      const s = JSON.parse(lines[i]) as { prompt: string; state: string };
+      const s = JSON.parse(lines[i]) as { prompt: string; state: string; say: string };
       const ids = model.tokenizer.encode(s.prompt);
-      const mean = meanEmbedding(session.embed(ids), ids.length);
-      expect(maxAbsDiff(mean, par.features[k].slice(0, H))).toBeLessThan(1e-5);
+      const summary = gate.summarize((x) => session.embed(x), ids);
+      expect(maxAbsDiff(summary, par.features[k].slice(0, H))).toBeLessThan(1e-5);
+      // The line half is the player's line: its tokens are the encoded `say` (as the prompt wrote it).
+      const line = lastLineIds(ids, 6, 8);
+      expect(model.tokenizer.decode(line)).toContain(s.say.trim().slice(0, 8));
       expect(par.features[k][H + 2]).toBe(stateThreat(s.state));
       const h = stateHour(s.state);
       if (h !== null) expect(par.features[k][H]).toBeCloseTo(Math.sin((2 * Math.PI * h) / 24), 5);

@@ -48,9 +48,13 @@ out = "adapters/gate"
 results = "training/results/gate.json"
 hidden = 64
 lr = 3e-3
-weight_decay = 1e-4
+weight_decay = 0.01
+input_dropout = 0.2  # dropout on the standardised features while training
+line_token_dropout = 0.0  # "prompt+line": each epoch the line mean is taken over a random subset of its tokens
+                          # (each kept with 1 - this, at least one), so single words carry the signal on their own
+class_power = 0.0  # loss weight per mood = (count)^-class_power, normalised (0 = plain cross-entropy)
 batch_size = 512
-epochs = 30
+epochs = 10
 minutes = 3.0  # stops early when spent
 max_train = 0  # 0 = every training sample
 val_samples = 4000
@@ -58,6 +62,9 @@ temperature = 1.0
 strength = 0.8
 seed = 1
 threads = 1
+summary_features = "prompt+line"  # "prompt": mean prompt embedding only (kith-gate-1); "prompt+line": also the mean of the player's last line
+line_start_id = 6  # <|player|>
+line_end_id = 8  # <|end|>
 parity_out = ""  # path: write features + logits of 16 held-out samples (for the runtime parity test)
 # ----
 
@@ -122,8 +129,49 @@ def read_states(jsonl, n):
     return states
 
 
-def prompt_means(prefix, emb, idx):
-    """Mean embedding of each sample's prompt tokens (those before the reply: mask 0 up to the first 1)."""
+def last_line(p):
+    """Token ids of the player's last line in prompt ids `p`: after the last <|player|>, up to its <|end|>."""
+    starts = np.flatnonzero(p == line_start_id)
+    if len(starts) == 0:
+        return p[-1:]
+    s = int(starts[-1]) + 1
+    ends = np.flatnonzero(p[s:] == line_end_id)
+    e = s + int(ends[0]) if len(ends) else len(p)
+    return p[s:e] if e > s else p[s - 1 : s]
+
+
+def line_tokens(prefix, idx):
+    """(flat ids, offsets) of the player's last line of each sample, for the line-dropout augmentation."""
+    ids = np.memmap(prefix + ".ids.u16", dtype="<u2", mode="r")
+    mask = np.memmap(prefix + ".mask.u8", dtype="u1", mode="r")
+    offs = np.fromfile(prefix + ".offsets.u32", dtype="<u4").astype(np.int64)
+    flat, starts, n = [], [], 0
+    for i in idx:
+        a, b = offs[i], offs[i + 1]
+        p = int(np.argmax(mask[a:b] == 1))
+        t = last_line(np.asarray(ids[a : a + p], dtype=np.int64))
+        starts.append(n)
+        flat.append(t)
+        n += len(t)
+    return torch.from_numpy(np.concatenate(flat)), torch.tensor(starts + [n])
+
+
+def dropped_line_means(emb, flat, offs, p, g):
+    """Mean embedding of a random subset of each line's tokens (each kept with 1 - p; the first kept if none)."""
+    keep = (torch.rand(len(flat), generator=g) >= p).float()
+    first = torch.zeros(len(flat))
+    first[offs[:-1]] = 1.0
+    counts = torch.zeros(len(offs) - 1).index_add_(0, torch.repeat_interleave(torch.arange(len(offs) - 1), offs[1:] - offs[:-1]), keep)
+    none = counts == 0
+    keep = torch.where(none.repeat_interleave(offs[1:] - offs[:-1]), first, keep)
+    counts = torch.where(none, torch.ones_like(counts), counts)
+    s = F.embedding_bag(flat, emb, offs[:-1], mode="sum", per_sample_weights=keep)
+    return s / counts[:, None]
+
+
+def prompt_means(prefix, emb, idx, line=False):
+    """Mean embedding of each sample's prompt tokens (those before the reply: mask 0 up to the first 1);
+    with `line`, of the player's last line within the prompt instead."""
     ids = np.memmap(prefix + ".ids.u16", dtype="<u2", mode="r")
     mask = np.memmap(prefix + ".mask.u8", dtype="u1", mode="r")
     offs = np.fromfile(prefix + ".offsets.u32", dtype="<u4").astype(np.int64)
@@ -136,8 +184,11 @@ def prompt_means(prefix, emb, idx):
             a, b = offs[i], offs[i + 1]
             p = int(np.argmax(mask[a:b] == 1))  # first reply token = prompt length
             starts.append(n)
-            flat.append(np.asarray(ids[a : a + p], dtype=np.int64))
-            n += p
+            toks = np.asarray(ids[a : a + p], dtype=np.int64)
+            if line:
+                toks = last_line(toks)
+            flat.append(toks)
+            n += len(toks)
         out[c : c + len(chunk)] = F.embedding_bag(torch.from_numpy(np.concatenate(flat)), emb, torch.tensor(starts), mode="mean")
     return out
 
@@ -175,38 +226,51 @@ def main():
         idx, y = idx[keep], y[keep]
         states = read_states(prefix + ".jsonl", n)
         g = game_state([states[i] for i in idx], rng)
-        x = torch.cat([prompt_means(prefix, emb, idx), torch.from_numpy(g)], 1)
+        parts = [prompt_means(prefix, emb, idx)]
+        if summary_features == "prompt+line":
+            parts.append(prompt_means(prefix, emb, idx, line=True))
+        x = torch.cat(parts + [torch.from_numpy(g)], 1)
         return idx, x, torch.from_numpy(y)
 
-    _, xt, yt = split(train_data, max_train)
+    tidx, xt, yt = split(train_data, max_train)
     vidx, xv, yv = split(val_data, val_samples)
-    print(f"features: {len(yt)} train, {len(yv)} held-out samples, {H}+4 wide; {time.time() - t0:.0f} s", flush=True)
+    S = xt.shape[1] - 4  # summary width: H or 2H
+    print(f"features: {len(yt)} train, {len(yv)} held-out samples, {S}+4 wide; {time.time() - t0:.0f} s", flush=True)
     counts = torch.bincount(yt, minlength=len(outputs))
     print("train moods: " + ", ".join(f"{o} {int(c)}" for o, c in zip(outputs, counts)), flush=True)
 
     # Standardise the embedding part (folded into w1, b1 on export).
-    mu = torch.zeros(H + 4)
-    sd = torch.ones(H + 4)
-    mu[:H] = xt[:, :H].mean(0)
-    sd[:H] = xt[:, :H].std(0).clamp(min=1e-6)
+    mu = torch.zeros(S + 4)
+    sd = torch.ones(S + 4)
+    mu[:S] = xt[:, :S].mean(0)
+    sd[:S] = xt[:, :S].std(0).clamp(min=1e-6)
     norm = lambda x: (x - mu) / sd  # noqa: E731
 
-    net = Gate(H + 4, hidden, len(outputs))
+    cw = counts.float().clamp(min=1) ** -class_power
+    cw = cw / (cw * counts.float()).sum() * counts.sum()  # mean weight over the training samples = 1
+    net = Gate(S + 4, hidden, len(outputs))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     xtn, xvn = norm(xt), norm(xv)
     steps_per_epoch = math.ceil(len(yt) / batch_size)
     total = epochs * steps_per_epoch
     history, step = [], 0
     g = torch.Generator().manual_seed(seed)
+    aug = summary_features == "prompt+line" and line_token_dropout > 0
+    if aug:
+        lflat, loffs = line_tokens(train_data, tidx)
     for ep in range(epochs):
         perm = torch.randperm(len(yt), generator=g)
         net.train()
+        if aug:
+            xa = xt.clone()
+            xa[:, H : 2 * H] = dropped_line_means(emb, lflat, loffs, line_token_dropout, g)
+            xtn = norm(xa)
         tl = 0.0
         for b in range(steps_per_epoch):
             j = perm[b * batch_size : (b + 1) * batch_size]
             for gr in opt.param_groups:
                 gr["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total))
-            loss = F.cross_entropy(net(xtn[j]), yt[j])
+            loss = F.cross_entropy(net(F.dropout(xtn[j], input_dropout, True)), yt[j], weight=cw)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -239,7 +303,8 @@ def main():
     base_hash = base_model_hash(model)
     os.makedirs(out, exist_ok=True)
     spec = {"format": "kith-gate-1", "hidden": hidden, "embedding_size": H, "game_features": GAME_FEATURES,
-            "outputs": outputs, "temperature": temperature, "strength": strength,
+            "outputs": outputs, "temperature": temperature, "strength": strength, "summary": summary_features,
+            **({"line_markers": {"start": line_start_id, "end": line_end_id}} if summary_features == "prompt+line" else {}),
             "base_model": {"hash": base_hash, "name": os.path.normpath(model)}}
     with open(os.path.join(out, "gate.json"), "w") as f:
         json.dump(spec, f, indent=2)

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { meanEmbedding, type GameState } from "../../core/runtime/gate/features.ts";
-import type { Gate, GateCandidates } from "../../core/runtime/gate/gate.ts";
+import type { GameState } from "../../core/runtime/gate/features.ts";
+import { MlpGate, type Gate, type GateCandidates } from "../../core/runtime/gate/gate.ts";
 import type { DecoderSession } from "../../core/runtime/session.ts";
 import type { TextTokenizer } from "../../core/runtime/tokenizer.ts";
 
@@ -86,9 +86,9 @@ export function gateMoodAccuracy(
     const state = sampleGameState(s.state, rand);
     const candidates = ctx.candidates(s.npc);
     let promptSummary: Float32Array | undefined;
-    if (gate.kind === "mlp") {
+    if (gate instanceof MlpGate) {
       const ids = ctx.tokenizer.encode(s.prompt, { addSpecialTokens: false });
-      promptSummary = meanEmbedding(ctx.session.embed(ids), ids.length);
+      promptSummary = gate.summarize((x) => ctx.session.embed(x), ids);
     }
     const d = gate.decide({ candidates, state, text: s.say, promptSummary });
     let top = "mood-calm", best = -1;

@@ -1,7 +1,7 @@
 import { AdapterError } from "../lora/errors.ts";
 import type { PackageFiles } from "../model/package.ts";
 import { parseSafetensors, toFloat32 } from "../model/safetensors.ts";
-import { GAME_FEATURES, gameFeatures, type GameState } from "./features.ts";
+import { GAME_FEATURES, gameFeatures, meanEmbedding, type GameState } from "./features.ts";
 import { ruleMoods } from "./rules.ts";
 
 // The dynamic combination layer: per request, mixture weights over the adapters a character may
@@ -18,9 +18,15 @@ import { ruleMoods } from "./rules.ts";
 //   gate.json  {"format": "kith-gate-1", "hidden": 32, "embedding_size": H (the base model's),
 //               "game_features": ["time_sin", "time_cos", "threat", "standing"],
 //               "outputs": ["mood-calm", "mood-angry", ...], "temperature": 1, "strength": 0.8}
-//   gate.safetensors  w1 [hidden, H+4], b1 [hidden], w2 [outputs, hidden], b2 [outputs]  (F32/F16/BF16)
-//   features x = [mean token embedding of the prompt (H), game features (4)];  h = relu(w1·x + b1);
-//   logits = w2·h + b2.
+//   gate.safetensors  w1 [hidden, S+4], b1 [hidden], w2 [outputs, hidden], b2 [outputs]  (F32/F16/BF16)
+//   features x = [prompt summary (S), game features (4)];  h = relu(w1·x + b1);  logits = w2·h + b2.
+//   Prompt summary, by gate.json "summary":
+//     "prompt" (default)   mean token embedding of the whole prompt: S = H
+//     "prompt+line"        that, then the mean token embedding of the player's last line (the tokens
+//                          after the last line_markers.start id up to the next line_markers.end id,
+//                          e.g. <|player|> … <|end|>): S = 2H. The line is a few tokens of a prompt
+//                          of hundreds, so in the whole-prompt mean an insult or a grief word is
+//                          nearly invisible; on its own it is not.
 
 export interface GateCandidates {
   persona: string | null;
@@ -63,12 +69,28 @@ export class RuleGate implements Gate {
   }
 }
 
+export type GateSummary = "prompt" | "prompt+line";
+export const GATE_SUMMARIES: readonly GateSummary[] = ["prompt", "prompt+line"];
+
 export interface GateSpec {
   hidden: number;
   embeddingSize: number;
   outputs: string[];
   temperature: number;
   strength: number;
+  /** Default "prompt". */
+  summary?: GateSummary;
+  /** Token ids that open and close the player's line ("prompt+line"). */
+  lineMarkers?: { start: number; end: number };
+}
+
+/** Token ids of the last line opened by `start` in `ids` (up to the next `end`, exclusive); never empty. */
+export function lastLineIds(ids: readonly number[], start: number, end: number): number[] {
+  const s = ids.lastIndexOf(start);
+  if (s < 0) return ids.length ? [ids[ids.length - 1]] : [];
+  let e = s + 1;
+  while (e < ids.length && ids[e] !== end) e++;
+  return e > s + 1 ? ids.slice(s + 1, e) : [start];
 }
 
 export class MlpGate implements Gate {
@@ -81,7 +103,25 @@ export class MlpGate implements Gate {
     private readonly b2: Float32Array,
   ) {}
 
-  /** Output logits for the features [H + 4]. */
+  /** Width of the prompt summary the gate reads: H, or 2H for "prompt+line". */
+  get summaryWidth(): number {
+    return this.spec.summary === "prompt+line" ? 2 * this.spec.embeddingSize : this.spec.embeddingSize;
+  }
+
+  /** The prompt summary this gate reads, from the prompt ids and the base model's embedding lookup. */
+  summarize(embed: (ids: number[]) => Float32Array, promptIds: number[]): Float32Array {
+    const H = this.spec.embeddingSize;
+    const whole = meanEmbedding(embed(promptIds), promptIds.length);
+    if (this.spec.summary !== "prompt+line") return whole;
+    const m = this.spec.lineMarkers!;
+    const line = lastLineIds(promptIds, m.start, m.end);
+    const out = new Float32Array(2 * H);
+    out.set(whole, 0);
+    out.set(meanEmbedding(embed(line), line.length), H);
+    return out;
+  }
+
+  /** Output logits for the features [S + 4]. */
   logits(x: Float32Array): Float32Array {
     const { hidden, outputs } = this.spec;
     const F = x.length;
@@ -101,9 +141,9 @@ export class MlpGate implements Gate {
   }
 
   decide(input: GateInput): GateDecision {
-    const H = this.spec.embeddingSize;
+    const H = this.summaryWidth;
     const summary = input.promptSummary;
-    if (!summary || summary.length !== H) throw new Error(`gate: the MLP gate needs promptSummary of length ${H} (mean token embedding), got ${summary?.length ?? "none"}`);
+    if (!summary || summary.length !== H) throw new Error(`gate: the MLP gate needs promptSummary of length ${H} (${this.spec.summary ?? "prompt"} summary: MlpGate.summarize), got ${summary?.length ?? "none"}`);
     const x = new Float32Array(H + GAME_FEATURES.length);
     x.set(summary, 0);
     x.set(gameFeatures(input.state), H);
@@ -152,7 +192,15 @@ export async function loadGate(dir: string, files: PackageFiles, embeddingSize: 
   if (typeof temperature !== "number" || !(temperature > 0)) bad("temperature", "must be a positive number");
   const strength = j.strength ?? 0.8;
   if (typeof strength !== "number" || !(strength >= 0)) bad("strength", "must be a number ≥ 0");
-  const spec: GateSpec = { hidden: hidden as number, embeddingSize, outputs: outputs as string[], temperature: temperature as number, strength: strength as number };
+  const summary = j.summary ?? "prompt";
+  if (!(GATE_SUMMARIES as readonly unknown[]).includes(summary)) bad("summary", `is ${JSON.stringify(summary)}; should be one of ${GATE_SUMMARIES.map((x) => JSON.stringify(x)).join(", ")}`);
+  let lineMarkers: GateSpec["lineMarkers"];
+  if (summary === "prompt+line") {
+    const lm = j.line_markers as { start?: unknown; end?: unknown } | undefined;
+    if (!lm || !Number.isInteger(lm.start) || !Number.isInteger(lm.end)) bad("line_markers", `must be {"start": <token id>, "end": <token id>} for summary "prompt+line"`);
+    lineMarkers = { start: lm!.start as number, end: lm!.end as number };
+  }
+  const spec: GateSpec = { hidden: hidden as number, embeddingSize, outputs: outputs as string[], temperature: temperature as number, strength: strength as number, summary: summary as GateSummary, lineMarkers };
   if (!(await files.exists(path("gate.safetensors")))) throw new AdapterError(`${where}: gate.safetensors is missing`);
   let t;
   try {
@@ -160,7 +208,7 @@ export async function loadGate(dir: string, files: PackageFiles, embeddingSize: 
   } catch (e) {
     throw new AdapterError(`${where}: ${(e as Error).message}`);
   }
-  const F = embeddingSize + GAME_FEATURES.length, K = spec.outputs.length, Hd = spec.hidden;
+  const F = (summary === "prompt+line" ? 2 : 1) * embeddingSize + GAME_FEATURES.length, K = spec.outputs.length, Hd = spec.hidden;
   const get = (name: string, shape: number[]) => {
     const e = t.get(name);
     if (!e) throw new AdapterError(`${where}: gate.safetensors has no tensor "${name}" (expected shape ${JSON.stringify(shape)})`);

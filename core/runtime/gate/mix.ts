@@ -2,7 +2,7 @@ import type { AdapterBank } from "../lora/bank.ts";
 import { foldMixture, type FoldedLora, type MixtureTerm } from "../lora/mixture.ts";
 import type { DecoderSession } from "../session.ts";
 import { meanEmbedding, type GameState } from "./features.ts";
-import type { Gate, GateCandidates, GateDecision } from "./gate.ts";
+import { MlpGate, type Gate, type GateCandidates, type GateDecision } from "./gate.ts";
 
 // One request's adapter mixture: gate decision → packs from the bank → one folded update.
 // An adapter the gate picks but the bank cannot serve (missing or broken pack) is left out and
@@ -24,7 +24,11 @@ export async function chooseMixture(
 ): Promise<MixtureChoice> {
   let summary: Float32Array | undefined;
   let summaryMs = 0;
-  if (gate.kind === "mlp") {
+  if (gate instanceof MlpGate) {
+    const t = performance.now();
+    summary = gate.summarize((ids) => session.embed(ids), req.promptIds);
+    summaryMs = performance.now() - t;
+  } else if (gate.kind === "mlp") {
     const t = performance.now();
     summary = meanEmbedding(session.embed(req.promptIds), req.promptIds.length);
     summaryMs = performance.now() - t;
