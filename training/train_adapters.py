@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import time
+import zlib
 
 import numpy as np
 import torch
@@ -153,7 +154,7 @@ def train_one(net, aid, plan, train, val, base_hash):
     """plan: {"kind", "streams": [(npc, Subset, mix without the new adapter, weight)], "val": [(idx, mix)]}."""
     kind = plan["kind"]
     tg = targets.split(",")
-    params = add_adapter(net, aid, r, alpha, seed)
+    params = add_adapter(net, aid, r, alpha, seed + zlib.crc32(aid.encode()))  # each adapter its own A init
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     samplers = [BucketedSampler(sub, batch_size, seed + k) for k, (_, sub, _, _) in enumerate(plan["streams"])]
