@@ -32,7 +32,7 @@ async function mainAsync(): Promise<void> {
   const status = new StatusBadge(ui);
   const chat = new ChatBox(ui);
   const notices = new Notices(ui);
-  const dialogueUi = { prompt: new TalkPrompt(ui), panel: new NpcPanel(ui), inventory: new InventoryHud(ui) };
+  const dialogueUi = { prompt: new TalkPrompt(chat.input), panel: new NpcPanel(ui), inventory: new InventoryHud(ui) };
   addHelp(ui);
   const keys = new Keys(window, () => chat.typing);
 

@@ -17,12 +17,14 @@ const MAX_LINES = 200;
 export const MAX_SAY = 280;
 
 export class ChatBox {
+  readonly el: HTMLDivElement;
   readonly log: HTMLDivElement;
   readonly input: HTMLInputElement;
   private onSend: (text: string) => void = () => {};
 
   constructor(parent: HTMLElement) {
     const box = document.createElement("div");
+    this.el = box;
     box.id = "chat";
     this.log = document.createElement("div");
     this.log.id = "chat-log";

@@ -17,11 +17,12 @@ export class InventoryHud {
     title.className = "title";
     title.textContent = "Inventory";
     this.list = document.createElement("ul");
+    // Toasts appear under the list, inside the HUD (a gain always comes with a visible HUD).
     this.toasts = document.createElement("div");
     this.toasts.id = "inventory-toasts";
-    this.el.append(title, this.list);
+    this.el.append(title, this.list, this.toasts);
     this.el.hidden = true;
-    parent.append(this.el, this.toasts);
+    parent.append(this.el);
   }
 
   set(inv: Inventory | null): void {

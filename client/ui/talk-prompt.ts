@@ -1,15 +1,17 @@
 // "Enter — talk to Brom Ironhand (blacksmith)": shown while an NPC is in talk range and the
-// player faces it. While the chat box is open it says who the line will go to.
+// player faces it, just above the chat input (where the line will be typed). While the chat box
+// is open it says who the line will go to.
 
 export class TalkPrompt {
   readonly el: HTMLDivElement;
   private shown = "";
 
-  constructor(parent: HTMLElement) {
+  /** Placed right before `input`. */
+  constructor(input: HTMLElement) {
     this.el = document.createElement("div");
     this.el.id = "talk-prompt";
     this.el.hidden = true;
-    parent.append(this.el);
+    input.before(this.el);
   }
 
   /** The NPC on offer (null hides the prompt); `typing` while the chat box is open. */
