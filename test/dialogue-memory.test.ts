@@ -52,7 +52,11 @@ describe("memory across a restart", () => {
 
     // The file holds the exchange (read directly, as the next server will).
     const store = MemoryStore.open(file);
-    expect(store.recentTurns("brom", "ada-key-0001", 10).map((t) => t.text)).toEqual(["My name is Ada. I need horseshoes for my mare.", first.reply]);
+    const turns = store.recentTurns("brom", "ada-key-0001", 10);
+    expect(turns.map((t) => t.role)).toEqual(["player", "npc"]);
+    expect(turns[0].text).toBe("My name is Ada. I need horseshoes for my mare.");
+    expect(turns[1].text).toMatch(/^\[mood:[a-z]+\] /);
+    expect(turns[1].text).toContain(first.reply);
     store.close();
 
     kith = await createKithServer({ port: 0, scene, dialogue: { memoryFile: file } });

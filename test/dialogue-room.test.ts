@@ -75,6 +75,22 @@ describe("NPC conversations", () => {
     expect(prompt).toMatch(/<\|near\|>[\s\S]*player: player, [\d.]+ m ahead/);
     expect(prompt).toMatch(/anvil: anvil/);
     expect(prompt.endsWith("<|player|>What do you make at your forge?<|end|>\n<|npc|>")).toBe(true);
+    // The cached line-by-line token count used to fit prompts equals encoding the whole prompt.
+    const rt = kith.dialogue!;
+    expect(rt.countTokens(prompt)).toBe(rt.tokenizer.encode(prompt, { addSpecialTokens: false }).length);
+    expect(rt.countTokens(prompt)).toBeLessThanOrEqual(512 - 48);
+
+    // Danger in the room (a scene flag): the next prompt says so.
+    const room = await serverRoom();
+    room.dialogue!.threat = 1;
+    room.dialogue!.threatWhat = "wolves at the gate";
+    bot.send("chat", { text: "What was that noise?" });
+    await waitFor(() => h.replies.length === 2, 30_000, "second npc_reply");
+    room.dialogue!.threat = 0;
+    const second = room.dialogue!.lastPrompt("brom")!;
+    expect(second).toContain("<|state|>danger: wolves at the gate\n");
+    // The first exchange, as history: the NPC turn written as the model writes one (mood tag first).
+    expect(second).toContain(`<|player|>What do you make at your forge?<|end|>\n<|npc|>[mood:${r.mood}] ${r.text}`);
     await bot.leave();
   });
 

@@ -2,7 +2,7 @@ import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
 import type { Entity } from "../../core/prompt/nearby.ts";
-import { parseReply } from "../../core/prompt/reply.ts";
+import { formatReply, parseReply } from "../../core/prompt/reply.ts";
 import type { ChatMessage, NpcActionEvent, NpcReplyEvent, NpcThinkingEvent, NpcTokenEvent, RejectedEvent } from "../../core/protocol/messages.ts";
 import { chooseMixture } from "../../core/runtime/gate/mix.ts";
 import type { GameState } from "../../core/runtime/gate/features.ts";
@@ -281,7 +281,8 @@ export class Conversations {
     } else {
       const prompt = this.buildPrompt(npc, card, line, standing);
       this.prompts.set(npc, prompt);
-      const ids = rt.tokenizer.encode(prompt);
+      // Token ids are needed here only by a trained gate (mean embedding); else the worker encodes.
+      const ids = rt.gate.kind === "mlp" ? rt.tokenizer.encode(prompt) : [];
       const state: GameState = { timeOfDay: this.hour(), threat: Math.min(1, Math.max(0, this.threat)), standing };
       const mix = await chooseMixture(rt.bank, rt.gate, { embed: (x) => rt.embed!(Array.from(x)) }, {
         candidates: { persona: card.adapters?.persona ?? null, moods: card.adapters?.moods ?? [], skills: card.adapters?.skills ?? [] },
@@ -296,7 +297,7 @@ export class Conversations {
       const backstop = setTimeout(() => { failure ??= `no answer within the ${o.deadlineMs} ms deadline`; ctl.abort(); }, o.deadlineMs + 1000);
       try {
         const sub = rt.model.submit({
-          prompt: ids,
+          prompt: ids.length > 0 ? ids : prompt,
           options: {
             maxNewTokens: o.maxNewTokens,
             ...(o.temperature > 0 ? { doSample: true, temperature: o.temperature, topP: o.topP, seed: (Math.random() * 2 ** 31) >>> 0 } : { doSample: false }),
@@ -357,21 +358,23 @@ export class Conversations {
       if (!outcome.ok) this.host.log(`[dialogue] ${npc}: action ${outcome.action} skipped: ${outcome.reason}`);
       sendAll("npc_action", ev);
     }
-    this.remember(npc, line, spoken, mood, fallback);
+    // The NPC's turn is kept as the model writes one (mood tag first, action tags last), the form
+    // earlier turns take in training prompts.
+    this.remember(npc, line, formatReply(spoken, mood, actions), mood, fallback);
   }
 
-  private remember(npc: string, line: Line, spoken: string, mood: string, fallback: boolean): void {
+  private remember(npc: string, line: Line, npcTurn: string, mood: string, fallback: boolean): void {
     const memory = this.rt.memory;
     if (memory === null) {
       const k = `${npc}|${line.key}`;
       const turns = this.localTurns.get(k) ?? [];
-      turns.push({ role: "player", text: line.text }, { role: "npc", text: spoken });
+      turns.push({ role: "player", text: line.text }, { role: "npc", text: npcTurn });
       this.localTurns.set(k, turns.slice(-2 * this.rt.options.historyTurns));
       return;
     }
     try {
       memory.addTurn(npc, line.key, "player", line.text, line.at);
-      memory.addTurn(npc, line.key, "npc", spoken, Date.now());
+      memory.addTurn(npc, line.key, "npc", npcTurn, Date.now());
       if (!fallback && mood === "angry") memory.adjustStanding(npc, line.key, -0.1);
       else if (!fallback && mood === "cheerful") memory.adjustStanding(npc, line.key, 0.05);
     } catch (e) {
