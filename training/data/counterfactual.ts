@@ -54,7 +54,7 @@ function properName(rng: Rng, words: number): string {
 const caseLike = (s: string, like: string) => (like[0] === like[0].toUpperCase() ? s[0].toUpperCase() + s.slice(1) : s.toLowerCase());
 
 /** Replacement pairs [pattern, replacement] for one key term, or undefined if the term is not swappable. */
-function swapFor(term: string, rng: Rng): { from: RegExp; to: (m: string) => string; value: string }[] | undefined {
+function swapFor(term: string, rng: Rng, taken: Set<string>): { from: RegExp; to: (m: string) => string; value: string }[] | undefined {
   const n = numberValue(term);
   if (n !== undefined) {
     let m = n;
@@ -66,37 +66,43 @@ function swapFor(term: string, rng: Rng): { from: RegExp; to: (m: string) => str
   }
   if (/^[A-Z]/.test(term)) {
     const name = properName(rng, term.split(" ").length);
-    return [{ from: new RegExp(`\\b${escape(term)}\\b`, "g"), to: () => name, value: name }];
+    // A trailing plural ("Thursdays") keeps its ending.
+    return [{ from: new RegExp(`\\b${escape(term)}(?=s?\\b)`, "gi"), to: () => name, value: name }];
   }
   if (/^[a-z]+$/.test(term) && term.length >= 3) {
-    let noun = rng.pick(NOUNS);
-    while (noun === term) noun = rng.pick(NOUNS);
+    // A noun the card itself never uses, so the swapped value cannot be recalled from the real card.
+    const free = NOUNS.filter((w) => w !== term && !taken.has(w));
+    const noun = rng.pick(free.length > 0 ? free : NOUNS);
     return [{ from: termPattern(term), to: (m) => caseLike(noun, m), value: noun }];
   }
   return undefined;
 }
 
 /** A fact with one key term swapped in its text, questions and the answers that name it. */
-function swapFact(f: Fact, rng: Rng): Fact | undefined {
+function swapFact(f: Fact, rng: Rng, taken: Set<string>): Fact | undefined {
   for (const term of rng.shuffle([...f.expect])) {
     if (!termPattern(term).test(f.text)) continue;
-    const says = f.say.filter((s) => termPattern(term).test(s) || (numberValue(term) !== undefined && swapFor(term, rng)!.some((p) => p.from.test(s))));
-    if (says.length === 0) continue;
-    const swaps = swapFor(term, rng);
+    const swaps = swapFor(term, rng, taken);
     if (!swaps) continue;
+    const names = (s: string) => swaps.some((p) => new RegExp(p.from.source, "i").test(s));
+    const says = f.say.filter(names);
+    if (says.length === 0 || !names(f.text)) continue;
     const apply = (s: string) => swaps.reduce((acc, p) => acc.replace(p.from, p.to), s);
     return { ...f, text: apply(f.text), ask: f.ask.map(apply), say: says.map(apply), expect: [swaps[0].value] };
   }
   return undefined;
 }
 
+const wordIn = (text: string, w: string) => new RegExp(`\\b${escape(w)}\\b`, "i").test(text);
+
 /** A copy of the card with swapped facts and prices; held-out facts left out. */
 export function counterfactualCard(card: CharacterCard, rng: Rng): CharacterCard {
   const held = heldOutFacts(card);
+  const taken = new Set(JSON.stringify(card).toLowerCase().match(/[a-z]+/g));
   const facts: Fact[] = [];
   for (const f of card.facts) {
     if (held.has(f.text)) continue;
-    facts.push(swapFact(f, rng) ?? f);
+    facts.push(swapFact(f, rng, taken) ?? f);
   }
   const goods = card.goods.map((g) => {
     const price = rng.int(1, 90);
@@ -129,9 +135,13 @@ export function counterfactualSamples(world: World, count: number, seed: number,
     if (!sc) continue;
     const s = sc.sample;
     // The reply must carry something only the prompt knows: a swapped fact value or a price.
+    // (A rumour or quest fact the retrieval did not put in the prompt would teach inventing one.)
+    const persona = s.prompt.slice(0, s.prompt.indexOf("<|", 3));
     const expect = sc.situation.checks.contains_any ?? [];
-    const swapped = cf.facts.some((f) => f.expect.length === 1 && expect.includes(f.expect[0]) && s.completion.includes(f.expect[0]));
-    const priced = /\d/.test(s.completion) && ["price", "buy", "haggle", "goods_list"].includes(s.intent);
+    const swapped = cf.facts.some((f) => f.expect.length === 1 && expect.includes(f.expect[0]) &&
+      wordIn(s.completion, f.expect[0]) && wordIn(persona, f.expect[0]));
+    const numbers = s.completion.replace(/<\|end\|>/g, "").match(/\d+/g) ?? [];
+    const priced = ["price", "buy", "haggle", "goods_list"].includes(s.intent) && numbers.some((n) => wordIn(persona, n));
     if (!swapped && !priced) continue;
     out.push({ ...s, template: `cf/${s.template}` });
     if (out.length % 5000 === 0) {
