@@ -144,8 +144,8 @@ describe("NPC dialogue in the browser", { timeout: 180_000 }, () => {
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${SHOTS}/kith-dialogue.png` });
 
-    const seen = (await page.evaluate(() => (window as unknown as { bubbleSeen: Array<{ reply: string; phase: string; text: string; thinking: boolean; saying: string }> }).bubbleSeen))
-      .filter((o) => o.reply === reply.reply);
+    const seenAll = await page.evaluate(() => (window as unknown as { bubbleSeen: Array<{ reply: string; phase: string; text: string; thinking: boolean; saying: string }> }).bubbleSeen);
+    const seen = seenAll.filter((o) => o.reply === reply.reply);
     const st = await debugState();
     const bubble = st.dialogue!.bubbles[BROM];
     console.log(JSON.stringify({ reply, seen, history: bubble?.history, actions: st.dialogue!.actions }));
@@ -154,8 +154,10 @@ describe("NPC dialogue in the browser", { timeout: 180_000 }, () => {
     expect(reply.toMe).toBe(true);
     expect(reply.text.length).toBeGreaterThan(0);
     expect(reply.text).not.toMatch(/\[[a-z_]+:/);
-    // Thinking came first, shown as dots on the avatar.
-    expect(seen[0]).toMatchObject({ phase: "thinking", text: "", thinking: true });
+    // Thinking came first, shown as dots on the avatar (the page's 40 ms sampling catches it on the
+    // first reply, which waits longest; later ones may start speaking between two samples).
+    expect(seenAll[0]).toMatchObject({ phase: "thinking", text: "", thinking: true });
+    expect(seen.length).toBeGreaterThan(0);
     // Then the bubble grew: every text seen extends the one before, and the last is the final line.
     const texts = seen.map((o) => o.text).filter((t) => t !== "");
     expect(texts.length).toBeGreaterThan(0);
@@ -195,7 +197,7 @@ describe("NPC dialogue in the browser", { timeout: 180_000 }, () => {
     for (const a of st.dialogue!.actions.filter((x) => !x.ok)) expect(consoleLines.join("\n")).toContain(`skipped ${a.action}`);
   });
 
-  it("plays gestures and shows gifts from the replicated state; shrugs off malformed messages", async () => {
+  it("plays gestures, points, and shows gifts from the replicated state; shrugs off malformed messages", async () => {
     const room = matchMaker.getLocalRoomById(roomId) as unknown as ServerRoomView;
     const me = (await debugState()).sessionId!;
     // The server's own action path: the NPC agent plays an emote, replicated in NpcState.emote.
@@ -208,8 +210,12 @@ describe("NPC dialogue in the browser", { timeout: 180_000 }, () => {
     await expect.poll(() => page.locator("#inventory-toasts").innerText()).toContain("+1 horseshoe");
     await page.screenshot({ path: `${SHOTS}/kith-dialogue-inventory.png` });
 
-    // Malformed dialogue messages are dropped with a warning; the page carries on.
     const client = room.clients.getById(me)!;
+    // An applied point_at (as the conversations send it) points an arm at the well.
+    client.send("npc_action", { npc: BROM, reply: "brom-point", action: "point_at:well", ok: true });
+    await waitFor("Brom to point", async () => (await debugState()).npcs.find((n) => n.id === BROM)?.gesture === "point", 10_000);
+
+    // Malformed dialogue messages are dropped with a warning; the page carries on.
     client.send("npc_token", { npc: 5, text: null });
     client.send("npc_reply", { npc: BROM });
     client.send("npc_thinking", "nonsense");
