@@ -71,8 +71,8 @@ export class Entities {
         t = { avatar: new Avatar(this.scene, id, look, { name: n.name, role: n.role }, this.palette, this.shadows), buffer: new SnapshotBuffer(), anim: "idle", name: n.name, role: n.role };
         this.npcs.set(id, t);
       }
-      // NPC activity → walk hint: patrolling NPCs walk, idle and talking ones stand.
-      t.anim = n.state === "patrol" ? "walk" : "idle";
+      // NPC activity → walk hint: patrolling NPCs and those sent somewhere (walk_to) walk; idle and talking ones stand.
+      t.anim = n.state === "patrol" || n.state === "walk" ? "walk" : "idle";
       t.buffer.push(now, { position: [n.x, n.y, n.z], rotation: yawQuat(n.yaw) });
     });
     for (const [id, t] of this.npcs) if (!seenNpcs.has(id)) { t.avatar.dispose(); this.npcs.delete(id); }
