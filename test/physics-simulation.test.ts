@@ -48,6 +48,15 @@ describe("world simulation", () => {
     sim.dispose();
   });
 
+  it("a new player keeps its spawn facing until it sends input", () => {
+    const facing = 1.78;
+    const sim = new WorldSimulation(parseScene({ name: "yard", ground: { size: [40, 40] }, objects: [], spawns: [{ position: [0, 0, 0], facing }] }, "yard.json"));
+    const p = sim.addPlayer("p", "P");
+    for (let i = 0; i < 10; i++) sim.tick();
+    expect(p.state.yaw).toBeCloseTo(facing, 3);
+    sim.dispose();
+  });
+
   it("respawns a player who falls below y = -20", () => {
     const sim = new WorldSimulation(scene());
     const p = sim.addPlayer("p", "P");

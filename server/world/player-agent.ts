@@ -20,6 +20,8 @@ export class PlayerAgent {
 
   constructor(physics: PhysicsWorld, id: string, name: string, feet: readonly number[], yaw: number) {
     this.character = new CharacterBody(physics, feet, yaw);
+    // Nothing held yet: standing still, facing the spawn direction (not NO_INPUT's yaw 0).
+    this.held = { ...NO_INPUT, yaw: this.character.yaw };
     Object.assign(this.state, { id, name, x: feet[0], y: feet[1], z: feet[2], yaw: normalizeYaw(yaw), anim: "idle", lastInput: 0 });
   }
 
@@ -70,7 +72,7 @@ export class PlayerAgent {
   /** Drops queued inputs (after a respawn the old ones no longer make sense). */
   clearInputs(): void {
     this.queue.length = 0;
-    this.held = NO_INPUT;
+    this.held = { ...NO_INPUT, yaw: this.character.yaw };
   }
 
   dispose(): void {
