@@ -163,7 +163,12 @@ export class WorldRoom extends Room<{ state: WorldState }> {
       if (refused !== undefined) this.reject(client, guard, type, refused);
     } else {
       this.relayChat(client.sessionId, parsed.message.text);
-      this.conversations?.hear(client.sessionId, parsed.message);
+      try {
+        this.conversations?.hear(client.sessionId, parsed.message);
+      } catch (e) {
+        // A bug in a conversation must not take the room down: log it with its context.
+        this.log(`[dialogue] ${client.sessionId} chat ${JSON.stringify(parsed.message.text.slice(0, 60))}: ${(e as Error).stack ?? e}`);
+      }
     }
   }
 

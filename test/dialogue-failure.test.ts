@@ -20,7 +20,10 @@ const scene = parseScene({
   ground: { size: [40, 40] },
   objects: [{ id: "well", name: "well", tags: ["well"], shape: { kind: "cylinder", radius: 1, height: 1 }, position: [6, 0.5, 6] }],
   spawns: [{ position: [0, 0, 0] }],
-  npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
+  npcs: [
+    { id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI },
+    { id: "aldric", character: "aldric", name: "Aldric Thorne", role: "guard", position: [-4, 0, 2], speed: 1, waypoints: [[-4, 0, 2], [-4, 0, 6]] },
+  ],
 }, "yard.json");
 
 /**
@@ -74,7 +77,7 @@ async function askBrom(text: string) {
 
 describe("fallbacks and actions (scripted model)", () => {
   it("a model that throws: the fallback line from the card, fallback: true, the error logged", async () => {
-    kith = await createKithServer({ port: 0, scene, dialogue: { model: scripted, drainMs: 300, rate: null }, log: (l) => logs.push(l) });
+    kith = await createKithServer({ port: 0, scene, dialogue: { model: scripted, drainMs: 300, rate: null, quietSeconds: 1 }, log: (l) => logs.push(l) });
     scripted.mode = "throw";
     const { bot, h, r } = await askBrom("Hello there!");
     expect(r).toMatchObject({ npc: "brom", fallback: true, filtered: false, mood: brom.defaultMood, actions: [] });
@@ -131,6 +134,24 @@ describe("fallbacks and actions (scripted model)", () => {
     const pool = [...brom.lines.angry, ...brom.lines.refuse_ooc].map((l) => new RegExp("^" + l.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[a-z_]+\}/g, "\\w+") + "$"));
     expect(pool.some((re) => re.test(r.text))).toBe(true);
     expect(logs.some((l) => /brom ← eve: input filtered/.test(l))).toBe(true);
+    await bot.leave();
+  });
+
+  it("a patrolling NPC stops to talk, faces the speaker, and walks on after a quiet spell", async () => {
+    scripted.mode = { reply: "[mood:calm] Move along, citizen." };
+    const bot = await joinBot(kith!.url, { name: "Gus" });
+    const h = listen(bot);
+    const aldric = () => bot.state.npcs.get("aldric")!;
+    expect(aldric().state).toBe("patrol");
+    bot.send("chat", { text: "Anything to report, guard?", to: "aldric" });
+    await waitFor(() => h.replies.length === 1, 10_000, "npc_reply");
+    expect(h.replies[0]).toMatchObject({ npc: "aldric", text: "Move along, citizen." });
+    await waitFor(() => aldric().state === "talk", 2000, "talk state");
+    const held = { x: aldric().x, z: aldric().z };
+    await new Promise((r) => setTimeout(r, 400));
+    expect(Math.hypot(aldric().x - held.x, aldric().z - held.z)).toBeLessThan(0.01); // stands still
+    await waitFor(() => aldric().state === "patrol", 5000, "back on patrol");
+    await waitFor(() => Math.hypot(aldric().x - held.x, aldric().z - held.z) > 0.3, 5000, "walking again");
     await bot.leave();
   });
 
