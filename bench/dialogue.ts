@@ -2,14 +2,16 @@
 // (the village's objects; N NPCs of the five village characters, placed on free spots of the
 // ground with a spawn point 2 m in front of each). The server runs in a child process with the
 // committed model in its worker thread; the bots (this process, nice 10) send a line to their NPC
-// (`to`), wait for the reply, pause 0.5-1.5 s, and send the next.
+// (`to`), wait for the reply, pause (reading it and typing the next: 3-7 s by default), and send
+// the next. `--pause-min 0.5 --pause-max 1.5` makes every player a machine-gun talker instead.
 // Measured by the bots, per line: time to first token = line sent → first npc_token of the reply
 // to it; tokens per second per stream = tokens of the spoken reply (the model's tokenizer) after
 // the first, over first token → npc_reply; replies; lost = lines that got no npc_reply (refused,
 // or none within the deadline + 5 s). Fallback replies (model failed or too late) are counted apart.
 // Measured in the server: tick p50/p99 (server/tick-metrics.ts: one 30 Hz simulation tick), the
 // event loop's delay p99 (what a late timer or message waits), the scheduler's statistics.
-// Usage: npm run bench:dialogue -- [--players 32] [--seconds 60]. Progress on stderr; the last
+// Usage: npm run bench:dialogue -- [--players 32] [--seconds 60] [--pause-min 3] [--pause-max 7].
+// Progress on stderr; the last
 // stdout line is one JSON object.
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -133,6 +135,8 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 async function main(): Promise<void> {
   const players = Math.floor(flag("players", 32));
   const seconds = flag("seconds", 60);
+  const pauseMin = flag("pause-min", 3);
+  const pauseMax = Math.max(pauseMin, flag("pause-max", 7));
   os.setPriority(process.pid, 10);
   const loadAtStart = os.loadavg()[0];
   const pkg = await loadModelPackage("assets/model", nodePackageFiles);
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
         if (!line || m.reply !== line.reply) return;
         Object.assign(line, { done: performance.now(), fallback: m.fallback, text: m.text });
         bot.current = undefined;
-        if (!bot.stop) setTimeout(() => say(bot), 500 + Math.random() * 1000);
+        if (!bot.stop) setTimeout(() => say(bot), 1000 * (pauseMin + Math.random() * (pauseMax - pauseMin)));
       });
       room.onMessage("rejected", (m: RejectedEvent) => {
         progress(`bot ${room.sessionId} refused: ${m.reason}`);
@@ -196,7 +200,7 @@ async function main(): Promise<void> {
       if (l && now - l.sent > DEADLINE_MS + 5000) { l.lost = "no reply"; bot.current = undefined; say(bot); }
     }
   }, 500);
-  bots.forEach((bot, i) => setTimeout(() => say(bot), (i * 1500) / bots.length));
+  bots.forEach((bot, i) => setTimeout(() => say(bot), (i * 1000 * pauseMax) / bots.length));
 
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
   child.send({ kind: "reset" });
@@ -249,6 +253,7 @@ async function main(): Promise<void> {
     fallbacks: replied.filter((l) => l.fallback).length,
     lost: lines.filter((l) => l.lost !== undefined).length,
     lines_sent: lines.length,
+    pause_s: [pauseMin, pauseMax],
     replies_per_s: round(replied.length / measuredS),
     server_tokens_per_s: round((sched.stats.tokens - before.stats.tokens) / measuredS),
     mean_batch: round(steps > 0 ? rowsStepped / steps : 0),
