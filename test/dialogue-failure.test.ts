@@ -29,10 +29,10 @@ const scene = parseScene({
 /**
  * A stand-in for the worker whose behaviour the test picks: "throw" (the result rejects),
  * "busy" (BusyError, as the worker reports a full queue), a scripted reply streamed in pieces,
- * or "hang" (streams nothing until aborted).
+ * "hang" (streams nothing until aborted) or "wedged" (never answers, not even an abort: a dead worker).
  */
 class ScriptedModel implements ReplyModel {
-  mode: "throw" | "busy" | "hang" | { reply: string } = "throw";
+  mode: "throw" | "busy" | "hang" | "wedged" | { reply: string } = "throw";
   submit(req: Parameters<ReplyModel["submit"]>[0]) {
     const chunks = new ChunkQueue<StreamChunk>();
     const mode = this.mode;
@@ -40,6 +40,7 @@ class ScriptedModel implements ReplyModel {
       const base = { tokens: [], weights: {}, versions: {}, promptTokens: (req.prompt as number[]).length, timings: { queueMs: 0, ttftMs: 0, totalMs: 0, decodeTokensPerSecond: 0 } };
       if (mode === "throw") { const e = new Error("onnxruntime: simulated kernel failure"); chunks.fail(e); throw e; }
       if (mode === "busy") { const e = new BusyError("queue-full", "busy: 64 requests already waiting (maxQueue 64)"); chunks.fail(e); throw e; }
+      if (mode === "wedged") return new Promise<SchedulerResult>(() => undefined);
       if (mode === "hang") {
         await new Promise<void>((r) => req.signal?.addEventListener("abort", () => r(), { once: true }));
         chunks.end();
@@ -77,7 +78,7 @@ async function askBrom(text: string) {
 
 describe("fallbacks and actions (scripted model)", () => {
   it("a model that throws: the fallback line from the card, fallback: true, the error logged", async () => {
-    kith = await createKithServer({ port: 0, scene, dialogue: { model: scripted, drainMs: 300, rate: null, quietSeconds: 1 }, log: (l) => logs.push(l) });
+    kith = await createKithServer({ port: 0, scene, dialogue: { model: scripted, drainMs: 300, rate: null, quietSeconds: 1, deadlineMs: 1500 }, log: (l) => logs.push(l) });
     scripted.mode = "throw";
     const { bot, h, r } = await askBrom("Hello there!");
     expect(r).toMatchObject({ npc: "brom", fallback: true, filtered: false, mood: brom.defaultMood, actions: [] });
@@ -96,6 +97,17 @@ describe("fallbacks and actions (scripted model)", () => {
     bot.send("chat", { text: "Good.", to: "brom" });
     await waitFor(() => h.replies.length === 2, 20_000, "second reply");
     expect(h.replies[1]).toMatchObject({ text: "Aye. Open.", fallback: false, mood: "calm" });
+    await bot.leave();
+  });
+
+  it("a worker that never answers: the backstop ends the wait after the deadline + 1 s with the fallback line", async () => {
+    scripted.mode = "wedged";
+    const t0 = Date.now();
+    const { bot, h, r } = await askBrom("Hello?");
+    expect(r.fallback).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThan(2500);
+    expect(streamed(h, r.reply)).toBe(r.text);
+    expect(logs.some((l) => /fallback line, no answer within the 1500 ms deadline \(\+1 s\): the model worker did not respond/.test(l))).toBe(true);
     await bot.leave();
   });
 

@@ -284,18 +284,32 @@ export class Conversations {
       // Token ids are needed here only by a trained gate (mean embedding); else the worker encodes.
       const ids = rt.gate.kind === "mlp" ? rt.tokenizer.encode(prompt) : [];
       const state: GameState = { timeOfDay: this.hour(), threat: Math.min(1, Math.max(0, this.threat)), standing };
+      const adapters = card.adapters;
+      if (adapters) rt.retryMissing([adapters.persona, ...adapters.moods, ...adapters.skills]);
       const mix = await chooseMixture(rt.bank, rt.gate, { embed: (x) => rt.embed!(Array.from(x)) }, {
         candidates: { persona: card.adapters?.persona ?? null, moods: card.adapters?.moods ?? [], skills: card.adapters?.skills ?? [] },
         state, promptIds: ids, text: line.text,
       });
       weights = mix.lora?.weights ?? {};
-      for (const s of mix.skipped) this.noteSkipped(s.id, s.error);
+      for (const s of mix.skipped) {
+        rt.noteMissing(s.id);
+        this.noteSkipped(s.id, s.error);
+      }
       const ctl = new AbortController();
       talk.abort = ctl;
       let result: SchedulerResult | undefined;
-      // The scheduler ends a late row itself; this timer is the backstop for a wedged worker.
-      const backstop = setTimeout(() => { failure ??= `no answer within the ${o.deadlineMs} ms deadline`; ctl.abort(); }, o.deadlineMs + 1000);
-      try {
+      // The scheduler ends a late row itself; this timer is the backstop for a wedged or dead
+      // worker: past it the reply stops waiting for the stream and falls back.
+      let gaveUp = false;
+      let stopWaiting!: () => void;
+      const backstopFired = new Promise<void>((r) => (stopWaiting = r));
+      const backstop = setTimeout(() => {
+        failure ??= `no answer within the ${o.deadlineMs} ms deadline (+1 s): the model worker did not respond`;
+        gaveUp = true;
+        ctl.abort();
+        stopWaiting();
+      }, o.deadlineMs + 1000);
+      const consume = async () => {
         const sub = rt.model.submit({
           prompt: ids.length > 0 ? ids : prompt,
           options: {
@@ -305,6 +319,7 @@ export class Conversations {
           lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
         });
         for await (const chunk of sub.chunks) {
+          if (gaveUp) return;
           held += stream.push(chunk.text);
           // Only whole words go out, each checked by the output filter first (a half word such
           // as "ass" of "assemble" would trip it; a bad word must not reach players in pieces).
@@ -313,9 +328,15 @@ export class Conversations {
           if (!release(held.slice(0, cut))) break;
           held = held.slice(cut);
         }
-        result = await sub.result;
-        if (result.finish === "deadline" && stream.text === "") failure ??= `deadline ${o.deadlineMs} ms passed before any word`;
-        else if (result.finish === "abort" && !filtered && stream.text === "") failure ??= "aborted";
+        const r = await sub.result;
+        if (!gaveUp) result = r;
+      };
+      try {
+        const consuming = consume();
+        consuming.catch(() => undefined); // after a backstop its late failure is moot
+        await Promise.race([consuming, backstopFired]);
+        if (result?.finish === "deadline" && stream.text === "") failure ??= `deadline ${o.deadlineMs} ms passed before any word`;
+        else if (result?.finish === "abort" && !filtered && stream.text === "") failure ??= "aborted";
       } catch (e) {
         failure ??= `${(e as Error).name}: ${(e as Error).message}`;
       } finally {

@@ -8,6 +8,7 @@ import { loadModelPackage } from "../../core/runtime/model/package.ts";
 import type { SchedulerOptions } from "../../core/runtime/scheduler/scheduler.ts";
 import { TextTokenizer } from "../../core/runtime/tokenizer.ts";
 import { nodeBankFiles } from "../adapters/files.ts";
+import { watchAdapters } from "../adapters/watch.ts";
 import { InferenceWorker } from "../adapters/worker.ts";
 import { MemoryStore } from "../memory/store.ts";
 import { DialogueRateLimiter } from "../safety/filter.ts";
@@ -87,8 +88,14 @@ export const DIALOGUE_DEFAULTS = {
 
 export type ResolvedDialogueOptions = Required<Pick<DialogueOptions, keyof typeof DIALOGUE_DEFAULTS>> & DialogueOptions;
 
+/** A pack the bank could not serve is looked for again after this long, ms (packs may arrive later). */
+const MISSING_RETRY_MS = 10_000;
+
 export class DialogueRuntime {
   private closed = false;
+  /** Packs that failed to load → when they were last tried (ms). */
+  private readonly missing = new Map<string, number>();
+  private readonly watcher: { stop(): void };
 
   private constructor(
     readonly options: ResolvedDialogueOptions,
@@ -107,7 +114,26 @@ export class DialogueRuntime {
     readonly rate: DialogueRateLimiter | null,
     private readonly ownsModel: boolean,
     private readonly ownsMemory: boolean,
-  ) {}
+  ) {
+    // Changed packs reload (a new revision for new replies); broken updates keep the old one.
+    this.watcher = watchAdapters(bank);
+  }
+
+  /** Notes a pack the gate chose but the bank could not serve (missing, broken). */
+  noteMissing(id: string): void {
+    if (!this.missing.has(id)) this.missing.set(id, Date.now());
+  }
+
+  /** Looks again, in the background, for packs that were missing a while ago (they may have been trained since). */
+  retryMissing(ids: Iterable<string>): void {
+    const now = Date.now();
+    for (const id of ids) {
+      const at = this.missing.get(id);
+      if (at === undefined || now - at < MISSING_RETRY_MS) continue;
+      this.missing.set(id, now);
+      this.bank.reload(id).then(() => this.missing.delete(id), () => undefined);
+    }
+  }
 
   static async create(opts: DialogueOptions = {}): Promise<DialogueRuntime> {
     const o: ResolvedDialogueOptions = { ...DIALOGUE_DEFAULTS, ...stripUndefined(opts) };
@@ -171,6 +197,7 @@ export class DialogueRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watcher.stop();
     try {
       if (this.ownsModel) await this.model.close();
     } finally {
