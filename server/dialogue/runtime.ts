@@ -64,6 +64,8 @@ export interface DialogueOptions {
   clock?: { startHour?: number; hoursPerMinute?: number };
   /** Room shutdown waits this long for replies in flight, then aborts them, ms (default 3000). */
   drainMs?: number;
+  /** A pack the gate chose but the bank could not load is looked for again after this long, ms (default 10000). */
+  adapterRetryMs?: number;
   /** Sampling: temperature 0 = greedy (default 0.7, top-p 0.9). */
   temperature?: number;
   topP?: number;
@@ -82,14 +84,12 @@ export const DIALOGUE_DEFAULTS = {
   quietSeconds: 10,
   historyTurns: 6,
   drainMs: 3000,
+  adapterRetryMs: 10_000,
   temperature: 0.7,
   topP: 0.9,
 } as const;
 
 export type ResolvedDialogueOptions = Required<Pick<DialogueOptions, keyof typeof DIALOGUE_DEFAULTS>> & DialogueOptions;
-
-/** A pack the bank could not serve is looked for again after this long, ms (packs may arrive later). */
-const MISSING_RETRY_MS = 10_000;
 
 export class DialogueRuntime {
   private closed = false;
@@ -129,7 +129,7 @@ export class DialogueRuntime {
     const now = Date.now();
     for (const id of ids) {
       const at = this.missing.get(id);
-      if (at === undefined || now - at < MISSING_RETRY_MS) continue;
+      if (at === undefined || now - at < this.options.adapterRetryMs) continue;
       this.missing.set(id, now);
       this.bank.reload(id).then(() => this.missing.delete(id), () => undefined);
     }
@@ -226,6 +226,7 @@ function checkOptions(o: ResolvedDialogueOptions): void {
   num("quietSeconds", 0, 3600);
   num("historyTurns", 0, 100, true);
   num("drainMs", 0, 600_000);
+  num("adapterRetryMs", 0, 86_400_000);
   num("temperature", 0, 10);
   num("topP", 0.01, 1);
 }
