@@ -11,7 +11,7 @@ import { BusyError, type SchedulerResult } from "../core/runtime/scheduler/sched
 import { parseScene } from "../core/scene/load.ts";
 import type { ReplyModel } from "../server/dialogue/ports.ts";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
-import { joinBot, listen, streamed, waitFor, walkTo } from "./helpers/dialogue-bots.ts";
+import { joinBot, listen, sleep, streamed, waitFor, walkTo } from "./helpers/dialogue-bots.ts";
 
 const brom = parseCharacterCardJson(readFileSync("adapters/brom/character.json", "utf8"), "brom");
 
@@ -147,6 +147,28 @@ describe("fallbacks and actions (scripted model)", () => {
     expect(pool.some((re) => re.test(r.text))).toBe(true);
     expect(logs.some((l) => /brom ← eve: input filtered/.test(l))).toBe(true);
     await bot.leave();
+  });
+
+  it("two players talk to Brom at once: one reply at a time, in turn; players out of earshot hear none of it", async () => {
+    scripted.mode = { reply: "[mood:calm] Aye. One at a time." };
+    const a = await joinBot(kith!.url, { name: "Ida" });
+    const b = await joinBot(kith!.url, { name: "Jon" });
+    const far = await joinBot(kith!.url, { name: "Kim" });
+    const ha = listen(a), hb = listen(b), hf = listen(far);
+    await Promise.all([walkTo(a, 0, 5, 2.5), walkTo(b, 0, 5, 2.5), walkTo(far, 0, -17, 0.5)]); // far: 22 m from Brom (earshot 20)
+    a.send("chat", { text: "First!", to: "brom" });
+    b.send("chat", { text: "Me too!", to: "brom" });
+    await waitFor(() => ha.replies.length === 2 && hb.replies.length === 2, 10_000, "both replies heard by both");
+    // Both players near Brom hear both replies; the first line's reply ends before the second starts.
+    const [r1, r2] = ha.replies;
+    expect(r1.to).toEqual([a.sessionId]);
+    expect(r2.to).toEqual([b.sessionId]);
+    expect(ha.order).toEqual([`thinking ${r1.reply}`, `reply ${r1.reply}`, `thinking ${r2.reply}`, `reply ${r2.reply}`]);
+    expect(hb.order).toEqual(ha.order);
+    expect(streamed(ha, r2.reply)).toBe("Aye. One at a time.");
+    await sleep(300);
+    expect(hf.thinking.length + hf.tokens.length + hf.replies.length).toBe(0);
+    await Promise.all([a.leave(), b.leave(), far.leave()]);
   });
 
   it("a patrolling NPC stops to talk, faces the speaker, and walks on after a quiet spell", async () => {

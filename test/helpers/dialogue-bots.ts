@@ -11,6 +11,8 @@ export interface Heard {
   replies: NpcReplyEvent[];
   actions: NpcActionEvent[];
   rejected: RejectedEvent[];
+  /** "thinking <reply>" / "reply <reply>" in arrival order. */
+  order: string[];
 }
 
 export async function joinBot(url: string, options: Record<string, unknown> = {}): Promise<Bot> {
@@ -23,10 +25,10 @@ export async function joinBot(url: string, options: Record<string, unknown> = {}
 }
 
 export function listen(room: Bot): Heard {
-  const h: Heard = { thinking: [], tokens: [], replies: [], actions: [], rejected: [] };
-  room.onMessage("npc_thinking", (m: NpcThinkingEvent) => h.thinking.push(m));
+  const h: Heard = { thinking: [], tokens: [], replies: [], actions: [], rejected: [], order: [] };
+  room.onMessage("npc_thinking", (m: NpcThinkingEvent) => { h.thinking.push(m); h.order.push(`thinking ${m.reply}`); });
   room.onMessage("npc_token", (m: NpcTokenEvent) => h.tokens.push(m));
-  room.onMessage("npc_reply", (m: NpcReplyEvent) => h.replies.push(m));
+  room.onMessage("npc_reply", (m: NpcReplyEvent) => { h.replies.push(m); h.order.push(`reply ${m.reply}`); });
   room.onMessage("npc_action", (m: NpcActionEvent) => h.actions.push(m));
   room.onMessage("rejected", (m: RejectedEvent) => h.rejected.push(m));
   return h;
