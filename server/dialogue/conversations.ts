@@ -236,6 +236,7 @@ export class Conversations {
     const sendAll = (type: string, payload: unknown) => {
       for (const id of listeners) this.host.send(id, type, payload);
     };
+    agent.talk(() => this.partnerPosition(npc)); // face this reply's speaker (a point_at may have turned it away)
     const thinking: NpcThinkingEvent = { npc, reply, to };
     sendAll("npc_thinking", thinking);
 
