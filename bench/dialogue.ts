@@ -27,6 +27,7 @@ import type { NpcSpawn, Scene } from "../core/scene/schema.ts";
 import { TextTokenizer } from "../core/runtime/tokenizer.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
+import { positiveFlag } from "./shared.ts";
 
 const WARMUP_S = 8;
 const DEADLINE_MS = 8000;
@@ -43,16 +44,7 @@ interface ServerStats {
 }
 type FromServer = { kind: "ready"; port: number; npcs: number } | { kind: "stats"; stats: ServerStats };
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) {
-    console.error(`--${name} needs a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
-  return value;
-}
+const flag = positiveFlag;
 
 const progress = (line: string) => process.stderr.write(`[bench:dialogue] ${line}\n`);
 

@@ -53,3 +53,15 @@ export class Phases {
     return r;
   }
 }
+
+/** `--name N` from the command line: a positive number, else `fallback`; a bad value exits with a message. */
+export function positiveFlag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`--${name} needs a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
+    process.exit(2);
+  }
+  return value;
+}

@@ -19,6 +19,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import { MOVEMENT } from "../core/movement/rules.ts";
+import { positiveFlag } from "./shared.ts";
 
 const ROOM_STATE = 14;
 const ROOM_STATE_PATCH = 15;
@@ -34,16 +35,7 @@ interface Stats {
 }
 type FromServer = { kind: "ready"; port: number } | { kind: "stats"; stats: Stats };
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) {
-    console.error(`--${name} needs a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
-  return value;
-}
+const flag = positiveFlag;
 
 // ---- server side (child process) ----
 async function serve(): Promise<void> {

@@ -1,19 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { matchMaker } from "@colyseus/core";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
 import type { KithDebugState } from "../client/debug-hook.ts";
 import { changedShare, decodePng, distinctColours, hueShare, type Image } from "./browser-png.ts";
+import { ensureBuiltAsync, launchChromiumAsync, waitFor } from "./helpers/browser.ts";
 
 // End to end in headless Chromium (software WebGL) against a real Kith server serving the
 // real Vite build of the client: the village renders, two players see each other move, chat
 // travels, and a dropped connection comes back to the same place.
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const DIST = path.join(ROOT, "dist", "client");
 const SHOTS = "/tmp/kith-browser";
 /** Small viewport: software rendering costs per pixel. */
 const VIEW = { width: 800, height: 500 };
@@ -23,43 +21,8 @@ let browser: Browser;
 let pageA: Page;
 let pageB: Page;
 
-/** Newest modification time (ms) of any file under the given paths. */
-function newest(paths: string[]): number {
-  let t = 0;
-  const walk = (p: string) => {
-    const s = statSync(p);
-    if (s.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
-    else t = Math.max(t, s.mtimeMs);
-  };
-  for (const p of paths) if (existsSync(p)) walk(p);
-  return t;
-}
-
-/** Build the client with Vite's JS API when dist/client is missing or older than its sources. */
-async function ensureBuiltAsync(): Promise<void> {
-  const index = path.join(DIST, "index.html");
-  const sources = newest([path.join(ROOT, "client"), path.join(ROOT, "core"), path.join(ROOT, "vite.config.ts")]);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const { build } = await import("vite");
-  await build({ configFile: path.join(ROOT, "vite.config.ts"), mode: "production", logLevel: "warn" });
-}
-
 async function debugState(page: Page): Promise<KithDebugState> {
   return page.evaluate(() => window.__kith!.state());
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await probe();
-      if (v) return v;
-      last = v;
-    } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
 }
 
 async function openAsync(name: string): Promise<Page> {
@@ -86,11 +49,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   await ensureBuiltAsync();
   kith = await createKithServer({ port: 0, host: "127.0.0.1", log: () => {} });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--no-first-run", "--disable-gpu-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
-  });
+  browser = await launchChromiumAsync();
   // Both pages load in parallel: each spends most of its start-up in software rendering.
   [pageA, pageB] = await Promise.all([openAsync("Alice"), openAsync("Bob")]);
 }, 300_000);
