@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meanEmbedding } from "../core/runtime/gate/features.ts";
 import { loadGate, MlpGate, RuleGate } from "../core/runtime/gate/gate.ts";
-import { chooseMixture } from "../core/runtime/gate/mix.ts";
+import { chooseMixture, pruneWeights } from "../core/runtime/gate/mix.ts";
 import { baseModelHash } from "../core/runtime/lora/base-hash.ts";
 import { AdapterBank } from "../core/runtime/lora/bank.ts";
 import type { BaseModelRef } from "../core/runtime/lora/pack.ts";
@@ -119,12 +119,29 @@ describe("chooseMixture", () => {
     const c = await chooseMixture(bank, gate, session, { candidates: cand, state: { ...day, standing: -1 }, promptIds: [5, 6, 7, 8] });
     expect(c.decision.source).toBe("mlp");
     expect(c.lora!.weights.brom).toBe(1);
-    expect(c.lora!.layers[0].q!.rank).toBe(4 + 2 + 2); // brom r4 + angry r2 + cheerful r2
-    expect(c.skipped.map((s) => s.id)).toEqual(["mood-calm"]);
-    expect(c.skipped[0].error).toMatch(/adapter_config\.json is missing/);
+    // Folded: brom (r4) + each kept mood with a pack (r2); mood-calm has no pack here.
+    const kept = Object.keys(pruneWeights(c.decision.weights, "brom")).filter((id) => id !== "brom");
+    expect(kept.length).toBeGreaterThan(0);
+    expect(c.lora!.layers[0].q!.rank).toBe(4 + 2 * kept.filter((id) => id !== "mood-calm").length);
+    expect(c.skipped.map((s) => s.id)).toEqual(kept.filter((id) => id === "mood-calm"));
+    for (const s of c.skipped) expect(s.error).toMatch(/adapter_config\.json is missing/);
     expect(c.summaryMs).toBeGreaterThanOrEqual(0);
     const rules = await chooseMixture(bank, new RuleGate(), session, { candidates: cand, state: day, promptIds: [5], text: "thank you!" });
     expect(Object.keys(rules.lora!.weights).sort()).toEqual(["brom", "mood-cheerful"]);
+  });
+
+  it("leaves out moods under a tenth of the mood weight and keeps the mood total", () => {
+    const w = pruneWeights({ brom: 1, "mood-calm": 0.7, "mood-angry": 0.07, "mood-sad": 0.03 }, "brom");
+    expect(Object.keys(w).sort()).toEqual(["brom", "mood-calm"]);
+    expect(w.brom).toBe(1);
+    expect(w["mood-calm"]).toBeCloseTo(0.8, 6);
+    const two = pruneWeights({ brom: 1, "mood-calm": 0.4, "mood-angry": 0.3, "mood-sad": 0.05, "mood-afraid": 0 }, "brom");
+    expect(Object.keys(two).sort()).toEqual(["brom", "mood-angry", "mood-calm"]);
+    expect(two["mood-calm"] + two["mood-angry"]).toBeCloseTo(0.75, 6);
+    expect(two["mood-calm"] / two["mood-angry"]).toBeCloseTo(4 / 3, 6);
+    // No persona, or nothing to prune: unchanged.
+    expect(pruneWeights({ "mood-calm": 0.5, "mood-sad": 0.3 }, null)).toEqual({ "mood-calm": 0.5, "mood-sad": 0.3 });
+    expect(pruneWeights({ brom: 1, "mood-calm": 0.01 }, "brom", 0)).toEqual({ brom: 1, "mood-calm": 0.01 });
   });
 
   it("prompt summary is the mean of the token embeddings", () => {
