@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from overrides import apply_overrides, config_keys  # noqa: E402
 from dataset import BucketedSampler, TokenizedCorpus  # noqa: E402
 from hf_io import load_pretrained  # noqa: E402
 from lora import ALL_TARGETS, add_adapter, attach, base_model_hash, load_pack, save_pack, set_mix  # noqa: E402
@@ -72,23 +73,11 @@ version = "1"
 dtype = "F16"  # storage of the factors: F16 halves the pack (rank 8, all 7 targets, 6 layers: 163k values)
 # ----
 
-CONFIG_KEYS = [k for k, v in list(globals().items()) if not k.startswith("_") and isinstance(v, (int, float, str, bool))]
+CONFIG_KEYS = config_keys(globals())
 
 
 def parse_overrides(argv):
-    g = globals()
-    for arg in argv:
-        if not arg.startswith("--") or "=" not in arg:
-            raise SystemExit(f"bad argument {arg!r}: use --key=value; keys: {', '.join(CONFIG_KEYS)}")
-        key, val = arg[2:].split("=", 1)
-        key = key.replace("-", "_")
-        if key not in CONFIG_KEYS:
-            raise SystemExit(f"unknown option --{key}; keys: {', '.join(CONFIG_KEYS)}")
-        old = g[key]
-        try:
-            g[key] = type(old)(val) if not isinstance(old, bool) else val.lower() in ("1", "true")
-        except ValueError:
-            raise SystemExit(f"--{key}={val!r}: expected a {type(old).__name__}")
+    apply_overrides(globals(), CONFIG_KEYS, argv)
 
 
 def run_config():

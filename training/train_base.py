@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from overrides import apply_overrides, config_keys  # noqa: E402
 from dataset import BucketedSampler, TokenizedCorpus  # noqa: E402
 from model import LlamaConfig, LlamaForCausalLM  # noqa: E402
 from plot import write_loss_plot  # noqa: E402
@@ -61,31 +62,11 @@ init_from = ""  # checkpoint whose weights start this run (a fresh schedule and 
 init_std = 0.02
 # ----
 
-CONFIG_KEYS = [k for k, v in list(globals().items()) if not k.startswith("_") and isinstance(v, (int, float, str, bool))]
+CONFIG_KEYS = config_keys(globals())
 
 
 def parse_overrides(argv):
-    g = globals()
-    for arg in argv:
-        if not arg.startswith("--") or "=" not in arg:
-            if arg == "--resume":
-                g["resume"] = True
-                continue
-            raise SystemExit(f"bad argument {arg!r}: use --key=value; keys: {', '.join(CONFIG_KEYS)}")
-        key, val = arg[2:].split("=", 1)
-        key = key.replace("-", "_")
-        if key not in CONFIG_KEYS:
-            raise SystemExit(f"unknown option --{key}; keys: {', '.join(CONFIG_KEYS)}")
-        old = g[key]
-        try:
-            if isinstance(old, bool):
-                if val.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError
-                g[key] = val.lower() in ("true", "1")
-            else:
-                g[key] = type(old)(val)
-        except ValueError:
-            raise SystemExit(f"--{key}={val!r}: expected a {type(old).__name__}")
+    apply_overrides(globals(), CONFIG_KEYS, argv)
 
 
 def run_config():

@@ -36,6 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from overrides import apply_overrides, config_keys  # noqa: E402
 from hf_io import read_safetensors, write_safetensors  # noqa: E402
 from lora import base_model_hash  # noqa: E402
 
@@ -68,25 +69,14 @@ line_end_id = 8  # <|end|>
 parity_out = ""  # path: write features + logits of 16 held-out samples (for the runtime parity test)
 # ----
 
-CONFIG_KEYS = [k for k, v in list(globals().items()) if not k.startswith("_") and isinstance(v, (int, float, str, bool))]
+CONFIG_KEYS = config_keys(globals())
 GAME_FEATURES = ["time_sin", "time_cos", "threat", "standing"]
 HOURS = [("midnight", 0), ("dawn", 6), ("morning", 9), ("noon", 12), ("midday", 12), ("afternoon", 15),
          ("evening", 19), ("dusk", 20), ("night", 23)]
 
 
 def parse_overrides(argv):
-    g = globals()
-    for arg in argv:
-        if not arg.startswith("--") or "=" not in arg:
-            raise SystemExit(f"bad argument {arg!r}: use --key=value; keys: {', '.join(CONFIG_KEYS)}")
-        key, val = arg[2:].split("=", 1)
-        key = key.replace("-", "_")
-        if key not in CONFIG_KEYS:
-            raise SystemExit(f"unknown option --{key}; keys: {', '.join(CONFIG_KEYS)}")
-        try:
-            g[key] = type(g[key])(val)
-        except ValueError:
-            raise SystemExit(f"--{key}={val!r}: expected a {type(g[key]).__name__}")
+    apply_overrides(globals(), CONFIG_KEYS, argv)
 
 
 def state_hour(state):
