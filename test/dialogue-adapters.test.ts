@@ -5,18 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseScene } from "../core/scene/load.ts";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
 import { writeSafe } from "./adapter-fixtures-st.ts";
-import { joinBot, listen, sleep, waitFor, walkTo } from "./helpers/dialogue-bots.ts";
+import { bromYard, joinBot, listen, sleep, waitFor, walkTo } from "./helpers/dialogue-bots.ts";
 
-const scene = parseScene({
-  name: "yard",
-  ground: { size: [40, 40] },
-  objects: [],
-  spawns: [{ position: [0, 0, 0] }],
-  npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
-}, "yard.json");
+const scene = bromYard();
 
 const root = mkdtempSync(join(tmpdir(), "kith-adapters-"));
 let kith: KithServer;

@@ -6,19 +6,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { matchMaker } from "@colyseus/core";
-import { parseScene } from "../core/scene/load.ts";
 import { MemoryStore } from "../server/memory/store.ts";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
 import type { WorldRoom } from "../server/world-room.ts";
-import { joinBot, listen, waitFor, walkTo } from "./helpers/dialogue-bots.ts";
+import { bromYard, joinBot, listen, waitFor, walkTo } from "./helpers/dialogue-bots.ts";
 
-const scene = parseScene({
-  name: "yard",
-  ground: { size: [40, 40] },
-  objects: [],
-  spawns: [{ position: [0, 0, 0] }],
-  npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
-}, "yard.json");
+const scene = bromYard();
 
 const dir = mkdtempSync(join(tmpdir(), "kith-memory-"));
 const file = join(dir, "memory.sqlite");

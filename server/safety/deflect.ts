@@ -3,6 +3,7 @@
 // `lines.injection`, `lines.unknown`); a card without them gets a line built from its speaking
 // style (tics, how it addresses the player, sentence length). Never empty.
 import type { CharacterCard } from "../../core/character/schema.ts";
+import { mulberry32, randomSeed } from "../../core/runtime/generate/rng.ts";
 
 /** Card situations to draw from, by what was blocked; first with lines wins. */
 const SITUATIONS: Record<string, readonly string[]> = {
@@ -29,17 +30,6 @@ function situationsFor(reason: string): readonly string[] {
   return SITUATIONS.other;
 }
 
-/** A small deterministic generator (mulberry32) so a seed always gives the same line. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(items: readonly T[], next: () => number): T {
   return items[Math.floor(next() * items.length) % items.length];
@@ -73,7 +63,8 @@ function fromStyle(card: CharacterCard, reply: boolean, next: () => number): str
  * or any text; `seed` picks the line (random when absent). Never empty.
  */
 export function deflectionLine(card: CharacterCard, reason: string, seed?: number): string {
-  const next = rng(seed ?? Math.floor(Math.random() * 2 ** 32));
+  const gen = mulberry32(seed ?? randomSeed());
+  const next = () => gen.next();
   const address = card.speakingStyle.address.length > 0 ? pick(card.speakingStyle.address, next) : "friend";
   const situations = situationsFor(String(reason ?? ""));
   for (const situation of situations) {

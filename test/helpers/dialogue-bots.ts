@@ -1,6 +1,7 @@
 // Bot helpers for the dialogue suites: join the world, walk up to an NPC, collect NPC events.
 import { Client, type Room } from "@colyseus/sdk";
 import type { NpcActionEvent, NpcReplyEvent, NpcThinkingEvent, NpcTokenEvent, RejectedEvent } from "../../core/protocol/index.ts";
+import { parseScene } from "../../core/scene/load.ts";
 import { WorldState } from "../../core/state/world-state.ts";
 
 export type Bot = Room<any, WorldState> & { seq: { n: number } };
@@ -73,3 +74,14 @@ export async function walkTo(bot: Bot, x: number, z: number, stop: number, ms = 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A bare 40 m yard with one spawn at the origin and Brom 5 m ahead, facing it. */
+export function bromYard() {
+  return parseScene({
+    name: "yard",
+    ground: { size: [40, 40] },
+    objects: [],
+    spawns: [{ position: [0, 0, 0] }],
+    npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
+  }, "yard.json");
+}

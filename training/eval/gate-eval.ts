@@ -3,6 +3,7 @@ import type { GameState } from "../../core/runtime/gate/features.ts";
 import { MlpGate, type Gate, type GateCandidates } from "../../core/runtime/gate/gate.ts";
 import type { DecoderSession } from "../../core/runtime/session.ts";
 import type { TextTokenizer } from "../../core/runtime/tokenizer.ts";
+import { mulberry32 } from "../../core/runtime/generate/rng.ts";
 
 // The gate's game state for a data sample, derived as training/train_gate.py derives it (and as
 // the server does from its clock, threat flag and memory): threat 1 for a "danger: …" state line,
@@ -26,16 +27,10 @@ export function stateThreat(state: string): number {
   return /^\s*danger\b/i.test(state) ? 1 : 0;
 }
 
-/** Small seeded generator (mulberry32) for the hours and standings a sample does not state. */
+/** Seeded uniform [0, 1) draws (the runtime's mulberry32) for the hours and standings a sample does not state. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const gen = mulberry32(seed);
+  return () => gen.next();
 }
 
 export function sampleGameState(state: string, rand: () => number): GameState {
