@@ -4,6 +4,7 @@ import { MARKERS, stripMarkers } from "./markers.ts";
 // line(s), empty sections left out:
 //
 //   <|persona|>{persona core}\n- {fact}\n- {fact}\n
+//   <|image|>…<|image|>\n                     (visual tokens of the NPC's view, when it has one)
 //   <|state|>{state}\n
 //   <|near|>- {nearby fact}\n- {nearby fact}\n
 //   <|memory|>{memory summary}\n
@@ -23,6 +24,9 @@ export interface PromptParts {
   persona: string;
   /** Persona facts, most relevant first; trimmed from the end when over budget. */
   facts: string[];
+  /** Number of visual tokens of the NPC's view (core/vision); 0 or absent = no view. The runtime
+   *  splices the view's embeddings in at these `<|image|>` placeholders. Never dropped. */
+  view?: number;
   /** The situation ("calm", "danger: wolves at the gate"); empty = left out. */
   state?: string;
   /** Nearby facts, most important first; trimmed from the end when over budget. */
@@ -53,8 +57,15 @@ function personaSection(p: PromptParts): string {
   return `${MARKERS.persona}${clean(p.persona)}\n` + p.facts.map((f) => `- ${clean(f)}\n`).join("");
 }
 
+/** The view placeholders: one `<|image|>` per visual token, then a newline. */
+export function viewSection(tokens: number | undefined): string {
+  if (!tokens) return "";
+  if (!Number.isInteger(tokens) || tokens < 0) throw new RangeError(`view: expected a whole number of visual tokens, got ${tokens}`);
+  return MARKERS.image.repeat(tokens) + "\n";
+}
+
 function contextSections(p: PromptParts): string {
-  let out = "";
+  let out = viewSection(p.view);
   if (p.state && clean(p.state)) out += `${MARKERS.state}${clean(p.state)}\n`;
   if (p.nearby.length > 0) out += `${MARKERS.near}` + p.nearby.map((n) => `- ${clean(n)}\n`).join("");
   if (p.memory && clean(p.memory)) out += `${MARKERS.memory}${clean(p.memory)}\n`;
@@ -132,6 +143,7 @@ export function buildPrompt(parts: PromptParts, budget: number, countTokens: Cou
 export function toChatMessages(p: PromptParts): { role: string; content: string }[] {
   const msgs: { role: string; content: string }[] = [];
   msgs.push({ role: "persona", content: clean(p.persona) + "\n" + p.facts.map((f) => `- ${clean(f)}\n`).join("") });
+  if (p.view) msgs.push({ role: "image", content: viewSection(p.view) });
   if (p.state && clean(p.state)) msgs.push({ role: "state", content: clean(p.state) + "\n" });
   if (p.nearby.length > 0) msgs.push({ role: "near", content: p.nearby.map((n) => `- ${clean(n)}\n`).join("") });
   if (p.memory && clean(p.memory)) msgs.push({ role: "memory", content: clean(p.memory) + "\n" });
@@ -144,6 +156,7 @@ export function toChatMessages(p: PromptParts): { role: string; content: string 
 export const CHAT_TEMPLATE =
   "{% for m in messages %}" +
   "{% if m.role == 'persona' or m.role == 'system' %}<|persona|>{{ m.content }}" +
+  "{% elif m.role == 'image' %}{{ m.content }}" +
   "{% elif m.role == 'state' %}<|state|>{{ m.content }}" +
   "{% elif m.role == 'near' %}<|near|>{{ m.content }}" +
   "{% elif m.role == 'memory' %}<|memory|>{{ m.content }}" +
