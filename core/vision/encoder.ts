@@ -1,0 +1,56 @@
+import type { InferenceSession } from "onnxruntime-common";
+import type { Backend } from "../runtime/backend.ts";
+import { ModelError } from "../runtime/model/errors.ts";
+import { buildEncoderGraph } from "./encoder-graph.ts";
+import type { VisionManifest, VisionPackage } from "./manifest.ts";
+
+// Runs the vision encoder on either onnxruntime: the browser (onnxruntime-web, wasm) for features
+// the client sends, the server (onnxruntime-node) for games that send pixels.
+
+/** RGBA bytes (row 0 = top) → pixels [3, size, size] in 0..1, the encoder's input layout. */
+export function rgbaToPixels(rgba: Uint8Array, size = 64): Float32Array {
+  const n = size * size;
+  if (rgba.length !== n * 4) throw new RangeError(`image: expected ${n * 4} RGBA bytes (${size}×${size}), got ${rgba.length}`);
+  const out = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    out[i] = rgba[4 * i] / 255;
+    out[n + i] = rgba[4 * i + 1] / 255;
+    out[2 * n + i] = rgba[4 * i + 2] / 255;
+  }
+  return out;
+}
+
+export class VisionEncoder {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly backend: Backend, private readonly session: InferenceSession, readonly manifest: VisionManifest) {}
+
+  static async create(pkg: VisionPackage, backend: Backend): Promise<VisionEncoder> {
+    const bytes = buildEncoderGraph(pkg);
+    const session = await backend.ort.InferenceSession.create(bytes, {
+      executionProviders: backend.executionProviders,
+      graphOptimizationLevel: "all",
+      ...backend.sessionOptions,
+    });
+    return new VisionEncoder(backend, session, pkg.manifest);
+  }
+
+  /** pixels [B, 3, S, S] → features [B, grid², D]. Runs are serialized. */
+  encode(pixels: Float32Array, batch = 1): Promise<Float32Array> {
+    const S = this.manifest.image_size;
+    if (!Number.isInteger(batch) || batch < 1) throw new ModelError(`encode: batch must be a positive integer, got ${batch}`);
+    if (pixels.length !== batch * 3 * S * S) throw new ModelError(`encode: pixels has ${pixels.length} values, expected ${batch}×3×${S}×${S}`);
+    const run = async () => {
+      const input = new this.backend.ort.Tensor("float32", pixels, [batch, 3, S, S]);
+      const out = await this.session.run({ pixels: input });
+      return out.features.data as Float32Array;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}

@@ -1,0 +1,85 @@
+import { ModelError } from "../runtime/model/errors.ts";
+import { contentHash, type PackageFiles } from "../runtime/model/package.ts";
+import { parseSafetensors, WeightStore } from "../runtime/model/safetensors.ts";
+
+// The vision package (assets/vision/): vision.json + encoder.safetensors + projector.safetensors,
+// written by training/vision/package.py. Loading checks the manifest against the contract in
+// README.md and every tensor's shape, so a damaged package fails here, naming the file.
+
+export interface VisionManifest {
+  format: 1;
+  image_size: number;
+  grid: number;
+  feature_dim: number;
+  feature_limit: number;
+  tokens: number;
+  hidden: number;
+  /** Hash of the base model the projector was trained for (training/lora.py base_model_hash). */
+  base_model: string;
+  encoder: string;
+  projector: string;
+  trained?: boolean;
+}
+
+export interface VisionPackage {
+  dir: string;
+  manifest: VisionManifest;
+  encoderWeights: WeightStore;
+  projectorWeights: WeightStore;
+  hash: string;
+}
+
+/** (in, out, stride) of the encoder's 3×3 convolutions; training/vision/model.py CONVS. */
+export const ENCODER_CONVS: readonly [number, number, number][] = [[3, 24, 1], [24, 32, 2], [32, 48, 2], [48, 64, 2], [64, 64, 1]];
+
+function parseManifest(json: unknown, file: string): VisionManifest {
+  const m = json as Record<string, unknown>;
+  const fail = (what: string) => { throw new ModelError(`${file}: ${what}`); };
+  if (typeof m !== "object" || m === null) fail("expected a JSON object");
+  if (m.format !== 1) fail(`format ${JSON.stringify(m.format)} is not supported (expected 1)`);
+  const need: [keyof VisionManifest, number | null][] = [["image_size", 64], ["grid", 8], ["tokens", 16], ["feature_dim", null], ["feature_limit", null], ["hidden", null]];
+  for (const [k, fixed] of need) {
+    const v = m[k];
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) fail(`"${k}" must be a positive number, got ${JSON.stringify(v)}`);
+    if (fixed !== null && v !== fixed) fail(`"${k}" is ${v}; this runtime supports ${fixed}`);
+  }
+  for (const k of ["encoder", "projector", "base_model"] as const) if (typeof m[k] !== "string" || !(m[k] as string)) fail(`"${k}" must be a non-empty string`);
+  return m as unknown as VisionManifest;
+}
+
+function expectShapes(w: WeightStore, file: string, shapes: Record<string, number[]>) {
+  for (const [name, shape] of Object.entries(shapes)) {
+    if (!w.has(name)) throw new ModelError(`${file}: missing tensor "${name}" (expected shape ${JSON.stringify(shape)})`);
+    w.get(name, shape);
+  }
+}
+
+export async function loadVisionPackage(dir: string, fs: PackageFiles): Promise<VisionPackage> {
+  const mpath = `${dir}/vision.json`;
+  if (!(await fs.exists(mpath))) throw new ModelError(`${mpath}: no vision package here (vision.json missing)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(await fs.read(mpath)));
+  } catch (e) {
+    throw new ModelError(`${mpath}: not valid JSON (${(e as Error).message})`);
+  }
+  const manifest = parseManifest(json, mpath);
+  const D = manifest.feature_dim, H = manifest.hidden;
+  const encPath = `${dir}/${manifest.encoder}`, projPath = `${dir}/${manifest.projector}`;
+  const encBytes = await fs.read(encPath), projBytes = await fs.read(projPath);
+  const encoderWeights = new WeightStore(parseSafetensors(encBytes, encPath));
+  const projectorWeights = new WeightStore(parseSafetensors(projBytes, projPath));
+  const encShapes: Record<string, number[]> = {};
+  ENCODER_CONVS.forEach(([i, o], k) => {
+    encShapes[`conv${k}.weight`] = [o, i, 3, 3];
+    encShapes[`conv${k}.bias`] = [o];
+  });
+  encShapes["out.weight"] = [D, ENCODER_CONVS[ENCODER_CONVS.length - 1][1], 1, 1];
+  encShapes["out.bias"] = [D];
+  expectShapes(encoderWeights, encPath, encShapes);
+  expectShapes(projectorWeights, projPath, {
+    "merge.weight": [H, 4 * D], "merge.bias": [H], "out.weight": [H, H], "out.bias": [H], pos: [manifest.tokens, H],
+  });
+  const hash = contentHash(new Uint8Array([...contentHash(encBytes), ...contentHash(projBytes)].map((c) => c.charCodeAt(0))));
+  return { dir, manifest, encoderWeights, projectorWeights, hash };
+}

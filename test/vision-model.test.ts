@@ -1,0 +1,85 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
+import { rgbaToPixels, VisionEncoder } from "../core/vision/encoder.ts";
+import { loadVisionPackage } from "../core/vision/manifest.ts";
+import { checkFeatures, Projector } from "../core/vision/projector.ts";
+
+// The vision encoder (ONNX graph built in TypeScript) and projector against the PyTorch reference
+// (training/vision/model.py), on a seeded random package.
+
+const PY = "/usr/bin/python3";
+let dir: string;
+let ref: { pixels: number[]; features: number[]; tokens: number[] };
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "kith-vision-"));
+  execFileSync(PY, ["training/vision/make_package.py", "--random", "--out", join(dir, "pkg"), "--hidden", "64", "--feature-dim", "32", "--seed", "3"]);
+  execFileSync(PY, ["training/vision/reference.py", "--pkg", join(dir, "pkg"), "--out", join(dir, "ref.json")]);
+  ref = JSON.parse(readFileSync(join(dir, "ref.json"), "utf8"));
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+describe("vision encoder and projector", () => {
+  it("match PyTorch within 1e-4 (features and visual tokens, batch of 2)", async () => {
+    const pkg = await loadVisionPackage(join(dir, "pkg"), nodePackageFiles);
+    const enc = await VisionEncoder.create(pkg, nodeBackend({ threads: 1 }));
+    const feats = await enc.encode(Float32Array.from(ref.pixels), 2);
+    expect(maxDiff(feats, ref.features)).toBeLessThan(1e-4);
+    const proj = new Projector(pkg);
+    const per = 64 * 32;
+    const tokens = new Float32Array(2 * 16 * 64);
+    for (let b = 0; b < 2; b++) tokens.set(proj.project(feats.subarray(b * per, (b + 1) * per)), b * 16 * 64);
+    expect(maxDiff(tokens, ref.tokens)).toBeLessThan(1e-4);
+    // the two pictures differ, so their tokens do
+    expect(maxDiff(tokens.subarray(0, 1024), tokens.subarray(1024))).toBeGreaterThan(1e-5);
+    await enc.release();
+  });
+
+  it("converts RGBA rows top-first into planar pixels", () => {
+    const rgba = new Uint8Array(64 * 64 * 4);
+    rgba.set([255, 0, 51, 255], 0); // top-left pixel
+    rgba.set([0, 255, 0, 255], (63 * 64 + 63) * 4); // bottom-right
+    const px = rgbaToPixels(rgba);
+    expect(px[0]).toBe(1);
+    expect(px[2 * 4096]).toBeCloseTo(0.2, 6);
+    expect(px[4096 + 4095]).toBe(1);
+    expect(() => rgbaToPixels(new Uint8Array(100))).toThrow(/expected 16384 RGBA bytes/);
+  });
+
+  it("checkFeatures names what is wrong", async () => {
+    const pkg = await loadVisionPackage(join(dir, "pkg"), nodePackageFiles);
+    const m = pkg.manifest;
+    expect(checkFeatures(new Float32Array(64 * 32), m)).toBeNull();
+    expect(checkFeatures(new Float32Array(10), m)).toMatch(/expected 2048 values/);
+    const nan = new Float32Array(64 * 32); nan[7] = NaN;
+    expect(checkFeatures(nan, m)).toMatch(/value 7 is not finite/);
+    const big = new Float32Array(64 * 32); big[3] = 99;
+    expect(checkFeatures(big, m)).toMatch(/outside ±8/);
+  });
+
+  it("refuses damaged packages, naming the file", async () => {
+    const bad = join(dir, "bad");
+    cpSync(join(dir, "pkg"), bad, { recursive: true });
+    const enc = readFileSync(join(bad, "encoder.safetensors"));
+    writeFileSync(join(bad, "encoder.safetensors"), enc.subarray(0, enc.length - 100));
+    await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/encoder\.safetensors: truncated/);
+    const m = JSON.parse(readFileSync(join(dir, "pkg", "vision.json"), "utf8"));
+    writeFileSync(join(bad, "vision.json"), JSON.stringify({ ...m, grid: 7 }));
+    await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/vision\.json: "grid" is 7/);
+    writeFileSync(join(bad, "vision.json"), "{nope");
+    await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/vision\.json: not valid JSON/);
+    await expect(loadVisionPackage(join(dir, "none"), nodePackageFiles)).rejects.toThrow(/vision\.json missing/);
+  });
+});
