@@ -11,7 +11,8 @@ import type { Backend } from "./backend.ts";
 import type { ChatMessage } from "./chat-template.ts";
 import { fromHfGenerationConfig, resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from "./generate/config.ts";
 import { BatchState, type BatchOptions, type DecoderLike } from "./generate/batch-state.ts";
-import { GenerationRow, type GenerationResult, type StreamChunk } from "./generate/row.ts";
+import { GenerationRow, type GenerationResult, type ImageSplice, type StreamChunk } from "./generate/row.ts";
+import { MARKERS } from "../prompt/markers.ts";
 import type { ModelConfig } from "./model/config.ts";
 import { loadModelPackage, type ModelPackage, type PackageFiles } from "./model/package.ts";
 import { DecoderSession, type DecoderSessionOptions } from "./session.ts";
@@ -28,6 +29,9 @@ export type Prompt = string | number[] | { messages: ChatMessage[]; template?: s
 export interface CallOptions extends GenerationOptions {
   /** Aborting ends the reply after the current step with finishReason "abort". */
   signal?: AbortSignal;
+  /** Visual tokens [n, H] (core/vision projector output) spliced into inputs_embeds at the prompt's
+   *  n `<|image|>` placeholder tokens, in order. */
+  image?: Float32Array;
 }
 
 /** An async iterable of chunks that also carries the final result. */
@@ -92,16 +96,30 @@ export class LanguageModel {
 
   /** A row for `prompt`, ready to join a BatchState (the scheduler's entry point). */
   createRow(prompt: Prompt, opts: CallOptions = {}): GenerationRow {
-    const { signal, ...genOpts } = opts;
+    const { signal, image, ...genOpts } = opts;
     const cfg = this.resolveConfig(genOpts);
     const ids = this.encodePrompt(prompt);
-    return new GenerationRow(
+    const row = new GenerationRow(
       ids,
       cfg,
       { vocabSize: this.config.vocabSize, maxPositions: this.config.maxPositions, eosTokenIds: this.config.eosTokenIds },
       (t) => this.tokenizer.decode(t, { skipSpecialTokens: true }),
       signal,
     );
+    if (image) row.image = this.imageSplice(ids, image);
+    return row;
+  }
+
+  /** Checks that `image` fills the prompt's `<|image|>` placeholders exactly. */
+  private imageSplice(ids: readonly number[], image: Float32Array): ImageSplice {
+    const H = this.config.hiddenSize;
+    const tokenId = this.tokenizer.tokenId(MARKERS.image);
+    if (tokenId === undefined) throw new Error(`generate: an image was given but this model's tokenizer has no ${MARKERS.image} token`);
+    const slots = ids.reduce((n, id) => n + (id === tokenId ? 1 : 0), 0);
+    if (image.length % H !== 0) throw new Error(`generate: image has ${image.length} values, not a whole number of ${H}-wide visual tokens`);
+    if (slots !== image.length / H) throw new Error(`generate: the prompt has ${slots} ${MARKERS.image} placeholders but the image holds ${image.length / H} visual tokens`);
+    for (let i = 0; i < image.length; i++) if (!Number.isFinite(image[i])) throw new Error(`generate: image value ${i} is not finite`);
+    return { tokenId, embeds: image };
   }
 
   newBatch(opts?: BatchOptions): BatchState {

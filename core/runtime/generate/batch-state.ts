@@ -14,7 +14,7 @@
 
 import type { DecoderSession, KvCache, LoraInputs } from "../session.ts";
 import { concatRows, selectRows, type KvShape } from "./kv-ops.ts";
-import type { GenerationRow } from "./row.ts";
+import type { GenerationRow, ImageSplice } from "./row.ts";
 
 /** The part of DecoderSession the batch needs. */
 export type DecoderLike = Pick<DecoderSession, "config" | "embed" | "forward">;
@@ -87,6 +87,7 @@ export class BatchState {
       const L = r.promptIds.length;
       const pad = T - L;
       embeds.set(this.session.embed(r.promptIds as number[]), (b * T + pad) * H);
+      if (r.image) spliceImage(embeds, (b * T + pad) * H, r.promptIds, r.image, H);
       for (let t = 0; t < L; t++) {
         positions[b * T + pad + t] = BigInt(t);
         mask[b * T + pad + t] = 1n;
@@ -198,5 +199,15 @@ export class BatchState {
     } finally {
       this.stats.forwardMs += performance.now() - t0;
     }
+  }
+}
+
+/** Writes a row's visual tokens over the embeddings of its image placeholders, in order. */
+function spliceImage(embeds: Float32Array, base: number, ids: readonly number[], image: ImageSplice, H: number): void {
+  let k = 0;
+  for (let t = 0; t < ids.length; t++) {
+    if (ids[t] !== image.tokenId) continue;
+    embeds.set(image.embeds.subarray(k * H, (k + 1) * H), base + t * H);
+    k++;
   }
 }

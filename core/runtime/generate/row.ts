@@ -43,8 +43,16 @@ export interface RowLimits {
   eosTokenIds: readonly number[];
 }
 
+/** Visual tokens for a row: `embeds` [n, H] replace the embeddings of the n `tokenId` ids. */
+export interface ImageSplice {
+  tokenId: number;
+  embeds: Float32Array;
+}
+
 export class GenerationRow {
   readonly promptIds: readonly number[];
+  /** Visual tokens spliced into the prompt's embeddings at prefill (LanguageModel.createRow checks them). */
+  image: ImageSplice | null = null;
   readonly maxNewTokens: number;
   readonly tokens: number[] = [];
   readonly chunks = new ChunkQueue<StreamChunk>();
