@@ -3,7 +3,7 @@
 import { DEFAULT_LIMITS, TokenBucket, type ProtocolLimits } from "../core/protocol/index.ts";
 
 export class ClientGuard {
-  private readonly rates: Record<"move" | "chat" | "other", TokenBucket>;
+  private readonly rates: Record<"move" | "chat" | "view" | "other", TokenBucket>;
   private readonly strikes: TokenBucket;
   private readonly notices: TokenBucket;
   /** Rejections not reported (reply and log) because the notice bucket was empty. */
@@ -14,6 +14,7 @@ export class ClientGuard {
     this.rates = {
       move: new TokenBucket(limits.rates.move, now),
       chat: new TokenBucket(limits.rates.chat, now),
+      view: new TokenBucket(limits.rates.view, now),
       other: new TokenBucket(limits.rates.other, now),
     };
     this.strikes = new TokenBucket(limits.strikes, now);
@@ -22,10 +23,11 @@ export class ClientGuard {
 
   /** Takes a token for a message of `type`; returns a reason when over the rate. */
   admit(type: unknown, now = Date.now()): string | undefined {
-    const key = type === "move" || type === "chat" ? type : "other";
+    const key = type === "move" || type === "chat" ? type : type === "npc_view" ? "view" : "other";
     if (this.rates[key].take(now)) return undefined;
     const limit = this.limits.rates[key];
-    return `rate limit: more than ${limit.perSecond} ${key === "other" ? "unknown" : key} messages per second (burst ${limit.capacity})`;
+    const what = key === "other" ? "unknown" : key === "view" ? "npc_view" : key;
+    return `rate limit: more than ${limit.perSecond} ${what} messages per second (burst ${limit.capacity})`;
   }
 
   /** Records a rejection; true when the client has run out of strikes and must be kicked. */

@@ -39,13 +39,48 @@ export const ChatMessage = z.object({
 }).strict();
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/** Bytes of an `npc_view` image: 64×64 RGBA, row 0 = top (core/vision/README.md). */
+export const VIEW_IMAGE_BYTES = 64 * 64 * 4;
+/** Cells of the encoder's feature grid (8×8); `features` holds 64·D little-endian float32. */
+export const VIEW_CELLS = 64;
+/** Largest `features` accepted before the server checks the exact size for its encoder (D ≤ 128). */
+export const VIEW_FEATURES_MAX_BYTES = VIEW_CELLS * 128 * 4;
+
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected binary bytes (a Uint8Array)");
+
+/**
+ * `npc_view`: what an NPC sees, from the client of a player talking to it: either the vision
+ * encoder's `features` (64·D little-endian float32: an 8×8 grid of D-vectors, row-major from the
+ * top-left) or the raw `image` (64×64 RGBA bytes, row 0 = top) for the server to encode. The
+ * exact feature size (D from the server's vision.json), the value range and the NPC's distance
+ * are checked by the room (server/vision/).
+ */
+export const NpcViewMessage = z.object({
+  npc: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "npc_view `npc` must be an NPC id"),
+  features: Bytes.optional(),
+  image: Bytes.optional(),
+}).strict().superRefine((m, ctx) => {
+  if ((m.features === undefined) === (m.image === undefined)) {
+    ctx.addIssue({ code: "custom", message: "expected exactly one of `features` or `image`" });
+  }
+  if (m.image !== undefined && m.image.byteLength !== VIEW_IMAGE_BYTES) {
+    ctx.addIssue({ code: "custom", path: ["image"], message: `expected ${VIEW_IMAGE_BYTES} bytes (64×64 RGBA), got ${m.image.byteLength}` });
+  }
+  const f = m.features?.byteLength;
+  if (f !== undefined && (f === 0 || f % (VIEW_CELLS * 4) !== 0 || f > VIEW_FEATURES_MAX_BYTES)) {
+    ctx.addIssue({ code: "custom", path: ["features"], message: `expected 64·D float32 (a non-zero multiple of ${VIEW_CELLS * 4} bytes, at most ${VIEW_FEATURES_MAX_BYTES}), got ${f} bytes` });
+  }
+});
+export type NpcViewMessage = z.infer<typeof NpcViewMessage>;
+
 /** Client→server schemas by type: the single list the validator and the room dispatch on. */
-export const CLIENT_MESSAGES = { move: MoveMessage, chat: ChatMessage } as const;
+export const CLIENT_MESSAGES = { move: MoveMessage, chat: ChatMessage, npc_view: NpcViewMessage } as const;
 export type ClientMessageType = keyof typeof CLIENT_MESSAGES;
 export const CLIENT_MESSAGE_TYPES = Object.keys(CLIENT_MESSAGES) as ClientMessageType[];
 export type ClientMessage =
   | { type: "move"; message: MoveMessage }
-  | { type: "chat"; message: ChatMessage };
+  | { type: "chat"; message: ChatMessage }
+  | { type: "npc_view"; message: NpcViewMessage };
 
 // ---- server → client ----
 
