@@ -28,6 +28,22 @@ export interface Moment {
   memory?: string;
   history?: Turn[];
   say: string;
+  /**
+   * Number of visual tokens of the NPC's view (core/vision), when it has a fresh one: the prompt gets the
+   * `<|image|>` placeholders, and its nearby facts leave out movable props (what the NPC knows of
+   * those comes from its eyes); landmarks and people stay.
+   */
+  view?: number;
+}
+
+// Each object list without its movable props, kept per list (a live scene keeps one list, and
+// nearby.ts caches word sets per list).
+const landmarksCache = new WeakMap<Scene["objects"], Scene["objects"]>();
+
+function withoutProps(scene: Scene): Scene {
+  let objects = landmarksCache.get(scene.objects);
+  if (objects === undefined) landmarksCache.set(scene.objects, (objects = scene.objects.filter((o) => !o.movable)));
+  return { ...scene, objects };
 }
 
 /** Other NPCs of the scene as entities at their spawn points (for offline use: evals, data). */
@@ -45,12 +61,14 @@ export function playerInFront(pose: Pose, ahead = 2, side = 0): Vec3 {
 export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEFAULT_PROMPT_BUDGET): BuiltPrompt {
   const player: Entity = { id: "player", name: "player", tags: ["player"], position: m.playerPosition ?? playerInFront(m.pose) };
   const others = m.others ?? sceneNpcEntities(m.scene, m.npcId);
-  const nearby = nearbyFacts(m.scene, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
+  const seen = m.view !== undefined && m.view > 0 ? withoutProps(m.scene) : m.scene;
+  const nearby = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
   // Words for the villagers facts are about: "the blacksmith" finds Brom's facts.
   const aliases = Object.fromEntries(m.scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
   return buildPrompt({
     persona: personaCore(m.card),
     facts: selectFacts(m.card, m.say, PERSONA_FACTS, aliases),
+    view: m.view,
     state: m.state ?? "",
     nearby: nearby.map(renderNearbyFact),
     memory: m.memory ?? "",
