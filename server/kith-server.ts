@@ -14,6 +14,7 @@ import { loadSafetyRules, SafetyFilter } from "./safety/filter.ts";
 import { ASSETS_DIR, ROOT_DIR, SCENES_DIR, loadSceneFile, resolveSceneName } from "./scene-file.ts";
 import { staticFiles } from "./static-files.ts";
 import { TickMetrics } from "./tick-metrics.ts";
+import { VisionRuntime, type VisionOptions } from "./vision/vision-runtime.ts";
 import { ROOM_DEFAULTS, WorldRoom, type WorldRoomOptions } from "./world-room.ts";
 
 export interface KithServerOptions {
@@ -34,6 +35,12 @@ export interface KithServerOptions {
    * Without `safety` the scene's rules apply (server/safety/: defaults + scenes/<scene>.safety.json).
    */
   dialogue?: DialogueOptions | DialogueRuntime;
+  /**
+   * NPC eyes, with dialogue on: options (the vision package is loaded once here; default
+   * assets/vision), a runtime built by the caller (not closed with the server), or null for none.
+   * A missing or broken package is logged and NPCs talk blind.
+   */
+  vision?: VisionOptions | VisionRuntime | null;
 }
 
 export interface KithServer {
@@ -46,6 +53,8 @@ export interface KithServer {
   metrics: TickMetrics;
   /** The conversation runtime (model worker, cards, memory), when dialogue is on. */
   dialogue?: DialogueRuntime;
+  /** NPC eyes (vision package, projector, pixel encoder), when dialogue is on and the package loaded. */
+  vision?: VisionRuntime;
   /** Stops the rooms (replies in flight drain), then the model worker and memory store. */
   close(): Promise<void>;
 }
@@ -63,6 +72,11 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
         { log: options.log ?? ((line) => console.warn(line)) },
       ),
     });
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const ownVision = dialogue !== undefined && options.vision !== null && !(options.vision instanceof VisionRuntime);
+  const vision = dialogue === undefined || options.vision === null ? undefined
+    : options.vision instanceof VisionRuntime ? options.vision
+    : (await VisionRuntime.open(options.vision ?? {}, { hiddenSize: dialogue.base.hiddenSize, baseHash: dialogue.base.hash }, log)) ?? undefined;
   const metrics = new TickMetrics();
   const limits = options.limits ?? DEFAULT_LIMITS;
   const httpServer = http.createServer();
@@ -71,6 +85,7 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
     clientDir: options.clientDir ?? path.join(ROOT_DIR, "dist", "client"),
     scenesDir: SCENES_DIR,
     assetsDir: ASSETS_DIR,
+    visionDir: vision?.pkg.dir,
   };
   const health = () => ({ scene: scene.name, rooms: matchMaker.stats.local.roomCount, players: matchMaker.stats.local.ccu });
   const files = staticFiles(roots, health, () => scene);
@@ -93,20 +108,23 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
     metrics,
     log: options.log,
     dialogue,
+    vision,
   };
   server.define("world", WorldRoom, roomOptions);
   try {
     await server.listen(options.port ?? 2567, options.host);
   } catch (e) {
+    if (ownVision) await vision?.close();
     if (ownDialogue) await dialogue?.close();
     throw e;
   }
   const port = (httpServer.address() as AddressInfo).port;
   const host = options.host && options.host !== "0.0.0.0" ? options.host : "localhost";
   return {
-    server, http: httpServer, port, url: `http://${host}:${port}`, scene, metrics, dialogue,
+    server, http: httpServer, port, url: `http://${host}:${port}`, scene, metrics, dialogue, vision,
     close: async () => {
       await server.gracefullyShutdown(false);
+      if (ownVision) await vision?.close();
       if (ownDialogue) await dialogue?.close();
     },
   };

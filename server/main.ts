@@ -4,10 +4,13 @@
 //   KITH_MEMORY (data/memory.sqlite), KITH_HEARING (m, 8), KITH_TALK_RANGE (m, 5),
 //   KITH_REPLY_DEADLINE_MS (8000), KITH_REPLY_TOKENS (48), KITH_NPC_QUEUE (4),
 //   KITH_CLOCK_HOURS_PER_MINUTE (0 = the scene's hour, fixed), KITH_MODEL_THREADS (onnxruntime's default).
+//   NPC eyes: KITH_VISION (assets/vision: the vision package folder; off = NPCs talk blind).
+import path from "node:path";
 import { SceneError } from "../core/scene/load.ts";
 import { createKithServer } from "./kith-server.ts";
 import { DIALOGUE_DEFAULTS, type DialogueOptions } from "./dialogue/runtime.ts";
 import { memoryFileFromEnv } from "./memory/store.ts";
+import type { VisionOptions } from "./vision/vision-runtime.ts";
 
 function numberFromEnv(name: string, fallback: number, min: number, max: number, integer = false): number {
   const raw = process.env[name];
@@ -38,6 +41,12 @@ function dialogueFromEnv(): DialogueOptions | undefined {
   };
 }
 
+function visionFromEnv(): VisionOptions | null {
+  const raw = process.env.KITH_VISION;
+  if (raw === undefined || raw === "") return {};
+  return raw.toLowerCase() === "off" ? null : { dir: path.resolve(raw) };
+}
+
 try {
   const kith = await createKithServer({
     port: numberFromEnv("PORT", 2567, 0, 65535),
@@ -46,9 +55,11 @@ try {
     earshot: numberFromEnv("KITH_EARSHOT", 20, 0.1, 10_000),
     reconnectSeconds: numberFromEnv("KITH_RECONNECT_SECONDS", 20, 0, 3600),
     dialogue: dialogueFromEnv(),
+    vision: visionFromEnv(),
   });
   const talk = kith.dialogue ? `NPCs talk (model ${kith.dialogue.options.modelDir}, memory ${kith.dialogue.options.memoryFile})` : "NPCs do not talk (KITH_DIALOGUE=off)";
-  console.log(`Kith: scene "${kith.scene.name}", ${talk} — open ${kith.url}`);
+  const eyes = kith.vision ? `, NPCs see (vision ${kith.vision.pkg.dir})` : kith.dialogue ? ", NPCs talk blind (no vision package; see the log above)" : "";
+  console.log(`Kith: scene "${kith.scene.name}", ${talk}${eyes} — open ${kith.url}`);
   const stop = () => { void kith.close().then(() => process.exit(0)); };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -1,4 +1,5 @@
-// Plain static file serving for the built client (dist/client), scenes/ and assets/, plus
+// Plain static file serving for the built client (dist/client), scenes/, assets/ and the vision
+// package the server runs (at /vision/, so the page encodes with the very same weights), plus
 // GET /healthz and GET /scene.json (the scene this server runs, as validated at start). A Node (req, res, next) handler mounted on the HTTP server Colyseus uses.
 import fs from "node:fs";
 import path from "node:path";
@@ -17,11 +18,13 @@ export interface StaticRoots {
   clientDir: string;
   scenesDir: string;
   assetsDir: string;
+  /** The loaded vision package's folder, served at /vision/ (absent: vision is off, 404). */
+  visionDir?: string;
 }
 
 type Next = () => void;
 
-/** Serves `/healthz`, `/scene.json`, `/scenes/*`, `/assets/*`, and the client for everything else (GET/HEAD). */
+/** Serves `/healthz`, `/scene.json`, `/scenes/*`, `/assets/*`, `/vision/*`, and the client for everything else (GET/HEAD). */
 export function staticFiles(roots: StaticRoots, health: () => object, runningScene: () => object) {
   return (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     if (req.method !== "GET" && req.method !== "HEAD") return next();
@@ -36,6 +39,10 @@ export function staticFiles(roots: StaticRoots, health: () => object, runningSce
     if (pathname.startsWith("/matchmake")) return next();
     if (pathname.startsWith("/scenes/")) return serveFile(res, req, roots.scenesDir, pathname.slice("/scenes/".length));
     if (pathname.startsWith("/assets/")) return serveFile(res, req, roots.assetsDir, pathname.slice("/assets/".length));
+    if (pathname.startsWith("/vision/")) {
+      if (roots.visionDir === undefined) return send(res, 404, "text/plain; charset=utf-8", "not found (NPC vision is off on this server)\n");
+      return serveFile(res, req, path.resolve(roots.visionDir), pathname.slice("/vision/".length));
+    }
     if (!fs.existsSync(path.join(roots.clientDir, "index.html"))) {
       if (pathname === "/" || pathname === "/index.html") return send(res, 200, TYPES[".html"], NOT_BUILT_PAGE);
       return send(res, 404, "text/plain; charset=utf-8", "not found (the client is not built: run `npm run build`)\n");

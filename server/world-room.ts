@@ -1,6 +1,7 @@
 // The `world` room: one per scene instance. Thin shell around WorldSimulation: validates every
 // message with core/protocol's one validator, applies rate limits, relays chat within earshot,
-// keeps a dropped player's place for a while, and steps the simulation at a fixed 30 Hz.
+// takes NPC views (server/vision/) for the NPCs' replies, keeps a dropped player's place for a
+// while, and steps the simulation at a fixed 30 Hz.
 import { Room, ServerError, type Client } from "@colyseus/core";
 import {
   CLOSE_KICKED_FOR_ABUSE, DEFAULT_LIMITS, parseClientMessage,
@@ -13,6 +14,9 @@ import { ClientGuard } from "./client-guard.ts";
 import { Conversations } from "./dialogue/conversations.ts";
 import type { DialogueRuntime } from "./dialogue/runtime.ts";
 import type { TickMetrics } from "./tick-metrics.ts";
+import { ViewIntake } from "./vision/view-intake.ts";
+import type { ViewStore } from "./vision/view-store.ts";
+import type { VisionRuntime } from "./vision/vision-runtime.ts";
 import { WorldSimulation } from "./world/simulation.ts";
 
 export interface WorldRoomOptions {
@@ -28,7 +32,12 @@ export interface WorldRoomOptions {
   log?: (line: string) => void;
   /** NPC conversations (model, cards, memory); without it NPCs do not answer. */
   dialogue?: DialogueRuntime;
+  /** NPC eyes (vision package, projector, pixel encoder); with dialogue, replies use NPC views. */
+  vision?: VisionRuntime;
 }
+
+/** A line's reply waits at most this long for a view of its NPC still being encoded, ms. */
+const VIEW_WAIT_MS = 250;
 
 export const ROOM_DEFAULTS = { earshot: 20, reconnectSeconds: 20, patchMs: 50, maxClients: 128 } as const;
 /** At most this many simulation steps per callback when the loop falls behind. */
@@ -47,6 +56,7 @@ export class WorldRoom extends Room<{ state: WorldState }> {
   private readonly guards = new Map<string, ClientGuard>();
   private accumulator = 0;
   private conversations?: Conversations;
+  private views?: ViewIntake;
   /** Stable player keys by sessionId (join option `playerKey`, else the lower-cased name). */
   private readonly playerKeys = new Map<string, string>();
 
@@ -62,7 +72,20 @@ export class WorldRoom extends Room<{ state: WorldState }> {
     this.maxMessagesPerSecond = this.limits.hardMessagesPerSecond;
     this.patchRate = options.patchMs ?? ROOM_DEFAULTS.patchMs;
     this.setMetadata({ scene: options.scene.name });
+    if (options.dialogue && options.vision) {
+      this.views = new ViewIntake(options.vision, {
+        sim: this.sim,
+        range: options.dialogue.options.hearing,
+        log: (line) => this.log(line),
+        reject: (id, reason) => {
+          const client = this.clients.getById(id);
+          const guard = this.guards.get(id);
+          if (client && guard && !guard.kicked) this.reject(client, guard, "npc_view", reason);
+        },
+      });
+    }
     if (options.dialogue) {
+      const views = this.views;
       this.conversations = new Conversations(options.dialogue, {
         sim: this.sim,
         earshot: this.earshot,
@@ -70,6 +93,11 @@ export class WorldRoom extends Room<{ state: WorldState }> {
         send: (id, type, payload) => this.clients.getById(id)?.send(type, payload),
         playerKey: (id) => this.playerKeys.get(id),
         log: (line) => this.log(line),
+        view: views && (async (npc) => {
+          await views.store.settled(npc, VIEW_WAIT_MS);
+          const v = views.store.fresh(npc);
+          return v && { image: v.tokens, tokens: views.tokens };
+        }),
       });
     }
 
@@ -156,10 +184,21 @@ export class WorldRoom extends Room<{ state: WorldState }> {
     if (guard === undefined || guard.kicked) return;
     const overRate = guard.admit(type);
     if (overRate !== undefined) return this.reject(client, guard, type, overRate);
-    const parsed = parseClientMessage(type, payload, this.limits.maxPayloadBytes);
+    const parsed = parseClientMessage(type, payload, this.limits);
     if (!parsed.ok) return this.reject(client, guard, type, parsed.reason);
     if (parsed.type === "move") {
       const refused = this.sim.queueInput(client.sessionId, parsed.message);
+      if (refused !== undefined) this.reject(client, guard, type, refused);
+    } else if (parsed.type === "npc_view") {
+      if (this.views === undefined) return this.reject(client, guard, type, "this server does not take NPC views (vision is off)");
+      let refused: string | undefined;
+      try {
+        refused = this.views.receive(client.sessionId, parsed.message);
+      } catch (e) {
+        // A bug in taking a view must not take the room down: log it, the view is lost.
+        this.log(`[vision] ${client.sessionId} npc_view ${parsed.message.npc}: ${(e as Error).stack ?? e}`);
+        refused = "the view could not be used (server error)";
+      }
       if (refused !== undefined) this.reject(client, guard, type, refused);
     } else {
       this.relayChat(client.sessionId, parsed.message.text);
@@ -205,6 +244,11 @@ export class WorldRoom extends Room<{ state: WorldState }> {
   /** For tests and tools: this room's conversations (last prompt per NPC, threat flag). */
   get dialogue(): Conversations | undefined {
     return this.conversations;
+  }
+
+  /** For tests and tools: the latest view of each NPC (absent when vision is off). */
+  get npcViews(): ViewStore | undefined {
+    return this.views?.store;
   }
 
   /** For tests and tools: the simulation behind this room. */

@@ -18,8 +18,9 @@ import { SpokenStream } from "./spoken-stream.ts";
 // answers one line at a time from a bounded queue, while different NPCs answer at the same time
 // (their requests share the scheduler's batch in the worker thread). Per reply:
 //
-//   npc_thinking → prompt (card, live nearby facts, memory, recent turns, the line; fitted to the
-//   context less the reply) → gate mixture → worker → npc_token… (spoken text, tags stripped) →
+//   npc_thinking → prompt (card, the NPC's fresh view as visual tokens, live nearby facts, memory,
+//   recent turns, the line; fitted to the context less the reply) → gate mixture → worker
+//   (the view's tokens go in as `image`) → npc_token… (spoken text, tags stripped) →
 //   npc_reply (whole line, mood, weights, actions) → npc_action per action tag → memory.
 //
 // Failures (model error, busy worker, deadline before any word) end in an in-character fallback
@@ -36,6 +37,11 @@ export interface ConversationHost {
   /** Stable player key (memory) of a connected player. */
   playerKey(sessionId: string): string | undefined;
   log(line: string): void;
+  /**
+   * The NPC's fresh view (server/vision/): visual tokens [tokens·H] and their count, after a
+   * view still being encoded has landed (briefly waited for); undefined: the NPC talks blind.
+   */
+  view?(npc: string): Promise<{ image: Float32Array; tokens: number } | undefined>;
 }
 
 interface Line {
@@ -67,6 +73,8 @@ function nameSaid(text: string): string | undefined {
 export class Conversations {
   private readonly talks = new Map<string, NpcTalk>();
   private readonly prompts = new Map<string, string>();
+  /** The visual tokens the last reply request of each NPC carried (null: none). */
+  private readonly images = new Map<string, Float32Array | null>();
   private readonly inFlight = new Set<Promise<void>>();
   /** Recent turns per npc|player when no memory store is configured. */
   private readonly localTurns = new Map<string, Turn[]>();
@@ -91,6 +99,11 @@ export class Conversations {
   /** The last prompt assembled for an NPC (debugging and tests). */
   lastPrompt(npc: string): string | undefined {
     return this.prompts.get(npc);
+  }
+
+  /** The visual tokens the NPC's last reply was generated with; null when it had no fresh view. */
+  lastImage(npc: string): Float32Array | null | undefined {
+    return this.images.get(npc);
   }
 
   /** Game hour now, 0 ≤ h < 24. */
@@ -280,8 +293,10 @@ export class Conversations {
       sendToken(spoken);
       this.host.log(`[dialogue] ${npc} ← ${line.key}: input filtered (${input.reason})`);
     } else {
-      const prompt = this.buildPrompt(npc, card, line, standing);
+      const view = await this.viewOf(npc);
+      const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens);
       this.prompts.set(npc, prompt);
+      this.images.set(npc, view?.image ?? null);
       // Token ids are needed here only by a trained gate (mean embedding); else the worker encodes.
       const ids = rt.gate.kind === "mlp" ? rt.tokenizer.encode(prompt) : [];
       const state: GameState = { timeOfDay: this.hour(), threat: Math.min(1, Math.max(0, this.threat)), standing };
@@ -318,6 +333,7 @@ export class Conversations {
             ...(o.temperature > 0 ? { doSample: true, temperature: o.temperature, topP: o.topP, seed: (Math.random() * 2 ** 31) >>> 0 } : { doSample: false }),
           },
           lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
+          ...(view ? { image: view.image } : {}),
         });
         for await (const chunk of sub.chunks) {
           if (gaveUp) return;
@@ -404,7 +420,17 @@ export class Conversations {
     }
   }
 
-  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number): string {
+  /** The NPC's fresh view, if the host has one; a failure here only costs the view. */
+  private async viewOf(npc: string): Promise<{ image: Float32Array; tokens: number } | undefined> {
+    try {
+      return await this.host.view?.(npc);
+    } catch (e) {
+      this.host.log(`[dialogue] ${npc}: view not used: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number, view?: number): string {
     const rt = this.rt, sim = this.host.sim;
     const agent = sim.npcs.get(npc)!;
     const at = agent.position();
@@ -448,6 +474,7 @@ export class Conversations {
       memory: notes.filter(Boolean).join(" "),
       history,
       say: line.text,
+      view,
     }, rt.countTokens, rt.contextTokens - rt.options.maxNewTokens);
     return built.text;
   }

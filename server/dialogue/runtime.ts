@@ -112,6 +112,8 @@ export class DialogueRuntime {
     readonly tokenizer: TextTokenizer,
     /** Tokens of context the model takes (prompt + reply). */
     readonly contextTokens: number,
+    /** The base model: its hidden size and hash (what a vision package must be built for). */
+    readonly base: { hiddenSize: number; hash: string },
     readonly model: ReplyModel,
     readonly bank: AdapterBank,
     readonly gate: Gate,
@@ -150,7 +152,8 @@ export class DialogueRuntime {
     const cards = loadCharacterCards(o.adaptersDir);
     const pkg = await loadModelPackage(o.modelDir, nodePackageFiles);
     const tokenizer = TextTokenizer.fromPackage({ tokenizerJson: pkg.tokenizerJson, tokenizerConfig: pkg.tokenizerConfig, vocabSize: pkg.config.vocabSize, source: pkg.dir });
-    const bank = new AdapterBank({ root: o.adaptersDir, files: nodeBankFiles, base: { config: pkg.config, hash: baseModelHash(pkg), name: o.modelDir } });
+    const baseHash = baseModelHash(pkg);
+    const bank = new AdapterBank({ root: o.adaptersDir, files: nodeBankFiles, base: { config: pkg.config, hash: baseHash, name: o.modelDir } });
     const gate = await loadGate(path.join(o.adaptersDir, "gate"), nodePackageFiles, pkg.config.hiddenSize);
     let embed: ((ids: number[]) => Float32Array) | null = null;
     if (gate.kind === "mlp") {
@@ -171,7 +174,7 @@ export class DialogueRuntime {
       if (ownsMemory) memory?.close();
       throw e;
     }
-    return new DialogueRuntime(o, cards, tokenizer, pkg.config.maxPositions, model, bank, gate, embed, memory, o.safety ?? null,
+    return new DialogueRuntime(o, cards, tokenizer, pkg.config.maxPositions, { hiddenSize: pkg.config.hiddenSize, hash: baseHash }, model, bank, gate, embed, memory, o.safety ?? null,
       o.rate === null ? null : new DialogueRateLimiter(o.rate ?? {}), o.model === undefined, ownsMemory);
   }
 

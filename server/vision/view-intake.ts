@@ -1,0 +1,64 @@
+import type { NpcViewMessage } from "../../core/protocol/messages.ts";
+import type { WorldSimulation } from "../world/simulation.ts";
+import type { VisionRuntime } from "./vision-runtime.ts";
+import { ViewStore } from "./view-store.ts";
+
+// `npc_view` in one room, after core/protocol's validator passed its shape: the NPC exists and
+// the sender stands within talking range of it; features have the exact size for this server's
+// encoder and every value is finite and within ±feature_limit; then the projector turns them into
+// visual tokens for the ViewStore. An image (a game that cannot run the encoder) is encoded in the
+// worker thread first, then checked and projected the same way.
+
+export interface ViewIntakeHost {
+  sim: WorldSimulation;
+  /** How far from the NPC a player may be for its view to count, m (the dialogue's hearing range). */
+  range: number;
+  log(line: string): void;
+  /** A view refused after the message was accepted (an image that failed to encode). */
+  reject(playerId: string, reason: string): void;
+}
+
+export class ViewIntake {
+  readonly store: ViewStore;
+
+  constructor(private readonly vision: VisionRuntime, private readonly host: ViewIntakeHost, store = new ViewStore()) {
+    this.store = store;
+  }
+
+  /** Takes one view; returns why it was refused, or undefined (an image is then encoding). */
+  receive(playerId: string, msg: NpcViewMessage): string | undefined {
+    const sim = this.host.sim;
+    const npc = sim.npcs.get(msg.npc);
+    if (npc === undefined) return `no NPC "${msg.npc}" here`;
+    const me = sim.players.get(playerId)?.position();
+    if (me === undefined) return "you have no character in the world yet";
+    const at = npc.position();
+    const d = Math.hypot(me.x - at.x, me.z - at.z);
+    if (d > this.host.range) return `too far from ${npc.state.name} (${d.toFixed(1)} m; views count within ${this.host.range} m)`;
+    const at0 = Date.now();
+    if (msg.features !== undefined) {
+      const decoded = this.vision.decodeFeatures(msg.features);
+      if (!decoded.ok) return decoded.reason;
+      this.store.set(msg.npc, { tokens: this.vision.project(decoded.features), at: at0, from: playerId, source: "features" });
+      return undefined;
+    }
+    this.store.track(msg.npc, this.encodeImage(playerId, msg.npc, msg.image!, at0));
+    return undefined;
+  }
+
+  /** Visual tokens per view. */
+  get tokens(): number {
+    return this.vision.manifest.tokens;
+  }
+
+  /** Encodes in the worker thread, then projects; a failure is logged and answered, never thrown. */
+  private async encodeImage(playerId: string, npc: string, rgba: Uint8Array, at: number): Promise<void> {
+    try {
+      const features = await this.vision.encodeImage(rgba);
+      this.store.set(npc, { tokens: this.vision.project(features), at, from: playerId, source: "image" });
+    } catch (e) {
+      this.host.log(`[vision] ${playerId} image of ${npc}: ${(e as Error).message}`);
+      this.host.reject(playerId, `image not used: ${(e as Error).message}`);
+    }
+  }
+}

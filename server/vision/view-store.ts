@@ -1,0 +1,72 @@
+// The latest view of each NPC in one room: its visual tokens (projector output, [tokens·H]),
+// when they arrived and who sent them. A reply uses the view while it is fresh (15 s by default);
+// an older one is ignored (the NPC has moved on, or the scene has). Views the server is still
+// encoding (pixels sent by a game that cannot run the encoder) are tracked, so a line sent right
+// after its view waits a moment for it.
+
+export interface NpcView {
+  /** Visual tokens [tokens, H], row-major. */
+  tokens: Float32Array;
+  /** Date.now() when it arrived. */
+  at: number;
+  /** sessionId of the player whose client sent it. */
+  from: string;
+  /** What the client sent: encoder features, or pixels the server encoded. */
+  source: "features" | "image";
+}
+
+export const VIEW_FRESH_MS = 15_000;
+
+export class ViewStore {
+  private readonly views = new Map<string, NpcView>();
+  private readonly pending = new Map<string, Set<Promise<unknown>>>();
+
+  constructor(readonly freshMs = VIEW_FRESH_MS) {}
+
+  set(npc: string, view: NpcView): void {
+    const old = this.views.get(npc);
+    // An image encoded after a newer features view arrived must not replace it.
+    if (old !== undefined && old.at > view.at) return;
+    this.views.set(npc, view);
+  }
+
+  /** The latest view, fresh or not. */
+  latest(npc: string): NpcView | undefined {
+    return this.views.get(npc);
+  }
+
+  /** The latest view when it is at most `freshMs` old at `now`. */
+  fresh(npc: string, now = Date.now()): NpcView | undefined {
+    const v = this.views.get(npc);
+    return v !== undefined && now - v.at <= this.freshMs ? v : undefined;
+  }
+
+  /** Tracks work that will set a view of `npc` (an image being encoded). */
+  track(npc: string, work: Promise<unknown>): void {
+    let set = this.pending.get(npc);
+    if (set === undefined) this.pending.set(npc, (set = new Set()));
+    set.add(work);
+    const done = () => {
+      set.delete(work);
+      if (set.size === 0 && this.pending.get(npc) === set) this.pending.delete(npc);
+    };
+    work.then(done, done);
+  }
+
+  /** Resolves when the views of `npc` in progress have landed, or after `ms`, whichever is first. */
+  async settled(npc: string, ms: number): Promise<void> {
+    const set = this.pending.get(npc);
+    if (set === undefined || set.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...set]),
+      new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** NPCs with a view (fresh or not). */
+  get size(): number {
+    return this.views.size;
+  }
+}
