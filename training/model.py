@@ -149,9 +149,11 @@ class LlamaForCausalLM(nn.Module):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
-    def forward(self, ids, attention_mask=None, position_ids=None, past=None, targets=None):
+    def forward(self, ids, attention_mask=None, position_ids=None, past=None, targets=None, inputs_embeds=None):
         """ids (B, T) -> logits (B, T, V), presents [(k, v)] per layer; with `targets` (B, T) the
         mean next-token cross-entropy is returned instead of the presents (-100 = ignore).
+        `inputs_embeds` (B, T, H), when given, is used instead of embedding `ids` (visual tokens
+        spliced in at <|image|> placeholders: training/vision/).
         attention_mask (B, P+T) of 1/0 (left padding allowed); position_ids (B, T), by default
         counted from the first attended token of each row."""
         B, T = ids.shape
@@ -165,7 +167,7 @@ class LlamaForCausalLM(nn.Module):
         allowed = causal[None] & attention_mask.bool()[:, None, :]  # (B, T, S)
         mask = torch.zeros(B, 1, T, S).masked_fill(~allowed[:, None], -1e9)
         cos, sin = rotary_tables(self.cfg, position_ids)
-        x = self.model.embed_tokens(ids)
+        x = self.model.embed_tokens(ids) if inputs_embeds is None else inputs_embeds
         presents = []
         for i, layer in enumerate(self.model.layers):
             x, present = layer(x, cos, sin, mask, past[i] if past is not None else None)

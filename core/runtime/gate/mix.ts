@@ -42,7 +42,12 @@ export async function chooseMixture(
   bank: AdapterBank,
   gate: Gate,
   session: Pick<DecoderSession, "embed">,
-  req: { candidates: GateCandidates; state: GameState; promptIds: number[]; text?: string; minShare?: number },
+  req: {
+    candidates: GateCandidates; state: GameState; promptIds: number[]; text?: string; minShare?: number;
+    /** Adapters applied at a fixed weight whatever the gate says (the vision skill when the NPC
+     *  has a view: vision.json `adapter`). Listed in the returned weights like the others. */
+    fixed?: Record<string, number>;
+  },
 ): Promise<MixtureChoice> {
   let summary: Float32Array | undefined;
   let summaryMs = 0;
@@ -58,7 +63,8 @@ export async function chooseMixture(
   const decision = gate.decide({ candidates: req.candidates, state: req.state, text: req.text, promptSummary: summary });
   const terms: MixtureTerm[] = [];
   const skipped: MixtureChoice["skipped"] = [];
-  for (const [id, weight] of Object.entries(pruneWeights(decision.weights, req.candidates.persona, req.minShare))) {
+  const chosen = { ...pruneWeights(decision.weights, req.candidates.persona, req.minShare), ...req.fixed };
+  for (const [id, weight] of Object.entries(chosen)) {
     try {
       terms.push({ pack: await bank.get(id), weight });
     } catch (e) {

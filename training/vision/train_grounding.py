@@ -1,0 +1,253 @@
+"""Teaches the language model to read the NPC's view: trains the projector (features -> visual
+tokens) and a shared "skill-vision" LoRA on the frozen base, with the encoder frozen (pretrained by
+train_encoder.py) and each row's own character adapter active (frozen), as in the game.
+
+Batches mix grounded questions about rendered views (qa.jsonl from `npm run vision:questions`) with
+ordinary dialogue samples (data/train, tokenized) that get a random view spliced in, so the vision
+adapter, which the server applies whenever an NPC has a view, keeps the dialogue skills.
+
+  /usr/bin/python3 training/vision/train_grounding.py --minutes=25
+Any default below can be set as --key=value. Writes the vision package (encoder + trained projector,
+vision.json) to --package_out, the adapter pack to --adapter_out, and loss curves + metrics to --out."""
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from dataset import TokenizedCorpus  # noqa: E402
+from hf_io import load_pretrained  # noqa: E402
+from lora import add_adapter, attach, base_model_hash, load_pack, save_pack, set_mix  # noqa: E402
+from overrides import apply_overrides  # noqa: E402
+from plot import write_loss_plot  # noqa: E402
+from vision.data import load_images  # noqa: E402
+from vision.model import TOKENS, Encoder, Projector  # noqa: E402
+from vision.package import save_package  # noqa: E402
+
+DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/vision/encoder.pt", dialogue="data/train",
+                out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
+                adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
+                batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
+                eval_every=100, eval_samples=300, log_every=10)
+
+IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
+CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
+
+
+def tokenize_qa(split_dir, tokenizer):
+    """qa.jsonl -> a tokenized corpus (prompt, completion) at <split>/qa, and the view index per sample."""
+    src = os.path.join(split_dir, "qa.jsonl")
+    conv = os.path.join(split_dir, "qa_corpus.jsonl")
+    views, types = [], []
+    with open(src) as f, open(conv, "w") as g:
+        for line in f:
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            completion = q["answer"].strip()
+            if not completion.endswith("<|end|>"):
+                completion += "<|end|>"
+            g.write(json.dumps({"prompt": q["prompt"], "completion": completion, "npc": q["npc"], "mood": "", "intent": q["type"]}) + "\n")
+            views.append(int(q["view"]))
+            types.append(q["type"])
+    prefix = os.path.join(split_dir, "qa")
+    subprocess.run(["npx", "tsx", "training/tokenizer/encode-corpus.ts", "--tokenizer", tokenizer, "--in", conv, "--out", prefix],
+                   check=True, stdout=subprocess.DEVNULL)
+    corpus = TokenizedCorpus(prefix)
+    if len(corpus) != len(views):
+        raise SystemExit(f"{src}: {len(views)} questions but {len(corpus)} tokenized samples")
+    return corpus, np.array(views), types
+
+
+def newline_id(tokenizer):
+    with open(tokenizer) as f:
+        vocab = json.load(f)["model"]["vocab"]
+    return vocab["\u010a"]  # byte-level BPE's "\n"
+
+
+def sample_ids(corpus, i):
+    a, b = int(corpus.offsets[i]), int(corpus.offsets[i + 1])
+    return np.asarray(corpus.ids[a:b], dtype=np.int64), np.asarray(corpus.mask[a:b], dtype=np.uint8)
+
+
+def with_view(ids, mask, nl):
+    """A dialogue sample with the view section inserted where the layout puts it (after the persona)."""
+    at = next((t for t in range(1, len(ids)) if ids[t] in CONTEXT_MARKERS), None)
+    if at is None:
+        return ids, mask
+    ins = np.array([IMAGE_ID] * TOKENS + [nl], dtype=np.int64)
+    return np.concatenate([ids[:at], ins, ids[at:]]), np.concatenate([mask[:at], np.zeros(len(ins), np.uint8), mask[at:]])
+
+
+class Rows:
+    """Builds padded batches of (ids, loss mask, view index, character) rows."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def batch(self):
+        T = min(512, max(len(r[0]) for r in self.rows))
+        B = len(self.rows)
+        ids = torch.zeros(B, T, dtype=torch.long)
+        mask = torch.zeros(B, T, dtype=torch.uint8)
+        for k, (i, m, _, _) in enumerate(self.rows):
+            i, m = i[-T:], m[-T:]
+            ids[k, : len(i)] = torch.from_numpy(i)
+            mask[k, : len(m)] = torch.from_numpy(m)
+        return ids, mask, [r[2] for r in self.rows], [r[3] for r in self.rows]
+
+
+def forward_loss(net, proj, feats, ids, mask, views, chars, characters):
+    emb = net.model.embed_tokens(ids)
+    slots = ids == IMAGE_ID
+    if slots.any():
+        vis = proj(feats[torch.tensor(views)])  # (B, 16, H)
+        emb = emb.clone()
+        for b in range(ids.shape[0]):
+            n = int(slots[b].sum())
+            if n:
+                emb[b, slots[b]] = vis[b, :n]
+    mix = {c: torch.tensor([1.0 if x == c else 0.0 for x in chars]).view(-1, 1, 1) for c in characters}
+    mix["vision"] = 1.0
+    set_mix(net, mix)
+    head = net.lm_head
+    net.lm_head = torch.nn.Identity()
+    try:
+        h, _ = net(ids[:, :-1], inputs_embeds=emb[:, :-1])
+    finally:
+        net.lm_head = head
+    tgt = ids[:, 1:]
+    sel = (mask[:, 1:] == 1).reshape(-1)
+    logits = net.lm_head(h.reshape(-1, h.shape[-1])[sel])
+    return F.cross_entropy(logits, tgt.reshape(-1)[sel])
+
+
+def main():
+    cfg = dict(DEFAULTS)
+    apply_overrides(cfg, list(cfg), sys.argv[1:])
+    torch.manual_seed(cfg["seed"])
+    torch.set_num_threads(int(cfg["threads"]))
+    rng = np.random.default_rng(int(cfg["seed"]))
+    os.makedirs(cfg["out"], exist_ok=True)
+    tok = os.path.join(cfg["model"], "tokenizer.json")
+    nl = newline_id(tok)
+    characters = [c for c in cfg["characters"].split(",") if c]
+
+    # --- frozen encoder -> features of every picture ---
+    ck = torch.load(cfg["encoder"])
+    ecfg = ck["cfg"]
+    enc = Encoder(int(ecfg["feature_dim"]), float(ecfg["limit"]))
+    enc.load_state_dict(ck["encoder"])
+    enc.eval()
+    feats = {}
+    with torch.no_grad():
+        for split in ("train", "heldout"):
+            imgs = load_images(os.path.join(cfg["data"], split))
+            feats[split] = torch.cat([enc(imgs[s : s + 512].float() / 255) for s in range(0, len(imgs), 512)])
+    print(f"[grounding] features: train {tuple(feats['train'].shape)}, held-out {tuple(feats['heldout'].shape)}", flush=True)
+
+    qa_tr, views_tr, types_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok)
+    qa_ho, views_ho, types_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok)
+    npc_tr = [json.loads(l)["npc"] for l in open(os.path.join(cfg["data"], "train", "qa.jsonl")) if l.strip()]
+    npc_ho = [json.loads(l)["npc"] for l in open(os.path.join(cfg["data"], "heldout", "qa.jsonl")) if l.strip()]
+    dia = TokenizedCorpus(cfg["dialogue"]) if cfg["dialogue_share"] > 0 else None
+    dia_npc = json.load(open(cfg["dialogue"] + ".meta.json"))["columns"]["npc"] if dia else []
+    print(f"[grounding] questions: {len(qa_tr)} train, {len(qa_ho)} held-out; dialogue samples: {len(dia) if dia else 0}", flush=True)
+
+    # --- model: frozen base + frozen character adapters + trainable vision adapter ---
+    net = load_pretrained(cfg["model"])
+    base_hash = base_model_hash(cfg["model"])
+    attach(net)
+    for c in characters:
+        load_pack(net, c, os.path.join(cfg["adapters_dir"], c), expect_hash=base_hash)
+    lora_params = add_adapter(net, "vision", int(cfg["r"]), int(cfg["alpha"]), int(cfg["seed"]))
+    proj = Projector(int(ecfg["feature_dim"]), net.cfg.hidden_size)
+    torch.nn.init.normal_(proj.pos, std=0.02)
+    opt = torch.optim.AdamW([{"params": lora_params, "lr": cfg["lr"]}, {"params": list(proj.parameters()), "lr": cfg["proj_lr"]}],
+                            betas=(0.9, 0.95), weight_decay=0.0)
+    base_lrs = [cfg["lr"], cfg["proj_lr"]]
+
+    def draw(n_rows_tokens):
+        rows, longest = [], 0
+        while True:
+            if dia is not None and rng.random() < cfg["dialogue_share"]:
+                i = int(rng.integers(len(dia)))
+                ids, m = with_view(*sample_ids(dia, i), nl)
+                row = (ids, m, int(rng.integers(len(feats["train"]))), dia_npc[i])
+            else:
+                i = int(rng.integers(len(qa_tr)))
+                ids, m = sample_ids(qa_tr, i)
+                row = (ids, m, int(views_tr[i]), npc_tr[i])
+            longest = max(longest, len(row[0]))
+            if rows and longest * (len(rows) + 1) > n_rows_tokens:
+                return Rows(rows)
+            rows.append(row)
+
+    @torch.no_grad()
+    def held_out():
+        idx = np.random.default_rng(0).choice(len(qa_ho), min(int(cfg["eval_samples"]), len(qa_ho)), replace=False)
+        tot = n = 0.0
+        for s in range(0, len(idx), 8):
+            rows = [(*sample_ids(qa_ho, int(i)), int(views_ho[i]), npc_ho[i]) for i in idx[s : s + 8]]
+            ids, mask, v, ch = Rows(rows).batch()
+            k = float((mask[:, 1:] == 1).sum())
+            tot += forward_loss(net, proj, feats["heldout"], ids, mask, v, ch, characters).item() * k
+            n += k
+        return tot / max(n, 1)
+
+    history = [{"step": 0, "val_loss": held_out()}]
+    print(f"[grounding] held-out answer loss before: {history[0]['val_loss']:.4f}", flush=True)
+    budget = float(cfg["minutes"]) * 60
+    max_steps = int(cfg["max_steps"]) or 10**9
+    planned = max_steps
+    t0 = time.time(); step = 0; last = 0.0; run = []
+    while step < planned:
+        if step >= 10 and int(cfg["max_steps"]) == 0:
+            planned = max(step + 1, int(budget / ((time.time() - t0) / step)))
+        frac = min(1.0, step / max(1, planned))
+        warm = min(1.0, (step + 1) / 20)
+        for g, b in zip(opt.param_groups, base_lrs):
+            g["lr"] = b * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        ids, mask, v, ch = draw(int(cfg["batch_tokens"])).batch()
+        loss = forward_loss(net, proj, feats["train"], ids, mask, v, ch, characters)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(lora_params + list(proj.parameters()), 1.0)
+        opt.step()
+        step += 1
+        run.append(loss.item())
+        if step % int(cfg["log_every"]) == 0 or step == 1:
+            el = time.time() - t0
+            history.append({"step": step, "train_loss": sum(run) / len(run)})
+            run = []
+            if time.time() - last > 15:
+                last = time.time()
+                print(f"[grounding] step {step}/{planned} loss {history[-1]['train_loss']:.4f} {el:.0f}s ETA {el / step * (planned - step):.0f}s", flush=True)
+        if step % int(cfg["eval_every"]) == 0:
+            history.append({"step": step, "val_loss": held_out()})
+            print(f"[grounding] held-out answer loss {history[-1]['val_loss']:.4f}", flush=True)
+    v1 = held_out()
+    history.append({"step": step, "val_loss": v1})
+    wall = time.time() - t0
+    print(f"[grounding] done: {step} steps, {wall:.0f} s, held-out answer loss {history[0]['val_loss']:.4f} -> {v1:.4f}", flush=True)
+    write_loss_plot(history, os.path.join(cfg["out"], "grounding_loss"), f"grounding: held-out {history[0]['val_loss']:.3f} -> {v1:.3f}")
+    metrics = {"steps": step, "seconds": round(wall, 1), "heldout_loss_before": round(history[0]["val_loss"], 4),
+               "heldout_loss_after": round(v1, 4), "encoder": ck.get("metrics", {})}
+    save_package(cfg["package_out"], enc, proj, base_hash=base_hash, extra={"trained": True, "adapter": "skill-vision", "metrics": metrics})
+    save_pack(net, "vision", cfg["adapter_out"], kind="skill", r=int(cfg["r"]), alpha=int(cfg["alpha"]),
+              targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], dropout=0.0,
+              base_hash=base_hash, base_name=os.path.normpath(cfg["model"]), version=str(int(time.time())),
+              extra={"display_name": "Sight", "applies_when": "the NPC has a view (core/vision)"})
+    with open(os.path.join(cfg["out"], "grounding_metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    print(json.dumps(metrics))
+
+
+if __name__ == "__main__":
+    main()
