@@ -25,3 +25,6 @@ export { ArcRotateCamera } from "@babylonjs/core/Cameras/arcRotateCamera.js";
 export { Ray } from "@babylonjs/core/Culling/ray.js";
 // Side effects: the shadow generator registers itself as a scene component.
 import "@babylonjs/core/Lights/Shadows/shadowGeneratorSceneComponent.js";
+// The NPC eye (client/eye/): its own camera rendering into an off-screen target.
+export { FreeCamera } from "@babylonjs/core/Cameras/freeCamera.js";
+export { RenderTargetTexture } from "@babylonjs/core/Materials/Textures/renderTargetTexture.js";
