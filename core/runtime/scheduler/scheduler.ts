@@ -35,6 +35,8 @@ export interface SchedulerRequest {
   deadlineMs?: number;
   /** Test and debugging tap: each row's raw logits [V] before sampling. */
   onLogits?: (logits: Float32Array) => void;
+  /** Visual tokens [n, H] for the prompt's n <|image|> placeholders (CallOptions.image). */
+  image?: Float32Array;
 }
 
 export type SchedulerFinish = FinishReason | "deadline";
@@ -148,7 +150,7 @@ export class Scheduler {
     }
     if (req.deadlineMs !== undefined && !(req.deadlineMs > 0)) throw new Error(`scheduler: deadlineMs must be a positive number of ms, got ${req.deadlineMs}`);
     const ctl = new AbortController();
-    const row = this.model.createRow(req.prompt, { ...req.options, signal: ctl.signal });
+    const row = this.model.createRow(req.prompt, { ...req.options, signal: ctl.signal, ...(req.image ? { image: req.image } : {}) });
     if (req.onLogits) {
       const accept = row.accept.bind(row);
       const tap = req.onLogits;
