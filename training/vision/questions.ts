@@ -1,0 +1,292 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CharacterCard } from "../../core/character/schema.ts";
+import { renderCompletion, renderPrompt } from "../../core/prompt/layout.ts";
+import { personaCore, selectFacts } from "../../core/prompt/persona.ts";
+import { COLOURS, KINDS, type ColourWord, type Kind } from "../../core/vision/vocab.ts";
+import { addNoise } from "../data/noise.ts";
+import { Rng } from "../data/rng.ts";
+import { loadCards } from "../eval/world.ts";
+import type { ViewRecord } from "./render.ts";
+import { voice, type Voice } from "./voices.ts";
+
+// Grounding questions about rendered views (CLEVR-style, from core/vision/view.ts truth),
+// answered in the NPC's own voice. Reads <in>/<split>/views.jsonl, writes <in>/<split>/qa.jsonl:
+//
+//   npm run vision:questions -- --in data/vision --split train
+//
+// Types: exists, count, colour, kind, side, depth, nearest, what_see, pope. The train split uses
+// one set of phrasings, every other split a disjoint held-out set. Props that are neither clearly
+// in view nor clearly out of it (at the frame's edge, tiny, half hidden) are never asked about
+// and never the subject of a "no".
+
+export const TYPES = ["exists", "count", "colour", "kind", "side", "depth", "nearest", "what_see", "pope"] as const;
+export type QType = (typeof TYPES)[number];
+
+export type QaRecord = {
+  view: number;
+  npc: string;
+  type: QType;
+  question: string;
+  /** The reply, mood tag first. */
+  answer: string;
+  /** Canonical answer: yes/no, a number word, a colour, a kind, left/right, front/behind, "colour kind", a list of those (what_see), or "none". */
+  key: string | string[];
+  probe?: "random" | "popular" | "adversarial";
+  prompt: string;
+  completion: string;
+};
+
+const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"];
+const plural = (k: Kind) => `${k}s`;
+type Prop = ViewRecord["props"][number];
+const label = (p: { colour: string; kind: string }) => `${p.colour} ${p.kind}`;
+
+/** A prop the eye may half see: not in view, but near the frame, in front and not tiny. */
+function borderline(p: Prop): boolean {
+  return !p.visible && p.depth > 0.2 && p.u > -0.15 && p.u < 1.15 && p.v > -0.15 && p.v < 1.15 && p.px >= 1.5;
+}
+
+// Question phrasings: [train, held out]. {k} kind, {ks} plural, {c} colour, {a}/{b} labels.
+const ASK: Record<string, [string[], string[]]> = {
+  exists: [
+    ["Do you see a {k}?", "Is there a {k} anywhere?", "Can you spot a {k}?", "Any {ks} in sight?", "You see any {ks} around?", "Is there a {k} in front of you?"],
+    ["Got a {k} in view?", "Any sign of a {k} out there?", "Can you make out a {k}?"],
+  ],
+  pope: [
+    ["Is there a {c} {k}?", "Do you see a {c} {k}?", "Is there a {c} {k} in front of you?", "Can you see a {c} {k}?"],
+    ["Is a {c} {k} in view?", "Any {c} {k} out there?", "Spot a {c} {k} anywhere?"],
+  ],
+  count: [
+    ["How many {ks} do you see?", "How many {ks} are there?", "Count the {ks} for me.", "How many {ks} can you see?"],
+    ["What's the number of {ks} in view?", "{ks}: how many?", "How many {ks} out there?"],
+  ],
+  countColour: [
+    ["How many {c} things do you see?", "How many {c} things are there?", "Count the {c} ones for me."],
+    ["How many things are {c}?", "What number of {c} things can you see?"],
+  ],
+  colour: [
+    ["What colour is the {k}?", "What color is that {k}?", "The {k}, what colour is it?", "Which colour is the {k} you see?"],
+    ["Tell me the {k}'s colour.", "What shade is the {k}?", "How's the {k} coloured?"],
+  ],
+  kind: [
+    ["What is the {c} thing?", "What's that {c} thing?", "The {c} one, what is it?", "What kind of thing is the {c} one?"],
+    ["Name the {c} object for me.", "What's the {c} object you see?", "Tell me what the {c} thing is."],
+  ],
+  side: [
+    ["Is the {a} on your left or your right?", "Which side is the {a} on?", "Where's the {a}, left or right?", "The {a}: left or right of you?"],
+    ["Which hand is the {a} nearer, left or right?", "Left or right, the {a}?", "Which way is the {a}, left or right?"],
+  ],
+  depth: [
+    ["Is the {a} in front of or behind the {b}?", "Is the {a} nearer than the {b}?", "Which is further back, the {a} or the {b}? Is the {a} in front or behind?"],
+    ["Compared with the {b}, is the {a} in front or behind?", "Does the {a} stand before or behind the {b}?"],
+  ],
+  nearest: [
+    ["What's nearest to you?", "Which thing is closest to you?", "What is the closest thing you see?", "What's right in front of you, nearest?"],
+    ["What's the nearest object you can see?", "Closest thing to you?", "Which is the nearest thing in view?"],
+  ],
+  what_see: [
+    ["What do you see?", "What can you see in front of you?", "Tell me everything you see.", "What's in front of you?", "What things can you see?"],
+    ["Describe what's before you.", "List what you can see.", "What's out there in front of you?"],
+  ],
+};
+
+type Ask = { type: QType; q: string; key: string | string[]; core: Parameters<Voice>[0]; probe?: QaRecord["probe"] };
+
+function fill(t: string, vars: Record<string, string>): string {
+  let s = t;
+  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Builds one question of `type` about view `r`, or null when the view cannot carry it. */
+function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ctx: { popular: string[]; popeYes: () => boolean; nextProbe: () => "random" | "popular" | "adversarial" }): Ask | null {
+  const vis = r.props.filter((p) => p.visible);
+  const border = r.props.filter(borderline);
+  const phr = (k: string) => rng.pick(ASK[k][heldout ? 1 : 0]);
+  const unsure = (pred: (p: Prop) => boolean) => border.some(pred);
+  const labels = (ps: Prop[]) => ps.map(label);
+  switch (type) {
+    case "exists": {
+      const kind = rng.pick(KINDS);
+      if (unsure((p) => p.kind === kind)) return null;
+      const n = vis.filter((p) => p.kind === kind);
+      const q = fill(phr("exists"), { k: kind, ks: plural(kind) });
+      return n.length > 0
+        ? { type, q, key: "yes", core: { t: "yes", what: n.length === 1 ? label(n[0]) : `${NUMBERS[Math.min(n.length, 8)]} ${plural(kind)}`, side: n.length === 1 ? sideOf(n[0]) : undefined } }
+        : { type, q, key: "no", core: { t: "no", what: `${kind}` } };
+    }
+    case "pope": {
+      const wantYes = ctx.popeYes();
+      const seen = new Set(labels(vis));
+      const avoid = new Set([...seen, ...labels(border)]);
+      if (wantYes) {
+        if (vis.length === 0) return null;
+        const p = rng.pick(vis);
+        const [c, k] = [p.colour, p.kind];
+        return { type, q: fill(phr("pope"), { c, k }), key: "yes", core: { t: "yes", what: label(p), side: sideOf(p) } };
+      }
+      const probe = ctx.nextProbe();
+      let cands: string[] = [];
+      const all = KINDS.flatMap((k) => COLOURS.map((c) => `${c} ${k}`)).filter((l) => !avoid.has(l));
+      if (probe === "random") cands = all;
+      else if (probe === "popular") cands = ctx.popular.filter((l) => !avoid.has(l)).slice(0, 6);
+      else {
+        // Adversarial: the same kind in another colour, or the same colour on another kind.
+        for (const p of vis) for (const l of all) {
+          const [c, k] = l.split(" ");
+          if ((k === p.kind) !== (c === p.colour)) cands.push(l);
+        }
+      }
+      if (cands.length === 0) return null;
+      const l = rng.pick(cands);
+      const [c, k] = l.split(" ");
+      return { type, q: fill(phr("pope"), { c, k }), key: "no", core: { t: "no", what: l }, probe };
+    }
+    case "count": {
+      if (rng.chance(0.75)) {
+        const kind = rng.pick(KINDS);
+        if (unsure((p) => p.kind === kind)) return null;
+        const n = vis.filter((p) => p.kind === kind).length;
+        return { type, q: fill(phr("count"), { k: kind, ks: plural(kind) }), key: NUMBERS[n], core: { t: "count", n: NUMBERS[n], what: n === 1 ? kind : plural(kind as Kind) } };
+      }
+      const colour = rng.pick(COLOURS);
+      if (unsure((p) => p.colour === colour)) return null;
+      const n = vis.filter((p) => p.colour === colour).length;
+      return { type, q: fill(phr("countColour"), { c: colour }), key: NUMBERS[n], core: { t: "count", n: NUMBERS[n], what: n === 1 ? `${colour} thing` : `${colour} things` } };
+    }
+    case "colour": {
+      // Ask about a kind seen exactly once; now and then a kind not in view (no answer).
+      const once = KINDS.filter((k) => vis.filter((p) => p.kind === k).length === 1 && !unsure((p) => p.kind === k));
+      const absent = KINDS.filter((k) => !vis.some((p) => p.kind === k) && !unsure((p) => p.kind === k));
+      if (once.length > 0 && (absent.length === 0 || rng.chance(0.8))) {
+        const kind = rng.pick(once);
+        const p = vis.find((x) => x.kind === kind)!;
+        return { type, q: fill(phr("colour"), { k: kind }), key: p.colour, core: { t: "colour", colour: p.colour, kind } };
+      }
+      if (absent.length === 0) return null;
+      const kind = rng.pick(absent);
+      return { type, q: fill(phr("colour"), { k: kind }), key: "none", core: { t: "none", what: kind } };
+    }
+    case "kind": {
+      const once = COLOURS.filter((c) => vis.filter((p) => p.colour === c).length === 1 && !unsure((p) => p.colour === c));
+      const absent = COLOURS.filter((c) => !vis.some((p) => p.colour === c) && !unsure((p) => p.colour === c));
+      if (once.length > 0 && rng.chance(0.85)) {
+        const colour = rng.pick(once);
+        const p = vis.find((x) => x.colour === colour)!;
+        return { type, q: fill(phr("kind"), { c: colour }), key: p.kind, core: { t: "kind", colour, kind: p.kind } };
+      }
+      if (absent.length === 0) return null;
+      const colour = rng.pick(absent);
+      return { type, q: fill(phr("kind"), { c: colour }), key: "none", core: { t: "none", what: `${colour} thing` } };
+    }
+    case "side": {
+      const uniq = vis.filter((p) => vis.filter((x) => label(x) === label(p)).length === 1 && !unsure((x) => label(x) === label(p)) && Math.abs(p.u - 0.5) >= 0.08);
+      if (uniq.length === 0) return null;
+      const p = rng.pick(uniq);
+      return { type, q: fill(phr("side"), { a: label(p) }), key: p.side, core: { t: "side", what: label(p), side: p.side } };
+    }
+    case "depth": {
+      const uniq = vis.filter((p) => vis.filter((x) => label(x) === label(p)).length === 1);
+      const pairs: [Prop, Prop][] = [];
+      for (const a of uniq) for (const b of uniq) if (a !== b && Math.abs(a.depth - b.depth) >= Math.max(1, 0.2 * Math.min(a.depth, b.depth))) pairs.push([a, b]);
+      if (pairs.length === 0) return null;
+      const [a, b] = rng.pick(pairs);
+      const key = a.depth < b.depth ? "front" : "behind";
+      return { type, q: fill(phr("depth"), { a: label(a), b: label(b) }), key, core: { t: "depth", a: label(a), b: label(b), rel: key } };
+    }
+    case "nearest": {
+      if (vis.length === 0 || border.length > 0) return null;
+      const sorted = [...vis].sort((x, y) => x.depth - y.depth);
+      if (sorted.length > 1 && sorted[1].depth - sorted[0].depth < 0.8) return null;
+      if (sorted.length > 1 && label(sorted[0]) === label(sorted[1])) return null;
+      return { type, q: phr("nearest"), key: label(sorted[0]), core: { t: "nearest", what: label(sorted[0]), side: sideOf(sorted[0]) } };
+    }
+    case "what_see": {
+      if (border.length > 0) return null;
+      const items = [...vis].sort((x, y) => x.u - y.u).map(label);
+      return { type, q: phr("what_see"), key: items, core: { t: "list", items } };
+    }
+  }
+}
+
+function sideOf(p: Prop): "left" | "right" | undefined {
+  return Math.abs(p.u - 0.5) >= 0.12 ? p.side : undefined;
+}
+
+function parseArgs(argv: string[]): { in: string; split: string; perView: number; seed: number } {
+  const a: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (!k.startsWith("--")) throw new Error(`unexpected argument "${k}" (options look like --split train)`);
+    const [key, inline] = k.slice(2).split("=", 2);
+    a[key] = inline ?? argv[++i] ?? "";
+  }
+  for (const k of Object.keys(a)) if (!["in", "split", "per-view", "seed"].includes(k)) throw new Error(`unknown option --${k} (known: --in --split --per-view --seed)`);
+  if (!a.split) throw new Error("--split is required (e.g. --split train)");
+  const perView = a["per-view"] === undefined ? 6 : Number(a["per-view"]);
+  if (!Number.isInteger(perView) || perView < 1) throw new Error(`--per-view must be a whole number ≥ 1, got "${a["per-view"]}"`);
+  return { in: a.in ?? "data/vision", split: a.split, perView, seed: Number(a.seed ?? 1) || 1 };
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Questions for every view of a split, about `perView` each, types balanced over the split. */
+export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCard>, opts: { split: string; perView: number; seed: number }): QaRecord[] {
+  const rng = new Rng(`vision-qa-${opts.split}-${opts.seed}`);
+  const heldout = opts.split !== "train";
+  const freq = new Map<string, number>();
+  for (const r of views) for (const p of r.props) if (p.visible) freq.set(label(p), (freq.get(label(p)) ?? 0) + 1);
+  const popular = [...freq.entries()].sort((a, b) => b[1] - a[1]).map(([l]) => l);
+  let yes = 0, no = 0, probeTurn = 0;
+  const probes = ["random", "popular", "adversarial"] as const;
+  const ctx = { popular, popeYes: () => yes <= no, nextProbe: () => probes[probeTurn++ % 3] };
+  const used = new Map<QType, number>(TYPES.map((t) => [t, 0]));
+  const ids = [...cards.keys()].sort();
+  const out: QaRecord[] = [];
+  for (const r of views) {
+    const npc = cards.has(r.npc.id) ? r.npc.id : ids[r.index % ids.length];
+    const card = cards.get(npc)!;
+    const order = rng.shuffle([...TYPES]).sort((a, b) => used.get(a)! - used.get(b)!);
+    let made = 0;
+    for (const type of order) {
+      if (made >= opts.perView) break;
+      const ask = makeQuestion(type, r, rng, heldout, ctx);
+      if (!ask) continue;
+      if (type === "pope") { if (ask.key === "yes") yes++; else no++; }
+      made++;
+      used.set(type, used.get(type)! + 1);
+      const question = addNoise(ask.q, rng, 1);
+      const reply = `[mood:${card.defaultMood}] ${voice(npc, rng)(ask.core)}`;
+      const prompt = renderPrompt({ persona: personaCore(card), facts: selectFacts(card, question, 4), view: 16, nearby: [], history: [], say: question });
+      out.push({ view: r.index, npc, type, question, answer: reply, key: ask.key, ...(ask.probe ? { probe: ask.probe } : {}), prompt, completion: renderCompletion(reply) });
+    }
+  }
+  return out;
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const dir = path.resolve(ROOT, args.in, args.split);
+  const file = path.join(dir, "views.jsonl");
+  if (!existsSync(file)) throw new Error(`${file} not found: render the split first (npm run vision:render -- --split ${args.split})`);
+  const views = readFileSync(file, "utf8").split("\n").filter(Boolean).map((l, i) => {
+    try { return JSON.parse(l) as ViewRecord; } catch { throw new Error(`${file}:${i + 1}: not valid JSON`); }
+  });
+  const cards = loadCards(ROOT);
+  if (cards.size === 0) throw new Error("no character cards under adapters/<id>/character.json");
+  const qa = questionsFor(views, cards, { split: args.split, perView: args.perView, seed: args.seed });
+  writeFileSync(path.join(dir, "qa.jsonl"), qa.map((q) => JSON.stringify(q)).join("\n") + "\n");
+  const by = new Map<string, number>();
+  for (const q of qa) {
+    const k = q.type === "pope" ? `pope/${q.key}${q.probe ? "/" + q.probe : ""}` : q.type;
+    by.set(k, (by.get(k) ?? 0) + 1);
+  }
+  console.log(`${args.split}: ${qa.length} questions over ${views.length} views → ${path.relative(ROOT, path.join(dir, "qa.jsonl"))}`);
+  for (const [k, n] of [...by.entries()].sort()) console.log(`  ${k.padEnd(24)} ${n}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try { main(); } catch (err) { console.error(err instanceof Error ? err.message : String(err)); process.exit(1); }
+}
