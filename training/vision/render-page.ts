@@ -28,7 +28,7 @@ document.body.appendChild(canvas);
 const engine = new Engine(canvas, false, { preserveDrawingBuffer: false, stencil: false }, false);
 
 /** Milliseconds spent per stage, summed over views (for tuning the renderer). */
-const timing: Record<string, number> = { build: 0, ready: 0, capture: 0, dispose: 0, views: 0 };
+const timing = { build: 0, ready: 0, capture: 0, dispose: 0, views: 0, frames: 0 };
 window.renderTiming = () => timing;
 
 // Page options (query string): `shadow` = shadow map side for the renderer (0 keeps the game's),
@@ -56,8 +56,8 @@ async function renderOne(item: RenderItem): Promise<Uint8Array> {
     const eye = createNpcEye(scene);
     lap("build");
     // Poll readiness each tick (whenReadyAsync re-checks only every 150 ms).
-    for (let t = 0; !scene.isReady(); t++) {
-      if (t > 20000) throw new Error("scene never became ready");
+    for (let tick = 0; !scene.isReady(); tick++) {
+      if (tick > 20000) throw new Error("scene never became ready");
       await nextTick();
     }
     lap("ready");
@@ -65,7 +65,7 @@ async function renderOne(item: RenderItem): Promise<Uint8Array> {
     const pixels = eye.capture(item.pose).finally(() => { done = true; });
     // Render frames until the eye has drawn (it removes its after-render observer then).
     for (let frames = 0; !done; frames++) {
-      if (scene.onAfterRenderObservable.hasObservers()) { const r0 = performance.now(); scene.render(); timing.renders = (timing.renders ?? 0) + 1; timing.renderMs = (timing.renderMs ?? 0) + performance.now() - r0; }
+      if (scene.onAfterRenderObservable.hasObservers()) { scene.render(); timing.frames++; }
       else await nextTick();
       if (frames > 2000) throw new Error("eye capture did not finish");
       if (scene.onAfterRenderObservable.hasObservers()) await nextTick();

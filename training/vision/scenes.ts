@@ -1,7 +1,8 @@
 import { parseScene } from "../../core/scene/load.ts";
 import type { Scene, SceneInput, Vec3 } from "../../core/scene/schema.ts";
 import { COLOUR_RGB, COLOURS, KINDS, type ColourWord, type Kind } from "../../core/vision/vocab.ts";
-import type { Pose, Solid } from "../../core/vision/view.ts";
+import { solidOf, type Pose, type Solid } from "../../core/vision/view.ts";
+import { footprintDistance } from "../../core/prompt/nearby.ts";
 import { Rng } from "../data/rng.ts";
 
 // Seeded procedural scenes for the vision data: an NPC standing somewhere, ground, sky and light
@@ -248,9 +249,16 @@ export function sceneViews(scene: Scene, opts: { npc?: string; extra: number; se
     figures: sc.npcs.filter((n) => n.id !== who.id).map((n) => ({ id: n.id, role: n.role, position: n.position, facing: n.facing })),
   });
   for (const who of npcs) views.push(make(views.length, who, who.position, who.facing, scene));
+  // Objects a standing NPC could not be inside (not flat stones, not roofs overhead).
+  const solid = scene.objects.filter((o) => { const s = solidOf(o); return s.centre[1] + s.half[1] > 0.3 && s.centre[1] - s.half[1] < 1.8; });
+  const clear = (x: number, z: number) => solid.every((o) => footprintDistance(o, x, z) > 0.5);
   for (let e = 0; e < opts.extra; e++) {
     const who = rng.pick(npcs);
-    const position: Vec3 = [r3(who.position[0] + range(rng, -2.5, 2.5)), 0, r3(who.position[2] + range(rng, -2.5, 2.5))];
+    let position: Vec3 = [who.position[0], 0, who.position[2]];
+    for (let tries = 0; tries < 20; tries++) {
+      const p: Vec3 = [r3(who.position[0] + range(rng, -2.5, 2.5)), 0, r3(who.position[2] + range(rng, -2.5, 2.5))];
+      if (clear(p[0], p[2])) { position = p; break; }
+    }
     let facing = who.facing + range(rng, -0.9, 0.9);
     if (props.length > 0 && rng.chance(0.5)) {
       const p = rng.pick(props);
