@@ -34,6 +34,8 @@ export default defineConfig(({ command }) => ({
     proxy: {
       "/scenes": target,
       "/scene.json": target,
+      // The vision package the server runs (the page's encoder loads it).
+      "/vision": target,
       // In dev the page reaches Colyseus under /colyseus (matchmaking over HTTP and room
       // sockets at /colyseus/<processId>/<roomId>); the prefix is stripped on the way.
       "/colyseus": { target, ws: true, rewrite: (path) => path.replace(/^\/colyseus/, "") || "/" },

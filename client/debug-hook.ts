@@ -2,6 +2,7 @@ import type { Game } from "./game/game.ts";
 import type { ConnectionState } from "./ui/status.ts";
 import type { EntityView } from "./game/entities.ts";
 import type { DialogueDebug } from "./dialogue/dialogue.ts";
+import type { VisionDebug } from "./vision/npc-vision.ts";
 
 // A tiny, read-only window into the running client for tests and curious players:
 // `window.__kith.state()` returns a fresh snapshot of real values each call. Nothing here
@@ -27,6 +28,8 @@ export type KithDebugState = {
    * thinking flags, moods, the panel's weights, recent replies and actions, our inventory.
    */
   dialogue: DialogueDebug | null;
+  /** NPC views: mode (features | pixels | off | loading), encode and capture times (ms), views sent, refusals. */
+  vision: VisionDebug | null;
 };
 
 declare global {
@@ -55,6 +58,7 @@ export function installDebugHook(src: {
         fps: src.fps(),
         cameraYaw: src.cameraYaw(),
         dialogue: game ? game.dialogue.debug() : null,
+        vision: game ? game.vision.debug() : null,
       };
     },
   };

@@ -59,7 +59,9 @@ async function mainAsync(): Promise<void> {
   camera.snapTo(spawn.position);
   camera.lookAlong(spawn.facing);
 
-  game = new Game({ scene, sceneFile, world, physics, camera, keys, chat, notices, dialogueUi });
+  // NPC views: the server's vision package; `?vision=pixels` sends pictures, `?vision=off` nothing.
+  const vision = { base: `${dataBase()}/vision`, want: new URLSearchParams(location.search).get("vision") };
+  game = new Game({ scene, sceneFile, world, physics, camera, keys, chat, notices, dialogueUi, vision });
   const g = game;
   // Compile every shader before joining (the world, an avatar, a name tag): on a slow GPU a
   // first frame can block the page for seconds, and a page that stalls right after joining

@@ -104,6 +104,16 @@ afterAll(async () => {
 });
 
 describe("feature checks (server/vision)", () => {
+  it("an image from a receive buffer is copied to the encoder thread; the buffer stays usable", async () => {
+    const socketBuffer = Buffer.alloc(VIEW_IMAGE_BYTES + 100);
+    socketBuffer.set(testImage(), 40);
+    const features = await vision.encodeImage(socketBuffer.subarray(40, 40 + VIEW_IMAGE_BYTES));
+    expect(features.length).toBe(FEATURES);
+    expect(socketBuffer.byteLength).toBe(VIEW_IMAGE_BYTES + 100); // not detached
+    expect(Array.from(socketBuffer.subarray(40, 44))).toEqual(Array.from(testImage().subarray(0, 4)));
+  });
+
+
   it("decodes little-endian float32 at any offset of the receive buffer", () => {
     const f = Float32Array.from({ length: FEATURES }, (_, i) => Math.sin(i) * 7.5);
     const wire = featureBytes(f);

@@ -14,6 +14,7 @@ import { Entities } from "./entities.ts";
 import { LocalPlayer } from "./local-player.ts";
 import { Obstacles } from "./obstacles.ts";
 import { Dialogue, type DialogueUi } from "../dialogue/dialogue.ts";
+import { NpcVision } from "../vision/npc-vision.ts";
 import type { Scene } from "../world/babylon.ts";
 
 // The running game: binds a room's state and messages to the world on screen, runs the
@@ -38,11 +39,16 @@ export type GameParts = {
   notices: Notices;
   /** Talk prompt, NPC panel and inventory HUD. */
   dialogueUi: Omit<DialogueUi, "chat">;
+  /** NPC views: the server's vision package URL prefix and the page's `vision` parameter. */
+  vision: { base: string; want: string | null };
 };
 
 export class Game {
   readonly entities: Entities;
   readonly dialogue: Dialogue;
+  readonly vision: NpcVision;
+  /** Lines to NPCs go out in order, each after its NPC's view. */
+  private lines: Promise<void> = Promise.resolve();
   private obstacles: Obstacles;
   private room: Room<any, WorldState> | null = null;
   private local: LocalPlayer | null = null;
@@ -62,13 +68,31 @@ export class Game {
     this.entities = new Entities(parts.scene, parts.world.palette, parts.world.shadows, parts.world.meshes, parts.sceneFile);
     this.obstacles = new Obstacles(parts.physics);
     this.dialogue = new Dialogue({ ...parts.dialogueUi, chat: parts.chat }, this.entities, parts.sceneFile, () => this.selfId);
+    this.vision = new NpcVision({
+      ...parts.vision,
+      scene: parts.scene,
+      entities: this.entities,
+      me: () => {
+        const s = this.local?.state;
+        return s ? { x: s.feet[0], z: s.feet[2] } : null;
+      },
+      send: (m) => this.room?.send("npc_view", m),
+    });
     parts.chat.sent((text) => this.sendChat(text));
   }
 
-  /** A chat line goes to the NPC the player faces in talk range, else to the players around. */
+  /**
+   * A chat line goes to the NPC the player faces in talk range (after a view of what that NPC
+   * sees, so its reply can use it), else to the players around.
+   */
   private sendChat(text: string): void {
     const to = this.dialogue.addressee;
-    this.room?.send("chat", to ? { text, to } : { text });
+    this.lines = this.lines
+      .then(async () => {
+        if (to) await this.vision.beforeLineAsync(to);
+        this.room?.send("chat", to ? { text, to } : { text });
+      })
+      .catch((e: unknown) => console.warn("[kith] a chat line could not be sent", e));
   }
 
   get selfId(): string | null { return this.room?.sessionId ?? null; }
@@ -97,7 +121,11 @@ export class Game {
       this.parts.chat.add({ from: e.name, text: e.text, kind });
       (this.entities.players.get(e.from) ?? this.entities.npcs.get(e.from))?.avatar.say(e.text);
     }));
-    this.unbind.push(room.onMessage("rejected", (e: RejectedEvent) => this.parts.notices.show(`${e.type}: ${e.reason}`)));
+    this.unbind.push(room.onMessage("rejected", (e: RejectedEvent) => {
+      // A refused view costs the NPC its eyes for a moment; the player need not be told.
+      if (e.type === "npc_view") return this.vision.rejected(e);
+      this.parts.notices.show(`${e.type}: ${e.reason}`);
+    }));
     // After the SDK re-opens the socket the server may have moved on without our inputs:
     // restart prediction from the next authoritative state.
     const onReconnect = () => {
@@ -185,6 +213,7 @@ export class Game {
     }
     const me = this.local?.state;
     this.dialogue.frame(now, me ? { x: me.feet[0], z: me.feet[2], yaw: me.yaw } : null, this.parts.camera.yaw, this.parts.chat.typing);
+    this.vision.tick(now, this.parts.chat.typing ? this.dialogue.talkTarget : null);
   }
 
   /** One 30 Hz input tick: predict locally and send the same input to the server. */

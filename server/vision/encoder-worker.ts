@@ -71,8 +71,10 @@ export class EncoderWorker {
   encode(rgba: Uint8Array): Promise<EncodedImage> {
     if (this.closed) return Promise.reject(new Error("vision encoder worker is closed"));
     const id = this.nextId++;
-    // A copy: the message's bytes may be a view into a larger receive buffer.
-    const copy = rgba.slice();
+    // A copy to hand over: the message's bytes are a view into the socket's receive buffer (and a
+    // Node Buffer's slice() would not copy).
+    const copy = new Uint8Array(rgba.byteLength);
+    copy.set(rgba);
     const result = new Promise<EncodedImage>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     this.worker.postMessage({ type: "encode", id, rgba: copy }, [copy.buffer]);
     return result;
