@@ -1,0 +1,90 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { caseMoment, type EvalCase } from "../../core/eval/case.ts";
+import { applyChecks } from "../../core/eval/checks.ts";
+import { scoreResults } from "../../core/eval/score.ts";
+import { assemblePrompt } from "../../core/prompt/context.ts";
+import { parseReply } from "../../core/prompt/reply.ts";
+import { nodeBackend } from "../../core/runtime/backend-node.ts";
+import { LanguageModel } from "../../core/runtime/index.ts";
+import { AdapterBank } from "../../core/runtime/lora/bank.ts";
+import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
+import { foldMixture, type MixtureTerm } from "../../core/runtime/lora/mixture.ts";
+import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
+import { loadModelPackage } from "../../core/runtime/model/package.ts";
+import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
+import { DecoderSession } from "../../core/runtime/session.ts";
+import type { Scene } from "../../core/scene/schema.ts";
+import { VisionEncoder } from "../../core/vision/encoder.ts";
+import { loadVisionPackage } from "../../core/vision/manifest.ts";
+import { Projector } from "../../core/vision/projector.ts";
+import { nodeBankFiles } from "../../server/adapters/files.ts";
+import { readSuite } from "./run-suite.ts";
+import { loadCards, loadScene } from "./world.ts";
+
+// eval:grounding --suite <cases.jsonl>: evaluation cases in the format of `npm run eval`, where
+// `scene` may be a scene file path; each case's NPC sees its scene from where it stands (rendered
+// by training/vision/render.ts with the client's own scene code in headless Chromium), and the
+// case is asked with that view, the NPC's persona pack and the vision skill. Prints a line per
+// failed case and, last, {"cases", "passed", "score", "by_tag"}.
+
+const log = (l: string) => process.stderr.write(l + "\n");
+
+/** Renders the NPC's own view of `scenePath`: 64×64 RGB bytes. */
+function renderNpcView(scenePath: string, npc: string): Uint8Array {
+  const out = mkdtempSync(join(tmpdir(), "kith-suite-view-"));
+  try {
+    execFileSync("npx", ["tsx", "training/vision/render.ts", "--split", "v", "--scene", scenePath, "--npc", npc, "--extra", "0", "--seed", "1", "--out", out], { stdio: ["ignore", "ignore", "inherit"] });
+    return new Uint8Array(readFileSync(join(out, "v", "images.u8")).subarray(0, 64 * 64 * 3));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number }) {
+  let cases: EvalCase[] = readSuite(a.suite);
+  if (a.limit) cases = cases.slice(0, a.limit);
+  const root = process.cwd();
+  const cards = loadCards(root);
+  const vpkg = await loadVisionPackage(a.vision, nodePackageFiles);
+  const enc = await VisionEncoder.create(vpkg, nodeBackend({ threads: 1 }));
+  const projector = new Projector(vpkg);
+  const scenes = new Map<string, Scene>();
+  const views = new Map<string, Float32Array>();
+  for (const c of cases) {
+    const key = `${c.scene}\u0000${c.npc}`;
+    if (views.has(key)) continue;
+    if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, root));
+    const path = /[\\/]|\.json$/.test(c.scene) ? c.scene : join("scenes", `${c.scene}.json`);
+    log(`grounding suite: rendering ${c.npc}'s view of ${path}`);
+    const rgb = renderNpcView(path, c.npc);
+    const n = 64 * 64, px = new Float32Array(3 * n);
+    for (let p = 0; p < n; p++) { px[p] = rgb[3 * p] / 255; px[n + p] = rgb[3 * p + 1] / 255; px[2 * n + p] = rgb[3 * p + 2] / 255; }
+    views.set(key, projector.project(await enc.encode(px, 1)));
+  }
+  await enc.release();
+
+  const pkg = await loadModelPackage(a.model, nodePackageFiles);
+  const session = await DecoderSession.create(pkg, nodeBackend(), { cacheDir: ".cache/graphs" });
+  const model = LanguageModel.fromSession(session, pkg);
+  const bank = new AdapterBank({ root: a.adapters, files: nodeBankFiles, base: { config: pkg.config, hash: baseModelHash(pkg), name: a.model } });
+  const visionAdapter = (vpkg.manifest as { adapter?: string }).adapter ?? "skill-vision";
+  const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
+  const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length + 1 });
+  const results = await Promise.all(cases.map(async (c) => {
+    const moment = { ...caseMoment(c, scenes.get(c.scene)!, cards), view: vpkg.manifest.tokens };
+    const prompt = assemblePrompt(moment, count).text;
+    const terms: MixtureTerm[] = [];
+    for (const id of [moment.card.adapters?.persona ?? moment.card.id, visionAdapter]) {
+      try { terms.push({ pack: await bank.get(id), weight: 1 }); } catch (e) { log(`grounding suite: adapter ${id} left out: ${(e as Error).message}`); }
+    }
+    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora: terms.length ? foldMixture(terms) : null, image: views.get(`${c.scene}\u0000${c.npc}`) }).result;
+    return { id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parseReply(r.text), c.checks) };
+  }));
+  await sched.close();
+  await session.release();
+  for (const r of results) if (r.fails.length) console.log(`FAIL ${r.id}: ${JSON.stringify(r.reply)} — ${r.fails.join("; ")}`);
+  console.log(JSON.stringify(scoreResults(results)));
+}

@@ -1,0 +1,211 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { nodeBackend } from "../../core/runtime/backend-node.ts";
+import { LanguageModel } from "../../core/runtime/index.ts";
+import { AdapterBank } from "../../core/runtime/lora/bank.ts";
+import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
+import { foldMixture, type FoldedLora, type MixtureTerm } from "../../core/runtime/lora/mixture.ts";
+import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
+import { loadModelPackage } from "../../core/runtime/model/package.ts";
+import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
+import { DecoderSession } from "../../core/runtime/session.ts";
+import { VisionEncoder } from "../../core/vision/encoder.ts";
+import { loadVisionPackage } from "../../core/vision/manifest.ts";
+import { Projector } from "../../core/vision/projector.ts";
+import { nodeBankFiles } from "../../server/adapters/files.ts";
+import { encodeInBrowser } from "./grounding-browser.ts";
+import { answerMatches, chair, chanceOf, pope, polarity } from "./grounding-score.ts";
+import { groundingHtml } from "./grounding-html.ts";
+
+// npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
+//   [--model assets/model] [--adapters adapters] [--node] [--html F] [--suite <cases.jsonl>]
+// Grounded questions about held-out rendered views (training/vision/questions.ts), answered by the
+// real runtime the way the game does: the picture is encoded in headless Chromium on
+// onnxruntime-web (--node: onnxruntime-node), projected to visual tokens, spliced into the prompt,
+// generated greedily with the NPC's persona pack and the skill-vision pack. The same questions are
+// asked again with a blank picture (blind). Last stdout line: one JSON object.
+
+export interface QaRecord {
+  view: number; npc: string; type: string; question: string; answer: string; key: string | string[];
+  probe?: string; prompt: string;
+}
+
+const USAGE = "usage: npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--html FILE] [--suite FILE]";
+
+function parseArgs(argv: string[]) {
+  const a = { data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, html: "", out: "", suite: "", batch: 16 };
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i];
+    if (f === "--node") { a.node = true; continue; }
+    const v = argv[++i];
+    if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
+    if (f === "--limit" || f === "--batch") {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${f} needs a positive integer, got ${v}`);
+      a[f.slice(2) as "limit" | "batch"] = n;
+    } else if (["--data", "--split", "--vision", "--model", "--adapters", "--html", "--out", "--suite"].includes(f)) {
+      (a as Record<string, unknown>)[f.slice(2)] = v;
+    } else throw new Error(`unknown option "${f}"\n${USAGE}`);
+  }
+  return a;
+}
+
+const log = (l: string) => process.stderr.write(l + "\n");
+
+export function readQa(file: string): QaRecord[] {
+  if (!existsSync(file)) throw new Error(`${file}: not found (render and write questions first: npm run vision:render / vision:questions)`);
+  return readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l, i) => {
+    const q = JSON.parse(l) as QaRecord;
+    if (typeof q.prompt !== "string" || typeof q.view !== "number" || q.key === undefined) throw new Error(`${file}:${i + 1}: not a question record (needs view, prompt, key)`);
+    return q;
+  });
+}
+
+/** Visible props of each view as "colour kind", from views.jsonl. */
+function visibleSets(file: string): string[][] {
+  return readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => {
+    const v = JSON.parse(l) as { props: { kind: string; colour: string; visible: boolean }[] };
+    return v.props.filter((p) => p.visible).map((p) => `${p.colour} ${p.kind}`);
+  });
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
+};
+const r4 = (x: number) => Math.round(x * 10000) / 10000;
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.suite) {
+    const { runGroundedSuite } = await import("./grounding-suite.ts");
+    return runGroundedSuite(a);
+  }
+  const dir = join(a.data, a.split);
+  let qa = readQa(join(dir, "qa.jsonl"));
+  if (a.limit) qa = qa.slice(0, a.limit);
+  const visible = visibleSets(join(dir, "views.jsonl"));
+  const nViews = Math.max(...qa.map((q) => q.view)) + 1;
+
+  const vpkg = await loadVisionPackage(a.vision, nodePackageFiles);
+  const D = vpkg.manifest.grid * vpkg.manifest.grid * vpkg.manifest.feature_dim;
+  const nodeEnc = await VisionEncoder.create(vpkg, nodeBackend({ threads: 1 }));
+  let features: Float32Array;
+  let encodeMs: number[] = [];
+  let encodeWhere = "node";
+  const S = vpkg.manifest.image_size, n = S * S;
+  const raw = new Uint8Array(readFileSync(join(dir, "images.u8")));
+  if (a.node) {
+    features = new Float32Array(nViews * D);
+    const px = new Float32Array(3 * n);
+    for (let i = 0; i < nViews; i++) {
+      const img = raw.subarray(i * 3 * n, (i + 1) * 3 * n);
+      for (let p = 0; p < n; p++) { px[p] = img[3 * p] / 255; px[n + p] = img[3 * p + 1] / 255; px[2 * n + p] = img[3 * p + 2] / 255; }
+      const t = performance.now();
+      features.set(await nodeEnc.encode(px, 1), i * D);
+      encodeMs.push(performance.now() - t);
+    }
+  } else {
+    log(`grounding: encoding ${nViews} views in headless Chromium (onnxruntime-web, wasm) ...`);
+    const r = await encodeInBrowser(a.vision, join(dir, "images.u8"), nViews);
+    features = r.features;
+    encodeMs = r.ms;
+    encodeWhere = "browser";
+    // the browser's features against the server's encoder on the first pictures
+    let maxDiff = 0;
+    const px = new Float32Array(3 * n);
+    for (let i = 0; i < Math.min(8, nViews); i++) {
+      const img = raw.subarray(i * 3 * n, (i + 1) * 3 * n);
+      for (let p = 0; p < n; p++) { px[p] = img[3 * p] / 255; px[n + p] = img[3 * p + 1] / 255; px[2 * n + p] = img[3 * p + 2] / 255; }
+      const f = await nodeEnc.encode(px, 1);
+      for (let k = 0; k < D; k++) maxDiff = Math.max(maxDiff, Math.abs(f[k] - features[i * D + k]));
+    }
+    log(`grounding: browser vs node features, max |diff| ${maxDiff.toExponential(2)}`);
+  }
+  const projector = new Projector(vpkg);
+  const tokens = Array.from({ length: nViews }, (_, i) => projector.project(features.subarray(i * D, (i + 1) * D)));
+  const blank = projector.project(await nodeEnc.encode(new Float32Array(3 * n), 1));
+  await nodeEnc.release();
+
+  const pkg = await loadModelPackage(a.model, nodePackageFiles);
+  const session = await DecoderSession.create(pkg, nodeBackend(), { cacheDir: ".cache/graphs" });
+  const model = LanguageModel.fromSession(session, pkg);
+  const bank = new AdapterBank({ root: a.adapters, files: nodeBankFiles, base: { config: pkg.config, hash: baseModelHash(pkg), name: a.model } });
+  const visionAdapter = (vpkg.manifest as { adapter?: string }).adapter ?? "skill-vision";
+  const folded = new Map<string, FoldedLora | null>();
+  const mixtureOf = async (npc: string): Promise<FoldedLora | null> => {
+    if (folded.has(npc)) return folded.get(npc)!;
+    const terms: MixtureTerm[] = [];
+    for (const id of [npc, visionAdapter]) {
+      try { terms.push({ pack: await bank.get(id), weight: 1 }); } catch (e) { log(`grounding: adapter ${id} left out: ${(e as Error).message}`); }
+    }
+    const f = terms.length ? foldMixture(terms) : null;
+    folded.set(npc, f);
+    return f;
+  };
+
+  const run = async (label: string, imageOf: (q: QaRecord) => Float32Array) => {
+    const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
+    const t0 = performance.now();
+    let done = 0, lastLog = t0;
+    const texts = await Promise.all(qa.map(async (q) => {
+      const lora = await mixtureOf(q.npc);
+      const r = await sched.submit({ prompt: q.prompt, options: { maxNewTokens: 40, doSample: false }, lora, image: imageOf(q) }).result;
+      done++;
+      if (performance.now() - lastLog > 5000) {
+        lastLog = performance.now();
+        const el = (lastLog - t0) / 1000;
+        log(`grounding ${label}: ${done}/${qa.length} questions, ${el.toFixed(0)} s, ETA ${((el / done) * (qa.length - done)).toFixed(0)} s`);
+      }
+      return r.text;
+    }));
+    await sched.close();
+    return texts;
+  };
+  const seeing = await run("seeing", (q) => tokens[q.view]);
+  const blind = await run("blind", () => blank);
+  await model.session.release?.();
+
+  const score = (texts: string[]) => {
+    const byType: Record<string, { n: number; ok: number }> = {};
+    let ok = 0;
+    qa.forEach((q, i) => {
+      const hit = answerMatches(q.type, q.key, texts[i]);
+      byType[q.type] ??= { n: 0, ok: 0 };
+      byType[q.type].n++;
+      if (hit) { byType[q.type].ok++; ok++; }
+    });
+    return { accuracy: ok / qa.length, by_type: Object.fromEntries(Object.entries(byType).map(([t, v]) => [t, r4(v.ok / v.n)])) };
+  };
+  const s = score(seeing), b = score(blind);
+  const see = qa.map((q, i) => ({ q, i })).filter(({ q }) => q.type === "what_see");
+  const ch = chair(see.map(({ q, i }) => ({ text: seeing[i], visible: visible[q.view] ?? [] })));
+  const probes = qa.map((q, i) => ({ q, i })).filter(({ q }) => q.type === "pope");
+  const popeAll = pope(probes.map(({ q, i }) => ({ truth: q.key as "yes" | "no", said: polarity(seeing[i]) })));
+  const byProbe: Record<string, ReturnType<typeof pope>> = {};
+  for (const kind of new Set(probes.map(({ q }) => q.probe ?? "random"))) {
+    byProbe[kind] = pope(probes.filter(({ q }) => (q.probe ?? "random") === kind).map(({ q, i }) => ({ truth: q.key as "yes" | "no", said: polarity(seeing[i]) })));
+  }
+  const chance = qa.reduce((acc, q) => acc + chanceOf(q.type, q.key), 0) / qa.length;
+  const result = {
+    questions: qa.length, views: nViews, split: a.split,
+    accuracy: r4(s.accuracy), by_type: s.by_type, blind_accuracy: r4(b.accuracy), blind_by_type: b.by_type, chance: r4(chance),
+    chair_i: r4(ch.chair_i), chair_s: r4(ch.chair_s), chair_mentions: ch.mentions,
+    pope_f1: r4(popeAll.f1), pope_yes_ratio: r4(popeAll.yes_ratio), pope_accuracy: r4(popeAll.accuracy),
+    pope_by_probe: Object.fromEntries(Object.entries(byProbe).map(([k, v]) => [k, { f1: r4(v.f1), yes_ratio: r4(v.yes_ratio), accuracy: r4(v.accuracy), n: v.n }])),
+    encode_ms_browser: encodeWhere === "browser" ? r4(pct(encodeMs, 0.5)) : null,
+    encode_ms_browser_p95: encodeWhere === "browser" ? r4(pct(encodeMs, 0.95)) : null,
+    encode_ms_node: encodeWhere === "node" ? r4(pct(encodeMs, 0.5)) : undefined,
+    vision: { trained: vpkg.manifest.trained ?? null, adapter: visionAdapter },
+  };
+  const html = a.html || "training/results/grounding.html";
+  mkdirSync(dirname(html), { recursive: true });
+  writeFileSync(html, groundingHtml(result, qa, seeing, blind));
+  const out = a.out || "training/results/grounding.json";
+  writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+  log(`grounding: wrote ${html} and ${out}`);
+  for (let i = 0; i < qa.length; i++) if (!answerMatches(qa[i].type, qa[i].key, seeing[i]) && i < 400) console.log(`FAIL ${qa[i].type} view ${qa[i].view} "${qa[i].question}" key ${JSON.stringify(qa[i].key)} → ${JSON.stringify(seeing[i])}`);
+  console.log(JSON.stringify(result));
+}
+
+main().catch((e) => { console.error(`eval:grounding: ${(e as Error).message}`); process.exit(1); });
