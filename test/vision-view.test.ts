@@ -5,9 +5,13 @@ import type { SceneInput, SceneObject } from "../core/scene/schema.ts";
 import { EYE, eyeFrame, segmentHit, solidOf, toCamera, toImage, viewProps, type Pose } from "../core/vision/view.ts";
 import { colourWordOf, nameProp } from "../core/vision/vocab.ts";
 import { generateView, sceneViews } from "../training/vision/scenes.ts";
+import { record } from "../training/vision/render.ts";
+import { ASK, questionsFor, TYPES } from "../training/vision/questions.ts";
+import { loadCards } from "../training/eval/world.ts";
 
 // core/vision/view.ts: where props land in the NPC's 64×64 view, what hides them, and how props
-// are named (core/vision/vocab.ts); plus the scene generator's output passing the schema.
+// are named (core/vision/vocab.ts); the scene generator's output passing the schema; and the
+// grounding questions built from that truth (training/vision/questions.ts).
 
 function objects(list: SceneInput["objects"]): SceneObject[] {
   return parseScene({ name: "t", ground: { size: [100, 100] }, objects: list, spawns: [{ position: [0, 0, 0] }] }, "test").objects;
@@ -139,5 +143,41 @@ describe("scene generator", () => {
     expect(views[0].npc).toMatchObject({ id: village.npcs[0].id, position: village.npcs[0].position });
     expect(views[0].figures.map((f) => f.id)).not.toContain(village.npcs[0].id);
     expect(() => sceneViews(village, { npc: "nobody", extra: 0, seed: 1 })).toThrow(/no NPC "nobody"/);
+  });
+});
+
+describe("grounding questions", () => {
+  const views = Array.from({ length: 50 }, (_, i) => record(i, "generated", generateView(500 + i)));
+  const cards = loadCards(".");
+  const qa = questionsFor(views, cards, { split: "train", perView: 6, seed: 1 });
+
+  it("asks about 6 per view over every type, POPE balanced yes/no", () => {
+    expect(qa.length).toBeGreaterThan(50 * 5);
+    const types = new Set(qa.map((q) => q.type));
+    expect([...types].sort()).toEqual([...TYPES].sort());
+    const pope = qa.filter((q) => q.type === "pope");
+    const yes = pope.filter((q) => q.key === "yes").length;
+    expect(Math.abs(2 * yes - pope.length)).toBeLessThanOrEqual(2);
+    expect(new Set(pope.filter((q) => q.key === "no").map((q) => q.probe))).toEqual(new Set(["random", "popular", "adversarial"]));
+  });
+
+  it("answers in the character's reply format with the key said plainly, from the view's truth", () => {
+    for (const q of qa) {
+      expect(q.answer).toMatch(/^\[mood:[a-z]+\] /);
+      expect(q.completion).toBe(`${q.answer}<|end|>`);
+      expect(q.prompt).toContain("<|image|>".repeat(16));
+      expect(q.prompt.endsWith(`<|npc|>`)).toBe(true);
+      expect(cards.has(q.npc)).toBe(true);
+      const a = q.answer.toLowerCase();
+      const keys = Array.isArray(q.key) ? q.key : [q.key];
+      for (const k of keys) expect(a).toContain(k === "front" ? "front" : k);
+      const visible = views[q.view].props.filter((p) => p.visible).map((p) => `${p.colour} ${p.kind}`);
+      if (q.type === "what_see") expect([...(q.key as string[])].sort()).toEqual([...visible].sort());
+      if (q.type === "pope" && q.key === "no") expect(visible).not.toContain(q.question.toLowerCase().match(/(red|blue|green|yellow|brown|grey|white|purple) (barrel|crate|sack|bucket)/)?.[0]);
+    }
+  });
+
+  it("keeps the held-out phrasings apart from the training ones", () => {
+    for (const [train, held] of Object.values(ASK)) for (const t of held) expect(train).not.toContain(t);
   });
 });

@@ -49,7 +49,7 @@ function borderline(p: Prop): boolean {
 }
 
 // Question phrasings: [train, held out]. {k} kind, {ks} plural, {c} colour, {a}/{b} labels.
-const ASK: Record<string, [string[], string[]]> = {
+export const ASK: Record<string, [string[], string[]]> = {
   exists: [
     ["Do you see a {k}?", "Is there a {k} anywhere?", "Can you spot a {k}?", "Any {ks} in sight?", "You see any {ks} around?", "Is there a {k} in front of you?"],
     ["Got a {k} in view?", "Any sign of a {k} out there?", "Can you make out a {k}?"],

@@ -66,7 +66,8 @@ export type ViewRecord = {
   props: (PropView & { position: [number, number, number]; yaw: number; size: [number, number, number] })[];
 };
 
-function record(index: number, source: string, v: View): ViewRecord {
+/** The views.jsonl line for a view: its scene facts and core/vision/view.ts truth. */
+export function record(index: number, source: string, v: View): ViewRecord {
   const seen = viewProps(v.scene.objects, v.npc, figureSolids(v.figures));
   const byId = new Map(v.scene.objects.map((o) => [o.id, o]));
   return {
@@ -203,7 +204,9 @@ async function main(): Promise<void> {
   console.log(`wrote ${written} views to ${path.relative(ROOT, dir)} (images.u8, views.jsonl, sheet.png) in ${secs.toFixed(0)} s, ${meta.viewsPerSecond} views/s; props ${allProps}, visible ${visibleProps}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}

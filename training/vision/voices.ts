@@ -19,7 +19,8 @@ export type Core =
 
 export type Voice = (c: Core) => string;
 
-const an = (w: string) => (/^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`);
+/** "a red barrel", "an orange…"; a counted phrase ("two barrels") takes no article. */
+const an = (w: string) => (/^(two|three|four|five|six|seven|eight) /.test(w) ? w : /^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`);
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** "a red barrel, a blue crate and a white sack". */
