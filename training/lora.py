@@ -60,6 +60,13 @@ class LoraLinear(nn.Module):
 
     def forward(self, x):
         y = self.base(x)
+        rows = getattr(self, "rows", None)
+        if rows:
+            # One adapter per batch row (same rank): gathered factors, two batched matmuls, so a
+            # batch of rows with different characters costs what one adapter costs.
+            A = torch.stack([self.A[n] for n in rows])  # (B, r, in)
+            Bm = torch.stack([self.B[n] * self.scaling[n] for n in rows])  # (B, out, r)
+            y = y + torch.bmm(torch.bmm(x, A.transpose(1, 2)), Bm.transpose(1, 2))
         if not self.mix:
             return y
         xd = self.drop(x)
@@ -94,6 +101,13 @@ def add_adapter(model, name, r, alpha, seed):
     for _, m in lora_modules(model):
         m.add(name, r, alpha, g)
     return [p for _, m in lora_modules(model) for p in (m.A[name], m.B[name])]
+
+
+def set_row_adapters(model, names):
+    """Per-row adapters (one name per batch row, all of one rank), applied on top of `mix`;
+    None or [] turns them off."""
+    for _, m in lora_modules(model):
+        m.rows = list(names) if names else None
 
 
 def set_mix(model, mix):

@@ -2,7 +2,10 @@
 tokens) and a shared "skill-vision" LoRA on the frozen base, with the encoder frozen (pretrained by
 train_encoder.py) and each row's own character adapter active (frozen), as in the game.
 
-Batches mix grounded questions about rendered views (qa.jsonl from `npm run vision:questions`) with
+First a quick alignment stage (seconds): the projector, without its position embeddings, is fitted
+to put in each visual token the mean word embedding of what is there ("red" + "barrel" for a red
+barrel whose centre falls in that 2x2 block, zero where nothing is), so from the first step the
+language model reads visual tokens that already mean something to it. Then batches mix grounded questions about rendered views (qa.jsonl from `npm run vision:questions`) with
 ordinary dialogue samples (data/train, tokenized) that get a random view spliced in, so the vision
 adapter, which the server applies whenever an NPC has a view, keeps the dialogue skills.
 
@@ -23,18 +26,18 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from dataset import TokenizedCorpus  # noqa: E402
 from hf_io import load_pretrained  # noqa: E402
-from lora import add_adapter, attach, base_model_hash, load_pack, save_pack, set_mix  # noqa: E402
+from lora import add_adapter, attach, base_model_hash, load_pack, save_pack, set_mix, set_row_adapters  # noqa: E402
 from overrides import apply_overrides  # noqa: E402
 from plot import write_loss_plot  # noqa: E402
-from vision.data import load_images  # noqa: E402
-from vision.model import TOKENS, Encoder, Projector  # noqa: E402
+from vision.data import COLOURS, KINDS, load_images, load_views, props_of  # noqa: E402
+from vision.model import GRID, TOKENS, Encoder, Projector, merge_2x2  # noqa: E402
 from vision.package import save_package  # noqa: E402
 
 DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/vision/encoder.pt", dialogue="data/train",
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10)
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500)
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
@@ -85,6 +88,53 @@ def with_view(ids, mask, nl):
     return np.concatenate([ids[:at], ins, ids[at:]]), np.concatenate([mask[:at], np.zeros(len(ins), np.uint8), mask[at:]])
 
 
+def word_ids(words):
+    """Token ids of " word" for each word, with the project's own BPE (training/tokenizer/bpe.ts)."""
+    script = ("import { readFileSync } from 'node:fs'; import { ByteLevelBPE } from './training/tokenizer/bpe.ts';"
+              "const b = new ByteLevelBPE(JSON.parse(readFileSync(process.argv[1], 'utf8')));"
+              "console.log(JSON.stringify(JSON.parse(process.argv[2]).map((w) => b.encode(' ' + w))));")
+    out = subprocess.run(["npx", "tsx", "-e", script, TOKENIZER[0], json.dumps(words)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+TOKENIZER = [""]
+
+
+def align_targets(views, emb):
+    """(N, 16, H): per visual token, the mean over props centred in its 2x2 block of
+    (embedding of the colour word + embedding of the kind word) / 2; zero where there is none."""
+    ids = word_ids(COLOURS + KINDS)
+    vec = [emb[torch.tensor(i)].mean(0) for i in ids]
+    col, kin = vec[: len(COLOURS)], vec[len(COLOURS):]
+    half = GRID // 2
+    out = torch.zeros(len(views), TOKENS, emb.shape[1])
+    cnt = torch.zeros(len(views), TOKENS, 1)
+    for n, v in enumerate(views):
+        for p in props_of(v):
+            if not p.get("visible"):
+                continue
+            tx = min(half - 1, max(0, int(p["u"] * half)))
+            ty = min(half - 1, max(0, int(p["v"] * half)))
+            t = ty * half + tx
+            out[n, t] += (col[COLOURS.index(p["colour"])] + kin[KINDS.index(p["kind"])]) / 2
+            cnt[n, t] += 1
+    return out / cnt.clamp(min=1)
+
+
+def align(proj, feats, targets, steps, seed):
+    """Fits the projector's MLP (position embeddings left out) to the word-embedding targets."""
+    opt = torch.optim.Adam([p for n, p in proj.named_parameters() if n != "pos"], lr=2e-3)
+    g = torch.Generator().manual_seed(seed)
+    t0 = time.time()
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, len(feats), (128,), generator=g)
+        pred = proj.out(F.silu(proj.merge(merge_2x2(feats[idx]))))
+        loss = F.mse_loss(pred, targets[idx])
+        opt.zero_grad(); loss.backward(); opt.step()
+        if step % 500 == 0 or step == 1:
+            print(f"[grounding] align step {step}/{steps} mse {loss.item():.5f} (target mean square {targets[idx].pow(2).mean().item():.5f}) {time.time() - t0:.0f}s", flush=True)
+
+
 class Rows:
     """Builds padded batches of (ids, loss mask, view index, character) rows."""
 
@@ -113,9 +163,8 @@ def forward_loss(net, proj, feats, ids, mask, views, chars, characters):
             n = int(slots[b].sum())
             if n:
                 emb[b, slots[b]] = vis[b, :n]
-    mix = {c: torch.tensor([1.0 if x == c else 0.0 for x in chars]).view(-1, 1, 1) for c in characters}
-    mix["vision"] = 1.0
-    set_mix(net, mix)
+    set_row_adapters(net, [c if c in characters else None for c in chars] if all(c in characters for c in chars) else None)
+    set_mix(net, {"vision": 1.0})
     head = net.lm_head
     net.lm_head = torch.nn.Identity()
     try:
@@ -136,6 +185,7 @@ def main():
     rng = np.random.default_rng(int(cfg["seed"]))
     os.makedirs(cfg["out"], exist_ok=True)
     tok = os.path.join(cfg["model"], "tokenizer.json")
+    TOKENIZER[0] = tok
     nl = newline_id(tok)
     characters = [c for c in cfg["characters"].split(",") if c]
 
@@ -169,6 +219,9 @@ def main():
     lora_params = add_adapter(net, "vision", int(cfg["r"]), int(cfg["alpha"]), int(cfg["seed"]))
     proj = Projector(int(ecfg["feature_dim"]), net.cfg.hidden_size)
     torch.nn.init.normal_(proj.pos, std=0.02)
+    if int(cfg["align_steps"]) > 0:
+        targets = align_targets(load_views(os.path.join(cfg["data"], "train")), net.model.embed_tokens.weight.detach())
+        align(proj, feats["train"], targets, int(cfg["align_steps"]), int(cfg["seed"]))
     opt = torch.optim.AdamW([{"params": lora_params, "lr": cfg["lr"]}, {"params": list(proj.parameters()), "lr": cfg["proj_lr"]}],
                             betas=(0.9, 0.95), weight_decay=0.0)
     base_lrs = [cfg["lr"], cfg["proj_lr"]]
