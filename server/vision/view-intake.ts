@@ -5,9 +5,10 @@ import { ViewStore } from "./view-store.ts";
 
 // `npc_view` in one room, after core/protocol's validator passed its shape: the NPC exists and
 // the sender stands within talking range of it; features have the exact size for this server's
-// encoder and every value is finite and within ±feature_limit; then the projector turns them into
-// visual tokens for the ViewStore. An image (a game that cannot run the encoder) is encoded in the
-// worker thread first, then checked and projected the same way.
+// encoder and every value is finite and within ±feature_limit (checked here, at once); then the
+// projector turns them into visual tokens for the ViewStore (in the vision worker thread). An
+// image (a game that cannot run the encoder) is encoded there first, then checked and projected
+// the same way.
 
 export interface ViewIntakeHost {
   sim: WorldSimulation;
@@ -39,10 +40,11 @@ export class ViewIntake {
     if (msg.features !== undefined) {
       const decoded = this.vision.decodeFeatures(msg.features);
       if (!decoded.ok) return decoded.reason;
-      this.store.set(msg.npc, { tokens: this.vision.project(decoded.features), at: at0, from: playerId, source: "features" });
+      this.store.track(msg.npc, this.land(playerId, msg.npc, at0, "features", () => this.vision.project(decoded.features)));
       return undefined;
     }
-    this.store.track(msg.npc, this.encodeImage(playerId, msg.npc, msg.image!, at0));
+    const image = msg.image!;
+    this.store.track(msg.npc, this.land(playerId, msg.npc, at0, "image", async () => (await this.vision.encodeImage(image)).tokens));
     return undefined;
   }
 
@@ -51,14 +53,13 @@ export class ViewIntake {
     return this.vision.manifest.tokens;
   }
 
-  /** Encodes in the worker thread, then projects; a failure is logged and answered, never thrown. */
-  private async encodeImage(playerId: string, npc: string, rgba: Uint8Array, at: number): Promise<void> {
+  /** Stores the tokens `work` makes (in the worker thread); a failure is logged and answered, never thrown. */
+  private async land(playerId: string, npc: string, at: number, source: "features" | "image", work: () => Promise<Float32Array>): Promise<void> {
     try {
-      const features = await this.vision.encodeImage(rgba);
-      this.store.set(npc, { tokens: this.vision.project(features), at, from: playerId, source: "image" });
+      this.store.set(npc, { tokens: await work(), at, from: playerId, source });
     } catch (e) {
-      this.host.log(`[vision] ${playerId} image of ${npc}: ${(e as Error).message}`);
-      this.host.reject(playerId, `image not used: ${(e as Error).message}`);
+      this.host.log(`[vision] ${playerId} ${source} of ${npc}: ${(e as Error).message}`);
+      this.host.reject(playerId, `view not used: ${(e as Error).message}`);
     }
   }
 }

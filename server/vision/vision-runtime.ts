@@ -1,14 +1,16 @@
 import path from "node:path";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { loadVisionPackage, type VisionManifest, type VisionPackage } from "../../core/vision/manifest.ts";
-import { checkFeatures, Projector } from "../../core/vision/projector.ts";
+import { checkFeatures } from "../../core/vision/projector.ts";
 import { ROOT_DIR } from "../scene-file.ts";
-import { EncoderWorker } from "./encoder-worker.ts";
+import { VisionWorker } from "./vision-worker.ts";
 
 // What every room's NPC views share in one server process: the vision package (loaded once at
-// start), the projector (features → visual tokens, on the main thread: ≈0.3 M multiply-adds per
-// view) and the pixel fallback's encoder in a worker thread. A missing or broken package, or one
-// built for another language model, is logged and NPCs talk without eyes.
+// start) and a worker thread with the projector (features → visual tokens: ~1.4 M multiply-adds,
+// 3-12 ms of plain TypeScript on a busy core, too much for the room's thread at many views a
+// second) and the pixel fallback's encoder. The room's thread only decodes and checks features.
+// A missing or broken package, or one built for another language model, is logged and NPCs talk
+// without eyes.
 
 export interface VisionOptions {
   /** Vision package folder (default assets/vision; env KITH_VISION in main.ts). */
@@ -32,15 +34,14 @@ export interface VisionTarget {
 const KEEP_TIMINGS = 200;
 
 export class VisionRuntime {
-  /** Pixel fallback encoder runs: wall ms per run and images per run (most recent last). */
+  /** Pictures encoded by the pixel fallback: wall ms of the encoder run each was in, and that run's size (most recent last). */
   readonly encodeRuns: { ms: number; batch: number }[] = [];
-  /** Projector wall ms per view (most recent last). */
+  /** Projector wall ms per view, in the worker thread (most recent last). */
   readonly projectMs: number[] = [];
 
   private constructor(
     readonly pkg: VisionPackage,
-    private readonly projector: Projector,
-    private readonly encoder: EncoderWorker,
+    private readonly worker: VisionWorker,
   ) {}
 
   get manifest(): VisionManifest {
@@ -67,12 +68,12 @@ export class VisionRuntime {
     if (target !== undefined && m.base_model !== target.baseHash) {
       throw new Error(`${dir}/vision.json: the projector was trained for base model ${m.base_model}, this server runs ${target.baseHash} (retrain or re-export the vision package)`);
     }
-    const encoder = await EncoderWorker.start({ dir, threads: opts.threads, batchMax: opts.batchMax });
-    if (encoder.hash !== pkg.hash) {
-      await encoder.close();
-      throw new Error(`${dir}: the package changed while loading (hash ${pkg.hash} vs ${encoder.hash}); start again`);
+    const worker = await VisionWorker.start({ dir, threads: opts.threads, batchMax: opts.batchMax });
+    if (worker.hash !== pkg.hash) {
+      await worker.close();
+      throw new Error(`${dir}: the package changed while loading (hash ${pkg.hash} vs ${worker.hash}); start again`);
     }
-    return new VisionRuntime(pkg, new Projector(pkg), encoder);
+    return new VisionRuntime(pkg, worker);
   }
 
   /** `create`, or null with the reason logged: NPCs then talk blind. */
@@ -104,25 +105,23 @@ export class VisionRuntime {
     return problem === null ? { ok: true, features } : { ok: false, reason: problem };
   }
 
-  /** Visual tokens [tokens·H] of checked features. */
-  project(features: Float32Array): Float32Array {
-    const t0 = performance.now();
-    const tokens = this.projector.project(features);
-    remember(this.projectMs, performance.now() - t0);
-    return tokens;
+  /** Visual tokens [tokens·H] of checked features, projected in the worker thread (`features` is handed over: detached after). */
+  async project(features: Float32Array): Promise<Float32Array> {
+    const r = await this.worker.project(features);
+    remember(this.projectMs, r.projectMs);
+    return r.tokens;
   }
 
-  /** Features of a 64×64 RGBA image, encoded in the worker thread, checked like a client's. */
-  async encodeImage(rgba: Uint8Array): Promise<Float32Array> {
-    const r = await this.encoder.encode(rgba);
-    remember(this.encodeRuns, { ms: r.ms, batch: r.batch });
-    const problem = checkFeatures(r.features, this.manifest);
-    if (problem !== null) throw new Error(`the server's encoder produced unusable ${problem}`);
-    return r.features;
+  /** Features (checked like a client's) and visual tokens of a 64×64 RGBA picture, from the worker thread. */
+  async encodeImage(rgba: Uint8Array): Promise<{ features: Float32Array; tokens: Float32Array }> {
+    const r = await this.worker.encode(rgba);
+    remember(this.encodeRuns, { ms: r.encodeMs, batch: r.batch });
+    remember(this.projectMs, r.projectMs);
+    return { features: r.features, tokens: r.tokens };
   }
 
   close(): Promise<void> {
-    return this.encoder.close();
+    return this.worker.close();
   }
 }
 

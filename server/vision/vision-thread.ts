@@ -1,13 +1,16 @@
-// Worker-thread entry: the vision encoder on onnxruntime-node, off the room's event loop (a run of
-// onnxruntime-node blocks the thread that calls it). Started by server/vision/encoder-worker.ts.
-// In: encode {id, rgba} | close. Out: ready {hash} | fatal {message} | features {id, features, ms,
-// batch} | error {id, message}. Images that arrive while a run is in progress are encoded
-// together in the next run (one batch, up to `batchMax`).
+// Worker-thread entry: the vision encoder (onnxruntime-node) and the projector, off the room's
+// event loop (an onnxruntime-node run blocks the thread that calls it, and a projection is ~1.4 M
+// multiply-adds of plain TypeScript). Started by server/vision/vision-worker.ts.
+// In: encode {id, rgba} | project {id, features} | close.
+// Out: ready {hash} | fatal {message} | done {id, features?, tokens, encodeMs?, batch?, projectMs} |
+// error {id, message}. Images that arrive while a run is in progress are encoded together in the
+// next run (one batch, up to `batchMax`).
 import { parentPort, workerData } from "node:worker_threads";
 import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { rgbaToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
+import { checkFeatures, Projector } from "../../core/vision/projector.ts";
 
 interface Data {
   dir: string;
@@ -25,10 +28,17 @@ async function main(): Promise<void> {
   const d = workerData as Data;
   const pkg = await loadVisionPackage(d.dir, nodePackageFiles);
   const encoder = await VisionEncoder.create(pkg, nodeBackend({ threads: d.threads }));
+  const projector = new Projector(pkg);
   const S = pkg.manifest.image_size, per = pkg.manifest.grid * pkg.manifest.grid * pkg.manifest.feature_dim;
   const queue: Job[] = [];
   let running = false;
   let scheduled = false;
+
+  const project = (features: Float32Array) => {
+    const t0 = performance.now();
+    const tokens = projector.project(features);
+    return { tokens, projectMs: performance.now() - t0 };
+  };
 
   const drain = async () => {
     running = true;
@@ -39,10 +49,16 @@ async function main(): Promise<void> {
         jobs.forEach((j, b) => pixels.set(rgbaToPixels(j.rgba, S), b * 3 * S * S));
         const t0 = performance.now();
         const feats = await encoder.encode(pixels, jobs.length);
-        const ms = performance.now() - t0;
+        const encodeMs = performance.now() - t0;
         jobs.forEach((j, b) => {
           const features = feats.slice(b * per, (b + 1) * per);
-          port.postMessage({ type: "features", id: j.id, features, ms, batch: jobs.length }, [features.buffer]);
+          const problem = checkFeatures(features, pkg.manifest);
+          if (problem !== null) {
+            port.postMessage({ type: "error", id: j.id, message: `the server's encoder produced unusable ${problem}` });
+            return;
+          }
+          const { tokens, projectMs } = project(features);
+          port.postMessage({ type: "done", id: j.id, features, tokens, encodeMs, batch: jobs.length, projectMs }, [features.buffer, tokens.buffer as ArrayBuffer]);
         });
       } catch (e) {
         for (const j of jobs) port.postMessage({ type: "error", id: j.id, message: (e as Error).message });
@@ -51,7 +67,7 @@ async function main(): Promise<void> {
     running = false;
   };
 
-  port.on("message", (m: { type: string; id?: number; rgba?: Uint8Array }) => {
+  port.on("message", (m: { type: string; id?: number; rgba?: Uint8Array; features?: Float32Array }) => {
     if (m.type === "encode") {
       queue.push({ id: m.id!, rgba: m.rgba! });
       // The next macrotask: images posted in the same burst join one batch.
@@ -61,6 +77,13 @@ async function main(): Promise<void> {
           scheduled = false;
           void drain();
         });
+      }
+    } else if (m.type === "project") {
+      try {
+        const { tokens, projectMs } = project(m.features!);
+        port.postMessage({ type: "done", id: m.id, tokens, projectMs }, [tokens.buffer as ArrayBuffer]);
+      } catch (e) {
+        port.postMessage({ type: "error", id: m.id, message: (e as Error).message });
       }
     } else if (m.type === "close") {
       void encoder.release().finally(() => port.close());

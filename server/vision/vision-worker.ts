@@ -2,34 +2,42 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 
-// The pixel fallback's encoder in a worker thread (encoder-thread.ts), so a room tick never waits
-// on a convolution. encode(rgba) resolves to the features [grid², D] of one 64×64 RGBA image;
-// images sent close together are encoded as one batch.
+// The vision package's compute in a worker thread (vision-thread.ts), so a room tick never waits
+// on it: project(features) → visual tokens; encode(rgba) → features and tokens of a 64×64 RGBA
+// picture (the pixel fallback; pictures sent close together are encoded as one batch).
 
-export interface EncoderWorkerOptions {
+export interface VisionWorkerOptions {
   /** Vision package folder; the worker loads it itself and reports its hash. */
   dir: string;
   /** onnxruntime intra-op threads in the worker (default 1: the model worker has the cores). */
   threads?: number;
-  /** Images per encoder run at most (default 8). */
+  /** Pictures per encoder run at most (default 8). */
   batchMax?: number;
 }
 
-export interface EncodedImage {
+export interface Projected {
+  /** Visual tokens [tokens·H]. */
+  tokens: Float32Array;
+  /** Projector wall time, ms. */
+  projectMs: number;
+}
+
+export interface EncodedImage extends Projected {
+  /** Features [grid²·D]. */
   features: Float32Array;
-  /** Wall time of the encoder run that produced it, ms (the whole batch). */
-  ms: number;
-  /** Images in that run. */
+  /** Wall time of the encoder run that produced them, ms (the whole batch). */
+  encodeMs: number;
+  /** Pictures in that run. */
   batch: number;
 }
 
 type Reply =
-  | { type: "features"; id: number; features: Float32Array; ms: number; batch: number }
+  | { type: "done"; id: number; tokens: Float32Array; projectMs: number; features?: Float32Array; encodeMs?: number; batch?: number }
   | { type: "error"; id: number; message: string };
 
-export class EncoderWorker {
+export class VisionWorker {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: EncodedImage) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: Reply & { type: "done" }) => void; reject: (e: Error) => void }>();
   private closed = false;
 
   private constructor(private readonly worker: Worker, readonly hash: string) {
@@ -37,15 +45,15 @@ export class EncoderWorker {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
-      if (m.type === "features") p.resolve({ features: m.features, ms: m.ms, batch: m.batch });
-      else p.reject(new Error(`vision encoder: ${m.message}`));
+      if (m.type === "done") p.resolve(m);
+      else p.reject(new Error(m.message));
     });
-    worker.on("error", (e) => this.failAll(`vision encoder worker failed: ${e.message}`));
-    worker.on("exit", () => this.failAll("vision encoder worker exited"));
+    worker.on("error", (e) => this.failAll(`vision worker failed: ${e.message}`));
+    worker.on("exit", () => this.failAll("vision worker exited"));
   }
 
-  static start(opts: EncoderWorkerOptions): Promise<EncoderWorker> {
-    const entry = new URL("./encoder-thread.ts", import.meta.url).href;
+  static start(opts: VisionWorkerOptions): Promise<VisionWorker> {
+    const entry = new URL("./vision-thread.ts", import.meta.url).href;
     const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
     // The entry is TypeScript: a two-line bootstrap registers tsx's loader in the worker, then imports it.
     const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
@@ -55,11 +63,11 @@ export class EncoderWorker {
         if (m.type === "ready") {
           worker.off("message", onMsg);
           worker.off("error", reject);
-          resolve(new EncoderWorker(worker, m.hash!));
+          resolve(new VisionWorker(worker, m.hash!));
         } else if (m.type === "fatal") {
           worker.off("message", onMsg);
           void worker.terminate();
-          reject(new Error(`vision encoder worker: ${m.message}`));
+          reject(new Error(`vision worker: ${m.message}`));
         }
       };
       worker.on("message", onMsg);
@@ -67,20 +75,23 @@ export class EncoderWorker {
     });
   }
 
-  /** Features [grid², D] of one RGBA image (64×64×4 bytes, row 0 = top). */
-  encode(rgba: Uint8Array): Promise<EncodedImage> {
-    if (this.closed) return Promise.reject(new Error("vision encoder worker is closed"));
-    const id = this.nextId++;
+  /** Visual tokens of checked features [grid²·D] (the array is handed over, not copied). */
+  async project(features: Float32Array): Promise<Projected> {
+    const r = await this.call({ type: "project", features }, [features.buffer as ArrayBuffer]);
+    return { tokens: r.tokens, projectMs: r.projectMs };
+  }
+
+  /** Features and visual tokens of one RGBA picture (64×64×4 bytes, row 0 = top). */
+  async encode(rgba: Uint8Array): Promise<EncodedImage> {
     // A copy to hand over: the message's bytes are a view into the socket's receive buffer (and a
     // Node Buffer's slice() would not copy).
     const copy = new Uint8Array(rgba.byteLength);
     copy.set(rgba);
-    const result = new Promise<EncodedImage>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.worker.postMessage({ type: "encode", id, rgba: copy }, [copy.buffer]);
-    return result;
+    const r = await this.call({ type: "encode", rgba: copy }, [copy.buffer]);
+    return { features: r.features!, tokens: r.tokens, encodeMs: r.encodeMs!, batch: r.batch!, projectMs: r.projectMs };
   }
 
-  /** Images waiting or being encoded. */
+  /** Requests waiting or running. */
   get inFlight(): number {
     return this.pending.size;
   }
@@ -92,6 +103,14 @@ export class EncoderWorker {
     this.worker.postMessage({ type: "close" });
     await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
     await this.worker.terminate();
+  }
+
+  private call(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Reply & { type: "done" }> {
+    if (this.closed) return Promise.reject(new Error("vision worker is closed"));
+    const id = this.nextId++;
+    const result = new Promise<Reply & { type: "done" }>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.worker.postMessage({ ...message, id }, transfer);
+    return result;
   }
 
   private failAll(message: string): void {
