@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from dataset import TokenizedCorpus  # noqa: E402
+from dataset import TokenizedCorpus, mark_history_turns  # noqa: E402
 from hf_io import load_pretrained  # noqa: E402
 from lora import add_adapter, attach, base_model_hash, load_pack, save_pack, set_mix, set_row_adapters  # noqa: E402
 from overrides import apply_overrides  # noqa: E402
@@ -43,22 +43,40 @@ IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
 
 
-def tokenize_qa(split_dir, tokenizer):
-    """qa.jsonl -> a tokenized corpus (prompt, completion) at <split>/qa, and the view index per sample."""
+def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1):
+    """qa.jsonl -> a tokenized corpus (prompt, completion) at <split>/qa, and the view index per sample.
+    With `conversations`, the questions about one view are shuffled and chained 1-4 at a time into
+    one conversation (earlier questions and answers as history turns, every answer trained on), which
+    is how players ask, and puts several answers behind one persona prefix."""
     src = os.path.join(split_dir, "qa.jsonl")
     conv = os.path.join(split_dir, "qa_corpus.jsonl")
+    with open(src) as f:
+        recs = [json.loads(l) for l in f if l.strip()]
+    groups = [[q] for q in recs]
+    if conversations:
+        rng = np.random.default_rng(seed)
+        by_view = {}
+        for q in recs:
+            by_view.setdefault(q["view"], []).append(q)
+        groups = []
+        for qs in by_view.values():
+            rng.shuffle(qs)
+            i = 0
+            while i < len(qs):
+                k = int(rng.integers(1, 5))
+                groups.append(qs[i : i + k])
+                i += k
     views, types = [], []
-    with open(src) as f, open(conv, "w") as g:
-        for line in f:
-            if not line.strip():
-                continue
-            q = json.loads(line)
-            completion = q["answer"].strip()
-            if not completion.endswith("<|end|>"):
-                completion += "<|end|>"
-            g.write(json.dumps({"prompt": q["prompt"], "completion": completion, "npc": q["npc"], "mood": "", "intent": q["type"]}) + "\n")
-            views.append(int(q["view"]))
-            types.append(q["type"])
+    with open(conv, "w") as g:
+        for grp in groups:
+            first, last = grp[0], grp[-1]
+            # chain: prompt_1 + answer_1 + "\n<|player|>" + q_2 + "<|end|>\n<|npc|>" + ... ; the last answer is the completion
+            prompt = first["prompt"]
+            for prev, q in zip(grp, grp[1:]):
+                prompt += answer_text(prev) + "\n<|player|>" + q["question"].replace("<|", "") + "<|end|>\n<|npc|>"
+            g.write(json.dumps({"prompt": prompt, "completion": answer_text(last), "npc": first["npc"], "mood": "", "intent": last["type"]}) + "\n")
+            views.append(int(first["view"]))
+            types.append(last["type"])
     prefix = os.path.join(split_dir, "qa")
     subprocess.run(["npx", "tsx", "training/tokenizer/encode-corpus.ts", "--tokenizer", tokenizer, "--in", conv, "--out", prefix],
                    check=True, stdout=subprocess.DEVNULL)
@@ -68,6 +86,11 @@ def tokenize_qa(split_dir, tokenizer):
     return corpus, np.array(views), types
 
 
+def answer_text(q):
+    a = q["answer"].strip()
+    return a if a.endswith("<|end|>") else a + "<|end|>"
+
+
 def newline_id(tokenizer):
     with open(tokenizer) as f:
         vocab = json.load(f)["model"]["vocab"]
@@ -75,8 +98,11 @@ def newline_id(tokenizer):
 
 
 def sample_ids(corpus, i):
+    """ids and loss mask of sample i: 1 on the reply, 2 on earlier NPC turns (also trained on)."""
     a, b = int(corpus.offsets[i]), int(corpus.offsets[i + 1])
-    return np.asarray(corpus.ids[a:b], dtype=np.int64), np.asarray(corpus.mask[a:b], dtype=np.uint8)
+    ids, mask = np.asarray(corpus.ids[a:b], dtype=np.int64), np.array(corpus.mask[a:b], dtype=np.uint8)
+    mark_history_turns(ids, mask)
+    return ids, mask
 
 
 def with_view(ids, mask, nl):
@@ -172,7 +198,7 @@ def forward_loss(net, proj, feats, ids, mask, views, chars, characters):
     finally:
         net.lm_head = head
     tgt = ids[:, 1:]
-    sel = (mask[:, 1:] == 1).reshape(-1)
+    sel = (mask[:, 1:] >= 1).reshape(-1)
     logits = net.lm_head(h.reshape(-1, h.shape[-1])[sel])
     return F.cross_entropy(logits, tgt.reshape(-1)[sel])
 
@@ -202,9 +228,9 @@ def main():
             feats[split] = torch.cat([enc(imgs[s : s + 512].float() / 255) for s in range(0, len(imgs), 512)])
     print(f"[grounding] features: train {tuple(feats['train'].shape)}, held-out {tuple(feats['heldout'].shape)}", flush=True)
 
-    qa_tr, views_tr, types_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok)
+    qa_tr, views_tr, types_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]))
     qa_ho, views_ho, types_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok)
-    npc_tr = [json.loads(l)["npc"] for l in open(os.path.join(cfg["data"], "train", "qa.jsonl")) if l.strip()]
+    npc_tr = [json.loads(l)["npc"] for l in open(os.path.join(cfg["data"], "train", "qa_corpus.jsonl")) if l.strip()]
     npc_ho = [json.loads(l)["npc"] for l in open(os.path.join(cfg["data"], "heldout", "qa.jsonl")) if l.strip()]
     dia = TokenizedCorpus(cfg["dialogue"]) if cfg["dialogue_share"] > 0 else None
     dia_npc = json.load(open(cfg["dialogue"] + ".meta.json"))["columns"]["npc"] if dia else []
@@ -249,7 +275,7 @@ def main():
         for s in range(0, len(idx), 8):
             rows = [(*sample_ids(qa_ho, int(i)), int(views_ho[i]), npc_ho[i]) for i in idx[s : s + 8]]
             ids, mask, v, ch = Rows(rows).batch()
-            k = float((mask[:, 1:] == 1).sum())
+            k = float((mask[:, 1:] >= 1).sum())
             tot += forward_loss(net, proj, feats["heldout"], ids, mask, v, ch, characters).item() * k
             n += k
         return tot / max(n, 1)
