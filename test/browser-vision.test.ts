@@ -96,12 +96,20 @@ async function faceBrom(page: Page): Promise<void> {
   await waitFor("Brom as talk target", async () => (await debugState(page)).dialogue?.talkTarget === BROM);
 }
 
-/** Types a line to Brom and waits for his reply to it. */
+/**
+ * Types a line to Brom and waits for his reply to it. Like a person typing, it takes its time: the
+ * view the page captures as typing starts has gone out before the line does.
+ */
 async function ask(page: Page, text: string): Promise<NonNullable<KithDebugState["dialogue"]>["replies"][number]> {
   const before = (await debugState(page)).dialogue!.replies.filter((r) => r.npc === BROM).length;
+  const sent = (await debugState(page)).vision!.sent;
   await page.bringToFront();
   await page.keyboard.press("Enter");
   await page.keyboard.type(text);
+  await waitFor("a view of Brom sent while typing", async () => {
+    const v = (await debugState(page)).vision!;
+    return v.sent > sent && v.last?.npc === BROM;
+  }, 60_000);
   await page.keyboard.press("Enter");
   return waitFor(`Brom's reply to "${text}"`, async () => (await debugState(page)).dialogue?.replies.filter((r) => r.npc === BROM)[before], 120_000);
 }

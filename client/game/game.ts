@@ -76,7 +76,11 @@ export class Game {
         const s = this.local?.state;
         return s ? { x: s.feet[0], z: s.feet[2] } : null;
       },
-      send: (m) => this.room?.send("npc_view", m),
+      send: (m) => {
+        if (!this.room || !this.online) return false;
+        this.room.send("npc_view", m);
+        return true;
+      },
     });
     parts.chat.sent((text) => this.sendChat(text));
   }

@@ -41,8 +41,9 @@ export type VisionDebug = {
 const CONVERSATION_MS = 20_000;
 /** Views while a conversation lasts, ms apart. */
 const PERIOD_MS = 3000;
-/** A line waits at most this long for its view to go out first, ms. */
-const LINE_WAIT_MS = 1500;
+/** A line waits at most this long for its view to go out first, ms (a capture takes a frame or two on
+ *  a GPU; on software WebGL at a few frames a second, about a second). */
+const LINE_WAIT_MS = 3000;
 /** The player stays this close for the conversation to go on (the server's hearing range), m. */
 const RANGE_M = 8;
 /** A line gets a new view unless one of that NPC went out this recently, ms. */
@@ -54,8 +55,8 @@ export interface NpcVisionParts {
   entities: Entities;
   /** Our feet on the ground plane, null before we have a character. */
   me(): { x: number; z: number } | null;
-  /** Sends on the current room (nothing while offline). */
-  send(message: NpcViewMessage): void;
+  /** Sends on the current room; false while offline (nothing sent). */
+  send(message: NpcViewMessage): boolean;
   /** URL prefix of the server's vision package, e.g. "http://host:2567/vision". */
   base: string;
   /** "features" (default), "pixels" or "off", from the page URL's `vision` parameter. */
@@ -224,11 +225,11 @@ export class NpcVision {
         const t1 = performance.now();
         const features = await this.encoder.encode(rgba);
         remember(this.stats.encodeMs, performance.now() - t1);
-        this.parts.send({ npc, features: littleEndianBytes(features) });
+        if (!this.parts.send({ npc, features: littleEndianBytes(features) })) return;
         this.stats.sentFeatures++;
         this.stats.last = { npc, kind: "features", at: Date.now() };
       } else {
-        this.parts.send({ npc, image: rgba });
+        if (!this.parts.send({ npc, image: rgba })) return;
         this.stats.sentImages++;
         this.stats.last = { npc, kind: "image", at: Date.now() };
       }
