@@ -109,7 +109,9 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
   const labels = (ps: Prop[]) => ps.map(label);
   switch (type) {
     case "exists": {
-      const kind = rng.pick(KINDS);
+      // Half the time a kind in view, so yes and no come about equally often.
+      const present = KINDS.filter((k) => vis.some((p) => p.kind === k));
+      const kind = present.length > 0 && rng.chance(0.5) ? rng.pick(present) : rng.pick(KINDS);
       if (unsure((p) => p.kind === kind)) return null;
       const n = vis.filter((p) => p.kind === kind);
       const q = fill(phr("exists"), { k: kind, ks: plural(kind) });
@@ -146,12 +148,15 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
     }
     case "count": {
       if (rng.chance(0.75)) {
-        const kind = rng.pick(KINDS);
+        // Mostly kinds in view, so counts are not nearly all zero.
+        const present = KINDS.filter((k) => vis.some((p) => p.kind === k));
+        const kind = present.length > 0 && rng.chance(0.75) ? rng.pick(present) : rng.pick(KINDS);
         if (unsure((p) => p.kind === kind)) return null;
         const n = vis.filter((p) => p.kind === kind).length;
         return { type, q: fill(phr("count"), { k: kind, ks: plural(kind) }), key: NUMBERS[n], core: { t: "count", n: NUMBERS[n], what: n === 1 ? kind : plural(kind as Kind) } };
       }
-      const colour = rng.pick(COLOURS);
+      const shown = COLOURS.filter((c) => vis.some((p) => p.colour === c));
+      const colour = shown.length > 0 && rng.chance(0.75) ? rng.pick(shown) : rng.pick(COLOURS);
       if (unsure((p) => p.colour === colour)) return null;
       const n = vis.filter((p) => p.colour === colour).length;
       return { type, q: fill(phr("countColour"), { c: colour }), key: NUMBERS[n], core: { t: "count", n: NUMBERS[n], what: n === 1 ? `${colour} thing` : `${colour} things` } };
