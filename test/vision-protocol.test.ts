@@ -2,10 +2,10 @@
 // checks (exact size for its encoder, finite, within ±feature_limit), the ViewStore; then a real
 // Colyseus server (a recording stand-in for the model worker) where a bot's view reaches the NPC's
 // reply request as visual tokens, and every kind of bad view is refused while the room carries on.
-import { rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { matchMaker } from "@colyseus/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseClientMessage, DEFAULT_LIMITS, VIEW_IMAGE_BYTES } from "../core/protocol/index.ts";
@@ -107,6 +107,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await vision?.close();
   if (pkgDir) rmSync(dirname(pkgDir), { recursive: true, force: true });
+});
+
+describe("loading the vision package (server/vision)", () => {
+  it("a missing, damaged or mismatched package is one log line and no vision, never a crash", async () => {
+    const lines: string[] = [];
+    expect(await VisionRuntime.open({ dir: "/nonexistent/vision" }, undefined, (l) => lines.push(l))).toBeNull();
+    expect(lines.at(-1)).toBe("[vision] NPCs will talk without seeing: /nonexistent/vision/vision.json: no vision package here (vision.json missing)");
+    const broken = join(dirname(pkgDir), "broken");
+    cpSync(pkgDir, broken, { recursive: true });
+    writeFileSync(join(broken, "projector.safetensors"), readFileSync(join(pkgDir, "projector.safetensors")).subarray(0, 1000));
+    expect(await VisionRuntime.open({ dir: broken }, undefined, (l) => lines.push(l))).toBeNull();
+    expect(lines.at(-1)).toMatch(/^\[vision\] NPCs will talk without seeing: .*broken\/projector\.safetensors: truncated safetensors file/);
+    expect(await VisionRuntime.open({ dir: pkgDir }, { hiddenSize: 576, baseHash: vision.pkg.manifest.base_model }, (l) => lines.push(l))).toBeNull();
+    expect(lines.at(-1)).toMatch(/hidden 192 does not match the language model's hidden size 576/);
+    expect(await VisionRuntime.open({ dir: pkgDir }, { hiddenSize: 192, baseHash: "0123456789abcdef" }, (l) => lines.push(l))).toBeNull();
+    expect(lines.at(-1)).toMatch(/trained for base model 9af64355fa408497, this server runs 0123456789abcdef/);
+  });
 });
 
 describe("feature checks (server/vision)", () => {
