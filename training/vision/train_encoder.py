@@ -23,7 +23,7 @@ from plot import write_loss_plot  # noqa: E402
 from vision.data import COLOURS, KINDS, MAX_COUNT, flip_labels, grid_labels, load_images, load_views  # noqa: E402
 from vision.model import Encoder  # noqa: E402
 
-DEFAULTS = dict(data="data/vision", out="training/out/vision", minutes=6.0, max_steps=0, batch=64, lr=2e-3,
+DEFAULTS = dict(data="data/vision", out="training/out/vision", minutes=6.0, max_steps=0, batch=64, lr=3e-3,
                 feature_dim=64, limit=8.0, seed=1, threads=1, eval_every=100)
 
 
@@ -90,7 +90,7 @@ def main():
     ho_images, ho_lab = load_images(ho_dir), grid_labels(load_views(ho_dir))
     print(f"[encoder] {len(images)} train pictures, {len(ho_images)} held-out; cells with a prop: {int(lab['obj'].sum())}", flush=True)
 
-    enc = Encoder(int(cfg["feature_dim"]), float(cfg["limit"]))
+    enc = Encoder(int(cfg["feature_dim"]), float(cfg["limit"]), batchnorm=True)
     heads = Heads(int(cfg["feature_dim"]))
     params = list(enc.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=float(cfg["lr"]), weight_decay=1e-4)
@@ -127,16 +127,18 @@ def main():
         if time.time() - last > 10 or step == 1:
             last = time.time()
             el = last - t0
-            eta = el / step * (min(planned, max_steps) - step)
-            print(f"[encoder] step {step}/{min(planned, max_steps)} loss {loss.item():.3f} ({', '.join(f'{k} {v:.2f}' for k, v in parts.items())}) {el:.0f}s ETA {eta:.0f}s", flush=True)
+            total = min(planned, max_steps)
+            eta = f"{el / step * (total - step):.0f}s" if total < 10**9 else "? (timing the first steps)"
+            print(f"[encoder] step {step}/{total if total < 10**9 else '?'} loss {loss.item():.3f} ({', '.join(f'{k} {v:.2f}' for k, v in parts.items())}) {el:.0f}s ETA {eta}", flush=True)
         if step % int(cfg["eval_every"]) == 0:
             m = evaluate(enc, heads, ho_images, ho_lab)
             curve[-1]["heldout"] = m
             print(f"[encoder] held-out {m}", flush=True)
-    metrics = evaluate(enc, heads, ho_images, ho_lab)
+    plain = enc.folded()
+    metrics = evaluate(plain, heads, ho_images, ho_lab)
     metrics.update(steps=step, seconds=round(time.time() - t0, 1), train_pictures=len(images), heldout_pictures=len(ho_images))
     print(f"[encoder] done: {json.dumps(metrics)}", flush=True)
-    torch.save({"encoder": enc.state_dict(), "heads": heads.state_dict(), "cfg": cfg, "metrics": metrics}, os.path.join(cfg["out"], "encoder.pt"))
+    torch.save({"encoder": plain.state_dict(), "heads": heads.state_dict(), "cfg": cfg, "metrics": metrics}, os.path.join(cfg["out"], "encoder.pt"))
     with open(os.path.join(cfg["out"], "encoder_metrics.json"), "w") as f:
         json.dump({"metrics": metrics, "curve": curve}, f)
     write_loss_plot([{"step": c["step"], "train_loss": c["loss"]} for c in curve], os.path.join(cfg["out"], "encoder_loss"), "vision encoder pretraining")
