@@ -96,7 +96,7 @@ export class WorldRoom extends Room<{ state: WorldState }> {
         view: views && (async (npc) => {
           await views.store.settled(npc, VIEW_WAIT_MS);
           const v = views.store.fresh(npc);
-          return v && { image: v.tokens, tokens: views.tokens };
+          return v && { image: v.tokens, tokens: views.tokens, adapter: options.vision?.manifest.adapter };
         }),
       });
     }

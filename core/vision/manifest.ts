@@ -19,6 +19,9 @@ export interface VisionManifest {
   encoder: string;
   projector: string;
   trained?: boolean;
+  /** The skill adapter (adapters/<id>/) trained with this projector: applied at weight 1 whenever
+   *  an NPC answers with a view (training/vision/train_grounding.py writes it). */
+  adapter?: string;
 }
 
 export interface VisionPackage {

@@ -41,7 +41,8 @@ export interface ConversationHost {
    * The NPC's fresh view (server/vision/): visual tokens [tokens·H] and their count, after a
    * view still being encoded has landed (briefly waited for); undefined: the NPC talks blind.
    */
-  view?(npc: string): Promise<{ image: Float32Array; tokens: number } | undefined>;
+  /** The NPC's fresh view: visual tokens, their count, and the vision skill adapter to apply with them. */
+  view?(npc: string): Promise<{ image: Float32Array; tokens: number; adapter?: string } | undefined>;
 }
 
 interface Line {
@@ -302,9 +303,12 @@ export class Conversations {
       const state: GameState = { timeOfDay: this.hour(), threat: Math.min(1, Math.max(0, this.threat)), standing };
       const adapters = card.adapters;
       if (adapters) rt.retryMissing([adapters.persona, ...adapters.moods, ...adapters.skills]);
+      // Seeing is a skill: its adapter comes with the view, at full weight, whatever the gate says.
+      const fixed = view?.adapter ? { [view.adapter]: 1 } : undefined;
+      if (view?.adapter) rt.retryMissing([view.adapter]);
       const mix = await chooseMixture(rt.bank, rt.gate, { embed: (x) => rt.embed!(Array.from(x)) }, {
         candidates: { persona: card.adapters?.persona ?? null, moods: card.adapters?.moods ?? [], skills: card.adapters?.skills ?? [] },
-        state, promptIds: ids, text: line.text,
+        state, promptIds: ids, text: line.text, fixed,
       });
       weights = mix.lora?.weights ?? {};
       for (const s of mix.skipped) {
@@ -421,7 +425,7 @@ export class Conversations {
   }
 
   /** The NPC's fresh view, if the host has one; a failure here only costs the view. */
-  private async viewOf(npc: string): Promise<{ image: Float32Array; tokens: number } | undefined> {
+  private async viewOf(npc: string): Promise<{ image: Float32Array; tokens: number; adapter?: string } | undefined> {
     try {
       return await this.host.view?.(npc);
     } catch (e) {

@@ -55,8 +55,9 @@ export class ViewIntake {
 
   /** Stores the tokens `work` makes (in the worker thread); a failure is logged and answered, never thrown. */
   private async land(playerId: string, npc: string, at: number, source: "features" | "image", work: () => Promise<Float32Array>): Promise<void> {
+    const seq = this.store.arrival();
     try {
-      this.store.set(npc, { tokens: await work(), at, from: playerId, source });
+      this.store.set(npc, { tokens: await work(), at, from: playerId, source, seq });
     } catch (e) {
       this.host.log(`[vision] ${playerId} ${source} of ${npc}: ${(e as Error).message}`);
       this.host.reject(playerId, `view not used: ${(e as Error).message}`);

@@ -13,6 +13,8 @@ export interface NpcView {
   from: string;
   /** What the client sent: encoder features, or pixels the server encoded. */
   source: "features" | "image";
+  /** Arrival order (ViewStore.arrival()): views of one millisecond still keep their order. */
+  seq?: number;
 }
 
 export const VIEW_FRESH_MS = 15_000;
@@ -20,13 +22,20 @@ export const VIEW_FRESH_MS = 15_000;
 export class ViewStore {
   private readonly views = new Map<string, NpcView>();
   private readonly pending = new Map<string, Set<Promise<unknown>>>();
+  private arrivals = 0;
 
   constructor(readonly freshMs = VIEW_FRESH_MS) {}
 
+  /** A number for a view arriving now, larger than every earlier one. */
+  arrival(): number {
+    return ++this.arrivals;
+  }
+
   set(npc: string, view: NpcView): void {
     const old = this.views.get(npc);
-    // An image encoded after a newer features view arrived must not replace it.
-    if (old !== undefined && old.at > view.at) return;
+    // A view that arrived earlier but finished encoding later (a picture in a slower batch, or
+    // behind a newer features view) must not replace the newer one.
+    if (old !== undefined && (old.at > view.at || (old.at === view.at && (old.seq ?? 0) > (view.seq ?? 0)))) return;
     this.views.set(npc, view);
   }
 
