@@ -102,6 +102,8 @@ def main():
     planned = max_steps
     while step < max_steps:
         elapsed = time.time() - t0
+        if max_steps == 10**9 and elapsed >= budget:
+            break
         if step >= 20 and max_steps == 10**9:
             planned = max(step + 1, int(budget / (elapsed / step)))
         if step >= planned:

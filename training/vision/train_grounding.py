@@ -287,6 +287,8 @@ def main():
     planned = max_steps
     t0 = time.time(); step = 0; last = 0.0; run = []
     while step < planned:
+        if int(cfg["max_steps"]) == 0 and time.time() - t0 >= budget:
+            break
         if step >= 10 and int(cfg["max_steps"]) == 0:
             planned = max(step + 1, int(budget / ((time.time() - t0) / step)))
         frac = min(1.0, step / max(1, planned))
