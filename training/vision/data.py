@@ -5,12 +5,23 @@ image with each grounding prop as the NPC sees it (core/vision/view.ts PropView:
 visible, u, v, depth, px, pxWidth, ...)."""
 import json
 import os
+import re
 
 import numpy as np
 import torch
 
-KINDS = ["barrel", "crate", "sack", "bucket"]
-COLOURS = ["red", "blue", "green", "yellow", "brown", "grey", "white", "purple"]
+def _vocab(name):
+    """A word list of core/vision/vocab.ts (the one vocabulary of the questions, labels and scorer)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "core", "vision", "vocab.ts")
+    with open(path) as f:
+        m = re.search(rf"export const {name} = \[([^\]]*)\]", f.read())
+    if not m:
+        raise SystemExit(f"{path}: no `export const {name} = [...]`")
+    return re.findall(r'"([^"]+)"', m.group(1))
+
+
+KINDS = _vocab("KINDS")
+COLOURS = _vocab("COLOURS")
 GRID = 8
 MAX_COUNT = 6
 
