@@ -20,6 +20,19 @@ export function rgbaToPixels(rgba: Uint8Array, size = 64): Float32Array {
   return out;
 }
 
+/** RGB bytes (row 0 = top; the renderer's images.u8 layout) → pixels [3, size, size] in 0..1. */
+export function rgbToPixels(rgb: Uint8Array, size = 64): Float32Array {
+  const n = size * size;
+  if (rgb.length !== n * 3) throw new RangeError(`image: expected ${n * 3} RGB bytes (${size}×${size}), got ${rgb.length}`);
+  const out = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    out[i] = rgb[3 * i] / 255;
+    out[n + i] = rgb[3 * i + 1] / 255;
+    out[2 * n + i] = rgb[3 * i + 2] / 255;
+  }
+  return out;
+}
+
 export class VisionEncoder {
   private queue: Promise<unknown> = Promise.resolve();
 

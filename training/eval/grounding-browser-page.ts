@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-web";
 import { webBackend } from "../../core/runtime/backend-web.ts";
 import { fetchPackageFiles } from "../../core/runtime/model/files-fetch.ts";
-import { VisionEncoder } from "../../core/vision/encoder.ts";
+import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 
 // Page script for eval:grounding (bundled by esbuild; "onnxruntime-web" comes from an import map):
@@ -21,16 +21,10 @@ window.encodeAll = async (pkgUrl, imagesUrl, count) => {
   const featureLen = pkg.manifest.grid * pkg.manifest.grid * pkg.manifest.feature_dim;
   const features = new Float32Array(count * featureLen);
   const ms: number[] = [];
-  const px = new Float32Array(3 * n);
   // one warm-up run: the first includes wasm compilation
-  await enc.encode(px, 1);
+  await enc.encode(new Float32Array(3 * n), 1);
   for (let i = 0; i < count; i++) {
-    const img = raw.subarray(i * n * 3, (i + 1) * n * 3); // RGB, top row first
-    for (let p = 0; p < n; p++) {
-      px[p] = img[3 * p] / 255;
-      px[n + p] = img[3 * p + 1] / 255;
-      px[2 * n + p] = img[3 * p + 2] / 255;
-    }
+    const px = rgbToPixels(raw.subarray(i * n * 3, (i + 1) * n * 3), S); // RGB, top row first
     const t = performance.now();
     const f = await enc.encode(px, 1);
     ms.push(performance.now() - t);

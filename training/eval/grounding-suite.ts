@@ -11,13 +11,13 @@ import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { LanguageModel } from "../../core/runtime/index.ts";
 import { AdapterBank } from "../../core/runtime/lora/bank.ts";
 import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
-import { foldMixture, type MixtureTerm } from "../../core/runtime/lora/mixture.ts";
+import { foldMixture, type FoldedLora, type MixtureTerm } from "../../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../../core/runtime/model/package.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession } from "../../core/runtime/session.ts";
 import type { Scene } from "../../core/scene/schema.ts";
-import { VisionEncoder } from "../../core/vision/encoder.ts";
+import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { Projector } from "../../core/vision/projector.ts";
 import { nodeBankFiles } from "../../server/adapters/files.ts";
@@ -43,6 +43,15 @@ function renderNpcView(scenePath: string, npc: string): Uint8Array {
   }
 }
 
+/** The packs `ids` at weight 1, folded (a pack the bank cannot serve is left out, logged). */
+export async function foldPacks(bank: AdapterBank, ids: string[]): Promise<FoldedLora | null> {
+  const terms: MixtureTerm[] = [];
+  for (const id of ids) {
+    try { terms.push({ pack: await bank.get(id), weight: 1 }); } catch (e) { log(`grounding: adapter ${id} left out: ${(e as Error).message}`); }
+  }
+  return terms.length ? foldMixture(terms) : null;
+}
+
 export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number }) {
   let cases: EvalCase[] = readSuite(a.suite);
   if (a.limit) cases = cases.slice(0, a.limit);
@@ -60,9 +69,7 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
     const path = /[\\/]|\.json$/.test(c.scene) ? c.scene : join("scenes", `${c.scene}.json`);
     log(`grounding suite: rendering ${c.npc}'s view of ${path}`);
     const rgb = renderNpcView(path, c.npc);
-    const n = 64 * 64, px = new Float32Array(3 * n);
-    for (let p = 0; p < n; p++) { px[p] = rgb[3 * p] / 255; px[n + p] = rgb[3 * p + 1] / 255; px[2 * n + p] = rgb[3 * p + 2] / 255; }
-    views.set(key, projector.project(await enc.encode(px, 1)));
+    views.set(key, projector.project(await enc.encode(rgbToPixels(rgb), 1)));
   }
   await enc.release();
 
@@ -76,11 +83,8 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const results = await Promise.all(cases.map(async (c) => {
     const moment = { ...caseMoment(c, scenes.get(c.scene)!, cards), view: vpkg.manifest.tokens };
     const prompt = assemblePrompt(moment, count).text;
-    const terms: MixtureTerm[] = [];
-    for (const id of [moment.card.adapters?.persona ?? moment.card.id, visionAdapter]) {
-      try { terms.push({ pack: await bank.get(id), weight: 1 }); } catch (e) { log(`grounding suite: adapter ${id} left out: ${(e as Error).message}`); }
-    }
-    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora: terms.length ? foldMixture(terms) : null, image: views.get(`${c.scene}\u0000${c.npc}`) }).result;
+    const lora = await foldPacks(bank, [moment.card.adapters?.persona ?? moment.card.id, visionAdapter]);
+    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image: views.get(`${c.scene}\u0000${c.npc}`) }).result;
     return { id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parseReply(r.text), c.checks) };
   }));
   await sched.close();

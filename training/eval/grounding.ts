@@ -4,18 +4,19 @@ import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { LanguageModel } from "../../core/runtime/index.ts";
 import { AdapterBank } from "../../core/runtime/lora/bank.ts";
 import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
-import { foldMixture, type FoldedLora, type MixtureTerm } from "../../core/runtime/lora/mixture.ts";
+import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../../core/runtime/model/package.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession } from "../../core/runtime/session.ts";
-import { VisionEncoder } from "../../core/vision/encoder.ts";
+import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { Projector } from "../../core/vision/projector.ts";
 import { nodeBankFiles } from "../../server/adapters/files.ts";
 import { encodeInBrowser } from "./grounding-browser.ts";
 import { answerMatches, chair, chanceOf, pope, polarity } from "./grounding-score.ts";
 import { groundingHtml } from "./grounding-html.ts";
+import { foldPacks } from "./grounding-suite.ts";
 
 // npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
 //   [--model assets/model] [--adapters adapters] [--node] [--html F] [--suite <cases.jsonl>]
@@ -95,12 +96,11 @@ async function main() {
   let encodeWhere = "node";
   const S = vpkg.manifest.image_size, n = S * S;
   const raw = new Uint8Array(readFileSync(join(dir, "images.u8")));
+  const pixelsOf = (i: number) => rgbToPixels(raw.subarray(i * 3 * n, (i + 1) * 3 * n), S);
   if (a.node) {
     features = new Float32Array(nViews * D);
-    const px = new Float32Array(3 * n);
     for (let i = 0; i < nViews; i++) {
-      const img = raw.subarray(i * 3 * n, (i + 1) * 3 * n);
-      for (let p = 0; p < n; p++) { px[p] = img[3 * p] / 255; px[n + p] = img[3 * p + 1] / 255; px[2 * n + p] = img[3 * p + 2] / 255; }
+      const px = pixelsOf(i);
       const t = performance.now();
       features.set(await nodeEnc.encode(px, 1), i * D);
       encodeMs.push(performance.now() - t);
@@ -113,11 +113,8 @@ async function main() {
     encodeWhere = "browser";
     // the browser's features against the server's encoder on the first pictures
     let maxDiff = 0;
-    const px = new Float32Array(3 * n);
     for (let i = 0; i < Math.min(8, nViews); i++) {
-      const img = raw.subarray(i * 3 * n, (i + 1) * 3 * n);
-      for (let p = 0; p < n; p++) { px[p] = img[3 * p] / 255; px[n + p] = img[3 * p + 1] / 255; px[2 * n + p] = img[3 * p + 2] / 255; }
-      const f = await nodeEnc.encode(px, 1);
+      const f = await nodeEnc.encode(pixelsOf(i), 1);
       for (let k = 0; k < D; k++) maxDiff = Math.max(maxDiff, Math.abs(f[k] - features[i * D + k]));
     }
     log(`grounding: browser vs node features, max |diff| ${maxDiff.toExponential(2)}`);
@@ -134,14 +131,8 @@ async function main() {
   const visionAdapter = (vpkg.manifest as { adapter?: string }).adapter ?? "skill-vision";
   const folded = new Map<string, FoldedLora | null>();
   const mixtureOf = async (npc: string): Promise<FoldedLora | null> => {
-    if (folded.has(npc)) return folded.get(npc)!;
-    const terms: MixtureTerm[] = [];
-    for (const id of [npc, visionAdapter]) {
-      try { terms.push({ pack: await bank.get(id), weight: 1 }); } catch (e) { log(`grounding: adapter ${id} left out: ${(e as Error).message}`); }
-    }
-    const f = terms.length ? foldMixture(terms) : null;
-    folded.set(npc, f);
-    return f;
+    if (!folded.has(npc)) folded.set(npc, await foldPacks(bank, [npc, visionAdapter]));
+    return folded.get(npc)!;
   };
 
   const run = async (label: string, imageOf: (q: QaRecord) => Float32Array) => {
