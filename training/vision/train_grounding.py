@@ -309,7 +309,9 @@ def main():
             run = []
             if time.time() - last > 15:
                 last = time.time()
-                print(f"[grounding] step {step}/{planned} loss {history[-1]['train_loss']:.4f} {el:.0f}s ETA {el / step * (planned - step):.0f}s", flush=True)
+                known = planned < 10**9
+                eta = f"{el / step * (planned - step):.0f}s" if known else "? (timing the first steps)"
+                print(f"[grounding] step {step}/{planned if known else '?'} loss {history[-1]['train_loss']:.4f} {el:.0f}s ETA {eta}", flush=True)
         if step % int(cfg["eval_every"]) == 0:
             history.append({"step": step, "val_loss": held_out()})
             print(f"[grounding] held-out answer loss {history[-1]['val_loss']:.4f}", flush=True)
