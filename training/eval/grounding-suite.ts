@@ -27,7 +27,8 @@ import { loadCards, loadScene } from "./world.ts";
 // eval:grounding --suite <cases.jsonl>: evaluation cases in the format of `npm run eval`, where
 // `scene` may be a scene file path; each case's NPC sees its scene from where it stands (rendered
 // by training/vision/render.ts with the client's own scene code in headless Chromium), and the
-// case is asked with that view, the NPC's persona pack and the vision skill. Prints a line per
+// case is asked with that view, the NPC's persona pack and the vision skill. With --no-view the same
+// cases go through the text path (no view, persona pack only), for comparison. Prints a line per
 // failed case and, last, {"cases", "passed", "score", "by_tag"}.
 
 const log = (l: string) => process.stderr.write(l + "\n");
@@ -52,7 +53,7 @@ export async function foldPacks(bank: AdapterBank, ids: string[]): Promise<Folde
   return terms.length ? foldMixture(terms) : null;
 }
 
-export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number }) {
+export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number; noView: boolean }) {
   let cases: EvalCase[] = readSuite(a.suite);
   if (a.limit) cases = cases.slice(0, a.limit);
   const root = process.cwd();
@@ -64,8 +65,8 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const views = new Map<string, Float32Array>();
   for (const c of cases) {
     const key = `${c.scene}\u0000${c.npc}`;
-    if (views.has(key)) continue;
     if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, root));
+    if (views.has(key) || a.noView) continue;
     const path = /[\\/]|\.json$/.test(c.scene) ? c.scene : join("scenes", `${c.scene}.json`);
     log(`grounding suite: rendering ${c.npc}'s view of ${path}`);
     const rgb = renderNpcView(path, c.npc);
@@ -81,10 +82,11 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
   const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length + 1 });
   const results = await Promise.all(cases.map(async (c) => {
-    const moment = { ...caseMoment(c, scenes.get(c.scene)!, cards), view: vpkg.manifest.tokens };
+    const moment = { ...caseMoment(c, scenes.get(c.scene)!, cards), view: a.noView ? undefined : vpkg.manifest.tokens };
     const prompt = assemblePrompt(moment, count).text;
-    const lora = await foldPacks(bank, [moment.card.adapters?.persona ?? moment.card.id, visionAdapter]);
-    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image: views.get(`${c.scene}\u0000${c.npc}`) }).result;
+    const persona = moment.card.adapters?.persona ?? moment.card.id;
+    const lora = await foldPacks(bank, a.noView ? [persona] : [persona, visionAdapter]);
+    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image: a.noView ? undefined : views.get(`${c.scene}\u0000${c.npc}`) }).result;
     return { id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parseReply(r.text), c.checks) };
   }));
   await sched.close();
