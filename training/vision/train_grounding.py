@@ -26,18 +26,19 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from dataset import TokenizedCorpus, mark_history_turns  # noqa: E402
 from hf_io import load_pretrained  # noqa: E402
-from lora import add_adapter, attach, base_model_hash, load_pack, save_pack, set_mix, set_row_adapters  # noqa: E402
+from hf_io import read_safetensors  # noqa: E402
+from lora import add_adapter, attach, base_model_hash, load_pack, lora_modules, save_pack, set_mix, set_row_adapters  # noqa: E402
 from overrides import apply_overrides  # noqa: E402
 from plot import write_loss_plot  # noqa: E402
 from vision.data import COLOURS, KINDS, load_images, load_views, props_of  # noqa: E402
 from vision.model import GRID, TOKENS, Encoder, Projector, merge_2x2  # noqa: E402
-from vision.package import save_package  # noqa: E402
+from vision.package import load_package, save_package  # noqa: E402
 
 DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/vision/encoder.pt", dialogue="data/train",
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10, align_steps=1500)
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, resume=False)
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
@@ -245,7 +246,16 @@ def main():
     lora_params = add_adapter(net, "vision", int(cfg["r"]), int(cfg["alpha"]), int(cfg["seed"]))
     proj = Projector(int(ecfg["feature_dim"]), net.cfg.hidden_size)
     torch.nn.init.normal_(proj.pos, std=0.02)
-    if int(cfg["align_steps"]) > 0:
+    if cfg["resume"]:
+        # Go on from the package and adapter written by an earlier run (same rank and alpha).
+        _, _, prev = load_package(cfg["package_out"])
+        proj.load_state_dict(prev.state_dict())
+        sd = read_safetensors(os.path.join(cfg["adapter_out"], "adapter_model.safetensors"))
+        for mod, m in lora_modules(net):
+            m.A["vision"].data.copy_(sd[f"base_model.model.{mod}.lora_A.weight"])
+            m.B["vision"].data.copy_(sd[f"base_model.model.{mod}.lora_B.weight"])
+        print(f"[grounding] resuming from {cfg['package_out']} and {cfg['adapter_out']}", flush=True)
+    elif int(cfg["align_steps"]) > 0:
         targets = align_targets(load_views(os.path.join(cfg["data"], "train")), net.model.embed_tokens.weight.detach())
         align(proj, feats["train"], targets, int(cfg["align_steps"]), int(cfg["seed"]))
     opt = torch.optim.AdamW([{"params": lora_params, "lr": cfg["lr"]}, {"params": list(proj.parameters()), "lr": cfg["proj_lr"]}],
