@@ -190,10 +190,11 @@ async function main() {
     encode_ms_node: encodeWhere === "node" ? r4(pct(encodeMs, 0.5)) : undefined,
     vision: { trained: vpkg.manifest.trained ?? null, adapter: visionAdapter },
   };
-  const html = a.html || "training/results/grounding.html";
+  const html = a.html || "training/results/vision/grounding.html";
   mkdirSync(dirname(html), { recursive: true });
+  mkdirSync(dirname(a.out || "training/results/vision/grounding.json"), { recursive: true });
   writeFileSync(html, groundingHtml(result, qa, seeing, blind));
-  const out = a.out || "training/results/grounding.json";
+  const out = a.out || "training/results/vision/grounding.json";
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
   log(`grounding: wrote ${html} and ${out}`);
   for (let i = 0; i < qa.length; i++) if (!answerMatches(qa[i].type, qa[i].key, seeing[i]) && i < 400) console.log(`FAIL ${qa[i].type} view ${qa[i].view} "${qa[i].question}" key ${JSON.stringify(qa[i].key)} → ${JSON.stringify(seeing[i])}`);
