@@ -12,7 +12,6 @@ import { parseClientMessage, DEFAULT_LIMITS, VIEW_IMAGE_BYTES } from "../core/pr
 import { ChunkQueue } from "../core/runtime/generate/chunk-queue.ts";
 import type { StreamChunk } from "../core/runtime/generate/row.ts";
 import type { SchedulerResult } from "../core/runtime/scheduler/scheduler.ts";
-import { parseScene } from "../core/scene/load.ts";
 import { ClientGuard } from "../server/client-guard.ts";
 import type { ReplyModel } from "../server/dialogue/ports.ts";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
@@ -24,7 +23,7 @@ import { ViewStore } from "../server/vision/view-store.ts";
 import { VisionRuntime } from "../server/vision/vision-runtime.ts";
 import type { WorldRoom } from "../server/world-room.ts";
 import { joinBot, listen, waitFor, walkTo, type Bot } from "./helpers/dialogue-bots.ts";
-import { featureBytes, makeVisionPackage, testImage } from "./helpers/vision.ts";
+import { featureBytes, makeVisionPackage, testImage, visionYard } from "./helpers/vision.ts";
 
 const FEATURES = 64 * 64; // 8×8 cells × D 64 (the test package)
 
@@ -182,16 +181,7 @@ class RecordingModel implements ReplyModel {
 
 // Brom faces the spawn; a movable red barrel stands between; a landmark anvil beside him. The
 // second spawn is 19 m from Brom (too far for a view to count).
-const scene = parseScene({
-  name: "yard",
-  ground: { size: [60, 60] },
-  objects: [
-    { id: "anvil", name: "anvil", tags: ["anvil"], shape: { kind: "box", size: [0.8, 0.8, 0.5] }, position: [-1.5, 0.4, 5] },
-    { id: "barrel-red", name: "red barrel", tags: ["barrel", "red"], shape: { kind: "cylinder", radius: 0.45, height: 1.1 }, position: [1.6, 0.55, 3], colour: "#9e3326", movable: true, mass: 40 },
-  ],
-  spawns: [{ position: [0, 0, 0] }, { position: [0, 0, -14] }],
-  npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
-}, "yard.json");
+const scene = visionYard([[0, 0, 0], [0, 0, -14]]);
 
 describe("npc_view in a real room", () => {
   let kith: KithServer;

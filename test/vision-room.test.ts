@@ -10,25 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { DEFAULT_LIMITS } from "../core/protocol/limits.ts";
-import { parseScene } from "../core/scene/load.ts";
 import { rgbaToPixels, VisionEncoder } from "../core/vision/encoder.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
 import { Projector } from "../core/vision/projector.ts";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
 import type { WorldRoom } from "../server/world-room.ts";
 import { joinBot, listen, waitFor, walkTo, type Bot } from "./helpers/dialogue-bots.ts";
-import { featureBytes, makeVisionPackage, testImage } from "./helpers/vision.ts";
+import { featureBytes, makeVisionPackage, testImage, visionYard } from "./helpers/vision.ts";
 
-const scene = parseScene({
-  name: "yard",
-  ground: { size: [60, 60] },
-  objects: [
-    { id: "anvil", name: "anvil", tags: ["anvil"], shape: { kind: "box", size: [0.8, 0.8, 0.5] }, position: [-1.5, 0.4, 5] },
-    { id: "barrel-red", name: "red barrel", tags: ["barrel", "red"], shape: { kind: "cylinder", radius: 0.45, height: 1.1 }, position: [1.6, 0.55, 3], colour: "#9e3326", movable: true, mass: 40 },
-  ],
-  spawns: [{ position: [0, 0, 0] }],
-  npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
-}, "yard.json");
+const scene = visionYard();
 
 let pkgDir: string;
 let kith: KithServer;

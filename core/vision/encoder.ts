@@ -7,31 +7,24 @@ import type { VisionManifest, VisionPackage } from "./manifest.ts";
 // Runs the vision encoder on either onnxruntime: the browser (onnxruntime-web, wasm) for features
 // the client sends, the server (onnxruntime-node) for games that send pixels.
 
-/** RGBA bytes (row 0 = top) → pixels [3, size, size] in 0..1, the encoder's input layout. */
-export function rgbaToPixels(rgba: Uint8Array, size = 64): Float32Array {
+/** Interleaved bytes with `channels` per pixel (RGB first; row 0 = top) → pixels [3, size, size] in 0..1. */
+function toPlanar(bytes: Uint8Array, channels: 3 | 4, size: number, what: string): Float32Array {
   const n = size * size;
-  if (rgba.length !== n * 4) throw new RangeError(`image: expected ${n * 4} RGBA bytes (${size}×${size}), got ${rgba.length}`);
+  if (bytes.length !== n * channels) throw new RangeError(`image: expected ${n * channels} ${what} bytes (${size}×${size}), got ${bytes.length}`);
   const out = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) {
-    out[i] = rgba[4 * i] / 255;
-    out[n + i] = rgba[4 * i + 1] / 255;
-    out[2 * n + i] = rgba[4 * i + 2] / 255;
+    out[i] = bytes[channels * i] / 255;
+    out[n + i] = bytes[channels * i + 1] / 255;
+    out[2 * n + i] = bytes[channels * i + 2] / 255;
   }
   return out;
 }
 
+/** RGBA bytes (row 0 = top) → pixels [3, size, size] in 0..1, the encoder's input layout. */
+export const rgbaToPixels = (rgba: Uint8Array, size = 64) => toPlanar(rgba, 4, size, "RGBA");
+
 /** RGB bytes (row 0 = top; the renderer's images.u8 layout) → pixels [3, size, size] in 0..1. */
-export function rgbToPixels(rgb: Uint8Array, size = 64): Float32Array {
-  const n = size * size;
-  if (rgb.length !== n * 3) throw new RangeError(`image: expected ${n * 3} RGB bytes (${size}×${size}), got ${rgb.length}`);
-  const out = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    out[i] = rgb[3 * i] / 255;
-    out[n + i] = rgb[3 * i + 1] / 255;
-    out[2 * n + i] = rgb[3 * i + 2] / 255;
-  }
-  return out;
-}
+export const rgbToPixels = (rgb: Uint8Array, size = 64) => toPlanar(rgb, 3, size, "RGB");
 
 export class VisionEncoder {
   private queue: Promise<unknown> = Promise.resolve();

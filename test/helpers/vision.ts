@@ -1,5 +1,6 @@
 // Shared by the vision suites: a seeded random vision package for the committed base model, the
-// wire form of features, and test pictures.
+// wire form of features, test pictures, and the yard scene they play in.
+import { parseScene } from "../../core/scene/load.ts";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,4 +36,19 @@ export function testImage(block: [number, number, number] = [170, 40, 33], size 
     }
   }
   return rgba;
+}
+
+/** Brom faces the spawn; a movable red barrel stands between; a landmark anvil beside him.
+ *  `spawns` are player spawn points (default: one at the origin, 5 m from Brom). */
+export function visionYard(spawns: [number, number, number][] = [[0, 0, 0]]) {
+  return parseScene({
+    name: "yard",
+    ground: { size: [60, 60] },
+    objects: [
+      { id: "anvil", name: "anvil", tags: ["anvil"], shape: { kind: "box", size: [0.8, 0.8, 0.5] }, position: [-1.5, 0.4, 5] },
+      { id: "barrel-red", name: "red barrel", tags: ["barrel", "red"], shape: { kind: "cylinder", radius: 0.45, height: 1.1 }, position: [1.6, 0.55, 3], colour: "#9e3326", movable: true, mass: 40 },
+    ],
+    spawns: spawns.map((position) => ({ position })),
+    npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
+  }, "yard.json");
 }
