@@ -8,6 +8,7 @@ import { COLOURS, KINDS, type ColourWord, type Kind } from "../../core/vision/vo
 import { addNoise } from "../data/noise.ts";
 import { Rng } from "../data/rng.ts";
 import { loadCards } from "../eval/world.ts";
+import { parseFlags } from "./flags.ts";
 import type { ViewRecord } from "./render.ts";
 import { voice, type Voice } from "./voices.ts";
 
@@ -221,14 +222,7 @@ function sideOf(p: Prop): "left" | "right" | undefined {
 }
 
 function parseArgs(argv: string[]): { in: string; split: string; perView: number; seed: number } {
-  const a: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (!k.startsWith("--")) throw new Error(`unexpected argument "${k}" (options look like --split train)`);
-    const [key, inline] = k.slice(2).split("=", 2);
-    a[key] = inline ?? argv[++i] ?? "";
-  }
-  for (const k of Object.keys(a)) if (!["in", "split", "per-view", "seed"].includes(k)) throw new Error(`unknown option --${k} (known: --in --split --per-view --seed)`);
+  const a = parseFlags(argv, ["in", "split", "per-view", "seed"]);
   if (!a.split) throw new Error("--split is required (e.g. --split train)");
   const perView = a["per-view"] === undefined ? 6 : Number(a["per-view"]);
   if (!Number.isInteger(perView) || perView < 1) throw new Error(`--per-view must be a whole number ≥ 1, got "${a["per-view"]}"`);

@@ -7,6 +7,7 @@ import { chromium, type Page } from "playwright-core";
 import { parseScene } from "../../core/scene/load.ts";
 import { solidOf, viewProps, type PropView } from "../../core/vision/view.ts";
 import type { Scene } from "../../core/scene/schema.ts";
+import { parseFlags } from "./flags.ts";
 import { contactSheet } from "./png.ts";
 import { figureSolids, generateView, sceneViews, type View } from "./scenes.ts";
 import type { RenderItem } from "./render-page.ts";
@@ -29,15 +30,7 @@ const SIZE = 64;
 type Args = { split: string; count: number; seed: number; out: string; scene?: string; npc?: string; extra: number; pages: number; batch: number; shadow: number; inflight: number };
 
 function parseArgs(argv: string[]): Args {
-  const a: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (!k.startsWith("--")) throw new Error(`unexpected argument "${k}" (options look like --split train)`);
-    const [key, inline] = k.slice(2).split("=", 2);
-    a[key] = inline ?? argv[++i] ?? "";
-  }
-  const known = ["split", "count", "seed", "out", "scene", "npc", "extra", "pages", "batch", "shadow", "inflight"];
-  for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => "--" + x).join(" ")})`);
+  const a = parseFlags(argv, ["split", "count", "seed", "out", "scene", "npc", "extra", "pages", "batch", "shadow", "inflight"]);
   const int = (k: string, d: number) => {
     if (a[k] === undefined) return d;
     const n = Number(a[k]);
