@@ -44,6 +44,15 @@ function renderNpcView(scenePath: string, npc: string): Uint8Array {
   }
 }
 
+/** The language model (graph cache in .cache/graphs) and the adapter bank over `adapters`. */
+export async function openModel(modelDir: string, adapters: string) {
+  const pkg = await loadModelPackage(modelDir, nodePackageFiles);
+  const session = await DecoderSession.create(pkg, nodeBackend(), { cacheDir: ".cache/graphs" });
+  const model = LanguageModel.fromSession(session, pkg);
+  const bank = new AdapterBank({ root: adapters, files: nodeBankFiles, base: { config: pkg.config, hash: baseModelHash(pkg), name: modelDir } });
+  return { session, model, bank };
+}
+
 /** The packs `ids` at weight 1, folded (a pack the bank cannot serve is left out, logged). */
 export async function foldPacks(bank: AdapterBank, ids: string[]): Promise<FoldedLora | null> {
   const terms: MixtureTerm[] = [];
@@ -74,11 +83,8 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   }
   await enc.release();
 
-  const pkg = await loadModelPackage(a.model, nodePackageFiles);
-  const session = await DecoderSession.create(pkg, nodeBackend(), { cacheDir: ".cache/graphs" });
-  const model = LanguageModel.fromSession(session, pkg);
-  const bank = new AdapterBank({ root: a.adapters, files: nodeBankFiles, base: { config: pkg.config, hash: baseModelHash(pkg), name: a.model } });
-  const visionAdapter = (vpkg.manifest as { adapter?: string }).adapter ?? "skill-vision";
+  const { session, model, bank } = await openModel(a.model, a.adapters);
+  const visionAdapter = vpkg.manifest.adapter ?? "skill-vision";
   const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
   const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length + 1 });
   const results = await Promise.all(cases.map(async (c) => {

@@ -1,22 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { nodeBackend } from "../../core/runtime/backend-node.ts";
-import { LanguageModel } from "../../core/runtime/index.ts";
-import { AdapterBank } from "../../core/runtime/lora/bank.ts";
-import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
 import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
-import { loadModelPackage } from "../../core/runtime/model/package.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
-import { DecoderSession } from "../../core/runtime/session.ts";
 import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { Projector } from "../../core/vision/projector.ts";
-import { nodeBankFiles } from "../../server/adapters/files.ts";
 import { encodeInBrowser } from "./grounding-browser.ts";
 import { answerMatches, chair, chanceOf, pope, polarity } from "./grounding-score.ts";
 import { groundingHtml } from "./grounding-html.ts";
-import { foldPacks } from "./grounding-suite.ts";
+import { foldPacks, openModel } from "./grounding-suite.ts";
 
 // npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
 //   [--model assets/model] [--adapters adapters] [--node] [--html F] [--suite <cases.jsonl> [--no-view]]
@@ -125,11 +119,8 @@ async function main() {
   const blank = projector.project(await nodeEnc.encode(new Float32Array(3 * n), 1));
   await nodeEnc.release();
 
-  const pkg = await loadModelPackage(a.model, nodePackageFiles);
-  const session = await DecoderSession.create(pkg, nodeBackend(), { cacheDir: ".cache/graphs" });
-  const model = LanguageModel.fromSession(session, pkg);
-  const bank = new AdapterBank({ root: a.adapters, files: nodeBankFiles, base: { config: pkg.config, hash: baseModelHash(pkg), name: a.model } });
-  const visionAdapter = (vpkg.manifest as { adapter?: string }).adapter ?? "skill-vision";
+  const { session, model, bank } = await openModel(a.model, a.adapters);
+  const visionAdapter = vpkg.manifest.adapter ?? "skill-vision";
   const folded = new Map<string, FoldedLora | null>();
   const mixtureOf = async (npc: string): Promise<FoldedLora | null> => {
     if (!folded.has(npc)) folded.set(npc, await foldPacks(bank, [npc, visionAdapter]));
