@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { build } from "../core/runtime/lora/batch-inputs.ts";
 import { ModelError } from "../core/runtime/model/errors.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage, type ModelPackage } from "../core/runtime/model/package.ts";
@@ -160,12 +161,12 @@ describe("LoRA inputs", () => {
     const ref = await DecoderSession.create(merged, backend, { loraTargets: [] });
     const ids = [5, 6, 7, 8, 9];
     const T = ids.length;
-    // Row 0 carries the adapter, row 1 has zeros of the same rank.
-    const two = (a: Float32Array) => { const o = new Float32Array(a.length * 2); o.set(a); return o; };
+    // Row 0 carries the adapter, row 1 none (zeros of the same rank in the batched inputs).
+    const row = { layers: [{ q: { rank: r, A: Aq, B: Bq } }, { down: { rank: r, A: Ad, B: Bd } }], maxRank: r, weights: {}, versions: {} };
     const out = await base.forward({
       inputsEmbeds: base.embed([...ids, ...ids]), batch: 2, seqLen: T,
       positionIds: BigInt64Array.from([...ids, ...ids], (_, i) => BigInt(i % T)), attentionMask: new BigInt64Array(2 * T).fill(1n), past: null,
-      lora: [{ q: { rank: r, A: two(Aq), B: two(Bq) } }, { down: { rank: r, A: two(Ad), B: two(Bd) } }],
+      lora: build(c, base.loraTargets, [row, null]),
     });
     const withAdapter = await greedyOne(ref, ids, 0);
     const without = await greedyOne(base, ids, 0);

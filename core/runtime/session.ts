@@ -3,23 +3,25 @@ import type { Backend } from "./backend.ts";
 import type { ModelConfig } from "./model/config.ts";
 import { ModelError } from "./model/errors.ts";
 import type { ModelPackage } from "./model/package.ts";
-import { BUILDER_VERSION, buildDecoderGraph, LORA_TARGETS, loraDims, type LoraTarget } from "./onnx/decoder-graph.ts";
+import { BUILDER_VERSION, buildDecoderGraph, LORA_TARGETS, loraGroupDims, loraGroupsOf, type LoraGroup, type LoraTarget } from "./onnx/decoder-graph.ts";
 import { graphCacheKey } from "./onnx/graph-cache.ts";
 import { allocCache, appendColumns, canAppendInPlace, capacityFor, capacityOf, regrow, type KvCache, type KvShape } from "./kv-cache.ts";
 
-export { LORA_TARGETS, type LoraTarget } from "./onnx/decoder-graph.ts";
+export { LORA_GROUPS, LORA_TARGETS, type LoraGroup, type LoraTarget } from "./onnx/decoder-graph.ts";
 
 export type { KvCache } from "./kv-cache.ts";
 
-/** One low-rank update y += (x @ A) @ B per batch row; A [batch, in, rank], B [batch, rank, out].
- *  The LoRA scaling (alpha / r, mixture weights) is folded into B by the caller. */
+/** One low-rank update y += (x @ A) @ B per batch row on a LoRA group's fused output;
+ *  A [batch, in, rank], B [batch, rank, out] (out = the group's fused width, loraGroupDims).
+ *  The LoRA scaling (alpha / r, mixture weights) is folded into B by the caller. Built from
+ *  per-target updates by lora/batch-inputs.ts. */
 export interface LoraFactor {
   rank: number;
   A: Float32Array;
   B: Float32Array;
 }
-/** Index = layer; a missing layer or target means rank 0 (no update). */
-export type LoraInputs = Array<Partial<Record<LoraTarget, LoraFactor>> | undefined>;
+/** Index = layer; a missing layer or group means rank 0 (no update). */
+export type LoraInputs = Array<Partial<Record<LoraGroup, LoraFactor>> | undefined>;
 
 export interface ForwardRequest {
   inputsEmbeds: Float32Array; // [batch, seqLen, H]
@@ -55,6 +57,8 @@ export interface DecoderSessionOptions {
 export class DecoderSession {
   readonly config: ModelConfig;
   readonly loraTargets: readonly LoraTarget[];
+  /** The LoRA groups with inputs in this graph (those holding any of loraTargets). */
+  readonly loraGroups: readonly LoraGroup[];
   /** How the graph was obtained and its size, for logs and benchmarks. */
   readonly info: { cached: boolean; buildMs: number; sessionMs: number; graphBytes: number; nodes: number | null };
   private queue: Promise<unknown> = Promise.resolve();
@@ -70,6 +74,7 @@ export class DecoderSession {
   ) {
     this.config = pkg.config;
     this.loraTargets = loraTargets;
+    this.loraGroups = loraGroupsOf(loraTargets);
     this.info = info;
     // A copy, not a view: a view of an f32 checkpoint would keep the whole file buffer alive after the
     // package is dropped (the graph has its own copy of every other weight).
@@ -183,9 +188,9 @@ export class DecoderSession {
     if (req.lora) {
       if (req.lora.length > c.numLayers) throw new ModelError(`forward: lora has ${req.lora.length} layers, model has ${c.numLayers}`);
       req.lora.forEach((layer, i) => {
-        for (const t of Object.keys(layer ?? {})) {
-          if (!this.loraTargets.includes(t as LoraTarget)) {
-            throw new ModelError(`forward: lora[${i}].${t} is not a LoRA input of this session. Should be one of: ${this.loraTargets.join(", ") || "(none; created with loraTargets: [])"}`);
+        for (const g of Object.keys(layer ?? {})) {
+          if (!this.loraGroups.includes(g as LoraGroup)) {
+            throw new ModelError(`forward: lora[${i}].${g} is not a LoRA input group of this session. Should be one of: ${this.loraGroups.join(", ") || "(none; created with loraTargets: [])"}`);
           }
         }
       });
@@ -198,16 +203,16 @@ export class DecoderSession {
       expect(`past.value[${i}]`, v.length, kvLen, `${JSON.stringify(kvShape)} (batch, kv heads, capacity, head dim)`);
       feeds[`past_key_values.${i}.key`] = new Tn("float32", k, kvShape);
       feeds[`past_key_values.${i}.value`] = new Tn("float32", v, kvShape);
-      for (const t of this.loraTargets) {
-        const d = loraDims(c, t);
-        const f = req.lora?.[i]?.[t];
+      for (const g of this.loraGroups) {
+        const d = loraGroupDims(c, g);
+        const f = req.lora?.[i]?.[g];
         const r = f ? f.rank : 0;
         if (f) {
-          expect(`lora[${i}].${t}.A`, f.A.length, B * d.in * r, `[${B}, ${d.in}, ${r}]`);
-          expect(`lora[${i}].${t}.B`, f.B.length, B * r * d.out, `[${B}, ${r}, ${d.out}]`);
+          expect(`lora[${i}].${g}.A`, f.A.length, B * d.in * r, `[${B}, ${d.in}, ${r}]`);
+          expect(`lora[${i}].${g}.B`, f.B.length, B * r * d.out, `[${B}, ${r}, ${d.out}]`);
         }
-        feeds[`lora.${i}.${t}.A`] = new Tn("float32", f ? f.A : emptyKv, [B, d.in, r]);
-        feeds[`lora.${i}.${t}.B`] = new Tn("float32", f ? f.B : emptyKv, [B, r, d.out]);
+        feeds[`lora.${i}.${g}.A`] = new Tn("float32", f ? f.A : emptyKv, [B, d.in, r]);
+        feeds[`lora.${i}.${g}.B`] = new Tn("float32", f ? f.B : emptyKv, [B, r, d.out]);
       }
     }
 

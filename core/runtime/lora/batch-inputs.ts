@@ -1,12 +1,13 @@
 import type { ModelConfig } from "../model/config.ts";
-import { loraDims } from "../onnx/decoder-graph.ts";
+import { LORA_GROUPS, loraGroupDims, loraGroupsOf } from "../onnx/decoder-graph.ts";
 import type { LoraInputs, LoraTarget } from "../session.ts";
 import type { LowRank } from "./pack.ts";
 import type { FoldedLora } from "./mixture.ts";
 
-// Per-row updates → the decoder's batched lora inputs: for each (layer, target)
-//   A [B, in, R], B [B, R, out], R = the largest rank of any row there.
-// A row with a smaller rank (or none) is zero-padded: the extra columns of A and rows of B are 0,
+// Per-row updates → the decoder's batched lora inputs: for each (layer, group)
+//   A [B, in, R], B [B, R, out_g], R = Σ over the group's targets of the largest rank of any row there.
+// Target t owns rank columns [o_t, o_t + R_t) of A and the same rows of B, and B's rows write only t's
+// columns of the fused output (block-diagonal). A row with a smaller rank (or none) is zero-padded,
 // so (x·A)·B is unchanged. The result is cached and reused while the rows (and their updates) stay
 // the same, which is every decode step between joins and leaves; rebuilding copies every row's
 // factors (≈10 MB per rank-8, all-projection adapter on a 135M model). Rebuilds write into the
@@ -40,42 +41,78 @@ export class BatchLoraInputs {
   }
 }
 
-/** `pool`: buffers to reuse, keyed by layer, target, factor and length (taken over and refilled). */
+/** One row's factors for one (layer, group) in the batch layout: A [in, R], B [R, out_g]. */
+interface RowBlock {
+  A: Float32Array;
+  B: Float32Array;
+}
+
+// A row's blocks depend only on its (immutable) update and the batch's rank layout, so they are made
+// once per row and layout and kept with the row: a rebuild (every join or leave) is then one
+// contiguous copy per row and group instead of a strided copy of every factor.
+const rowBlocks = new WeakMap<FoldedLora, Map<string, RowBlock | null>>();
+
+function rowBlock(row: FoldedLora, i: number, members: readonly LoraTarget[], ranks: number[], d: ReturnType<typeof loraGroupDims>): RowBlock | null {
+  let cache = rowBlocks.get(row);
+  if (!cache) rowBlocks.set(row, (cache = new Map()));
+  const key = `${i}:${members.join(",")}:${ranks.join(",")}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const R = ranks.reduce((a, b) => a + b, 0);
+  let block: RowBlock | null = null;
+  let off = 0;
+  members.forEach((t, k) => {
+    const f: LowRank | undefined = row.layers[i]?.[t];
+    if (f) {
+      block ??= { A: new Float32Array(d.in * R), B: new Float32Array(R * d.out) };
+      const r = f.rank;
+      for (let n = 0; n < d.in; n++) block.A.set(f.A.subarray(n * r, (n + 1) * r), n * R + off);
+      const { offset, width } = d.columns[t];
+      for (let j = 0; j < r; j++) block.B.set(f.B.subarray(j * width, (j + 1) * width), (off + j) * d.out + offset);
+    }
+    off += ranks[k];
+  });
+  cache.set(key, block);
+  return block;
+}
+
+/** `pool`: buffers to reuse, keyed by layer, group, factor and length (taken over and refilled). */
 export function build(c: ModelConfig, targets: readonly LoraTarget[], rows: readonly (FoldedLora | null)[], pool?: Map<string, Float32Array>): LoraInputs | undefined {
   if (rows.every((r) => !r)) return undefined;
   const Bn = rows.length;
   const out: LoraInputs = [];
+  const buffer = (name: string, n: number) => {
+    const key = `${name}.${n}`;
+    let x = pool?.get(key);
+    if (!x) {
+      x = new Float32Array(n);
+      pool?.set(key, x);
+    }
+    return x;
+  };
+  const groups = loraGroupsOf(targets);
   for (let i = 0; i < c.numLayers; i++) {
-    const layer: Partial<Record<LoraTarget, { rank: number; A: Float32Array; B: Float32Array }>> = {};
-    for (const t of targets) {
-      const fs: (LowRank | undefined)[] = rows.map((r) => r?.layers[i]?.[t]);
-      const R = Math.max(0, ...fs.map((f) => f?.rank ?? 0));
+    const layer: NonNullable<LoraInputs[number]> = {};
+    for (const g of groups) {
+      const members = LORA_GROUPS[g].filter((t) => targets.includes(t));
+      const ranks = members.map((t) => Math.max(0, ...rows.map((r) => r?.layers[i]?.[t]?.rank ?? 0)));
+      const R = ranks.reduce((a, b) => a + b, 0);
       if (R === 0) continue;
-      const d = loraDims(c, t);
-      const buffer = (name: string, n: number) => {
-        const key = `${i}.${t}.${name}.${n}`;
-        let x = pool?.get(key);
-        if (!x) {
-          x = new Float32Array(n);
-          pool?.set(key, x);
+      const d = loraGroupDims(c, g);
+      const a = d.in * R, b = R * d.out;
+      const A = buffer(`${i}.${g}.A`, Bn * a);
+      const B = buffer(`${i}.${g}.B`, Bn * b);
+      rows.forEach((row, k) => {
+        const block = row && rowBlock(row, i, members, ranks, d);
+        if (block) {
+          A.set(block.A, k * a);
+          B.set(block.B, k * b);
+        } else {
+          A.fill(0, k * a, (k + 1) * a);
+          B.fill(0, k * b, (k + 1) * b);
         }
-        return x;
-      };
-      const A = buffer("A", Bn * d.in * R);
-      const B = buffer("B", Bn * R * d.out);
-      fs.forEach((f, b) => {
-        const a0 = b * d.in * R, b0 = b * R * d.out;
-        if (!f || f.rank < R) {
-          // Padding (or a reused buffer): this row's block must be zero where it has no factor.
-          A.fill(0, a0, a0 + d.in * R);
-          B.fill(0, b0 + (f ? f.rank : 0) * d.out, b0 + R * d.out);
-        }
-        if (!f) return;
-        if (f.rank === R) A.set(f.A, a0);
-        else for (let n = 0; n < d.in; n++) A.set(f.A.subarray(n * f.rank, (n + 1) * f.rank), a0 + n * R);
-        B.set(f.B, b0);
       });
-      layer[t] = { rank: R, A, B };
+      layer[g] = { rank: R, A, B };
     }
     out.push(layer);
   }
