@@ -6,7 +6,7 @@
 // plus the time to first token (p95) of a burst of 32 requests with adapters, and the decode step
 // alone at batch 16 with and without adapters.
 //
-//   npm run bench:adapters [-- --quick] [-- --only small|smol135m]
+//   npm run bench:adapters [-- --quick] [-- --only small|smol135m] [-- --threads N (default: every core)]
 //
 // Models: bench/inference.ts's random models and cache (.cache/bench-models/<name>, same flags).
 // Adapters are random, made in memory (speed does not depend on their values). The machine is shared
@@ -29,12 +29,12 @@ import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { loraDims } from "../core/runtime/onnx/decoder-graph.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession, LORA_TARGETS } from "../core/runtime/session.ts";
-import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases } from "./shared.ts";
+import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
-const THREADS = Math.max(1, os.availableParallelism());
+const THREADS = positiveFlag("threads", Math.max(1, os.availableParallelism()));
 const CACHE = BENCH_MODEL_CACHE;
 const N = 16;
 const RANK = 8;

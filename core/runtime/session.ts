@@ -3,7 +3,7 @@ import type { Backend } from "./backend.ts";
 import type { ModelConfig } from "./model/config.ts";
 import { ModelError } from "./model/errors.ts";
 import type { ModelPackage } from "./model/package.ts";
-import { BUILDER_VERSION, buildDecoderGraph, LORA_TARGETS, loraGroupDims, loraGroupsOf, type LoraGroup, type LoraTarget } from "./onnx/decoder-graph.ts";
+import { BUILDER_VERSION, buildDecoderGraph, LORA_GROUPS, LORA_TARGETS, loraBLength, loraGroupDims, loraGroupsOf, type LoraGroup, type LoraTarget } from "./onnx/decoder-graph.ts";
 import { graphCacheKey } from "./onnx/graph-cache.ts";
 import { allocCache, appendColumns, canAppendInPlace, capacityFor, capacityOf, regrow, type KvCache, type KvShape } from "./kv-cache.ts";
 
@@ -207,12 +207,16 @@ export class DecoderSession {
         const d = loraGroupDims(c, g);
         const f = req.lora?.[i]?.[g];
         const r = f ? f.rank : 0;
+        const m = LORA_GROUPS[g].length;
+        if (d.stack && r % m !== 0) throw new ModelError(`forward: lora[${i}].${g} has rank ${r}; its ${m} targets share one rank, so it must be a multiple of ${m}`);
+        // Stacked groups: B [B, chunks, r/targets, chunk]; others: B [B, r, out] (LoraFactor).
+        const bShape = d.stack ? [B, d.stack.chunkTarget.length, r / m, d.stack.chunk] : [B, r, d.out];
         if (f) {
           expect(`lora[${i}].${g}.A`, f.A.length, B * d.in * r, `[${B}, ${d.in}, ${r}]`);
-          expect(`lora[${i}].${g}.B`, f.B.length, B * r * d.out, `[${B}, ${r}, ${d.out}]`);
+          expect(`lora[${i}].${g}.B`, f.B.length, B * loraBLength(d, r), JSON.stringify(bShape));
         }
         feeds[`lora.${i}.${g}.A`] = new Tn("float32", f ? f.A : emptyKv, [B, d.in, r]);
-        feeds[`lora.${i}.${g}.B`] = new Tn("float32", f ? f.B : emptyKv, [B, r, d.out]);
+        feeds[`lora.${i}.${g}.B`] = new Tn("float32", f ? f.B : emptyKv, bShape);
       }
     }
 

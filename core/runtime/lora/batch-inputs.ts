@@ -1,5 +1,5 @@
 import type { ModelConfig } from "../model/config.ts";
-import { LORA_GROUPS, loraGroupDims, loraGroupsOf } from "../onnx/decoder-graph.ts";
+import { LORA_GROUPS, loraBLength as bLength, loraGroupDims, loraGroupsOf, type LoraGroupDims } from "../onnx/decoder-graph.ts";
 import type { LoraInputs, LoraTarget } from "../session.ts";
 import type { LowRank } from "./pack.ts";
 import type { FoldedLora } from "./mixture.ts";
@@ -52,23 +52,31 @@ interface RowBlock {
 // contiguous copy per row and group instead of a strided copy of every factor.
 const rowBlocks = new WeakMap<FoldedLora, Map<string, RowBlock | null>>();
 
-function rowBlock(row: FoldedLora, i: number, members: readonly LoraTarget[], ranks: number[], d: ReturnType<typeof loraGroupDims>): RowBlock | null {
+/** `group`: the group's targets in order, `used`: those the session has inputs for, `ranks`: each target's rank slot. */
+function rowBlock(row: FoldedLora, i: number, group: readonly LoraTarget[], used: readonly LoraTarget[], ranks: number[], d: LoraGroupDims): RowBlock | null {
   let cache = rowBlocks.get(row);
   if (!cache) rowBlocks.set(row, (cache = new Map()));
-  const key = `${i}:${members.join(",")}:${ranks.join(",")}`;
+  const key = `${i}:${used.join(",")}:${ranks.join(",")}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const R = ranks.reduce((a, b) => a + b, 0);
   let block: RowBlock | null = null;
   let off = 0;
-  members.forEach((t, k) => {
-    const f: LowRank | undefined = row.layers[i]?.[t];
+  group.forEach((t, k) => {
+    const f: LowRank | undefined = used.includes(t) ? row.layers[i]?.[t] : undefined;
     if (f) {
-      block ??= { A: new Float32Array(d.in * R), B: new Float32Array(R * d.out) };
+      block ??= { A: new Float32Array(d.in * R), B: new Float32Array(bLength(d, R)) };
       const r = f.rank;
       for (let n = 0; n < d.in; n++) block.A.set(f.A.subarray(n * r, (n + 1) * r), n * R + off);
       const { offset, width } = d.columns[t];
-      for (let j = 0; j < r; j++) block.B.set(f.B.subarray(j * width, (j + 1) * width), (off + j) * d.out + offset);
+      if (d.stack) {
+        // [chunks, r_each, chunk]: this target's chunks start at its column offset / chunk.
+        const w = d.stack.chunk, each = ranks[k];
+        for (let c = 0; c < width / w; c++) {
+          const base = (offset / w + c) * each * w;
+          for (let j = 0; j < r; j++) block.B.set(f.B.subarray(j * width + c * w, j * width + (c + 1) * w), base + j * w);
+        }
+      } else for (let j = 0; j < r; j++) block.B.set(f.B.subarray(j * width, (j + 1) * width), (off + j) * d.out + offset);
     }
     off += ranks[k];
   });
@@ -95,15 +103,16 @@ export function build(c: ModelConfig, targets: readonly LoraTarget[], rows: read
     const layer: NonNullable<LoraInputs[number]> = {};
     for (const g of groups) {
       const members = LORA_GROUPS[g].filter((t) => targets.includes(t));
-      const ranks = members.map((t) => Math.max(0, ...rows.map((r) => r?.layers[i]?.[t]?.rank ?? 0)));
+      const d = loraGroupDims(c, g);
+      let ranks = LORA_GROUPS[g].map((t) => (members.includes(t) ? Math.max(0, ...rows.map((r) => r?.layers[i]?.[t]?.rank ?? 0)) : 0));
+      if (d.stack) ranks = ranks.map(() => Math.max(...ranks)); // one rank for every target
       const R = ranks.reduce((a, b) => a + b, 0);
       if (R === 0) continue;
-      const d = loraGroupDims(c, g);
-      const a = d.in * R, b = R * d.out;
+      const a = d.in * R, b = bLength(d, R);
       const A = buffer(`${i}.${g}.A`, Bn * a);
       const B = buffer(`${i}.${g}.B`, Bn * b);
       rows.forEach((row, k) => {
-        const block = row && rowBlock(row, i, members, ranks, d);
+        const block = row && rowBlock(row, i, LORA_GROUPS[g], members, ranks, d);
         if (block) {
           A.set(block.A, k * a);
           B.set(block.B, k * b);

@@ -32,7 +32,7 @@ import { GraphBuilder } from "./graph.ts";
 // tiny GEMMs whose cost is mostly per call, so q/k/v as one group and gate/up as another take the
 // adapters' MatMuls from 14 to 8 per layer (measured: most of the adapter overhead on small models).
 
-export const BUILDER_VERSION = 3;
+export const BUILDER_VERSION = 5;
 
 export const LORA_TARGETS = ["q", "k", "v", "o", "gate", "up", "down"] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
@@ -55,8 +55,20 @@ export function loraDims(c: ModelConfig, t: LoraTarget): { in: number; out: numb
 export const LORA_GROUPS = { qkv: ["q", "k", "v"], o: ["o"], gate_up: ["gate", "up"], down: ["down"] } as const satisfies Record<string, readonly LoraTarget[]>;
 export type LoraGroup = keyof typeof LORA_GROUPS;
 
-/** A group's input width, its fused output width, and where each target's columns sit in that output. */
-export function loraGroupDims(c: ModelConfig, group: LoraGroup): { in: number; out: number; columns: Record<string, { offset: number; width: number }> } {
+export interface LoraGroupDims {
+  in: number;
+  /** Width of the fused output. */
+  out: number;
+  /** Where each target's columns sit in the fused output. */
+  columns: Record<string, { offset: number; width: number }>;
+  /** Groups of several targets are stacked: every target gets the same rank r, the fused output is
+   *  cut into chunks of one width (each target's columns in whole chunks: q is g chunks of k's width
+   *  under GQA), and B is [batch, chunks, r, chunk] with no zeros in it. chunkTarget[c] is the target
+   *  (index in the group) whose rank columns chunk c reads. Single-target groups: null, B [batch, r, out]. */
+  stack: { chunk: number; chunkTarget: number[] } | null;
+}
+
+export function loraGroupDims(c: ModelConfig, group: LoraGroup): LoraGroupDims {
   const columns: Record<string, { offset: number; width: number }> = {};
   let out = 0;
   for (const t of LORA_GROUPS[group]) {
@@ -64,7 +76,18 @@ export function loraGroupDims(c: ModelConfig, group: LoraGroup): { in: number; o
     columns[t] = { offset: out, width: d.out };
     out += d.out;
   }
-  return { in: loraDims(c, LORA_GROUPS[group][0]).in, out, columns };
+  const widths = Object.values(columns).map((x) => x.width);
+  const chunk = Math.min(...widths);
+  const stack = widths.length > 1 && widths.every((w) => w % chunk === 0)
+    ? { chunk, chunkTarget: widths.flatMap((w, k) => new Array<number>(w / chunk).fill(k)) }
+    : null;
+  return { in: loraDims(c, LORA_GROUPS[group][0]).in, out, columns, stack };
+}
+
+/** Elements of one row's B for a group of total rank R: stacked, each target's r = R / targets rows
+ *  span only its own columns ([chunks, r, chunk] = r·out); otherwise block-diagonal [R, out]. */
+export function loraBLength(d: LoraGroupDims, R: number): number {
+  return d.stack ? (R / Object.keys(d.columns).length) * d.out : R * d.out;
 }
 
 /** The groups that have at least one of `targets`, in graph order. */
@@ -204,8 +227,18 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
     if (!loraGroups.has(group)) return y;
     const d = loraGroupDims(c, group);
     const A = g.input(`lora.${i}.${group}.A`, "float32", ["batch", d.in, `rank_${i}_${group}`]);
-    const B = g.input(`lora.${i}.${group}.B`, "float32", ["batch", `rank_${i}_${group}`, d.out]);
-    return g.op("Add", [y, g.op("MatMul", [g.op("MatMul", [x, A]), B])]);
+    if (!d.stack) {
+      const B = g.input(`lora.${i}.${group}.B`, "float32", ["batch", `rank_${i}_${group}`, d.out]);
+      return g.op("Add", [y, g.op("MatMul", [g.op("MatMul", [x, A]), B])]);
+    }
+    // Stacked: xA [B,T,m·r] → [B,T,m,r] → (each chunk's target) [B,T,n,r] → [B,n,T,r]
+    //          · B [B,n,r,w] → [B,n,T,w] → [B,T,n·w]
+    const { chunk, chunkTarget } = d.stack, m = LORA_GROUPS[group].length, n = chunkTarget.length;
+    const B = g.input(`lora.${i}.${group}.B`, "float32", ["batch", n, `rank_${i}_${group}_each`, chunk]);
+    let xa = g.op("Reshape", [g.op("MatMul", [x, A]), g.ints([0, 0, m, -1])]);
+    if (n !== m) xa = g.op("Gather", [xa, g.ints(chunkTarget)], { axis: { i: 2 } });
+    const upd = g.op("MatMul", [g.op("Transpose", [xa], { perm: { ints: [0, 2, 1, 3] } }), B]);
+    return g.op("Add", [y, g.op("Reshape", [g.op("Transpose", [upd], { perm: { ints: [0, 2, 1, 3] } }), g.ints([0, 0, d.out])])]);
   };
 
   let x = x0;
