@@ -113,6 +113,43 @@ describe("character physics", () => {
     expect(crate.translation().z).toBeGreaterThan(3.5);
   });
 
+  it("wedged between the forge's quench tub and hearth, pressing on costs a few controller hits, not 20 a move; it walks out", () => {
+    // A spot in the village where a wandering player got stuck: Rapier's controller spent its 20
+    // slide iterations on every move there (4.5 ms a move) and moved nothing.
+    const physics = buildPhysicsWorld(loadSceneFile("scenes/village.json"));
+    const yaw = 0.68; // north-east: into the tub, then the hearth's corner
+    const c = new CharacterBody(physics, [14.5383, 0.02, -4.9674], yaw);
+    for (let i = 0; i < 5; i++) { c.step({ ...NO_INPUT, yaw }, DT); physics.world.step(); }
+    let hits = 0;
+    for (let i = 0; i < 30; i++) {
+      c.step({ ...forward(), yaw }, DT);
+      hits += c.lastHits;
+      physics.world.step();
+    }
+    expect(hits).toBeLessThan(60);
+    const f = c.feet();
+    expect(Math.hypot(f.x - 14.6, f.z + 4.2)).toBeGreaterThan(0.4 + MOVEMENT.capsuleRadius - 0.02);
+    // Turning west, it leaves at walking speed: the remembered walls do not hold it.
+    const x0 = f.x;
+    run(physics, c, { ...forward(), yaw: -Math.PI / 2 }, 15);
+    expect(x0 - c.feet().x).toBeGreaterThan(0.4 * MOVEMENT.walkSpeed * 0.5);
+  });
+
+  it("slides along a wall it presses into at an angle, at the speed along the wall", () => {
+    const physics = buildPhysicsWorld(testScene([
+      { id: "wall", name: "wall", shape: { kind: "box", size: [30, 3, 0.2] }, position: [0, 1.5, 2] },
+    ]));
+    const yaw = 0.5; // 0.5 rad off the wall's normal
+    const c = new CharacterBody(physics, [0, 0, 0], yaw);
+    run(physics, c, { ...forward(), yaw }, 45);
+    const x0 = c.feet().x;
+    let hits = 0;
+    for (let i = 0; i < 30; i++) { c.step({ ...forward(), yaw }, DT); hits += c.lastHits; physics.world.step(); }
+    expect(c.feet().x - x0).toBeCloseTo(MOVEMENT.walkSpeed * Math.sin(yaw), 0);
+    expect(c.feet().z).toBeLessThan(1.9 - MOVEMENT.capsuleRadius + 0.05);
+    expect(hits).toBeLessThan(30 * 4);
+  });
+
   it("the open-ground fast path moves exactly as Rapier's controller would, and skips it in the open", () => {
     // A course with a wall, a low step and a crate. Every tick the fast path answers alone, the
     // controller is asked the same question from the same state and must agree.

@@ -24,6 +24,29 @@ const ON_GROUND_SLAB = 0.05;
 /** The probe of a walking character starts this far above the slab, so the slab itself is not hit, m. */
 const ABOVE_SLAB = 0.005;
 const IDENTITY = { x: 0, y: 0, z: 0, w: 1 };
+/**
+ * Rapier's controller can stall against a wall it already touches (within its skin): each of its
+ * up-to-20 slide iterations hits the wall at distance 0 and gives up only a few percent of the
+ * move, so one move costs 0.3-1 ms and the character sticks to the wall instead of sliding (in the
+ * village, most of a busy tick). A move that hit this many surfaces has stalled: the walls it
+ * pressed into are remembered, and later moves have the part going into them removed before the
+ * controller runs (it then slides in one or two iterations, as it should). Creases (two walls)
+ * leave the move along both or none. A wall is forgotten once it is out of reach.
+ */
+const STALL_HITS = 6;
+/** A remembered wall stays while a ray from the character toward it hits within this margin past the capsule, m. */
+const WALL_REACH = 0.1;
+/** Surfaces whose normal is steeper than the climbable slope are walls (cos of maxSlope). */
+const WALL_NORMAL_Y = Math.cos(MOVEMENT.maxSlope);
+
+interface Wall {
+  /** Outward horizontal normal (unit). */
+  nx: number;
+  nz: number;
+  /** Height of the contact, where the reach ray is cast. */
+  y: number;
+  collider: RAPIER.Collider;
+}
 
 export class CharacterBody {
   readonly body: RAPIER.RigidBody;
@@ -34,6 +57,10 @@ export class CharacterBody {
   /** Box swept by one move plus CLEAR_MARGIN; its half extents are rewritten per move. */
   private readonly probe = new RAPIER.Cuboid(1, 1, 1);
   private idleTicks = 0;
+  private walls: Wall[] = [];
+  /** Surfaces Rapier's controller hit in this character's last move (0 when it did not run). */
+  lastHits = 0;
+  private readonly ray = new RAPIER.Ray({ x: 0, y: 0, z: 0 }, { x: 1, y: 0, z: 0 });
   yaw = 0;
 
   /**
@@ -71,10 +98,12 @@ export class CharacterBody {
     // Every IDLE_RECHECK ticks it runs anyway, in case the ground moved away.
     if (this.motion.grounded && v.vx === 0 && v.vy === 0 && v.vz === 0 && ++this.idleTicks % IDLE_RECHECK !== 0) return;
     if (v.vx !== 0 || v.vz !== 0) this.idleTicks = 0;
+    this.lastHits = 0;
     if (this.options.fastPath !== false && this.moveIfClear(v, dt)) return;
-    this.controller.computeColliderMovement(
-      this.collider, { x: v.vx * dt, y: v.vy * dt, z: v.vz * dt }, undefined, COLLISION_GROUPS.playerMovement,
-    );
+    const [mx, mz] = this.clipToWalls(v.vx * dt, v.vz * dt);
+    this.controller.computeColliderMovement(this.collider, { x: mx, y: v.vy * dt, z: mz }, undefined, COLLISION_GROUPS.playerMovement);
+    this.lastHits = this.controller.numComputedCollisions();
+    this.rememberWalls();
     const moved = this.controller.computedMovement();
     // Only a blocked move can have hit something to push (ground contact does not block it).
     if (Math.hypot(moved.x, moved.z) < Math.hypot(v.vx, v.vz) * dt - 1e-3) this.push(v.vx, v.vz);
@@ -128,6 +157,44 @@ export class CharacterBody {
     return true;
   }
 
+  /** The horizontal move without the part going into remembered walls (after forgetting those out of reach). */
+  private clipToWalls(mx: number, mz: number): [number, number] {
+    if (this.walls.length === 0) return [mx, mz];
+    const p = this.body.translation();
+    this.walls = this.walls.filter((w) => {
+      this.ray.origin = { x: p.x, y: w.y, z: p.z };
+      this.ray.dir = { x: -w.nx, y: 0, z: -w.nz };
+      return w.collider.isValid() && w.collider.castRay(this.ray, MOVEMENT.capsuleRadius + MOVEMENT.skin + WALL_REACH, true) >= 0;
+    });
+    for (let pass = 0; pass < 2; pass++) {
+      for (const w of this.walls) {
+        const into = mx * w.nx + mz * w.nz;
+        if (into < 0) { mx -= into * w.nx; mz -= into * w.nz; }
+      }
+    }
+    // Still going into one: an inside corner, nowhere to slide.
+    for (const w of this.walls) if (mx * w.nx + mz * w.nz < -1e-9) return [0, 0];
+    return [mx, mz];
+  }
+
+  /** After a stalled move: the fixed walls it pressed into (dynamic props are pushed, not slid along). */
+  private rememberWalls(): void {
+    const n = this.lastHits;
+    if (n < STALL_HITS) return;
+    const walls: Wall[] = [];
+    for (let i = 0; i < n && walls.length < 3; i++) {
+      const hit = this.controller.computedCollision(i, this.collision);
+      const c = hit?.collider;
+      if (!hit || !c || c.parent()?.isDynamic() || hit.normal1.y > WALL_NORMAL_Y) continue;
+      const len = Math.hypot(hit.normal1.x, hit.normal1.z);
+      if (len < 1e-3) continue;
+      const nx = hit.normal1.x / len, nz = hit.normal1.z / len;
+      if (walls.some((w) => w.collider.handle === c.handle && w.nx * nx + w.nz * nz > 0.99)) continue;
+      walls.push({ nx, nz, y: hit.witness1.y, collider: c });
+    }
+    this.walls = walls;
+  }
+
   /**
    * Pushes dynamic bodies the character ran into: an impulse along the push direction that
    * brings the body's speed toward the character's, scaled down for bodies heavier than it.
@@ -163,6 +230,7 @@ export class CharacterBody {
 
   /** Moves the character instantly (spawn, respawn, reconciliation). */
   teleport(feet: readonly number[]): void {
+    this.walls = [];
     this.body.setTranslation({ x: feet[0], y: feet[1] + FEET_TO_CENTRE, z: feet[2] }, true);
     this.body.setNextKinematicTranslation({ x: feet[0], y: feet[1] + FEET_TO_CENTRE, z: feet[2] });
     this.motion = { vx: 0, vy: 0, vz: 0, grounded: false };
