@@ -85,9 +85,11 @@ async function main(): Promise<void> {
   const players = Math.floor(flag("players", 64));
   const seconds = flag("seconds", 20);
   const warmup = 3;
-  os.setPriority(process.pid, 10); // the load generator yields to the server it measures
   const loadAtStart = os.loadavg()[0];
   const child = fork(fileURLToPath(import.meta.url), ["--serve"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // The load generator yields to the server it measures. After the fork: a child inherits its
+  // parent's nice value, and before this order the server ran at nice 10 beside its own bots.
+  os.setPriority(process.pid, 10);
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (msg: FromServer) => (msg.kind === "ready" ? resolve(msg.port) : reject(new Error("bad hello"))));
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
