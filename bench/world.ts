@@ -30,7 +30,7 @@ interface Stats {
   tickP50: number; tickP99: number; tickMax: number; ticks: number;
   tickCpuP50: number; tickCpuP99: number; tickCpuMax: number;
   sections: { inputs: number; npcs: number; step: number; sync: number };
-  gcCount: number; gcTotalMs: number; gcMaxMs: number;
+  gcCount: number; gcTotalMs: number; gcMaxMs: number; ticksWithGc: number; tickP99NoGc: number;
   cpuMs: number; patchP50: number; patchP99: number; patches: number;
 }
 type FromServer = { kind: "ready"; port: number } | { kind: "stats"; stats: Stats };
@@ -44,13 +44,24 @@ async function serve(): Promise<void> {
   const m = kith.metrics;
   let cpuAtReset = process.cpuUsage();
   // Garbage collections in the server since the last reset (pause lengths, ms).
-  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const gc = { count: 0, totalMs: 0, maxMs: 0, spans: [] as [number, number][] };
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) { gc.count++; gc.totalMs += e.duration; gc.maxMs = Math.max(gc.maxMs, e.duration); }
+    for (const e of list.getEntries()) {
+      gc.count++; gc.totalMs += e.duration; gc.maxMs = Math.max(gc.maxMs, e.duration);
+      gc.spans.push([e.startTime, e.startTime + e.duration]);
+    }
   }).observe({ entryTypes: ["gc"] });
+  /** Ticks held in the metrics that overlap a collection, and the p99 of the others. */
+  const ticksWithoutGc = () => {
+    const walls = m.tick.all(), starts = m.tickStart.all();
+    const clean: number[] = [];
+    walls.forEach((w, i) => { if (!gc.spans.some(([a, b]) => a < starts[i] + w && b > starts[i])) clean.push(w); });
+    clean.sort((a, b) => a - b);
+    return { withGc: walls.length - clean.length, p99: clean[Math.min(clean.length - 1, Math.floor(0.99 * clean.length))] ?? NaN };
+  };
   const cpuMsSince = (start: NodeJS.CpuUsage) => { const c = process.cpuUsage(start); return (c.user + c.system) / 1000; };
   process.on("message", (msg: { kind: string }) => {
-    if (msg.kind === "reset") { m.clear(); cpuAtReset = process.cpuUsage(); gc.count = gc.totalMs = gc.maxMs = 0; }
+    if (msg.kind === "reset") { m.clear(); cpuAtReset = process.cpuUsage(); gc.count = gc.totalMs = gc.maxMs = 0; gc.spans = []; }
     if (msg.kind === "stats") {
       const stats: Stats = {
         tickP50: m.tick.percentile(0.5), tickP99: m.tick.percentile(0.99), tickMax: m.tick.percentile(1), ticks: m.tick.size,
@@ -60,6 +71,7 @@ async function serve(): Promise<void> {
           step: m.sections.step / m.sectionTicks, sync: m.sections.sync / m.sectionTicks,
         },
         gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs,
+        ticksWithGc: ticksWithoutGc().withGc, tickP99NoGc: ticksWithoutGc().p99,
         cpuMs: cpuMsSince(cpuAtReset),
         patchP50: m.patch.percentile(0.5), patchP99: m.patch.percentile(0.99), patches: m.patch.size,
       };
@@ -175,6 +187,8 @@ async function main(): Promise<void> {
     gc_count: st.gcCount,
     gc_total_ms: round(st.gcTotalMs),
     gc_max_ms: round(st.gcMaxMs),
+    ticks_with_gc: st.ticksWithGc,
+    tick_p99_without_gc_ms: round(st.tickP99NoGc),
     ticks_per_s: round(st.ticks / elapsed),
     ticks: st.ticks,
     patch_p50_ms: round(st.patchP50),

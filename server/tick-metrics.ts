@@ -27,6 +27,12 @@ class Samples {
     return this.count;
   }
 
+  /** The held samples, oldest first. */
+  all(): number[] {
+    if (this.count < this.values.length) return Array.from(this.values.subarray(0, this.count));
+    return [...this.values.subarray(this.next), ...this.values.subarray(0, this.next)];
+  }
+
   clear(): void {
     this.count = 0;
     this.next = 0;
@@ -53,6 +59,8 @@ export class TickMetrics {
    * mid-tick; it does include V8's helper threads (concurrent GC) working at the same time.
    */
   readonly tickCpu: Samples;
+  /** When each tick in `tick` started (performance.now(), ms), to line ticks up with GC pauses. */
+  readonly tickStart: Samples;
   /** Duration of one broadcastPatch (schema delta encoding + handing bytes to sockets). */
   readonly patch: Samples;
   /** Sums of the sections' wall times over the ticks counted in `sectionTicks`, ms. */
@@ -65,12 +73,14 @@ export class TickMetrics {
   constructor(capacity = 30 * 120) {
     this.tick = new Samples(capacity);
     this.tickCpu = new Samples(capacity);
+    this.tickStart = new Samples(capacity);
     this.patch = new Samples(capacity);
   }
 
   /** Records one tick: wall ms, CPU ms, and its sections. */
-  recordTick(wallMs: number, cpuMs: number, sections: TickSections): void {
+  recordTick(wallMs: number, cpuMs: number, sections: TickSections, startMs = NaN): void {
     this.tick.push(wallMs);
+    this.tickStart.push(startMs);
     this.tickCpu.push(cpuMs);
     this.sections.inputs += sections.inputs;
     this.sections.npcs += sections.npcs;
@@ -82,6 +92,7 @@ export class TickMetrics {
   clear(): void {
     this.tick.clear();
     this.tickCpu.clear();
+    this.tickStart.clear();
     this.patch.clear();
     this.sections.inputs = this.sections.npcs = this.sections.step = this.sections.sync = 0;
     this.sectionTicks = 0;

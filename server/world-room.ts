@@ -176,7 +176,7 @@ export class WorldRoom extends Room<{ state: WorldState }> {
     this.sim.tick();
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    this.metrics.recordTick(wall, (cpu.user + cpu.system) / 1000, this.sim.sections);
+    this.metrics.recordTick(wall, (cpu.user + cpu.system) / 1000, this.sim.sections, t0);
   }
 
   private receive(client: Client, type: string | number, payload: unknown): void {
