@@ -27,11 +27,12 @@ const IDENTITY = { x: 0, y: 0, z: 0, w: 1 };
 /**
  * Rapier's controller can stall against a wall it already touches (within its skin): each of its
  * up-to-20 slide iterations hits the wall at distance 0 and gives up only a few percent of the
- * move, so one move costs 0.3-1 ms and the character sticks to the wall instead of sliding (in the
+ * move, so one move costs 0.3-4.5 ms and the character sticks to the wall instead of sliding (in the
  * village, most of a busy tick). A move that hit this many surfaces has stalled: the walls it
  * pressed into are remembered, and later moves have the part going into them removed before the
  * controller runs (it then slides in one or two iterations, as it should). Creases (two walls)
- * leave the move along both or none. A wall is forgotten once it is out of reach.
+ * leave the move along both or none. A wall is forgotten once it is out of reach. Only fixed
+ * colliders count: props are pushed and NPCs move.
  */
 const STALL_HITS = 6;
 /** A remembered wall stays while a ray from the character toward it hits within this margin past the capsule, m. */
@@ -177,7 +178,7 @@ export class CharacterBody {
     return [mx, mz];
   }
 
-  /** After a stalled move: the fixed walls it pressed into (dynamic props are pushed, not slid along). */
+  /** After a stalled move: the fixed walls it pressed into (props are pushed and NPCs move: not walls). */
   private rememberWalls(): void {
     const n = this.lastHits;
     if (n < STALL_HITS) return;
@@ -185,7 +186,8 @@ export class CharacterBody {
     for (let i = 0; i < n && walls.length < 3; i++) {
       const hit = this.controller.computedCollision(i, this.collision);
       const c = hit?.collider;
-      if (!hit || !c || c.parent()?.isDynamic() || hit.normal1.y > WALL_NORMAL_Y) continue;
+      const body = c?.parent();
+      if (!hit || !c || (body && !body.isFixed()) || hit.normal1.y > WALL_NORMAL_Y) continue; // props and NPCs move
       const len = Math.hypot(hit.normal1.x, hit.normal1.z);
       if (len < 1e-3) continue;
       const nx = hit.normal1.x / len, nz = hit.normal1.z / len;
