@@ -49,16 +49,17 @@ interface RowBlock {
 
 // A row's blocks depend only on its (immutable) update and the batch's rank layout, so they are made
 // once per row and layout and kept with the row: a rebuild (every join or leave) is then one
-// contiguous copy per row and group instead of a strided copy of every factor.
-const rowBlocks = new WeakMap<FoldedLora, Map<string, RowBlock | null>>();
+// contiguous copy per row and group instead of a strided copy of every factor. Only the latest
+// layout is kept per (layer, group), so a row holds at most one packed copy of its factors.
+const rowBlocks = new WeakMap<FoldedLora, Map<string, { layout: string; block: RowBlock | null }>>();
 
 /** `group`: the group's targets in order, `used`: those the session has inputs for, `ranks`: each target's rank slot. */
 function rowBlock(row: FoldedLora, i: number, group: readonly LoraTarget[], used: readonly LoraTarget[], ranks: number[], d: LoraGroupDims): RowBlock | null {
   let cache = rowBlocks.get(row);
   if (!cache) rowBlocks.set(row, (cache = new Map()));
-  const key = `${i}:${used.join(",")}:${ranks.join(",")}`;
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
+  const slot = `${i}:${group.join(",")}`, layout = `${used.join(",")}:${ranks.join(",")}`;
+  const hit = cache.get(slot);
+  if (hit?.layout === layout) return hit.block;
   const R = ranks.reduce((a, b) => a + b, 0);
   let block: RowBlock | null = null;
   let off = 0;
@@ -80,7 +81,7 @@ function rowBlock(row: FoldedLora, i: number, group: readonly LoraTarget[], used
     }
     off += ranks[k];
   });
-  cache.set(key, block);
+  cache.set(slot, { layout, block });
   return block;
 }
 
