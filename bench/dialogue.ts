@@ -7,7 +7,8 @@
 // Measured by the bots, per line: time to first token = line sent → first npc_token of the reply
 // to it; tokens per second per stream = tokens of the spoken reply (the model's tokenizer) after
 // the first, over first token → npc_reply; replies; lost = lines that got no npc_reply (refused,
-// or none within the deadline + 5 s). Fallback replies (model failed or too late) are counted apart.
+// or none within the deadline + 5 s; `lost_reasons` counts them by reason, e.g. the NPC walked out of
+// earshot on an errand). Fallback replies (model failed or too late) are counted apart.
 // Measured in the server: tick p50/p99 (server/tick-metrics.ts: one 30 Hz simulation tick), the
 // event loop's delay p99 (what a late timer or message waits), the scheduler's statistics.
 // Usage: npm run bench:dialogue -- [--players 32] [--seconds 60] [--pause-min 3] [--pause-max 7].
@@ -129,12 +130,13 @@ async function main(): Promise<void> {
   const seconds = flag("seconds", 60);
   const pauseMin = flag("pause-min", 3);
   const pauseMax = Math.max(pauseMin, flag("pause-max", 7));
-  os.setPriority(process.pid, 10);
   const loadAtStart = os.loadavg()[0];
   const pkg = await loadModelPackage("assets/model", nodePackageFiles);
   const tokenizer = TextTokenizer.fromPackage({ tokenizerJson: pkg.tokenizerJson, tokenizerConfig: pkg.tokenizerConfig, vocabSize: pkg.config.vocabSize, source: pkg.dir });
   progress(`starting the server (model worker, ${players} NPCs)…`);
   const child = fork(fileURLToPath(import.meta.url), ["--serve", "--players", String(players)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // Bots yield to the server. Lowered after the fork: the server would inherit nice 10.
+  os.setPriority(process.pid, 10);
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (msg: FromServer) => (msg.kind === "ready" ? resolve(msg.port) : reject(new Error("bad hello"))));
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
@@ -244,6 +246,12 @@ async function main(): Promise<void> {
     replies: replied.length,
     fallbacks: replied.filter((l) => l.fallback).length,
     lost: lines.filter((l) => l.lost !== undefined).length,
+    // By reason, without the NPC's id and numbers ("out of earshot", "no reply before the end", …).
+    lost_reasons: lines.reduce<Record<string, number>>((by, l) => {
+      if (l.lost === undefined) return by;
+      const why = l.lost.replace(/^\S+ is /, "").replace(/\s*\(.*\)/, "");
+      return { ...by, [why]: (by[why] ?? 0) + 1 };
+    }, {}),
     lines_sent: lines.length,
     pause_s: [pauseMin, pauseMax],
     replies_per_s: round(replied.length / measuredS),
