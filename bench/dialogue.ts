@@ -32,6 +32,8 @@ import { positiveFlag } from "./shared.ts";
 
 const WARMUP_S = 8;
 const DEADLINE_MS = 8000;
+/** A bot following its NPC speaks again once this close to it, m (the NPCs hear within 8 m). */
+const FOLLOW_NEAR = 3;
 const LINES = [
   "Good day! What do you do here?", "What do you sell?", "Tell me about the well.", "Where is the tavern?",
   "How much for a horseshoe?", "Any news from the south road?", "Who guards the gate?", "What is near you?",
@@ -108,7 +110,7 @@ async function serve(players: number): Promise<void> {
 
 // ---- bots (parent process) ----
 interface Line { sent: number; reply?: string; first?: number; done?: number; fallback?: boolean; text?: string; lost?: string }
-interface Bot { room: Room; npc: string; lines: Line[]; current?: Line; stop: boolean }
+interface Bot { room: Room; npc: string; lines: Line[]; current?: Line; stop: boolean; seq: number; following: boolean }
 
 function request(child: ChildProcess): Promise<ServerStats> {
   return new Promise((resolve) => {
@@ -146,7 +148,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < players; i += 8) {
     const rooms = await Promise.all(Array.from({ length: Math.min(8, players - i) }, (_, k) => new Client(url).joinOrCreate("world", { name: `bot${i + k}`, playerKey: `bench-bot-${String(i + k).padStart(4, "0")}` })));
     for (const room of rooms) {
-      const bot: Bot = { room, npc: "", lines: [], stop: false };
+      const bot: Bot = { room, npc: "", lines: [], stop: false, seq: 0, following: false };
       room.onMessage("chat", () => undefined);
       room.onMessage("npc_action", () => undefined);
       room.onMessage("npc_thinking", (m: NpcThinkingEvent) => { if (bot.current && m.to.includes(room.sessionId) && m.npc === bot.npc) bot.current.reply ??= m.reply; });
@@ -160,7 +162,13 @@ async function main(): Promise<void> {
       });
       room.onMessage("rejected", (m: RejectedEvent) => {
         progress(`bot ${room.sessionId} refused: ${m.reason}`);
-        if (bot.current && m.type === "chat") { bot.current.lost = m.reason; bot.current = undefined; if (!bot.stop) setTimeout(() => say(bot), 1000); }
+        if (bot.current && m.type === "chat") {
+          bot.current.lost = m.reason;
+          bot.current = undefined;
+          // An NPC that walked off on an errand: follow it and talk again when close, as a player would.
+          if (/out of earshot/.test(m.reason)) bot.following = true;
+          else if (!bot.stop) setTimeout(() => say(bot), 1000);
+        }
       });
       bots.push(bot);
     }
@@ -186,6 +194,19 @@ async function main(): Promise<void> {
     bot.current = line;
     bot.room.send("chat", { text: LINES[lineNo++ % LINES.length], to: bot.npc });
   }
+  // Bots following their NPC walk toward it (10 inputs a second) and speak again within FOLLOW_NEAR m.
+  const follow = setInterval(() => {
+    for (const bot of bots) {
+      if (!bot.following) continue;
+      const me = bot.room.state.players.get(bot.room.sessionId) as { x: number; z: number } | undefined;
+      const npc = bot.room.state.npcs.get(bot.npc) as { x: number; z: number } | undefined;
+      if (!me || !npc) continue;
+      const dx = npc.x - me.x, dz = npc.z - me.z;
+      const near = Math.hypot(dx, dz) <= FOLLOW_NEAR;
+      bot.room.send("move", { seq: ++bot.seq, forward: near ? 0 : 1, right: 0, run: false, jump: false, yaw: Math.atan2(dx, dz) });
+      if (near) { bot.following = false; say(bot); }
+    }
+  }, 100);
   // A line unanswered past the deadline (+5 s) is lost; its bot moves on.
   const watchdog = setInterval(() => {
     const now = performance.now();
@@ -210,6 +231,7 @@ async function main(): Promise<void> {
     progress(`t=${s}/${seconds} s (ETA ${seconds - s} s): ${done.length} replies, ttft p50 ${pct(ttft, 0.5).toFixed(0)} ms p95 ${pct(ttft, 0.95).toFixed(0)} ms; tick p99 ${st.tickP99.toFixed(2)} ms; loop delay p99 ${st.loopDelayP99.toFixed(1)} ms`);
   }
   for (const bot of bots) bot.stop = true;
+  clearInterval(follow);
   const measuredS = (performance.now() - t0) / 1000;
   const st = await request(child);
   // Let replies in flight finish (they count), up to the deadline.
