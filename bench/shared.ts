@@ -65,3 +65,31 @@ export function positiveFlag(name: string, fallback: number): number {
   }
   return value;
 }
+
+/** Players farther than this from the village centre (m, along x or z) turn back toward it. */
+export const BORDER_TURN = 30;
+
+/** A wandering player's heading and pace (bench:world's bots, bench:tick's players). */
+export interface Wanderer {
+  yaw: number;
+  run: boolean;
+  /** When to turn next, s. */
+  nextTurn: number;
+}
+
+/**
+ * One step of a wandering player, as players exploring a village do: straight lines with random
+ * turns every 1-4 s, 30% of them running; beyond BORDER_TURN m it heads back toward the middle
+ * (yaw 0 faces +z) and wanders again after 4-5 s, instead of pressing into the border wall.
+ * `me` undefined (position not known yet): no border check.
+ */
+export function wander(w: Wanderer, me: { x: number; z: number } | undefined, nowS: number, random: () => number): void {
+  if (me !== undefined && Math.max(Math.abs(me.x), Math.abs(me.z)) > BORDER_TURN && nowS >= w.nextTurn - 3) {
+    w.yaw = Math.atan2(-me.x, -me.z) + (random() - 0.5);
+    w.nextTurn = nowS + 4 + random();
+  } else if (nowS >= w.nextTurn) {
+    w.yaw += (random() - 0.5) * 2;
+    w.run = random() < 0.3;
+    w.nextTurn = nowS + 1 + random() * 3;
+  }
+}

@@ -11,14 +11,12 @@ import type { MoveMessage } from "../core/protocol/messages.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
 import { loadSceneFile } from "../server/scene-file.ts";
 import { WorldSimulation } from "../server/world/simulation.ts";
-import { positiveFlag } from "./shared.ts";
+import { positiveFlag, wander } from "./shared.ts";
 
 const players = Math.floor(positiveFlag("players", 64));
 const seconds = positiveFlag("seconds", 80);
 const seed = Math.floor(positiveFlag("seed", 3));
 const windowSeconds = positiveFlag("window", 20);
-/** Players farther than this from the centre (m, along x or z) turn back, as bench:world's bots do. */
-const BORDER_TURN = 30;
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
@@ -41,15 +39,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   for (let t = 0; t < total; t++) {
     for (const b of bots) {
-      const me = sim.positionOf(b.id)!;
-      if (Math.max(Math.abs(me.x), Math.abs(me.z)) > BORDER_TURN && t >= b.nextTurn - 3 * hz) {
-        b.yaw = Math.atan2(-me.x, -me.z) + (rng.next() - 0.5);
-        b.nextTurn = t + (4 + rng.next()) * hz;
-      } else if (t >= b.nextTurn) {
-        b.yaw += (rng.next() - 0.5) * 2;
-        b.run = rng.next() < 0.3;
-        b.nextTurn = t + (1 + rng.next() * 3) * hz;
-      }
+      wander(b, sim.positionOf(b.id), t / hz, () => rng.next());
       const move: MoveMessage = { seq: ++b.seq, forward: 1, right: 0, run: b.run, jump: rng.next() < 0.01, yaw: b.yaw };
       sim.queueInput(b.id, move);
     }

@@ -2,7 +2,7 @@
 // village (5 NPCs). The server runs in a child process so bots do not share its event loop or
 // its CPU accounting; the bots (this process) run at lower priority (nice 10).
 // Bots wander: straight lines with random turns every 1-4 s, 30% running, a jump now and then;
-// near the border (beyond BORDER_TURN m from the centre) they turn back toward the middle, as
+// near the border (beyond 30 m from the centre; shared.ts wander) they turn back toward the middle, as
 // players exploring a village do, instead of pressing into the border wall for the whole run.
 // Measured inside the room: `tick` = one 30 Hz simulation tick (inputs, NPCs, Rapier step, state
 // writes), wall clock and process CPU time (the CPU figure does not count time the OS gave to
@@ -19,12 +19,10 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import { MOVEMENT } from "../core/movement/rules.ts";
-import { positiveFlag } from "./shared.ts";
+import { positiveFlag, wander } from "./shared.ts";
 
 const ROOM_STATE = 14;
 const ROOM_STATE_PATCH = 15;
-/** Bots farther than this from the village centre (m, along x or z) turn back toward it. */
-const BORDER_TURN = 30;
 
 interface Stats {
   tickP50: number; tickP99: number; tickMax: number; ticks: number;
@@ -63,6 +61,7 @@ async function serve(): Promise<void> {
   process.on("message", (msg: { kind: string }) => {
     if (msg.kind === "reset") { m.clear(); cpuAtReset = process.cpuUsage(); gc.count = gc.totalMs = gc.maxMs = 0; gc.spans = []; }
     if (msg.kind === "stats") {
+      const clean = ticksWithoutGc();
       const stats: Stats = {
         tickP50: m.tick.percentile(0.5), tickP99: m.tick.percentile(0.99), tickMax: m.tick.percentile(1), ticks: m.tick.size,
         tickCpuP50: m.tickCpu.percentile(0.5), tickCpuP99: m.tickCpu.percentile(0.99), tickCpuMax: m.tickCpu.percentile(1),
@@ -71,7 +70,7 @@ async function serve(): Promise<void> {
           step: m.sections.step / m.sectionTicks, sync: m.sections.sync / m.sectionTicks,
         },
         gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs,
-        ticksWithGc: ticksWithoutGc().withGc, tickP99NoGc: ticksWithoutGc().p99,
+        ticksWithGc: clean.withGc, tickP99NoGc: clean.p99,
         cpuMs: cpuMsSince(cpuAtReset),
         patchP50: m.patch.percentile(0.5), patchP99: m.patch.percentile(0.99), patches: m.patch.size,
       };
@@ -83,6 +82,7 @@ async function serve(): Promise<void> {
 }
 
 // ---- bots (parent process) ----
+/** nextTurn in s (shared.ts wander), nextChat in ms. */
 interface Bot { room: Room; seq: number; yaw: number; run: boolean; nextTurn: number; nextChat: number; patchBytes: number; allBytes: number }
 
 function request(child: ChildProcess, kind: string): Promise<Stats> {
@@ -135,16 +135,7 @@ async function main(): Promise<void> {
   const loop = setInterval(() => {
     const now = Date.now();
     for (const bot of bots) {
-      const me = bot.room.state?.players?.get(bot.room.sessionId) as { x: number; z: number } | undefined;
-      if (me !== undefined && Math.max(Math.abs(me.x), Math.abs(me.z)) > BORDER_TURN && now >= bot.nextTurn - 3000) {
-        // Head back toward the middle (yaw 0 faces +z), then wander again in 1-2 s.
-        bot.yaw = Math.atan2(-me.x, -me.z) + (Math.random() - 0.5);
-        bot.nextTurn = now + 4000 + Math.random() * 1000;
-      } else if (now >= bot.nextTurn) {
-        bot.yaw += (Math.random() - 0.5) * 2;
-        bot.run = Math.random() < 0.3;
-        bot.nextTurn = now + 1000 + Math.random() * 3000;
-      }
+      wander(bot, bot.room.state?.players?.get(bot.room.sessionId) as { x: number; z: number } | undefined, now / 1000, Math.random);
       bot.room.send("move", { seq: ++bot.seq, forward: 1, right: 0, run: bot.run, jump: Math.random() < 0.01, yaw: bot.yaw });
       if (now >= bot.nextChat) {
         bot.room.send("chat", { text: `hello from ${bot.room.sessionId}` });

@@ -3,7 +3,7 @@ import type { Backend } from "./backend.ts";
 import type { ModelConfig } from "./model/config.ts";
 import { ModelError } from "./model/errors.ts";
 import type { ModelPackage } from "./model/package.ts";
-import { BUILDER_VERSION, buildDecoderGraph, LORA_GROUPS, LORA_TARGETS, loraBLength, loraGroupDims, loraGroupsOf, type LoraGroup, type LoraTarget } from "./onnx/decoder-graph.ts";
+import { BUILDER_VERSION, buildDecoderGraph, LORA_GROUPS, LORA_TARGETS, loraBLength, loraGroupDims, loraGroupsOf, type LoraGroup, type LoraGroupDims, type LoraTarget } from "./onnx/decoder-graph.ts";
 import { graphCacheKey } from "./onnx/graph-cache.ts";
 import { allocCache, appendColumns, canAppendInPlace, capacityFor, capacityOf, regrow, type KvCache, type KvShape } from "./kv-cache.ts";
 
@@ -12,9 +12,9 @@ export { LORA_GROUPS, LORA_TARGETS, type LoraGroup, type LoraTarget } from "./on
 export type { KvCache } from "./kv-cache.ts";
 
 /** One low-rank update y += (x @ A) @ B per batch row on a LoRA group's fused output;
- *  A [batch, in, rank], B [batch, rank, out] (out = the group's fused width, loraGroupDims).
- *  The LoRA scaling (alpha / r, mixture weights) is folded into B by the caller. Built from
- *  per-target updates by lora/batch-inputs.ts. */
+ *  A [batch, in, rank]; B [batch, rank, out] for a single-target group, [batch, chunks, rank / targets,
+ *  chunk] for a stacked one (loraGroupDims). The LoRA scaling (alpha / r, mixture weights) is folded
+ *  into B by the caller. Built from per-target updates by lora/batch-inputs.ts. */
 export interface LoraFactor {
   rank: number;
   A: Float32Array;
@@ -59,6 +59,7 @@ export class DecoderSession {
   readonly loraTargets: readonly LoraTarget[];
   /** The LoRA groups with inputs in this graph (those holding any of loraTargets). */
   readonly loraGroups: readonly LoraGroup[];
+  private readonly groupDims: ReadonlyMap<LoraGroup, LoraGroupDims>;
   /** How the graph was obtained and its size, for logs and benchmarks. */
   readonly info: { cached: boolean; buildMs: number; sessionMs: number; graphBytes: number; nodes: number | null };
   private queue: Promise<unknown> = Promise.resolve();
@@ -75,6 +76,7 @@ export class DecoderSession {
     this.config = pkg.config;
     this.loraTargets = loraTargets;
     this.loraGroups = loraGroupsOf(loraTargets);
+    this.groupDims = new Map(this.loraGroups.map((g) => [g, loraGroupDims(pkg.config, g)]));
     this.info = info;
     // A copy, not a view: a view of an f32 checkpoint would keep the whole file buffer alive after the
     // package is dropped (the graph has its own copy of every other weight).
@@ -204,7 +206,7 @@ export class DecoderSession {
       feeds[`past_key_values.${i}.key`] = new Tn("float32", k, kvShape);
       feeds[`past_key_values.${i}.value`] = new Tn("float32", v, kvShape);
       for (const g of this.loraGroups) {
-        const d = loraGroupDims(c, g);
+        const d = this.groupDims.get(g)!;
         const f = req.lora?.[i]?.[g];
         const r = f ? f.rank : 0;
         const m = LORA_GROUPS[g].length;

@@ -5,9 +5,10 @@ import type { LowRank } from "./pack.ts";
 import type { FoldedLora } from "./mixture.ts";
 
 // Per-row updates → the decoder's batched lora inputs: for each (layer, group)
-//   A [B, in, R], B [B, R, out_g], R = Σ over the group's targets of the largest rank of any row there.
-// Target t owns rank columns [o_t, o_t + R_t) of A and the same rows of B, and B's rows write only t's
-// columns of the fused output (block-diagonal). A row with a smaller rank (or none) is zero-padded,
+//   A [B, in, R], R = Σ over the group's targets of the largest rank of any row there (in a stacked
+//   group every target gets the largest of them); B as loraGroupDims lays it out.
+// Target t owns rank columns [o_t, o_t + R_t) of A and the matching rows of B, which write only t's
+// columns of the fused output. A row with a smaller rank (or none) is zero-padded,
 // so (x·A)·B is unchanged. The result is cached and reused while the rows (and their updates) stay
 // the same, which is every decode step between joins and leaves; rebuilding copies every row's
 // factors (≈10 MB per rank-8, all-projection adapter on a 135M model). Rebuilds write into the
@@ -41,7 +42,7 @@ export class BatchLoraInputs {
   }
 }
 
-/** One row's factors for one (layer, group) in the batch layout: A [in, R], B [R, out_g]. */
+/** One row's factors for one (layer, group) in the batch layout: A [in, R], B as loraGroupDims lays it out. */
 interface RowBlock {
   A: Float32Array;
   B: Float32Array;
@@ -99,12 +100,10 @@ export function build(c: ModelConfig, targets: readonly LoraTarget[], rows: read
     }
     return x;
   };
-  const groups = loraGroupsOf(targets);
+  const groups = loraGroupsOf(targets).map((g) => ({ g, members: LORA_GROUPS[g].filter((t) => targets.includes(t)), d: loraGroupDims(c, g) }));
   for (let i = 0; i < c.numLayers; i++) {
     const layer: NonNullable<LoraInputs[number]> = {};
-    for (const g of groups) {
-      const members = LORA_GROUPS[g].filter((t) => targets.includes(t));
-      const d = loraGroupDims(c, g);
+    for (const { g, members, d } of groups) {
       let ranks = LORA_GROUPS[g].map((t) => (members.includes(t) ? Math.max(0, ...rows.map((r) => r?.layers[i]?.[t]?.rank ?? 0)) : 0));
       if (d.stack) ranks = ranks.map(() => Math.max(...ranks)); // one rank for every target
       const R = ranks.reduce((a, b) => a + b, 0);

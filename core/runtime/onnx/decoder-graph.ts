@@ -14,9 +14,10 @@ import { GraphBuilder } from "./graph.ts";
 //                                                                  buffer; unused columns are masked)
 //   lora.{i}.{g}.A                [batch, in_g, r]           f32   r may be 0 (no adapter)
 //   lora.{i}.{g}.B                [batch, r, out_g]          f32   scaling folded in by the caller
+//                                 [batch, n, r/m, chunk]           (stacked groups, see LoraGroupDims)
 //     g is a LoRA group: projections that read the same input (qkv, o, gate_up, down). A group's
-//     targets share one pair of MatMuls: A holds their A's side by side along the rank axis, B is
-//     block-diagonal (each target's rows write only its own columns of the fused output).
+//     targets share one pair of MatMuls: A holds their A's side by side along the rank axis, and in
+//     a stacked group each chunk of the fused output reads only its own target's rank columns.
 // Outputs
 //   logits                        [batch, k, V]              f32
 //   new_key_values.{i}.key|value  [batch, kvh, seq, hd]      f32   only this run's columns: the session
