@@ -1,7 +1,7 @@
 // bench:world — N bot clients walking, running, jumping and chatting in one `world` room of the
 // village (5 NPCs). The server runs in a child process so bots do not share its event loop or
 // its CPU accounting; the bots (this process) run at lower priority (nice 10). Where it can, the
-// server's JavaScript thread gets core 0 to itself and the bots and V8 helper threads run on the
+// server's JavaScript thread gets a core to itself and the bots and V8 helper threads run on the
 // others (cores.ts says why; --shared-cores leaves placement to the OS).
 // Bots wander: straight lines with random turns every 1-4 s, 30% running, a jump now and then;
 // near the border (beyond 30 m from the centre; shared.ts wander) they turn back toward the middle, as
@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import { MOVEMENT } from "../core/movement/rules.ts";
 import { positiveFlag, wander } from "./shared.ts";
-import { canPlaceCores, ownCoreForMainThread, stayOffCoreZero } from "./cores.ts";
+import { ownCoreForMainThread, planCores, stayOffServerCore } from "./cores.ts";
 
 const ROOM_STATE = 14;
 const ROOM_STATE_PATCH = 15;
@@ -43,8 +43,9 @@ async function serve(): Promise<void> {
   const { createKithServer } = await import("../server/kith-server.ts");
   const kith = await createKithServer({ port: 0, scene: "village", log: () => undefined });
   const m = kith.metrics;
-  const placed = process.argv.includes("--own-core");
-  if (placed) ownCoreForMainThread();
+  // The parent made the same plan (same allowed cores) before passing --own-core.
+  const plan = process.argv.includes("--own-core") ? planCores() : null;
+  if (plan) ownCoreForMainThread(plan);
   let cpuAtReset = process.cpuUsage();
   // Garbage collections in the server since the last reset (pause lengths, ms).
   const gc = { count: 0, totalMs: 0, maxMs: 0, spans: [] as [number, number][] };
@@ -64,7 +65,7 @@ async function serve(): Promise<void> {
   };
   const cpuMsSince = (start: NodeJS.CpuUsage) => { const c = process.cpuUsage(start); return (c.user + c.system) / 1000; };
   process.on("message", (msg: { kind: string }) => {
-    if (msg.kind === "reset") { if (placed) ownCoreForMainThread(); m.clear(); cpuAtReset = process.cpuUsage(); gc.count = gc.totalMs = gc.maxMs = 0; gc.spans = []; }
+    if (msg.kind === "reset") { if (plan) ownCoreForMainThread(plan); m.clear(); cpuAtReset = process.cpuUsage(); gc.count = gc.totalMs = gc.maxMs = 0; gc.spans = []; }
     if (msg.kind === "stats") {
       const clean = ticksWithoutGc();
       const stats: Stats = {
@@ -103,12 +104,12 @@ async function main(): Promise<void> {
   const seconds = flag("seconds", 20);
   const warmup = 3;
   const loadAtStart = os.loadavg()[0];
-  const placed = !process.argv.includes("--shared-cores") && canPlaceCores();
-  const child = fork(fileURLToPath(import.meta.url), ["--serve", ...(placed ? ["--own-core"] : [])], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const plan = process.argv.includes("--shared-cores") ? null : planCores();
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", ...(plan ? ["--own-core"] : [])], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   // The load generator yields to the server it measures. After the fork: a child inherits its
   // parent's nice value, and before this order the server ran at nice 10 beside its own bots.
   os.setPriority(process.pid, 10);
-  if (placed) stayOffCoreZero();
+  if (plan) stayOffServerCore(plan);
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (msg: FromServer) => (msg.kind === "ready" ? resolve(msg.port) : reject(new Error("bad hello"))));
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
     load_avg_1m_end: round(os.loadavg()[0]),
     cores: os.cpus().length,
     processes: "server in a child process; bots in the parent at nice 10",
-    cores_placement: placed ? "server JS thread alone on core 0; its helper threads and the bots on the others" : "shared (no pinning)",
+    cores_placement: plan ? `server JS thread alone on core ${plan.server}; its helper threads and the bots on ${plan.others}` : "shared (no pinning)",
   }));
   process.exit(0);
 }
