@@ -36,8 +36,14 @@ export interface WorldRoomOptions {
   vision?: VisionRuntime;
 }
 
-/** A line's reply waits at most this long for a view of its NPC still being encoded, ms. */
-const VIEW_WAIT_MS = 250;
+/**
+ * A line's reply waits at most this long for a view of its NPC still being projected or encoded, ms.
+ * Projecting takes well under a millisecond and encoding a picture a few, so the wait is normally
+ * that; the bound is for a server so loaded that the vision thread is starved (seen at 250 ms on a
+ * 2-core machine running a browser next to the server), where a reply a second later that has seen
+ * what the player showed beats a prompt reply that has not.
+ */
+const VIEW_WAIT_MS = 2000;
 
 export const ROOM_DEFAULTS = { earshot: 20, reconnectSeconds: 20, patchMs: 50, maxClients: 128 } as const;
 /** At most this many simulation steps per callback when the loop falls behind. */
@@ -94,7 +100,9 @@ export class WorldRoom extends Room<{ state: WorldState }> {
         playerKey: (id) => this.playerKeys.get(id),
         log: (line) => this.log(line),
         view: views && (async (npc) => {
-          await views.store.settled(npc, VIEW_WAIT_MS);
+          if (!(await views.store.settled(npc, VIEW_WAIT_MS))) {
+            this.log(`[vision] ${npc}: a view still in progress after ${VIEW_WAIT_MS} ms; this reply uses the one before it, if fresh`);
+          }
           const v = views.store.fresh(npc);
           return v && { image: v.tokens, tokens: views.tokens, adapter: options.vision?.manifest.adapter };
         }),

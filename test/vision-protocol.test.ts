@@ -83,11 +83,12 @@ describe("ViewStore", () => {
     const store = new ViewStore();
     let land!: () => void;
     store.track("brom", new Promise<void>((r) => (land = r)).then(() => store.set("brom", view(5))));
-    const waiting = store.settled("brom", 60_000).then(() => store.latest("brom")?.at);
+    const waiting = store.settled("brom", 60_000).then((landed) => ({ landed, at: store.latest("brom")?.at }));
     land();
-    expect(await waiting).toBe(5);
+    expect(await waiting).toEqual({ landed: true, at: 5 });
+    expect(await store.settled("wen", 20)).toBe(true); // nothing in progress
     store.track("mira", new Promise<void>(() => undefined)); // never lands
-    await store.settled("mira", 20);
+    expect(await store.settled("mira", 20)).toBe(false);
     expect(store.latest("mira")).toBeUndefined();
   });
 });

@@ -62,16 +62,20 @@ export class ViewStore {
     work.then(done, done);
   }
 
-  /** Resolves when the views of `npc` in progress have landed, or after `ms`, whichever is first. */
-  async settled(npc: string, ms: number): Promise<void> {
+  /**
+   * Resolves when the views of `npc` in progress have landed (true), or after `ms` with some still
+   * in progress (false), whichever is first.
+   */
+  async settled(npc: string, ms: number): Promise<boolean> {
     const set = this.pending.get(npc);
-    if (set === undefined || set.size === 0) return;
+    if (set === undefined || set.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...set]),
-      new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    const landed = await Promise.race([
+      Promise.allSettled([...set]).then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
     ]);
     clearTimeout(timer);
+    return landed;
   }
 
   /** NPCs with a view (fresh or not). */
