@@ -66,6 +66,9 @@ threads = 1
 summary_features = "prompt+line"  # "prompt": mean prompt embedding only (kith-gate-1); "prompt+line": also the mean of the player's last line
 line_start_id = 6  # <|player|>
 line_end_id = 8  # <|end|>
+word_cues = "angry,sad"  # moods whose word lists (words_file) share the decision when the player's line matches; "" = none
+cue_share = 0.5  # a matching cue's share of the mood distribution (gate.json word_cues.share)
+words_file = "core/runtime/gate/mood-words.json"
 parity_out = ""  # path: write features + logits of 16 held-out samples (for the runtime parity test)
 # ----
 
@@ -104,9 +107,9 @@ def game_state(states, rng):
     return out
 
 
-def read_states(jsonl, n):
-    """The `state` field of each line (regex, not a full JSON parse: the file is ~280 MB)."""
-    pat = re.compile(r'"state":"((?:[^"\\]|\\.)*)"')
+def read_states(jsonl, n, field="state"):
+    """The `state` (or another string) field of each line (regex, not a full JSON parse: the file is ~280 MB)."""
+    pat = re.compile(rf'"{field}":"((?:[^"\\]|\\.)*)"')
     states = []
     with open(jsonl, encoding="utf-8") as f:
         for line in f:
@@ -117,6 +120,29 @@ def read_states(jsonl, n):
     if len(states) != n:
         raise SystemExit(f"{jsonl}: {len(states)} lines but the tokenized files hold {n} samples; re-run npm run tokenize")
     return states
+
+
+def load_cues(moods):
+    """{mood: regex source} for `moods`, in that order, from words_file (the rule gate's lists)."""
+    lists = json.load(open(words_file, encoding="utf-8"))
+    missing = [m for m in moods if m not in lists]
+    if missing:
+        raise SystemExit(f"{words_file}: no word list for {', '.join(missing)}")
+    return {m: lists[m] for m in moods}
+
+
+def with_cues(probs, says, cues, outputs, share):
+    """The runtime's blend (core/runtime/gate/gate.ts): where the line matches a cue (first in order),
+    probs = (1 - share) · probs + share · one-hot(that mood)."""
+    out = probs.clone()
+    pats = [(outputs.index(f"mood-{m}"), re.compile(p, re.I)) for m, p in cues.items() if f"mood-{m}" in outputs]
+    for r, text in enumerate(says):
+        for k, pat in pats:
+            if pat.search(text):
+                out[r] *= 1 - share
+                out[r, k] += share
+                break
+    return out
 
 
 def last_line(p):
@@ -220,10 +246,12 @@ def main():
         if summary_features == "prompt+line":
             parts.append(prompt_means(prefix, emb, idx, line=True))
         x = torch.cat(parts + [torch.from_numpy(g)], 1)
-        return idx, x, torch.from_numpy(y)
+        says = read_states(prefix + ".jsonl", n, "say")
+        return idx, x, torch.from_numpy(y), [says[i] for i in idx]
 
-    tidx, xt, yt = split(train_data, max_train)
-    vidx, xv, yv = split(val_data, val_samples)
+    cues = load_cues([m for m in word_cues.split(",") if m]) if word_cues else {}
+    tidx, xt, yt, _ = split(train_data, max_train)
+    vidx, xv, yv, vsays = split(val_data, val_samples)
     S = xt.shape[1] - 4  # summary width: H or 2H
     print(f"features: {len(yt)} train, {len(yv)} held-out samples, {S}+4 wide; {time.time() - t0:.0f} s", flush=True)
     counts = torch.bincount(yt, minlength=len(outputs))
@@ -286,21 +314,28 @@ def main():
         w2, b2 = net.l2.weight.clone(), net.l2.bias.clone()
         logits = (F.relu(xv @ w1.T + b1) @ w2.T + b2)
         folded_gap = float((logits - net(xvn)).abs().max())
-    pred = logits.argmax(1)
+    mlp_pred = logits.argmax(1)
+    mlp_acc = float((mlp_pred == yv).float().mean())
+    mlp_recall = {o: round(float((mlp_pred[yv == k] == k).float().mean()) if (yv == k).any() else 0.0, 4) for k, o in enumerate(outputs)}
+    pred = with_cues(torch.softmax(logits / temperature, 1), vsays, cues, outputs, cue_share).argmax(1)
     acc = float((pred == yv).float().mean())
     conf = [[int(((yv == a) & (pred == b)).sum()) for b in range(len(outputs))] for a in range(len(outputs))]
     recall = {o: round(conf[k][k] / max(1, sum(conf[k])), 4) for k, o in enumerate(outputs)}
+    if cues:
+        print(f"held-out accuracy: MLP alone {mlp_acc:.4f}, with the word cues ({', '.join(cues)} at share {cue_share}) {acc:.4f}", flush=True)
     base_hash = base_model_hash(model)
     os.makedirs(out, exist_ok=True)
     spec = {"format": "kith-gate-1", "hidden": hidden, "embedding_size": H, "game_features": GAME_FEATURES,
             "outputs": outputs, "temperature": temperature, "strength": strength, "summary": summary_features,
             **({"line_markers": {"start": line_start_id, "end": line_end_id}} if summary_features == "prompt+line" else {}),
+            **({"word_cues": {"share": cue_share, "moods": cues}} if cues else {}),
             "base_model": {"hash": base_hash, "name": os.path.normpath(model)}}
     with open(os.path.join(out, "gate.json"), "w") as f:
         json.dump(spec, f, indent=2)
         f.write("\n")
     write_safetensors(os.path.join(out, "gate.safetensors"), {"w1": w1, "b1": b1, "w2": w2, "b2": b2}, "F32")
     summary = {"heldout_accuracy": round(acc, 4), "heldout_samples": len(yv), "recall": recall,
+               "mlp_only": {"heldout_accuracy": round(mlp_acc, 4), "recall": mlp_recall},
                "confusion": {"rows_true_cols_pred": outputs, "matrix": conf}, "train_samples": len(yt),
                "epochs": len(history), "wall_seconds": round(time.time() - t0, 1), "folding_max_abs_diff": folded_gap,
                "base_hash": base_hash, "config": {k: globals()[k] for k in CONFIG_KEYS}, "history": history}

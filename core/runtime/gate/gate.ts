@@ -27,6 +27,12 @@ import { ruleMoods } from "./rules.ts";
 //                          e.g. <|player|> … <|end|>): S = 2H. The line is a few tokens of a prompt
 //                          of hundreds, so in the whole-prompt mean an insult or a grief word is
 //                          nearly invisible; on its own it is not.
+//   Word cues (optional), gate.json "word_cues": {"share": 0.5, "moods": {"angry": "<regex>", …}}:
+//     when the player's line matches a mood's expression (case-insensitive; the first listed that
+//     matches), the mood distribution becomes (1 - share)·softmax + share·one-hot(that mood), so
+//     with share ≥ 0.5 the cue's mood comes out on top. The MLP reads the character's default
+//     mood and the state well but is confidently wrong on insults and grief in phrasings it never
+//     saw (their embedding mean looks like small talk); a short word list is not.
 
 export interface GateCandidates {
   persona: string | null;
@@ -82,6 +88,8 @@ export interface GateSpec {
   summary?: GateSummary;
   /** Token ids that open and close the player's line ("prompt+line"). */
   lineMarkers?: { start: number; end: number };
+  /** Word cues (gate.json "word_cues"): a matching line takes `share` of the mood decision. */
+  wordCues?: { share: number; moods: { id: string; pattern: RegExp }[] };
 }
 
 /** Token ids of the last line opened by `start` in `ids` (up to the next `end`, exclusive); never empty. */
@@ -156,13 +164,28 @@ export class MlpGate implements Gate {
     const m = Math.max(...idx.map((k) => logits[k] / this.spec.temperature));
     const e = idx.map((k) => Math.exp(logits[k] / this.spec.temperature - m));
     const z = e.reduce((a, b) => a + b, 0);
-    let top = idx[0];
+    const p = e.map((v) => v / z);
+    const cue = this.cueFor(input.text, idx);
+    if (cue) p.forEach((v, j) => (p[j] = (1 - cue.share) * v + (j === cue.at ? cue.share : 0)));
+    let top = 0;
     idx.forEach((k, j) => {
       const id = this.spec.outputs[k];
-      weights[id] = (weights[id] ?? 0) + (this.spec.strength * e[j]) / z;
-      if (logits[k] > logits[top]) top = k;
+      weights[id] = (weights[id] ?? 0) + this.spec.strength * p[j];
+      if (p[j] > p[top]) top = j;
     });
-    return { weights, source: "mlp", reason: `top ${this.spec.outputs[top]}` };
+    const reason = `top ${this.spec.outputs[idx[top]]}`;
+    return { weights, source: "mlp", reason: cue ? `${reason} (word cue: ${this.spec.outputs[idx[cue.at]]})` : reason };
+  }
+
+  /** The first word cue the line matches whose mood this character may use: its place in `idx`. */
+  private cueFor(text: string | undefined, idx: number[]): { at: number; share: number } | undefined {
+    const wc = this.spec.wordCues;
+    if (!wc || !text) return undefined;
+    for (const { id, pattern } of wc.moods) {
+      const at = idx.findIndex((k) => this.spec.outputs[k] === id);
+      if (at >= 0 && pattern.test(text)) return { at, share: wc.share };
+    }
+    return undefined;
   }
 }
 
@@ -200,7 +223,25 @@ export async function loadGate(dir: string, files: PackageFiles, embeddingSize: 
     if (!lm || !Number.isInteger(lm.start) || !Number.isInteger(lm.end)) bad("line_markers", `must be {"start": <token id>, "end": <token id>} for summary "prompt+line"`);
     lineMarkers = { start: lm!.start as number, end: lm!.end as number };
   }
-  const spec: GateSpec = { hidden: hidden as number, embeddingSize, outputs: outputs as string[], temperature: temperature as number, strength: strength as number, summary: summary as GateSummary, lineMarkers };
+  let wordCues: GateSpec["wordCues"];
+  if (j.word_cues !== undefined) {
+    const wc = j.word_cues as { share?: unknown; moods?: unknown };
+    if (typeof wc !== "object" || wc === null || typeof wc.share !== "number" || !(wc.share >= 0 && wc.share <= 1)) bad("word_cues", `must be {"share": <0..1>, "moods": {"<mood>": "<regular expression>", …}}`);
+    if (typeof wc.moods !== "object" || wc.moods === null || Array.isArray(wc.moods)) bad("word_cues.moods", `must be an object of mood → regular expression`);
+    const moods: { id: string; pattern: RegExp }[] = [];
+    for (const [mood, src] of Object.entries(wc.moods as Record<string, unknown>)) {
+      const id = `mood-${mood}`;
+      if (!(outputs as string[]).includes(id)) bad(`word_cues.moods.${mood}`, `names a mood the gate has no output for (outputs: ${(outputs as string[]).join(", ")})`);
+      if (typeof src !== "string") bad(`word_cues.moods.${mood}`, "must be a regular expression in a string");
+      try {
+        moods.push({ id, pattern: new RegExp(src as string, "i") });
+      } catch (e) {
+        bad(`word_cues.moods.${mood}`, `is not a valid regular expression (${(e as Error).message})`);
+      }
+    }
+    wordCues = { share: wc.share as number, moods };
+  }
+  const spec: GateSpec = { hidden: hidden as number, embeddingSize, outputs: outputs as string[], temperature: temperature as number, strength: strength as number, summary: summary as GateSummary, lineMarkers, wordCues };
   if (!(await files.exists(path("gate.safetensors")))) throw new AdapterError(`${where}: gate.safetensors is missing`);
   let t;
   try {

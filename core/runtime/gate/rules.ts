@@ -1,4 +1,5 @@
 import type { GameState } from "./features.ts";
+import moodWords from "./mood-words.json" with { type: "json" };
 
 // The fallback gate: a mood from what the player said and what is going on. First match wins:
 //   threat ≥ 0.5                          → afraid
@@ -10,10 +11,15 @@ import type { GameState } from "./features.ts";
 // Only moods the card allows count (ids "mood-<name>"); when the chosen one is not allowed the
 // character stays calm (or gets no mood adapter when calm is not allowed either).
 
-const WORDS: Record<string, RegExp> = {
-  angry: /\b(fool|idiot|liar|thief|stupid|coward|shut up|hate you|kill you|useless|cheat(er)?|scum)\b/i,
-  sad: /\b(dead|died|death|lost|funeral|grave|mourn|gone forever|sorry for your loss)\b/i,
-  cheerful: /\b(thanks?|thank you|wonderful|great|finest|best|love (it|this)|well done|brilliant|beautiful)\b/i,
+/** The word cues (mood-words.json, which the gate trainer reads too): mood → its regular expression. */
+export const MOOD_WORDS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(moodWords as Record<string, string>).filter(([k]) => !k.startsWith("_")),
+);
+
+const WORDS = {
+  angry: new RegExp(MOOD_WORDS.angry, "i"),
+  sad: new RegExp(MOOD_WORDS.sad, "i"),
+  cheerful: new RegExp(MOOD_WORDS.cheerful, "i"),
 };
 
 export function ruleMoods(text: string, s: GameState, allowed: string[]): { weights: Record<string, number>; reason: string } {
