@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { lastLineIds, loadGate, MlpGate } from "../core/runtime/gate/gate.ts";
 import { chooseMixture, pruneWeights } from "../core/runtime/gate/mix.ts";
+import { MOOD_WORDS } from "../core/runtime/gate/rules.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
 import { AdapterBank } from "../core/runtime/lora/bank.ts";
 import { baseModelHash } from "../core/runtime/lora/base-hash.ts";
@@ -142,6 +143,28 @@ describe.skipIf(!hasTorch())("adapter and gate training → runtime", () => {
       spread = Math.max(spread, Math.max(...par.logits[i]) - Math.min(...par.logits[i]));
     });
     expect(spread).toBeGreaterThan(0.1);
+  });
+
+  it("the trained gate carries the word cues, and its mood weights with the player's line match PyTorch's blend", async () => {
+    const gate = (await loadGate(join(work, "adapters", "gate"), nodePackageFiles, pkg.config.hiddenSize)) as MlpGate;
+    expect(gate.spec.wordCues?.share).toBe(0.5);
+    expect(gate.spec.wordCues?.moods.map((m) => [m.id, m.pattern.source])).toEqual([["mood-angry", MOOD_WORDS.angry], ["mood-sad", MOOD_WORDS.sad]]);
+    const par = JSON.parse(readFileSync(join(work, "gate-parity.json"), "utf8")) as { features: number[][]; says: string[]; probs: number[][]; cued: number };
+    expect(par.cued).toBeGreaterThan(0); // the data engine's insults and grief lines match the lists
+    const outputs = gate.spec.outputs;
+    const S = gate.summaryWidth;
+    let flipped = 0;
+    par.features.forEach((f, i) => {
+      const [sin, cos, threat, standing] = f.slice(S, S + 4);
+      const hour = ((Math.atan2(sin, cos) / (2 * Math.PI)) * 24 + 24) % 24;
+      const d = gate.decide({
+        candidates: { persona: null, moods: outputs, skills: [] },
+        state: { timeOfDay: hour, threat, standing }, text: par.says[i], promptSummary: Float32Array.from(f.slice(0, S)),
+      });
+      outputs.forEach((id, k) => expect(d.weights[id] / gate.spec.strength).toBeCloseTo(par.probs[i][k], 4));
+      if (d.reason.includes("word cue")) flipped++;
+    });
+    expect(flipped).toBeGreaterThanOrEqual(par.cued);
   });
 
   it("the runtime derives the gate's features (prompt mean, player-line mean, threat, hour) from a sample as the trainer did", async () => {

@@ -345,13 +345,18 @@ def main():
             json.dump(summary, f, indent=1)
             f.write("\n")
     if parity_out:
+        # The first 16 held-out samples, and up to 4 more whose line matches a word cue (the blend).
         k = min(16, len(yv))
-        rows = torch.arange(k)
+        pats = [re.compile(p, re.I) for p in cues.values()]
+        cued = [i for i in range(k, len(yv)) if any(q.search(vsays[i]) for q in pats)][:4]
+        rows = torch.tensor(list(range(k)) + cued, dtype=torch.long)
         with torch.no_grad():
             lg = (F.relu(xv[rows].double() @ w1.double().T + b1.double()) @ w2.double().T + b2.double())
+            probs = with_cues(torch.softmax(lg / temperature, 1), [vsays[i] for i in rows], cues, outputs, cue_share)
         with open(parity_out, "w") as f:
-            json.dump({"samples": [int(i) for i in vidx[:k]], "features": xv[rows].tolist(), "logits": lg.tolist(),
-                       "labels": [outputs[int(y)] for y in yv[:k]]}, f)
+            json.dump({"samples": [int(vidx[i]) for i in rows], "features": xv[rows].tolist(), "logits": lg.tolist(),
+                       "says": [vsays[i] for i in rows], "probs": probs.tolist(), "cued": len(cued),
+                       "labels": [outputs[int(yv[i])] for i in rows]}, f)
     print(json.dumps({k: summary[k] for k in ("heldout_accuracy", "heldout_samples", "recall", "train_samples", "epochs", "wall_seconds")}), flush=True)
 
 
