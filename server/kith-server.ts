@@ -66,6 +66,7 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
   const dialogue = options.dialogue === undefined ? undefined
     : options.dialogue instanceof DialogueRuntime ? options.dialogue
     : await DialogueRuntime.create({
+      log: options.log,
       ...options.dialogue,
       safety: options.dialogue.safety ?? new SafetyFilter(
         loadSafetyRules(typeof options.scene === "string" ? resolveSceneName(options.scene) : scene.name),

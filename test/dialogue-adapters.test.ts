@@ -2,7 +2,7 @@
 // {}); a persona pack written while the server runs is found and the next replies are generated
 // with it (weights { brom: 1 }); the mood pack the rule gate picks is still missing and left out.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKithServer, type KithServer } from "../server/kith-server.ts";
@@ -64,5 +64,29 @@ describe("adapters in conversations", () => {
     expect(last.fallback).toBe(false);
     expect(last.text.length).toBeGreaterThan(0);
     await bot.leave();
+  });
+
+  it("a broken gate pack: the server starts, says why, and the rule gate picks the moods", async () => {
+    const broken = mkdtempSync(join(tmpdir(), "kith-gate-broken-"));
+    cpSync("adapters", broken, { recursive: true });
+    const spec = JSON.parse(readFileSync(join(broken, "gate", "gate.json"), "utf8"));
+    spec.word_cues.moods.angry = "(idiot"; // an operator's typo: an unclosed group
+    writeFileSync(join(broken, "gate", "gate.json"), JSON.stringify(spec));
+    const seen: string[] = [];
+    const other = await createKithServer({ port: 0, scene, log: (l) => seen.push(l), dialogue: { adaptersDir: broken, rate: null } });
+    try {
+      expect(other.dialogue!.gate.kind).toBe("rules");
+      expect(seen.some((l) => /\[adapters\] gate pack .*"word_cues\.moods\.angry" is not a valid regular expression.*rule gate/.test(l))).toBe(true);
+      const bot = await joinBot(other.url, { name: "Ivo" });
+      const h = listen(bot);
+      await walkTo(bot, 0, 5, 2.5);
+      bot.send("chat", { text: "You are a useless old crook", to: "brom" });
+      await waitFor(() => h.replies.length === 1, 30_000, "reply under the rule gate");
+      expect(h.replies[0]).toMatchObject({ fallback: false, weights: { brom: 1, "mood-angry": 0.8 } });
+      await bot.leave();
+    } finally {
+      await other.close();
+      rmSync(broken, { recursive: true, force: true });
+    }
   });
 });

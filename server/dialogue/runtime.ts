@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { CharacterCard } from "../../core/character/schema.ts";
-import { loadGate, type Gate } from "../../core/runtime/gate/gate.ts";
+import { loadGate, RuleGate, type Gate } from "../../core/runtime/gate/gate.ts";
+import { AdapterError } from "../../core/runtime/lora/errors.ts";
 import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
 import { AdapterBank } from "../../core/runtime/lora/bank.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
@@ -51,6 +52,8 @@ export interface DialogueOptions {
   memoryFile?: string;
   /** Input and output filter with in-character deflections (server/safety/); absent: none. */
   safety?: ConversationSafety;
+  /** Where load-time problems that do not stop the server go (a refused gate pack); default console.warn. */
+  log?: (line: string) => void;
   /** Lines per player per minute NPCs take, and the burst (default 12/min, burst 4; null: no limit). */
   rate?: { perMinute: number; burst: number } | null;
   /** NPCs hear lines within this distance, m (default 8). */
@@ -154,7 +157,15 @@ export class DialogueRuntime {
     const tokenizer = TextTokenizer.fromPackage({ tokenizerJson: pkg.tokenizerJson, tokenizerConfig: pkg.tokenizerConfig, vocabSize: pkg.config.vocabSize, source: pkg.dir });
     const baseHash = baseModelHash(pkg);
     const bank = new AdapterBank({ root: o.adaptersDir, files: nodeBankFiles, base: { config: pkg.config, hash: baseHash, name: o.modelDir } });
-    const gate = await loadGate(path.join(o.adaptersDir, "gate"), nodePackageFiles, pkg.config.hiddenSize);
+    let gate: Gate;
+    try {
+      gate = await loadGate(path.join(o.adaptersDir, "gate"), nodePackageFiles, pkg.config.hiddenSize);
+    } catch (e) {
+      // A broken gate pack costs the trained gate, not the conversations: the rule gate picks moods.
+      if (!(e instanceof AdapterError)) throw e;
+      (o.log ?? ((line: string) => console.warn(line)))(`[adapters] ${e.message}; moods come from the rule gate until the pack is fixed and the server restarts`);
+      gate = new RuleGate();
+    }
     let embed: ((ids: number[]) => Float32Array) | null = null;
     if (gate.kind === "mlp") {
       const H = pkg.config.hiddenSize;
