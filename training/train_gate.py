@@ -107,19 +107,21 @@ def game_state(states, rng):
     return out
 
 
-def read_states(jsonl, n, field="state"):
-    """The `state` (or another string) field of each line (regex, not a full JSON parse: the file is ~280 MB)."""
-    pat = re.compile(rf'"{field}":"((?:[^"\\]|\\.)*)"')
-    states = []
+def read_fields(jsonl, n, fields):
+    """Those string fields (`state`, `say`, …) of each line, one list per field, in one pass (a regex,
+    not a full JSON parse: the file is ~280 MB)."""
+    pats = [re.compile(rf'"{f}":"((?:[^"\\]|\\.)*)"') for f in fields]
+    out = [[] for _ in fields]
     with open(jsonl, encoding="utf-8") as f:
         for line in f:
             if not line.strip():
                 continue
-            m = pat.search(line)
-            states.append(json.loads(f'"{m.group(1)}"') if m else "")
-    if len(states) != n:
-        raise SystemExit(f"{jsonl}: {len(states)} lines but the tokenized files hold {n} samples; re-run npm run tokenize")
-    return states
+            for pat, vals in zip(pats, out):
+                m = pat.search(line)
+                vals.append(json.loads(f'"{m.group(1)}"') if m else "")
+    if len(out[0]) != n:
+        raise SystemExit(f"{jsonl}: {len(out[0])} lines but the tokenized files hold {n} samples; re-run npm run tokenize")
+    return out
 
 
 def load_cues(moods):
@@ -240,13 +242,12 @@ def main():
         y = np.array([label_of.get(f"mood-{moods[i]}", -1) for i in idx])
         keep = y >= 0  # a mood no card has a pack for is not a gate output
         idx, y = idx[keep], y[keep]
-        states = read_states(prefix + ".jsonl", n)
+        states, says = read_fields(prefix + ".jsonl", n, ("state", "say"))
         g = game_state([states[i] for i in idx], rng)
         parts = [prompt_means(prefix, emb, idx)]
         if summary_features == "prompt+line":
             parts.append(prompt_means(prefix, emb, idx, line=True))
         x = torch.cat(parts + [torch.from_numpy(g)], 1)
-        says = read_states(prefix + ".jsonl", n, "say")
         return idx, x, torch.from_numpy(y), [says[i] for i in idx]
 
     cues = load_cues([m for m in word_cues.split(",") if m]) if word_cues else {}
@@ -347,8 +348,7 @@ def main():
     if parity_out:
         # The first 16 held-out samples, and up to 4 more whose line matches a word cue (the blend).
         k = min(16, len(yv))
-        pats = [re.compile(p, re.I) for p in cues.values()]
-        cued = [i for i in range(k, len(yv)) if any(q.search(vsays[i]) for q in pats)][:4]
+        cued = [i for i in range(k, len(yv)) if any(re.search(p, vsays[i], re.I) for p in cues.values())][:4]
         rows = torch.tensor(list(range(k)) + cued, dtype=torch.long)
         with torch.no_grad():
             lg = (F.relu(xv[rows].double() @ w1.double().T + b1.double()) @ w2.double().T + b2.double())
