@@ -47,7 +47,7 @@ const VIEW_WAIT_MS = 2000;
 
 export const ROOM_DEFAULTS = { earshot: 20, reconnectSeconds: 20, patchMs: 50, maxClients: 128 } as const;
 /** At most this many simulation steps per callback when the loop falls behind. */
-const MAX_CATCH_UP_STEPS = 3;
+const MAX_CATCH_UP_STEPS = 10;
 const NAME_PATTERN = /^[^\u0000-\u001f\u007f-\u009f]{1,24}$/;
 /** Join option `playerKey`: a stable id the client keeps (memory is keyed by it). */
 const PLAYER_KEY_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
@@ -168,7 +168,12 @@ export class WorldRoom extends Room<{ state: WorldState }> {
 
   /** Fixed 30 Hz steps from the measured delta (accumulator), bounded catch-up. */
   private advance(deltaMs: number): void {
-    this.accumulator = Math.min(this.accumulator + deltaMs / 1000, this.sim.dt * MAX_CATCH_UP_STEPS);
+    this.accumulator += deltaMs / 1000;
+    const limit = this.sim.dt * MAX_CATCH_UP_STEPS;
+    if (this.accumulator > limit) {
+      this.sim.skipped(Math.floor((this.accumulator - limit) / this.sim.dt));
+      this.accumulator = limit;
+    }
     while (this.accumulator >= this.sim.dt * 0.999) {
       this.step();
       this.conversations?.tick(this.sim.dt);

@@ -117,8 +117,10 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     });
     const moved = Math.hypot(after.x - before.x, after.z - before.z);
     console.log(JSON.stringify({ before, after, moved, alicePredicted: meA }));
-    expect(moved).toBeGreaterThan(2); // 2.5 m walked, less the last patches still on their way
-    expect(moved).toBeLessThan(6);
+    // At least 2.5 m walked (more when the machine is busy and the key is let go late): the
+    // server applied every input Alice's page predicted, bursts after stalls included.
+    expect(moved).toBeGreaterThan(2.4);
+    expect(Math.abs(moved - Math.hypot(meA.x - start.x, meA.z - start.z))).toBeLessThan(0.3);
     const shotAfter = await shotAsync(pageB, "b-after.png");
     expect(changedShare(shotBefore, shotAfter)).toBeGreaterThan(0.002);
   });

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initPhysics } from "../core/movement/world.ts";
 import { parseScene } from "../core/scene/load.ts";
 import { WorldSimulation } from "../server/world/simulation.ts";
-import { MAX_QUEUED_INPUTS } from "../server/world/player-agent.ts";
+import { MAX_BANKED_TICKS, MAX_INPUTS_PER_TICK, MAX_QUEUED_INPUTS } from "../server/world/player-agent.ts";
 
 const scene = () => parseScene({
   name: "yard",
@@ -67,18 +67,98 @@ describe("world simulation", () => {
     sim.dispose();
   });
 
-  it("applies one input per tick, acknowledges it, and bounds the queue", () => {
+  it("applies one input per tick when inputs arrive one per tick, and acknowledges it", () => {
     const sim = new WorldSimulation(scene());
     const p = sim.addPlayer("p", "P");
     const first = seq + 1;
-    for (let i = 0; i < 20; i++) expect(sim.queueInput("p", move(Math.PI))).toBeUndefined();
+    for (let i = 0; i < 10; i++) {
+      expect(sim.queueInput("p", move(Math.PI))).toBeUndefined();
+      sim.tick();
+      expect(p.state.lastInput).toBe(first + i);
+    }
     expect(sim.queueInput("p", { ...move(0), seq: first })).toMatch(/not newer/);
-    sim.tick();
-    // Only the newest MAX_QUEUED_INPUTS were kept; the first applied is the oldest of those.
-    expect(p.state.lastInput).toBe(first + 20 - MAX_QUEUED_INPUTS);
-    for (let i = 0; i < MAX_QUEUED_INPUTS; i++) sim.tick();
-    expect(p.state.lastInput).toBe(first + 19);
     expect(p.state.z).toBeLessThan(-0.5);
+    sim.dispose();
+  });
+
+  it("a burst of inputs (a stalled page or server) is worked off without losing a step", () => {
+    // Walls on the way: the burst's steps collide as the one-per-tick steps do.
+    const walled = () => parseScene({
+      name: "walled", ground: { size: [40, 40] }, spawns: [{ position: [0, 0, 0] }],
+      objects: [{ id: "wall", name: "wall", shape: { kind: "box", size: [6, 2, 0.5] }, position: [1, 1, -2.5] }],
+    }, "walled.json");
+    const inputs = Array.from({ length: 24 }, (_, i) => move(Math.PI - 0.4 + (i > 12 ? 0.8 : 0)));
+    const run = (burst: boolean) => {
+      const sim = new WorldSimulation(walled());
+      const p = sim.addPlayer("p", "P");
+      let ticks = 0;
+      if (burst) {
+        for (const m of inputs) sim.queueInput("p", m);
+        while (p.state.lastInput !== inputs.at(-1)!.seq) { sim.tick(); ticks++; }
+      } else {
+        for (const m of inputs) { sim.queueInput("p", m); sim.tick(); ticks++; }
+      }
+      for (let i = 0; i < 30; i++) sim.tick(); // held, then coming to rest
+      const at = { x: p.state.x, z: p.state.z, ticks };
+      sim.dispose();
+      return at;
+    };
+    const steady = run(false), burst = run(true);
+    expect(steady.ticks).toBe(24);
+    // Up to 4 a tick while the backlog lasts, paid from the banked 15 ticks.
+    expect(burst.ticks).toBeLessThanOrEqual(inputs.length - MAX_BANKED_TICKS + 1);
+    expect(steady.z).toBeLessThan(-1.5); // walked up to the wall and along it
+    expect(steady.z).toBeGreaterThan(-2.4);
+    expect(Math.abs(burst.x - steady.x)).toBeLessThan(1e-3);
+    expect(Math.abs(burst.z - steady.z)).toBeLessThan(1e-3);
+  });
+
+  it("a client sending faster than 30 Hz gains at most the banked half second", () => {
+    const walk = (perTick: number) => {
+      const sim = new WorldSimulation(scene());
+      const p = sim.addPlayer("p", "P");
+      const z0 = p.state.z;
+      let refused = 0;
+      for (let t = 0; t < 90; t++) {
+        for (let k = 0; k < perTick; k++) if (sim.queueInput("p", move(Math.PI)) !== undefined) refused++;
+        sim.tick();
+      }
+      const d = z0 - p.state.z;
+      sim.dispose();
+      return { d, refused };
+    };
+    const honest = walk(1), fast = walk(2);
+    expect(honest.d).toBeGreaterThan(8); // 3 s walking
+    expect(fast.d).toBeGreaterThan(honest.d); // the bank was spent...
+    expect(fast.d).toBeLessThan(honest.d * (90 + MAX_BANKED_TICKS) / 90 + 0.05); // ...and no more
+    expect(fast.refused).toBe(0); // the extra inputs are queued, then dropped oldest first
+  });
+
+  it("bounds the queue: beyond MAX_QUEUED_INPUTS the oldest are dropped", () => {
+    const sim = new WorldSimulation(scene());
+    const p = sim.addPlayer("p", "P");
+    const first = seq + 1;
+    for (let i = 0; i < MAX_QUEUED_INPUTS + 10; i++) expect(sim.queueInput("p", move(Math.PI))).toBeUndefined();
+    sim.tick();
+    // The oldest 10 were dropped; this tick applied the next MAX_INPUTS_PER_TICK of the backlog.
+    expect(p.state.lastInput).toBe(first + 10 + MAX_INPUTS_PER_TICK - 1);
+    for (let i = 0; i < MAX_QUEUED_INPUTS; i++) sim.tick();
+    expect(p.state.lastInput).toBe(first + MAX_QUEUED_INPUTS + 9);
+    sim.dispose();
+  });
+
+  it("time the room skipped is banked: a backlog left by a long stall is worked off", () => {
+    const sim = new WorldSimulation(scene());
+    const p = sim.addPlayer("p", "P");
+    // Spend the bank: two inputs a tick until the queue keeps growing.
+    for (let t = 0; t < 20; t++) { sim.queueInput("p", move(Math.PI)); sim.queueInput("p", move(Math.PI)); sim.tick(); }
+    const before = p.state.lastInput;
+    sim.tick();
+    expect(p.state.lastInput).toBe(before + 1); // no bank left: one a tick
+    sim.skipped(10);
+    const banked = p.state.lastInput;
+    sim.tick();
+    expect(p.state.lastInput).toBe(banked + MAX_INPUTS_PER_TICK);
     sim.dispose();
   });
 

@@ -230,6 +230,16 @@ export class CharacterBody {
     return animFor(this.motion);
   }
 
+  /**
+   * Puts the body (and its collider) where the last step() scheduled it, now, so that another
+   * step() can follow within the same tick: the server works off a backlog of inputs this way,
+   * one input per step, as the client predicted them. Motion and remembered walls carry over.
+   */
+  settle(): void {
+    this.body.setTranslation(this.body.nextTranslation(), true);
+    this.physics.world.propagateModifiedBodyPositionsToColliders();
+  }
+
   /** Moves the character instantly (spawn, respawn, reconciliation). */
   teleport(feet: readonly number[]): void {
     this.walls = [];

@@ -3,8 +3,19 @@ import { CharacterBody, NO_INPUT, normalizeYaw, type MoveInput, type PhysicsWorl
 import type { MoveMessage } from "../../core/protocol/messages.ts";
 import { PlayerState } from "../../core/state/world-state.ts";
 
-/** Inputs buffered beyond this (≈200 ms at 30 Hz) are dropped, oldest first, to bound lag. */
-export const MAX_QUEUED_INPUTS = 6;
+/** Inputs waiting beyond this (1 s at 30 Hz) are dropped, oldest first: a bound on lag. */
+export const MAX_QUEUED_INPUTS = 30;
+/** A queue longer than this is a backlog (a burst after a stall), worked off faster than 1 a tick. */
+export const BACKLOG = 2;
+/** At most this many inputs are applied in one tick while working off a backlog. */
+export const MAX_INPUTS_PER_TICK = 4;
+/**
+ * Ticks of unused time a player may bank (0.5 s). Each tick grants one; each applied input
+ * spends one. Inputs beyond one a tick are paid from the bank, so a client that sends faster
+ * than 30 Hz gains at most this much movement, while one whose inputs arrived in a burst (its
+ * page or the server stalled) loses none.
+ */
+export const MAX_BANKED_TICKS = 15;
 /** After the queue runs dry the last input's axes are held this many ticks (network jitter). */
 const HOLD_TICKS = 3;
 /** Smallest replicated change of position (m) or yaw (rad). */
@@ -17,6 +28,7 @@ export class PlayerAgent {
   private lastQueuedSeq = -1;
   private held: MoveInput = NO_INPUT;
   private heldTicks = 0;
+  private banked = MAX_BANKED_TICKS;
 
   constructor(physics: PhysicsWorld, id: string, name: string, feet: readonly number[], yaw: number) {
     this.character = new CharacterBody(physics, feet, yaw);
@@ -34,22 +46,41 @@ export class PlayerAgent {
     return undefined;
   }
 
-  /** Applies this tick's input (one per tick) to the character; world.step() follows. */
+  /**
+   * Applies this tick's input to the character (world.step() follows): the oldest queued one,
+   * and while there is a backlog up to MAX_INPUTS_PER_TICK of them, each stepped for dt in turn
+   * (the body settles between them), paid from the banked time. With nothing queued the last
+   * input's axes are held for HOLD_TICKS (network jitter), then the character stands.
+   */
   applyInput(dt: number): void {
-    const next = this.queue.shift();
-    let input: MoveInput;
-    if (next !== undefined) {
-      input = next;
-      this.held = { ...next, jump: false };
-      this.heldTicks = 0;
-      if (this.state.lastInput !== next.seq) this.state.lastInput = next.seq;
-    } else if (this.heldTicks < HOLD_TICKS) {
-      input = this.held;
-      this.heldTicks++;
-    } else {
-      input = { ...NO_INPUT, yaw: this.character.yaw };
+    this.banked = Math.min(this.banked + 1, MAX_BANKED_TICKS);
+    if (this.queue.length === 0) {
+      let input: MoveInput;
+      if (this.heldTicks < HOLD_TICKS) {
+        input = this.held;
+        this.heldTicks++;
+      } else {
+        input = { ...NO_INPUT, yaw: this.character.yaw };
+      }
+      this.character.step(input, dt);
+      return;
     }
-    this.character.step(input, dt);
+    const extra = Math.min(this.queue.length - BACKLOG, MAX_INPUTS_PER_TICK - 1, Math.floor(this.banked) - 1);
+    const count = 1 + Math.max(0, extra);
+    for (let k = 0; k < count; k++) {
+      const next = this.queue.shift()!;
+      if (k > 0) this.character.settle();
+      this.character.step(next, dt);
+      this.held = { ...next, jump: false };
+      if (this.state.lastInput !== next.seq) this.state.lastInput = next.seq;
+    }
+    this.heldTicks = 0;
+    this.banked -= count;
+  }
+
+  /** Time the world skipped (the server fell further behind than it catches up): banked. */
+  bankSkippedTicks(ticks: number): void {
+    this.banked = Math.min(this.banked + ticks, MAX_BANKED_TICKS);
   }
 
   /** Copies the stepped body into the replicated state (only fields that changed). */

@@ -73,6 +73,14 @@ export class WorldSimulation {
     return player.enqueue(move);
   }
 
+  /**
+   * The room skipped `ticks` of simulation time (its loop fell further behind than it catches
+   * up): players' inputs sent during that time are still queued, and may be worked off.
+   */
+  skipped(ticks: number): void {
+    for (const player of this.players.values()) player.bankSkippedTicks(ticks);
+  }
+
   /** One fixed step: inputs → characters, NPCs, physics step, state mirror, respawns. */
   tick(): void {
     const dt = this.dt;
