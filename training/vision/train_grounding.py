@@ -38,7 +38,7 @@ DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, resume=False)
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, resume=False)
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
@@ -162,6 +162,20 @@ def align(proj, feats, targets, steps, seed):
             print(f"[grounding] align step {step}/{steps} mse {loss.item():.5f} (target mean square {targets[idx].pow(2).mean().item():.5f}) {time.time() - t0:.0f}s", flush=True)
 
 
+class OracleTokens(torch.nn.Module):
+    """Diagnostic (--oracle): the visual tokens are the alignment targets themselves (what a perfect
+    encoder and projector would give: the colour and kind words of what is in each block) plus a
+    learned embedding per position. Shows whether the language model learns to read visual tokens at
+    all in a given budget, apart from how good the encoder is."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.pos = torch.nn.Parameter(torch.randn(TOKENS, hidden) * 0.02)
+
+    def forward(self, targets):
+        return targets + self.pos
+
+
 class Rows:
     """Builds padded batches of (ids, loss mask, view index, character) rows."""
 
@@ -180,7 +194,10 @@ class Rows:
         return ids, mask, [r[2] for r in self.rows], [r[3] for r in self.rows]
 
 
-def forward_loss(net, proj, feats, ids, mask, views, chars, characters):
+def forward_loss(net, proj, feats, ids, mask, views, chars, characters, align=None):
+    """Answer cross-entropy; with `align` = (targets, weight), plus weight x the alignment MSE of
+    this batch's visual tokens (position embeddings left out) relative to the targets' mean square,
+    which keeps each token saying what is in its block while the language model learns to read it."""
     emb = net.model.embed_tokens(ids)
     slots = ids == IMAGE_ID
     if slots.any():
@@ -201,7 +218,14 @@ def forward_loss(net, proj, feats, ids, mask, views, chars, characters):
     tgt = ids[:, 1:]
     sel = (mask[:, 1:] >= 1).reshape(-1)
     logits = net.lm_head(h.reshape(-1, h.shape[-1])[sel])
-    return F.cross_entropy(logits, tgt.reshape(-1)[sel])
+    loss = F.cross_entropy(logits, tgt.reshape(-1)[sel])
+    if align is not None and align[1] > 0:
+        targets, weight = align
+        vt = torch.tensor(views)
+        pred = proj.out(F.silu(proj.merge(merge_2x2(feats[vt]))))
+        t = targets[vt]
+        loss = loss + weight * F.mse_loss(pred, t) / t.pow(2).mean().clamp(min=1e-8)
+    return loss
 
 
 def main():
@@ -246,7 +270,14 @@ def main():
     lora_params = add_adapter(net, "vision", int(cfg["r"]), int(cfg["alpha"]), int(cfg["seed"]))
     proj = Projector(int(ecfg["feature_dim"]), net.cfg.hidden_size)
     torch.nn.init.normal_(proj.pos, std=0.02)
-    if cfg["resume"]:
+    if cfg["oracle"]:
+        emb0 = net.model.embed_tokens.weight.detach()
+        for split in ("train", "heldout"):
+            feats[split] = align_targets(load_views(os.path.join(cfg["data"], split)), emb0)
+        proj = OracleTokens(net.cfg.hidden_size)
+        cfg["align_steps"], cfg["align_weight"] = 0, 0.0
+        print("[grounding] oracle: the visual tokens are the scene graph's words (a diagnostic; nothing is saved)", flush=True)
+    elif cfg["resume"]:
         # Go on from the package and adapter written by an earlier run (same rank and alpha).
         _, _, prev = load_package(cfg["package_out"])
         proj.load_state_dict(prev.state_dict())
@@ -255,8 +286,10 @@ def main():
             m.A["vision"].data.copy_(sd[f"base_model.model.{mod}.lora_A.weight"])
             m.B["vision"].data.copy_(sd[f"base_model.model.{mod}.lora_B.weight"])
         print(f"[grounding] resuming from {cfg['package_out']} and {cfg['adapter_out']}", flush=True)
-    elif int(cfg["align_steps"]) > 0:
+    targets = None
+    if int(cfg["align_steps"]) > 0 or float(cfg["align_weight"]) > 0:
         targets = align_targets(load_views(os.path.join(cfg["data"], "train")), net.model.embed_tokens.weight.detach())
+    if not cfg["resume"] and int(cfg["align_steps"]) > 0:
         align(proj, feats["train"], targets, int(cfg["align_steps"]), int(cfg["seed"]))
     opt = torch.optim.AdamW([{"params": lora_params, "lr": cfg["lr"]}, {"params": list(proj.parameters()), "lr": cfg["proj_lr"]}],
                             betas=(0.9, 0.95), weight_decay=0.0)
@@ -278,20 +311,31 @@ def main():
                 return Rows(rows)
             rows.append(row)
 
+    shuffled_views = torch.from_numpy(np.random.default_rng(1).permutation(len(feats["heldout"])))
+
     @torch.no_grad()
     def held_out():
+        """Held-out answer loss with each question's own view, and with another scene's view: the
+        difference (image gain) is what the picture is worth to the model; about 0 means it is ignored."""
         idx = np.random.default_rng(0).choice(len(qa_ho), min(int(cfg["eval_samples"]), len(qa_ho)), replace=False)
-        tot = n = 0.0
-        for s in range(0, len(idx), 8):
-            rows = [(*sample_ids(qa_ho, int(i)), int(views_ho[i]), npc_ho[i]) for i in idx[s : s + 8]]
-            ids, mask, v, ch = Rows(rows).batch()
-            k = float((mask[:, 1:] >= 1).sum())
-            tot += forward_loss(net, proj, feats["heldout"], ids, mask, v, ch, characters).item() * k
-            n += k
-        return tot / max(n, 1)
+        out = {}
+        for name, f in (("val_loss", feats["heldout"]), ("val_loss_shuffled", feats["heldout"][shuffled_views])):
+            tot = n = 0.0
+            for s in range(0, len(idx), 8):
+                rows = [(*sample_ids(qa_ho, int(i)), int(views_ho[i]), npc_ho[i]) for i in idx[s : s + 8]]
+                ids, mask, v, ch = Rows(rows).batch()
+                k = float((mask[:, 1:] >= 1).sum())
+                tot += forward_loss(net, proj, f, ids, mask, v, ch, characters).item() * k
+                n += k
+            out[name] = tot / max(n, 1)
+        out["image_gain"] = out["val_loss_shuffled"] - out["val_loss"]
+        return out
 
-    history = [{"step": 0, "val_loss": held_out()}]
-    print(f"[grounding] held-out answer loss before: {history[0]['val_loss']:.4f}", flush=True)
+    def say(h):
+        return f"{h['val_loss']:.4f} (another scene's view: {h['val_loss_shuffled']:.4f}, image gain {h['image_gain']:+.4f})"
+
+    history = [{"step": 0, **held_out()}]
+    print(f"[grounding] held-out answer loss before: {say(history[0])}", flush=True)
     budget = float(cfg["minutes"]) * 60
     max_steps = int(cfg["max_steps"]) or 10**9
     planned = max_steps
@@ -306,7 +350,7 @@ def main():
         for g, b in zip(opt.param_groups, base_lrs):
             g["lr"] = b * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         ids, mask, v, ch = draw(int(cfg["batch_tokens"])).batch()
-        loss = forward_loss(net, proj, feats["train"], ids, mask, v, ch, characters)
+        loss = forward_loss(net, proj, feats["train"], ids, mask, v, ch, characters, align=(targets, float(cfg["align_weight"])))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(lora_params + list(proj.parameters()), 1.0)
@@ -323,15 +367,23 @@ def main():
                 eta = f"{el / step * (planned - step):.0f}s" if known else "? (timing the first steps)"
                 print(f"[grounding] step {step}/{planned if known else '?'} loss {history[-1]['train_loss']:.4f} {el:.0f}s ETA {eta}", flush=True)
         if step % int(cfg["eval_every"]) == 0:
-            history.append({"step": step, "val_loss": held_out()})
-            print(f"[grounding] held-out answer loss {history[-1]['val_loss']:.4f}", flush=True)
-    v1 = held_out()
-    history.append({"step": step, "val_loss": v1})
+            history.append({"step": step, **held_out()})
+            print(f"[grounding] held-out answer loss {say(history[-1])}", flush=True)
+    last_eval = held_out()
+    v1 = last_eval["val_loss"]
+    history.append({"step": step, **last_eval})
     wall = time.time() - t0
-    print(f"[grounding] done: {step} steps, {wall:.0f} s, held-out answer loss {history[0]['val_loss']:.4f} -> {v1:.4f}", flush=True)
-    write_loss_plot(history, os.path.join(cfg["out"], "grounding_loss"), f"grounding: held-out {history[0]['val_loss']:.3f} -> {v1:.3f}")
+    print(f"[grounding] done: {step} steps, {wall:.0f} s, held-out answer loss {history[0]['val_loss']:.4f} -> {say(last_eval)}", flush=True)
+    write_loss_plot(history, os.path.join(cfg["out"], "grounding_loss"), f"grounding{' (oracle tokens)' if cfg['oracle'] else ''}: held-out {history[0]['val_loss']:.3f} -> {v1:.3f}")
     metrics = {"steps": step, "seconds": round(wall, 1), "heldout_loss_before": round(history[0]["val_loss"], 4),
-               "heldout_loss_after": round(v1, 4), "encoder": ck.get("metrics", {})}
+               "heldout_loss_after": round(v1, 4), "heldout_loss_other_view_after": round(last_eval["val_loss_shuffled"], 4),
+               "image_gain_after": round(last_eval["image_gain"], 4), "align_weight": float(cfg["align_weight"]),
+               "encoder": ck.get("metrics", {})}
+    if cfg["oracle"]:
+        with open(os.path.join(cfg["out"], "grounding_oracle_metrics.json"), "w") as f:
+            json.dump(metrics, f, indent=2)
+        print(json.dumps(metrics))
+        return
     save_package(cfg["package_out"], enc, proj, base_hash=base_hash, extra={"trained": True, "adapter": "skill-vision", "metrics": metrics})
     save_pack(net, "vision", cfg["adapter_out"], kind="skill", r=int(cfg["r"]), alpha=int(cfg["alpha"]),
               targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], dropout=0.0,
