@@ -38,21 +38,34 @@ DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, resume=False)
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, resume=False)
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
 
 
-def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1):
+def reading_lesson(q):
+    """--short_answers: the question alone after the view (no persona block) and the bare key as the
+    answer ("purple sack", "left", "one"), a first lesson in which the picture is the only thing to
+    learn; None for "what do you see?" (long lists)."""
+    if q["type"] == "what_see":
+        return None
+    image = "<|image|>" * TOKENS
+    return {**q, "prompt": f"{image}\n<|player|>{q['question']}<|end|>\n<|npc|>", "answer": q["key"]}
+
+
+def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False):
     """qa.jsonl -> a tokenized corpus (prompt, completion) at <split>/qa, and the view index per sample.
     With `conversations`, the questions about one view are shuffled and chained 1-4 at a time into
     one conversation (earlier questions and answers as history turns, every answer trained on), which
     is how players ask, and puts several answers behind one persona prefix."""
     src = os.path.join(split_dir, "qa.jsonl")
-    conv = os.path.join(split_dir, "qa_corpus.jsonl")
+    name = "qa_short" if short else "qa"
+    conv = os.path.join(split_dir, f"{name}_corpus.jsonl")
     with open(src) as f:
         recs = [json.loads(l) for l in f if l.strip()]
+    if short:
+        recs = [r for r in map(reading_lesson, recs) if r is not None]
     groups = [[q] for q in recs]
     if conversations:
         rng = np.random.default_rng(seed)
@@ -67,7 +80,7 @@ def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1):
                 k = int(rng.integers(1, 5))
                 groups.append(qs[i : i + k])
                 i += k
-    views, types = [], []
+    views, types, npcs = [], [], []
     with open(conv, "w") as g:
         for grp in groups:
             first, last = grp[0], grp[-1]
@@ -77,14 +90,15 @@ def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1):
                 prompt += answer_text(prev) + "\n<|player|>" + q["question"].replace("<|", "") + "<|end|>\n<|npc|>"
             g.write(json.dumps({"prompt": prompt, "completion": answer_text(last), "npc": first["npc"], "mood": "", "intent": last["type"]}) + "\n")
             views.append(int(first["view"]))
+            npcs.append(first["npc"])
             types.append(last["type"])
-    prefix = os.path.join(split_dir, "qa")
+    prefix = os.path.join(split_dir, name)
     subprocess.run(["npx", "tsx", "training/tokenizer/encode-corpus.ts", "--tokenizer", tokenizer, "--in", conv, "--out", prefix],
                    check=True, stdout=subprocess.DEVNULL)
     corpus = TokenizedCorpus(prefix)
     if len(corpus) != len(views):
         raise SystemExit(f"{src}: {len(views)} questions but {len(corpus)} tokenized samples")
-    return corpus, np.array(views), types
+    return corpus, np.array(views), types, npcs
 
 
 def answer_text(q):
@@ -253,10 +267,9 @@ def main():
             feats[split] = torch.cat([enc(imgs[s : s + 512].float() / 255) for s in range(0, len(imgs), 512)])
     print(f"[grounding] features: train {tuple(feats['train'].shape)}, held-out {tuple(feats['heldout'].shape)}", flush=True)
 
-    qa_tr, views_tr, types_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]))
-    qa_ho, views_ho, types_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok)
-    npc_tr = [json.loads(l)["npc"] for l in open(os.path.join(cfg["data"], "train", "qa_corpus.jsonl")) if l.strip()]
-    npc_ho = [json.loads(l)["npc"] for l in open(os.path.join(cfg["data"], "heldout", "qa.jsonl")) if l.strip()]
+    short = bool(cfg["short_answers"])
+    qa_tr, views_tr, types_tr, npc_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=short)
+    qa_ho, views_ho, types_ho, npc_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok, short=short)
     dia = TokenizedCorpus(cfg["dialogue"]) if cfg["dialogue_share"] > 0 else None
     dia_npc = json.load(open(cfg["dialogue"] + ".meta.json"))["columns"]["npc"] if dia else []
     print(f"[grounding] questions: {len(qa_tr)} train, {len(qa_ho)} held-out; dialogue samples: {len(dia) if dia else 0}", flush=True)
