@@ -134,6 +134,26 @@ describe("world simulation", () => {
     expect(fast.refused).toBe(0); // the extra inputs are queued, then dropped oldest first
   });
 
+  it("sending in gaps and bursts gains no more: held ticks are paid from the bank too", () => {
+    // Every 5th tick, 5 inputs at once: as many as an honest client, but each gap is filled by
+    // held ticks, which would add 3 ticks of movement per gap if holding were free.
+    const walk = (every: number) => {
+      const sim = new WorldSimulation(scene());
+      const p = sim.addPlayer("p", "P");
+      const z0 = p.state.z;
+      for (let t = 0; t < 90; t++) {
+        if (t % every === every - 1) for (let k = 0; k < every; k++) sim.queueInput("p", move(Math.PI));
+        sim.tick();
+      }
+      const d = z0 - p.state.z;
+      sim.dispose();
+      return d;
+    };
+    const honest = walk(1), bursty = walk(5);
+    expect(honest).toBeGreaterThan(8);
+    expect(bursty).toBeLessThan(honest * (90 + MAX_BANKED_TICKS) / 90 + 0.05);
+  });
+
   it("bounds the queue: beyond MAX_QUEUED_INPUTS the oldest are dropped", () => {
     const sim = new WorldSimulation(scene());
     const p = sim.addPlayer("p", "P");

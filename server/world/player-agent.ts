@@ -10,8 +10,8 @@ export const BACKLOG = 2;
 /** At most this many inputs are applied in one tick while working off a backlog. */
 export const MAX_INPUTS_PER_TICK = 4;
 /**
- * Ticks of unused time a player may bank (0.5 s). Each tick grants one; each applied input
- * spends one. Inputs beyond one a tick are paid from the bank, so a client that sends faster
+ * Ticks of unused time a player may bank (0.5 s). Each tick grants one; each applied (or held)
+ * input spends one. Inputs beyond one a tick are paid from the bank, so a client that sends faster
  * than 30 Hz gains at most this much movement, while one whose inputs arrived in a burst (its
  * page or the server stalled) loses none.
  */
@@ -57,8 +57,11 @@ export class PlayerAgent {
     if (this.queue.length === 0) {
       let input: MoveInput;
       if (this.heldTicks < HOLD_TICKS) {
+        // A held tick is movement the client did not send: it is paid like an input, so gaps
+        // followed by bursts gain nothing.
         input = this.held;
         this.heldTicks++;
+        this.banked -= 1;
       } else {
         input = { ...NO_INPUT, yaw: this.character.yaw };
       }
