@@ -68,7 +68,7 @@ export class PlayerAgent {
       this.character.step(input, dt);
       return;
     }
-    const extra = Math.min(this.queue.length - BACKLOG, MAX_INPUTS_PER_TICK - 1, Math.floor(this.banked) - 1);
+    const extra = Math.min(this.queue.length - BACKLOG, MAX_INPUTS_PER_TICK - 1, this.banked - 1);
     const count = 1 + Math.max(0, extra);
     for (let k = 0; k < count; k++) {
       const next = this.queue.shift()!;
