@@ -21,6 +21,8 @@ beforeAll(() => {
   execFileSync(PY, ["training/vision/make_package.py", "--random", "--out", join(dir, "pkg"), "--hidden", "64", "--feature-dim", "32", "--seed", "3"]);
   execFileSync(PY, ["training/vision/reference.py", "--pkg", join(dir, "pkg"), "--out", join(dir, "ref.json")]);
   ref = JSON.parse(readFileSync(join(dir, "ref.json"), "utf8"));
+  execFileSync(PY, ["training/vision/make_package.py", "--random", "--out", join(dir, "wide"), "--hidden", "64", "--feature-dim", "32", "--seed", "4", "--widths", "16,40,56,72,80"]);
+  execFileSync(PY, ["training/vision/reference.py", "--pkg", join(dir, "wide"), "--out", join(dir, "wide.json")]);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -44,6 +46,16 @@ describe("vision encoder and projector", () => {
     expect(maxDiff(tokens, ref.tokens)).toBeLessThan(1e-4);
     // the two pictures differ, so their tokens do
     expect(maxDiff(tokens.subarray(0, 1024), tokens.subarray(1024))).toBeGreaterThan(1e-5);
+    await enc.release();
+  });
+
+  it("loads an encoder with its own widths (vision.json encoder_convs) and matches PyTorch", async () => {
+    const pkg = await loadVisionPackage(join(dir, "wide"), nodePackageFiles);
+    expect(pkg.manifest.encoder_convs).toEqual([[3, 16, 1], [16, 40, 2], [40, 56, 2], [56, 72, 2], [72, 80, 1]]);
+    const wide = JSON.parse(readFileSync(join(dir, "wide.json"), "utf8"));
+    const enc = await VisionEncoder.create(pkg, nodeBackend({ threads: 1 }));
+    const feats = await enc.encode(Float32Array.from(wide.pixels), 2);
+    expect(maxDiff(feats, wide.features)).toBeLessThan(1e-4);
     await enc.release();
   });
 
@@ -78,6 +90,13 @@ describe("vision encoder and projector", () => {
     const m = JSON.parse(readFileSync(join(dir, "pkg", "vision.json"), "utf8"));
     writeFileSync(join(bad, "vision.json"), JSON.stringify({ ...m, grid: 7 }));
     await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/vision\.json: "grid" is 7/);
+    const convs = [[3, 24, 1], [24, 32, 2], [32, 48, 2], [48, 64, 2], [64, 64, 1]];
+    writeFileSync(join(bad, "vision.json"), JSON.stringify({ ...m, encoder_convs: [convs[0], [20, 32, 2], ...convs.slice(2)] }));
+    await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/"encoder_convs"\[1\] reads 20 channels but the layer before gives 24/);
+    writeFileSync(join(bad, "vision.json"), JSON.stringify({ ...m, encoder_convs: [...convs.slice(0, 4), [64, 64, 2]] }));
+    await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/"encoder_convs"\[4\] has stride 2; this runtime needs 1/);
+    writeFileSync(join(bad, "vision.json"), JSON.stringify({ ...m, encoder_convs: convs.map(([i, o, s]) => [i, o === 64 ? 128 : o, s]) }));
+    await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/"encoder_convs"\[4\] reads 64 channels but the layer before gives 128/);
     writeFileSync(join(bad, "vision.json"), "{nope");
     await expect(loadVisionPackage(bad, nodePackageFiles)).rejects.toThrow(/vision\.json: not valid JSON/);
     await expect(loadVisionPackage(join(dir, "none"), nodePackageFiles)).rejects.toThrow(/vision\.json missing/);

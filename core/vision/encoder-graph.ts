@@ -1,5 +1,5 @@
 import { GraphBuilder } from "../runtime/onnx/graph.ts";
-import { ENCODER_CONVS, type VisionPackage } from "./manifest.ts";
+import { encoderConvs, type VisionPackage } from "./manifest.ts";
 
 // The vision encoder as one ONNX graph (opset 17): Sub 0.5 → (Conv 3×3 → Relu) × 5 → Conv 1×1 →
 // Clip ±limit → [B, D, 8·8] → Transpose → features [B, 64, D]. Same math as training/vision/model.py.
@@ -11,12 +11,13 @@ export function buildEncoderGraph(pkg: VisionPackage): Uint8Array {
   const g = new GraphBuilder("kith_vision_encoder");
   const px = g.input("pixels", "float32", ["batch", 3, m.image_size, m.image_size]);
   let x = g.op("Sub", [px, g.floats([0.5], true)]);
-  ENCODER_CONVS.forEach(([cin, cout, stride], k) => {
+  const convs = encoderConvs(m);
+  convs.forEach(([cin, cout, stride], k) => {
     const W = g.init(`conv${k}.weight`, "float32", [cout, cin, 3, 3], w.get(`conv${k}.weight`).data);
     const b = g.init(`conv${k}.bias`, "float32", [cout], w.get(`conv${k}.bias`).data);
     x = g.op("Relu", [g.op("Conv", [x, W, b], { kernel_shape: { ints: [3, 3] }, strides: { ints: [stride, stride] }, pads: { ints: [1, 1, 1, 1] } })]);
   });
-  const last = ENCODER_CONVS[ENCODER_CONVS.length - 1][1];
+  const last = convs[convs.length - 1][1];
   const Wo = g.init("out.weight", "float32", [m.feature_dim, last, 1, 1], w.get("out.weight").data);
   const bo = g.init("out.bias", "float32", [m.feature_dim], w.get("out.bias").data);
   const y = g.op("Clip", [g.op("Conv", [x, Wo, bo], { kernel_shape: { ints: [1, 1] } }), g.floats([-m.feature_limit], true), g.floats([m.feature_limit], true)]);

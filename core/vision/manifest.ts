@@ -18,6 +18,8 @@ export interface VisionManifest {
   base_model: string;
   encoder: string;
   projector: string;
+  /** (in, out, stride) of the encoder's five 3×3 convolutions; absent: ENCODER_CONVS. */
+  encoder_convs?: [number, number, number][];
   trained?: boolean;
   /** The skill adapter (adapters/<id>/) trained with this projector: applied at weight 1 whenever
    *  an NPC answers with a view (training/vision/train_grounding.py writes it). */
@@ -32,12 +34,34 @@ export interface VisionPackage {
   hash: string;
 }
 
-/** (in, out, stride) of the encoder's 3×3 convolutions; training/vision/model.py CONVS. */
+/** (in, out, stride) of the encoder's 3×3 convolutions when vision.json names none;
+ *  training/vision/model.py CONVS. A package may choose other widths, never other strides. */
 export const ENCODER_CONVS: readonly [number, number, number][] = [[3, 24, 1], [24, 32, 2], [32, 48, 2], [48, 64, 2], [64, 64, 1]];
+const MAX_WIDTH = 512;
+
+/** The package's convolution layout (its own or the default). */
+export function encoderConvs(m: VisionManifest): readonly [number, number, number][] {
+  return m.encoder_convs ?? ENCODER_CONVS;
+}
+
+function checkConvs(v: unknown, fail: (what: string) => never) {
+  const want = `${ENCODER_CONVS.length} [in, out, stride] triples with strides ${ENCODER_CONVS.map((c) => c[2]).join(", ")}`;
+  if (!Array.isArray(v) || v.length !== ENCODER_CONVS.length) fail(`"encoder_convs" must be ${want}`);
+  let prev = 3;
+  (v as unknown[]).forEach((c, k) => {
+    const ok = Array.isArray(c) && c.length === 3 && c.every((x) => Number.isInteger(x));
+    if (!ok) fail(`"encoder_convs"[${k}] must be [in, out, stride], got ${JSON.stringify(c)}`);
+    const [i, o, s] = c as number[];
+    if (i !== prev) fail(`"encoder_convs"[${k}] reads ${i} channels but the layer before gives ${prev}`);
+    if (o < 1 || o > MAX_WIDTH) fail(`"encoder_convs"[${k}] has ${o} output channels (1–${MAX_WIDTH})`);
+    if (s !== ENCODER_CONVS[k][2]) fail(`"encoder_convs"[${k}] has stride ${s}; this runtime needs ${ENCODER_CONVS[k][2]}`);
+    prev = o;
+  });
+}
 
 function parseManifest(json: unknown, file: string): VisionManifest {
   const m = json as Record<string, unknown>;
-  const fail = (what: string) => { throw new ModelError(`${file}: ${what}`); };
+  const fail = (what: string): never => { throw new ModelError(`${file}: ${what}`); };
   if (typeof m !== "object" || m === null) fail("expected a JSON object");
   if (m.format !== 1) fail(`format ${JSON.stringify(m.format)} is not supported (expected 1)`);
   const need: [keyof VisionManifest, number | null][] = [["image_size", 64], ["grid", 8], ["tokens", 16], ["feature_dim", null], ["feature_limit", null], ["hidden", null]];
@@ -47,6 +71,7 @@ function parseManifest(json: unknown, file: string): VisionManifest {
     if (fixed !== null && v !== fixed) fail(`"${k}" is ${v}; this runtime supports ${fixed}`);
   }
   for (const k of ["encoder", "projector", "base_model"] as const) if (typeof m[k] !== "string" || !(m[k] as string)) fail(`"${k}" must be a non-empty string`);
+  if (m.encoder_convs !== undefined) checkConvs(m.encoder_convs, fail);
   return m as unknown as VisionManifest;
 }
 
@@ -73,11 +98,12 @@ export async function loadVisionPackage(dir: string, fs: PackageFiles): Promise<
   const encoderWeights = new WeightStore(parseSafetensors(encBytes, encPath));
   const projectorWeights = new WeightStore(parseSafetensors(projBytes, projPath));
   const encShapes: Record<string, number[]> = {};
-  ENCODER_CONVS.forEach(([i, o], k) => {
+  const convs = encoderConvs(manifest);
+  convs.forEach(([i, o], k) => {
     encShapes[`conv${k}.weight`] = [o, i, 3, 3];
     encShapes[`conv${k}.bias`] = [o];
   });
-  encShapes["out.weight"] = [D, ENCODER_CONVS[ENCODER_CONVS.length - 1][1], 1, 1];
+  encShapes["out.weight"] = [D, convs[convs.length - 1][1], 1, 1];
   encShapes["out.bias"] = [D];
   expectShapes(encoderWeights, encPath, encShapes);
   expectShapes(projectorWeights, projPath, {

@@ -16,8 +16,18 @@ import torch.nn.functional as F
 IMAGE_SIZE = 64
 GRID = 8
 TOKENS = 16
-# (in, out, stride) of the 3x3 convolutions
+# (in, out, stride) of the 3x3 convolutions: the default widths; a package may carry others
+# (vision.json "encoder_convs", set with train_encoder.py --widths)
 CONVS = [(3, 24, 1), (24, 32, 2), (32, 48, 2), (48, 64, 2), (64, 64, 1)]
+STRIDES = [c[2] for c in CONVS]
+
+
+def convs_of(widths):
+    """Five output widths ("32,64,96,128,128" or a list) -> the (in, out, stride) layout."""
+    w = [int(x) for x in (widths.split(",") if isinstance(widths, str) else widths)]
+    if len(w) != len(STRIDES) or min(w) <= 0:
+        raise SystemExit(f"encoder widths: expected {len(STRIDES)} positive numbers, got {widths!r}")
+    return [(i, o, s) for i, o, s in zip([3] + w[:-1], w, STRIDES)]
 
 
 class Encoder(nn.Module):
@@ -25,12 +35,13 @@ class Encoder(nn.Module):
     trains several times faster from scratch; `folded()` returns the plain encoder with each
     BatchNorm folded into its convolution (same outputs in eval mode), which is what ships."""
 
-    def __init__(self, feature_dim=64, limit=8.0, batchnorm=False):
+    def __init__(self, feature_dim=64, limit=8.0, batchnorm=False, convs=None):
         super().__init__()
         self.limit = limit
-        self.convs = nn.ModuleList([nn.Conv2d(i, o, 3, stride=s, padding=1) for i, o, s in CONVS])
-        self.bns = nn.ModuleList([nn.BatchNorm2d(o) for _, o, _ in CONVS]) if batchnorm else None
-        self.out = nn.Conv2d(CONVS[-1][1], feature_dim, 1)
+        self.spec = [tuple(int(v) for v in c) for c in (convs or CONVS)]
+        self.convs = nn.ModuleList([nn.Conv2d(i, o, 3, stride=s, padding=1) for i, o, s in self.spec])
+        self.bns = nn.ModuleList([nn.BatchNorm2d(o) for _, o, _ in self.spec]) if batchnorm else None
+        self.out = nn.Conv2d(self.spec[-1][1], feature_dim, 1)
         for c in self.convs:
             nn.init.kaiming_normal_(c.weight, nonlinearity="relu")
             nn.init.zeros_(c.bias)
@@ -48,7 +59,7 @@ class Encoder(nn.Module):
     @torch.no_grad()
     def folded(self):
         """The plain encoder: each BatchNorm (running statistics) folded into its convolution."""
-        plain = Encoder(self.out.out_channels, self.limit)
+        plain = Encoder(self.out.out_channels, self.limit, convs=self.spec)
         for k, c in enumerate(self.convs):
             w, b = c.weight.clone(), c.bias.clone()
             if self.bns is not None:

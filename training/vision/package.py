@@ -18,6 +18,7 @@ def save_package(out_dir, encoder, projector, *, base_hash, extra=None):
         "format": FORMAT, "image_size": IMAGE_SIZE, "grid": GRID, "feature_dim": encoder.out.out_channels,
         "feature_limit": encoder.limit, "tokens": TOKENS, "hidden": projector.out.out_features,
         "base_model": base_hash, "encoder": "encoder.safetensors", "projector": "projector.safetensors",
+        "encoder_convs": [list(c) for c in encoder.spec],
     }
     manifest.update(extra or {})
     with open(os.path.join(out_dir, "vision.json"), "w") as f:
@@ -29,7 +30,7 @@ def save_package(out_dir, encoder, projector, *, base_hash, extra=None):
 def load_package(d):
     with open(os.path.join(d, "vision.json")) as f:
         m = json.load(f)
-    enc = Encoder(m["feature_dim"], m["feature_limit"])
+    enc = Encoder(m["feature_dim"], m["feature_limit"], convs=m.get("encoder_convs"))
     enc.load_tensors(read_safetensors(os.path.join(d, m["encoder"])))
     proj = Projector(m["feature_dim"], m["hidden"])
     proj.load_tensors(read_safetensors(os.path.join(d, m["projector"])))

@@ -21,10 +21,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from overrides import apply_overrides  # noqa: E402
 from plot import write_loss_plot  # noqa: E402
 from vision.data import COLOURS, KINDS, MAX_COUNT, flip_labels, grid_labels, load_images, load_views  # noqa: E402
-from vision.model import Encoder  # noqa: E402
+from vision.model import CONVS, Encoder, convs_of  # noqa: E402
 
 DEFAULTS = dict(data="data/vision", out="training/out/vision", minutes=6.0, max_steps=0, batch=64, lr=3e-3,
-                feature_dim=64, limit=8.0, seed=1, threads=1, eval_every=100)
+                feature_dim=64, limit=8.0, seed=1, threads=1, eval_every=100,
+                widths=",".join(str(c[1]) for c in CONVS))
 
 
 class Heads(nn.Module):
@@ -90,7 +91,8 @@ def main():
     ho_images, ho_lab = load_images(ho_dir), grid_labels(load_views(ho_dir))
     print(f"[encoder] {len(images)} train pictures, {len(ho_images)} held-out; cells with a prop: {int(lab['obj'].sum())}", flush=True)
 
-    enc = Encoder(int(cfg["feature_dim"]), float(cfg["limit"]), batchnorm=True)
+    cfg["convs"] = convs_of(cfg["widths"])
+    enc = Encoder(int(cfg["feature_dim"]), float(cfg["limit"]), batchnorm=True, convs=cfg["convs"])
     heads = Heads(int(cfg["feature_dim"]))
     params = list(enc.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=float(cfg["lr"]), weight_decay=1e-4)

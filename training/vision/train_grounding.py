@@ -38,7 +38,7 @@ DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, resume=False)
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, resume=False, from_oracle="")
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
@@ -257,7 +257,7 @@ def main():
     # --- frozen encoder -> features of every picture ---
     ck = torch.load(cfg["encoder"])
     ecfg = ck["cfg"]
-    enc = Encoder(int(ecfg["feature_dim"]), float(ecfg["limit"]))
+    enc = Encoder(int(ecfg["feature_dim"]), float(ecfg["limit"]), convs=ecfg.get("convs"))
     enc.load_state_dict(ck["encoder"])
     enc.eval()
     feats = {}
@@ -290,6 +290,19 @@ def main():
         proj = OracleTokens(net.cfg.hidden_size)
         cfg["align_steps"], cfg["align_weight"] = 0, 0.0
         print("[grounding] oracle: the visual tokens are the scene graph's words (a diagnostic; nothing is saved)", flush=True)
+    elif cfg["from_oracle"]:
+        # Curriculum: go on from a reading lesson with oracle tokens (its skill-vision factors and
+        # position embeddings); the alignment stage below fits the projector's MLP to the same
+        # word targets the oracle fed, so the language model reads the encoder's tokens as it
+        # learned to read the oracle's.
+        st = torch.load(cfg["from_oracle"])
+        if st["r"] != int(cfg["r"]) or st["alpha"] != int(cfg["alpha"]):
+            raise SystemExit(f"--from_oracle: {cfg['from_oracle']} has r={st['r']} alpha={st['alpha']}, this run r={cfg['r']} alpha={cfg['alpha']}")
+        proj.pos.data.copy_(st["pos"])
+        for mod, m in lora_modules(net):
+            m.A["vision"].data.copy_(st["lora"][mod][0])
+            m.B["vision"].data.copy_(st["lora"][mod][1])
+        print(f"[grounding] going on from the oracle reading lesson in {cfg['from_oracle']}", flush=True)
     elif cfg["resume"]:
         # Go on from the package and adapter written by an earlier run (same rank and alpha).
         _, _, prev = load_package(cfg["package_out"])
@@ -395,6 +408,10 @@ def main():
     if cfg["oracle"]:
         with open(os.path.join(cfg["out"], "grounding_oracle_metrics.json"), "w") as f:
             json.dump(metrics, f, indent=2)
+        # What --from_oracle starts from: the adapter's factors and the learned position embeddings.
+        torch.save({"r": int(cfg["r"]), "alpha": int(cfg["alpha"]), "pos": proj.pos.detach().clone(),
+                    "lora": {mod: (m.A["vision"].detach().clone(), m.B["vision"].detach().clone()) for mod, m in lora_modules(net)}},
+                   os.path.join(cfg["out"], "oracle_state.pt"))
         print(json.dumps(metrics))
         return
     save_package(cfg["package_out"], enc, proj, base_hash=base_hash, extra={"trained": True, "adapter": "skill-vision", "metrics": metrics})
