@@ -6,7 +6,7 @@ import { EYE, eyeFrame, segmentHit, solidOf, toCamera, toImage, viewProps, type 
 import { colourWordOf, nameProp } from "../core/vision/vocab.ts";
 import { generateView, sceneViews } from "../training/vision/scenes.ts";
 import { record } from "../training/vision/render.ts";
-import { ASK, questionsFor, TYPES } from "../training/vision/questions.ts";
+import { ASK, DRESS, questionsFor, TYPES } from "../training/vision/questions.ts";
 import { loadCards } from "../training/eval/world.ts";
 
 // core/vision/view.ts: where props land in the NPC's 64×64 view, what hides them, and how props
@@ -177,7 +177,21 @@ describe("grounding questions", () => {
     }
   });
 
-  it("keeps the held-out phrasings apart from the training ones", () => {
-    for (const [train, held] of Object.values(ASK)) for (const t of held) expect(train).not.toContain(t);
+  it("keeps the held-out phrasings apart from the training ones, dressed or not", () => {
+    for (const [train, held] of Object.values(ASK)) {
+      const dressed = train.flatMap((t) => [t, ...DRESS.openers.map((o) => o + t.charAt(0).toLowerCase() + t.slice(1))]);
+      for (const t of held) {
+        expect(dressed).not.toContain(t);
+        for (const c of DRESS.closers) expect(t.endsWith(c)).toBe(false);
+      }
+    }
+  });
+
+  it("dresses some training questions with openers and closers, never held-out ones", () => {
+    const openers = (qs: { question: string }[]) => qs.filter((q) => DRESS.openers.some((o) => q.question.startsWith(o))).length;
+    expect(openers(qa) / qa.length).toBeGreaterThan(0.15);
+    expect(openers(qa) / qa.length).toBeLessThan(0.45);
+    const held = questionsFor(views, cards, { split: "heldout", perView: 6, seed: 1 });
+    expect(openers(held)).toBe(0);
   });
 });

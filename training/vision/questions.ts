@@ -52,46 +52,61 @@ function borderline(p: Prop): boolean {
 // Question phrasings: [train, held out]. {k} kind, {ks} plural, {c} colour, {a}/{b} labels.
 export const ASK: Record<string, [string[], string[]]> = {
   exists: [
-    ["Do you see a {k}?", "Is there a {k} anywhere?", "Can you spot a {k}?", "Any {ks} in sight?", "You see any {ks} around?", "Is there a {k} in front of you?"],
+    ["Do you see a {k}?", "Is there a {k} anywhere?", "Can you spot a {k}?", "Any {ks} in sight?", "You see any {ks} around?", "Is there a {k} in front of you?", "Is a {k} around here?", "Do you have eyes on a {k}?", "See a {k} anywhere?", "Any {k} nearby?", "Are there any {ks} you can see?", "Is there any {k} in sight?", "Can you see a {k} from where you are?", "Do you notice a {k}?"],
     ["Got a {k} in view?", "Any sign of a {k} out there?", "Can you make out a {k}?"],
   ],
   pope: [
-    ["Is there a {c} {k}?", "Do you see a {c} {k}?", "Is there a {c} {k} in front of you?", "Can you see a {c} {k}?"],
+    ["Is there a {c} {k}?", "Do you see a {c} {k}?", "Is there a {c} {k} in front of you?", "Can you see a {c} {k}?", "Any {c} {k} around?", "Do you notice a {c} {k}?", "Is there a {c} {k} anywhere?", "See a {c} {k}?", "Do you have eyes on a {c} {k}?", "Is a {c} {k} nearby?"],
     ["Is a {c} {k} in view?", "Any {c} {k} out there?", "Spot a {c} {k} anywhere?"],
   ],
   count: [
-    ["How many {ks} do you see?", "How many {ks} are there?", "Count the {ks} for me.", "How many {ks} can you see?"],
+    ["How many {ks} do you see?", "How many {ks} are there?", "Count the {ks} for me.", "How many {ks} can you see?", "How many {ks} can you count?", "Tell me how many {ks} you see.", "Count up the {ks}.", "How many {ks} are around?", "What's the count of {ks}?", "How many {ks} are in sight?"],
     ["What's the number of {ks} in view?", "{ks}: how many?", "How many {ks} out there?"],
   ],
   countColour: [
-    ["How many {c} things do you see?", "How many {c} things are there?", "Count the {c} ones for me."],
+    ["How many {c} things do you see?", "How many {c} things are there?", "Count the {c} ones for me.", "Count the {c} things.", "How many {c} ones are there?", "How many {c} things are around?", "How many {c} things are in sight?"],
     ["How many things are {c}?", "What number of {c} things can you see?"],
   ],
   colour: [
-    ["What colour is the {k}?", "What color is that {k}?", "The {k}, what colour is it?", "Which colour is the {k} you see?"],
+    ["What colour is the {k}?", "What color is that {k}?", "The {k}, what colour is it?", "Which colour is the {k} you see?", "What colour's the {k}?", "Which colour is that {k}?", "What's the colour of the {k}?", "The {k} you see, what colour?", "What color is the {k}?", "And the {k}? What colour?"],
     ["Tell me the {k}'s colour.", "What shade is the {k}?", "How's the {k} coloured?"],
   ],
   kind: [
-    ["What is the {c} thing?", "What's that {c} thing?", "The {c} one, what is it?", "What kind of thing is the {c} one?"],
+    ["What is the {c} thing?", "What's that {c} thing?", "The {c} one, what is it?", "What kind of thing is the {c} one?", "What's the {c} one?", "What is that {c} thing there?", "Which thing is {c}?", "The {c} thing you see, what is it?", "What kind of thing is {c}?"],
     ["Name the {c} object for me.", "What's the {c} object you see?", "Tell me what the {c} thing is."],
   ],
   side: [
-    ["Is the {a} on your left or your right?", "Which side is the {a} on?", "Where's the {a}, left or right?", "The {a}: left or right of you?"],
+    ["Is the {a} on your left or your right?", "Which side is the {a} on?", "Where's the {a}, left or right?", "The {a}: left or right of you?", "Is the {a} to your left or to your right?", "The {a}, is it on your left or right?", "On which side do you see the {a}?", "Is the {a} left of you or right of you?", "Where is the {a}, your left or your right?"],
     ["Which hand is the {a} nearer, left or right?", "Left or right, the {a}?", "Which way is the {a}, left or right?"],
   ],
   depth: [
-    ["Is the {a} in front of or behind the {b}?", "Is the {a} nearer than the {b}?", "Which is further back, the {a} or the {b}? Is the {a} in front or behind?"],
+    ["Is the {a} in front of or behind the {b}?", "Is the {a} nearer than the {b}?", "Which is further back, the {a} or the {b}? Is the {a} in front or behind?", "Is the {a} closer to you than the {b}?", "Is the {a} in front of the {b} or behind it?", "The {a} and the {b}: is the {a} in front or behind?", "Is the {a} behind the {b}?"],
     ["Compared with the {b}, is the {a} in front or behind?", "Does the {a} stand before or behind the {b}?"],
   ],
   nearest: [
-    ["What's nearest to you?", "Which thing is closest to you?", "What is the closest thing you see?", "What's right in front of you, nearest?"],
+    ["What's nearest to you?", "Which thing is closest to you?", "What is the closest thing you see?", "What's right in front of you, nearest?", "What is nearest to you?", "What's the closest thing?", "Which thing is nearest you?", "What sits nearest to you?", "Of what you see, what's closest?"],
     ["What's the nearest object you can see?", "Closest thing to you?", "Which is the nearest thing in view?"],
   ],
   what_see: [
-    ["What do you see?", "What can you see in front of you?", "Tell me everything you see.", "What's in front of you?", "What things can you see?"],
+    ["What do you see?", "What can you see in front of you?", "Tell me everything you see.", "What's in front of you?", "What things can you see?", "What do you see around you?", "Tell me what you see.", "What are you looking at?", "What can you see from here?", "Look around: what do you see?"],
     ["Describe what's before you.", "List what you can see.", "What's out there in front of you?"],
   ],
 };
+
+// Train phrasings are also dressed now and then, the way players talk: an opener before, a word
+// after (besides the typing noise's fillers, both splits). Held-out phrasings are never dressed, so
+// other splits stay as they were.
+export const DRESS: { openers: string[]; closers: string[] } = {
+  openers: ["Say, ", "Tell me, ", "Quick question: ", "Friend, ", "Right, ", "Now then, ", "Look here, "],
+  closers: [" Please.", " Be honest.", " I'm curious.", " Go on."],
+};
+
+function dress(t: string, rng: Rng): string {
+  let out = t;
+  if (rng.chance(0.3)) out = rng.pick(DRESS.openers) + out.charAt(0).toLowerCase() + out.slice(1);
+  if (rng.chance(0.15)) out += rng.pick(DRESS.closers);
+  return out;
+}
 
 type Ask = { type: QType; q: string; key: string | string[]; core: Parameters<Voice>[0]; probe?: QaRecord["probe"] };
 
@@ -105,7 +120,7 @@ function fill(t: string, vars: Record<string, string>): string {
 function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ctx: { popular: string[]; popeYes: () => boolean; nextProbe: () => "random" | "popular" | "adversarial" }): Ask | null {
   const vis = r.props.filter((p) => p.visible);
   const border = r.props.filter(borderline);
-  const phr = (k: string) => rng.pick(ASK[k][heldout ? 1 : 0]);
+  const phr = (k: string) => (heldout ? rng.pick(ASK[k][1]) : dress(rng.pick(ASK[k][0]), rng));
   const unsure = (pred: (p: Prop) => boolean) => border.some(pred);
   const labels = (ps: Prop[]) => ps.map(label);
   switch (type) {

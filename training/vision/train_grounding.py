@@ -38,7 +38,7 @@ DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, resume=False, from_oracle="")
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, short_share=0.0, resume=False, from_oracle="")
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
@@ -270,6 +270,11 @@ def main():
     short = bool(cfg["short_answers"])
     qa_tr, views_tr, types_tr, npc_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=short)
     qa_ho, views_ho, types_ho, npc_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok, short=short)
+    lesson = None
+    if not short and float(cfg["short_share"]) > 0:
+        # Keep the reading lesson going beside the full layout, so reading is not lost while the
+        # adapter learns the persona layout and the voices.
+        lesson = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=True)
     dia = TokenizedCorpus(cfg["dialogue"]) if cfg["dialogue_share"] > 0 else None
     dia_npc = json.load(open(cfg["dialogue"] + ".meta.json"))["columns"]["npc"] if dia else []
     print(f"[grounding] questions: {len(qa_tr)} train, {len(qa_ho)} held-out; dialogue samples: {len(dia) if dia else 0}", flush=True)
@@ -328,6 +333,10 @@ def main():
                 i = int(rng.integers(len(dia)))
                 ids, m = with_view(*sample_ids(dia, i), nl)
                 row = (ids, m, int(rng.integers(len(feats["train"]))), dia_npc[i])
+            elif lesson is not None and rng.random() < cfg["short_share"]:
+                i = int(rng.integers(len(lesson[0])))
+                ids, m = sample_ids(lesson[0], i)
+                row = (ids, m, int(lesson[1][i]), lesson[3][i])
             else:
                 i = int(rng.integers(len(qa_tr)))
                 ids, m = sample_ids(qa_tr, i)
