@@ -9,6 +9,8 @@ starts), so it shows how much of what the adapter learned to read survives real 
       [--encoder=training/out/vision/encoder.pt] [--limit=600]
   /usr/bin/python3 training/vision/lesson_eval.py --package=assets/vision --adapter=adapters/skill-vision
 The second form scores a trained vision package and its adapter (encoder tokens only).
+--key_first=1 scores the keyed lesson of train_grounding.py --key_first (the mood tag and the key:
+"[mood:calm] Yellow crate.").
 Last stdout line: one JSON object; also written to --out (default: lesson_eval.json next to the
 state, or in training/out/vision)."""
 import json
@@ -22,15 +24,15 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import train_grounding as tg  # noqa: E402
-from hf_io import load_pretrained, read_safetensors  # noqa: E402
+from hf_io import load_pretrained  # noqa: E402
 from lora import add_adapter, attach, lora_modules, set_mix, set_row_adapters  # noqa: E402
 from overrides import apply_overrides  # noqa: E402
-from vision.data import load_images, load_views  # noqa: E402
-from vision.model import Encoder, Projector  # noqa: E402
+from vision.data import load_views  # noqa: E402
+from vision.model import Projector  # noqa: E402
 from vision.package import load_package  # noqa: E402
 
 DEFAULTS = dict(data="data/vision", model="assets/model", state="", encoder="training/out/vision/encoder.pt",
-                limit=600, seed=0, threads=2, align_steps=1500, max_new=6, package="", adapter="", out="")
+                limit=600, seed=0, threads=2, align_steps=1500, max_new=12, package="", adapter="", out="", key_first=False)
 END_ID = 8  # <|end|>
 
 
@@ -63,7 +65,7 @@ def main():
     tok = os.path.join(cfg["model"], "tokenizer.json")
     tg.TOKENIZER[0] = tok
     ho_dir, tr_dir = os.path.join(cfg["data"], "heldout"), os.path.join(cfg["data"], "train")
-    qa, views, types, _ = tg.tokenize_qa(ho_dir, tok, short=True)
+    qa, views, types, _ = tg.tokenize_qa(ho_dir, tok, short=True, keyed=bool(cfg["key_first"]))
 
     net = load_pretrained(cfg["model"])
     attach(net)
@@ -74,8 +76,7 @@ def main():
         with open(os.path.join(cfg["adapter"], "adapter_config.json")) as f:
             ac = json.load(f)
         st = {"r": ac["r"], "alpha": ac["lora_alpha"]}
-        sd = read_safetensors(os.path.join(cfg["adapter"], "adapter_model.safetensors"))
-        factors = {mod: (sd[f"base_model.model.{mod}.lora_A.weight"], sd[f"base_model.model.{mod}.lora_B.weight"]) for mod, _ in lora_modules(net)}
+        factors = tg.adapter_factors(net, cfg["adapter"])
     add_adapter(net, "vision", int(st["r"]), int(st["alpha"]), 0)
     for mod, m in lora_modules(net):
         m.A["vision"].data.copy_(factors[mod][0])
@@ -85,29 +86,22 @@ def main():
     net.eval()
     emb0 = net.model.embed_tokens.weight.detach()
 
-    def encode(enc, split_dir):
-        with torch.no_grad():
-            return torch.cat([enc(x.float() / 255) for x in load_images(split_dir).split(512)])
-
     sources, blank = {}, {}
     if cfg["package"]:
         _, enc, proj = load_package(cfg["package"])
         with torch.no_grad():
-            sources["encoder"] = proj(encode(enc, ho_dir))
+            sources["encoder"] = proj(tg.encode_pictures(enc, ho_dir))
             blank["encoder"] = proj(enc(torch.full((1, 3, 64, 64), 0.5)))[0]
     else:
         # oracle (scene-graph words + learned positions), and encoder -> projector fitted to the same targets
         sources["oracle"], blank["oracle"] = tg.align_targets(load_views(ho_dir), emb0) + st["pos"], st["pos"]
         if cfg["encoder"]:
-            ck = torch.load(cfg["encoder"])
-            enc = Encoder(int(ck["cfg"]["feature_dim"]), float(ck["cfg"]["limit"]), convs=ck["cfg"].get("convs"))
-            enc.load_state_dict(ck["encoder"])
-            enc.eval()
+            enc, ck = tg.load_encoder(cfg["encoder"])
             proj = Projector(int(ck["cfg"]["feature_dim"]), net.cfg.hidden_size)
             proj.pos.data.copy_(st["pos"])
-            tg.align(proj, encode(enc, tr_dir), tg.align_targets(load_views(tr_dir), emb0), int(cfg["align_steps"]), int(cfg["seed"]))
+            tg.align(proj, tg.encode_pictures(enc, tr_dir), tg.align_targets(load_views(tr_dir), emb0), int(cfg["align_steps"]), int(cfg["seed"]))
             with torch.no_grad():
-                sources["encoder"] = proj(encode(enc, ho_dir))
+                sources["encoder"] = proj(tg.encode_pictures(enc, ho_dir))
                 blank["encoder"] = proj(enc(torch.full((1, 3, 64, 64), 0.5)))[0]
 
     idx = np.random.default_rng(int(cfg["seed"])).permutation(len(qa))[: int(cfg["limit"])]

@@ -15,6 +15,7 @@ vision.json) to --package_out, the adapter pack to --adapter_out, and loss curve
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -38,7 +39,7 @@ DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, short_share=0.0, resume=False, from_oracle="")
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, short_share=0.0, resume=False, from_oracle="", key_first=False)
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
@@ -54,17 +55,39 @@ def reading_lesson(q):
     return {**q, "prompt": f"{image}\n<|player|>{q['question']}<|end|>\n<|npc|>", "answer": q["key"]}
 
 
-def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False):
+# How a key is said at the head of an answer (--key_first); other keys are said as they are.
+KEY_SAID = {"front": "in front", "none": "none seen"}
+
+
+def key_first(q, short=False):
+    """--key_first: the answer opens with its key, right after the mood tag ("[mood:calm] Red barrel.
+    Aye, a red barrel, off to my left."), and the reading lesson's answer is that opening alone, so
+    the voiced answers ask for the key where the lesson taught the model to read it. Lists ("what
+    do you see?") are left as they are, and have no lesson."""
+    if isinstance(q["key"], list):
+        return None if short else q
+    m = re.match(r"\s*(\[mood:[a-z]+\])\s*(.*)", q["answer"], re.S)
+    mood, rest = (m.group(1), m.group(2)) if m else ("", q["answer"].strip())
+    said = KEY_SAID.get(q["key"], q["key"])
+    head = f"{mood} {said[0].upper()}{said[1:]}.".strip()
+    if short:
+        return {**q, "prompt": f"{'<|image|>' * TOKENS}\n<|player|>{q['question']}<|end|>\n<|npc|>", "answer": head}
+    return {**q, "answer": f"{head} {rest}"}
+
+
+def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False, keyed=False):
     """qa.jsonl -> a tokenized corpus (prompt, completion) at <split>/qa, and the view index per sample.
     With `conversations`, the questions about one view are shuffled and chained 1-4 at a time into
     one conversation (earlier questions and answers as history turns, every answer trained on), which
     is how players ask, and puts several answers behind one persona prefix."""
     src = os.path.join(split_dir, "qa.jsonl")
-    name = "qa_short" if short else "qa"
+    name = ("qa_short" if short else "qa") + ("_keyed" if keyed else "")
     conv = os.path.join(split_dir, f"{name}_corpus.jsonl")
     with open(src) as f:
         recs = [json.loads(l) for l in f if l.strip()]
-    if short:
+    if keyed:
+        recs = [r for r in (key_first(q, short) for q in recs) if r is not None]
+    elif short:
         recs = [r for r in map(reading_lesson, recs) if r is not None]
     groups = [[q] for q in recs]
     if conversations:
@@ -99,6 +122,27 @@ def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False):
     if len(corpus) != len(views):
         raise SystemExit(f"{src}: {len(views)} questions but {len(corpus)} tokenized samples")
     return corpus, np.array(views), types, npcs
+
+
+def load_encoder(path):
+    """The frozen encoder of a train_encoder.py checkpoint (in eval mode), and the checkpoint."""
+    ck = torch.load(path)
+    enc = Encoder(int(ck["cfg"]["feature_dim"]), float(ck["cfg"]["limit"]), convs=ck["cfg"].get("convs"))
+    enc.load_state_dict(ck["encoder"])
+    enc.eval()
+    return enc, ck
+
+
+@torch.no_grad()
+def encode_pictures(enc, split_dir):
+    """Features of every picture of a split, 512 at a time."""
+    return torch.cat([enc(x.float() / 255) for x in load_images(split_dir).split(512)])
+
+
+def adapter_factors(net, adapter_dir):
+    """{module: (lora_A, lora_B)} of a saved skill-vision pack, for every LoRA module of `net`."""
+    sd = read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"))
+    return {mod: (sd[f"base_model.model.{mod}.lora_A.weight"], sd[f"base_model.model.{mod}.lora_B.weight"]) for mod, _ in lora_modules(net)}
 
 
 def answer_text(q):
@@ -255,26 +299,20 @@ def main():
     characters = [c for c in cfg["characters"].split(",") if c]
 
     # --- frozen encoder -> features of every picture ---
-    ck = torch.load(cfg["encoder"])
+    enc, ck = load_encoder(cfg["encoder"])
     ecfg = ck["cfg"]
-    enc = Encoder(int(ecfg["feature_dim"]), float(ecfg["limit"]), convs=ecfg.get("convs"))
-    enc.load_state_dict(ck["encoder"])
-    enc.eval()
-    feats = {}
-    with torch.no_grad():
-        for split in ("train", "heldout"):
-            imgs = load_images(os.path.join(cfg["data"], split))
-            feats[split] = torch.cat([enc(imgs[s : s + 512].float() / 255) for s in range(0, len(imgs), 512)])
+    feats = {split: encode_pictures(enc, os.path.join(cfg["data"], split)) for split in ("train", "heldout")}
     print(f"[grounding] features: train {tuple(feats['train'].shape)}, held-out {tuple(feats['heldout'].shape)}", flush=True)
 
     short = bool(cfg["short_answers"])
-    qa_tr, views_tr, types_tr, npc_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=short)
-    qa_ho, views_ho, types_ho, npc_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok, short=short)
+    keyed = bool(cfg["key_first"])
+    qa_tr, views_tr, types_tr, npc_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=short, keyed=keyed)
+    qa_ho, views_ho, types_ho, npc_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok, short=short, keyed=keyed)
     lesson = None
     if not short and float(cfg["short_share"]) > 0:
         # Keep the reading lesson going beside the full layout, so reading is not lost while the
         # adapter learns the persona layout and the voices.
-        lesson = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=True)
+        lesson = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=True, keyed=keyed)
     dia = TokenizedCorpus(cfg["dialogue"]) if cfg["dialogue_share"] > 0 else None
     dia_npc = json.load(open(cfg["dialogue"] + ".meta.json"))["columns"]["npc"] if dia else []
     print(f"[grounding] questions: {len(qa_tr)} train, {len(qa_ho)} held-out; dialogue samples: {len(dia) if dia else 0}", flush=True)
@@ -312,10 +350,10 @@ def main():
         # Go on from the package and adapter written by an earlier run (same rank and alpha).
         _, _, prev = load_package(cfg["package_out"])
         proj.load_state_dict(prev.state_dict())
-        sd = read_safetensors(os.path.join(cfg["adapter_out"], "adapter_model.safetensors"))
+        factors = adapter_factors(net, cfg["adapter_out"])
         for mod, m in lora_modules(net):
-            m.A["vision"].data.copy_(sd[f"base_model.model.{mod}.lora_A.weight"])
-            m.B["vision"].data.copy_(sd[f"base_model.model.{mod}.lora_B.weight"])
+            m.A["vision"].data.copy_(factors[mod][0])
+            m.B["vision"].data.copy_(factors[mod][1])
         print(f"[grounding] resuming from {cfg['package_out']} and {cfg['adapter_out']}", flush=True)
     targets = None
     if int(cfg["align_steps"]) > 0 or float(cfg["align_weight"]) > 0:
