@@ -10,7 +10,9 @@ starts), so it shows how much of what the adapter learned to read survives real 
   /usr/bin/python3 training/vision/lesson_eval.py --package=assets/vision --adapter=adapters/skill-vision
 The second form scores a trained vision package and its adapter (encoder tokens only).
 --key_first=1 scores the keyed lesson of train_grounding.py --key_first (the mood tag and the key:
-"[mood:calm] Yellow crate.").
+"[mood:calm] Yellow crate."); with --full=1 too, the opening of the voiced answers in the full
+layout instead (persona block, view, question), and --view_first=1 puts the view first as
+train_grounding.py --view_first does.
 Last stdout line: one JSON object; also written to --out (default: lesson_eval.json next to the
 state, or in training/out/vision)."""
 import json
@@ -32,7 +34,7 @@ from vision.model import Projector  # noqa: E402
 from vision.package import load_package  # noqa: E402
 
 DEFAULTS = dict(data="data/vision", model="assets/model", state="", encoder="training/out/vision/encoder.pt",
-                limit=600, seed=0, threads=2, align_steps=1500, max_new=12, package="", adapter="", out="", key_first=False)
+                limit=600, seed=0, threads=2, align_steps=1500, max_new=12, package="", adapter="", out="", key_first=False, full=False, view_first=False)
 END_ID = 8  # <|end|>
 
 
@@ -65,7 +67,12 @@ def main():
     tok = os.path.join(cfg["model"], "tokenizer.json")
     tg.TOKENIZER[0] = tok
     ho_dir, tr_dir = os.path.join(cfg["data"], "heldout"), os.path.join(cfg["data"], "train")
-    qa, views, types, _ = tg.tokenize_qa(ho_dir, tok, short=True, keyed=bool(cfg["key_first"]))
+    full = bool(cfg["full"])
+    if full and not cfg["key_first"]:
+        raise SystemExit("--full=1 scores the opening of keyed answers: give --key_first=1 too")
+    qa, views, types, _ = tg.tokenize_qa(ho_dir, tok, short=not full, keyed=bool(cfg["key_first"]), first=bool(cfg["view_first"]))
+    with open(tok) as f:
+        vocab = {i: t for t, i in json.load(f)["model"]["vocab"].items()}
 
     net = load_pretrained(cfg["model"])
     attach(net)
@@ -104,7 +111,8 @@ def main():
                 sources["encoder"] = proj(tg.encode_pictures(enc, ho_dir))
                 blank["encoder"] = proj(enc(torch.full((1, 3, 64, 64), 0.5)))[0]
 
-    idx = np.random.default_rng(int(cfg["seed"])).permutation(len(qa))[: int(cfg["limit"])]
+    idx = np.random.default_rng(int(cfg["seed"])).permutation(len(qa))
+    idx = idx[[types[i] != "what_see" for i in idx]][: int(cfg["limit"])]  # lists have no key to open with
     other = np.random.default_rng(1).permutation(len(next(iter(sources.values()))))
     result = {"questions": len(idx)}
     t0 = time.time()
@@ -116,10 +124,12 @@ def main():
             ids, mask = tg.sample_ids(qa, int(i))
             cut = int(np.argmax(mask >= 1))
             prompt, want = ids[:cut].tolist(), ids[cut:].tolist()
+            if full:  # the voiced answer's opening, "[mood:calm] Red barrel.", up to its first full stop
+                want = want[: next((j + 1 for j, t in enumerate(want) if "." in vocab.get(t, "")), len(want))]
             v = int(views[i])
             for cond, t in (("seeing", toks[v]), ("blind", blank[name]), ("other_view", toks[int(other[v])])):
                 got = greedy(net, t, prompt, int(cfg["max_new"]))
-                right[cond].setdefault(types[i], []).append(got == want)
+                right[cond].setdefault(types[i], []).append(got[: len(want)] == want)
                 done += 1
             if done % 300 == 0:
                 el = time.time() - t0

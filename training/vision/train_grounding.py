@@ -39,7 +39,7 @@ DEFAULTS = dict(data="data/vision", model="assets/model", encoder="training/out/
                 out="training/out/vision", package_out="assets/vision", adapter_out="adapters/skill-vision",
                 adapters_dir="adapters", characters="aldric,brom,hilde,mira,wen", minutes=25.0, max_steps=0,
                 batch_tokens=3072, dialogue_share=0.3, r=16, alpha=32, lr=1e-3, proj_lr=2e-3, seed=1, threads=1,
-                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, short_share=0.0, resume=False, from_oracle="", key_first=False)
+                eval_every=100, eval_samples=300, log_every=10, align_steps=1500, align_weight=0.0, oracle=False, short_answers=False, short_share=0.0, resume=False, from_oracle="", key_first=False, view_first=False, chain=4)
 
 IMAGE_ID = 9  # <|image|> (core/prompt/markers.ts)
 CONTEXT_MARKERS = (3, 4, 5, 6)  # <|state|> <|near|> <|memory|> <|player|>: the view goes before the first
@@ -75,13 +75,21 @@ def key_first(q, short=False):
     return {**q, "answer": f"{head} {rest}"}
 
 
-def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False, keyed=False):
+def view_first(prompt):
+    """--view_first: the view's placeholders moved to the very start of the prompt, ahead of the
+    persona, where the reading lesson has them: the visual tokens then see only each other, as in
+    the lesson, instead of being read after (and mixed with) the persona block."""
+    view = "<|image|>" * TOKENS + "\n"
+    return view + prompt.replace(view, "", 1) if view in prompt and not prompt.startswith(view) else prompt
+
+
+def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False, keyed=False, first=False, chain=4):
     """qa.jsonl -> a tokenized corpus (prompt, completion) at <split>/qa, and the view index per sample.
     With `conversations`, the questions about one view are shuffled and chained 1-4 at a time into
     one conversation (earlier questions and answers as history turns, every answer trained on), which
     is how players ask, and puts several answers behind one persona prefix."""
     src = os.path.join(split_dir, "qa.jsonl")
-    name = ("qa_short" if short else "qa") + ("_keyed" if keyed else "")
+    name = ("qa_short" if short else "qa") + ("_keyed" if keyed else "") + ("_first" if first and not short else "") + (f"_c{chain}" if chain != 4 else "")
     conv = os.path.join(split_dir, f"{name}_corpus.jsonl")
     with open(src) as f:
         recs = [json.loads(l) for l in f if l.strip()]
@@ -89,6 +97,8 @@ def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False, 
         recs = [r for r in (key_first(q, short) for q in recs) if r is not None]
     elif short:
         recs = [r for r in map(reading_lesson, recs) if r is not None]
+    if first:
+        recs = [{**q, "prompt": view_first(q["prompt"])} for q in recs]
     groups = [[q] for q in recs]
     if conversations:
         rng = np.random.default_rng(seed)
@@ -100,7 +110,7 @@ def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False, 
             rng.shuffle(qs)
             i = 0
             while i < len(qs):
-                k = int(rng.integers(1, 5))
+                k = int(rng.integers(max(1, chain - 3), chain + 1))
                 groups.append(qs[i : i + k])
                 i += k
     views, types, npcs = [], [], []
@@ -164,9 +174,10 @@ def sample_ids(corpus, i):
     return ids, mask
 
 
-def with_view(ids, mask, nl):
-    """A dialogue sample with the view section inserted where the layout puts it (after the persona)."""
-    at = next((t for t in range(1, len(ids)) if ids[t] in CONTEXT_MARKERS), None)
+def with_view(ids, mask, nl, first=False):
+    """A dialogue sample with the view section inserted where the layout puts it (after the persona),
+    or at the start with `first` (--view_first)."""
+    at = 0 if first else next((t for t in range(1, len(ids)) if ids[t] in CONTEXT_MARKERS), None)
     if at is None:
         return ids, mask
     ins = np.array([IMAGE_ID] * TOKENS + [nl], dtype=np.int64)
@@ -305,9 +316,9 @@ def main():
     print(f"[grounding] features: train {tuple(feats['train'].shape)}, held-out {tuple(feats['heldout'].shape)}", flush=True)
 
     short = bool(cfg["short_answers"])
-    keyed = bool(cfg["key_first"])
-    qa_tr, views_tr, types_tr, npc_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=short, keyed=keyed)
-    qa_ho, views_ho, types_ho, npc_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok, short=short, keyed=keyed)
+    keyed, first = bool(cfg["key_first"]), bool(cfg["view_first"])
+    qa_tr, views_tr, types_tr, npc_tr = tokenize_qa(os.path.join(cfg["data"], "train"), tok, conversations=True, seed=int(cfg["seed"]), short=short, keyed=keyed, first=first, chain=int(cfg["chain"]))
+    qa_ho, views_ho, types_ho, npc_ho = tokenize_qa(os.path.join(cfg["data"], "heldout"), tok, short=short, keyed=keyed, first=first)
     lesson = None
     if not short and float(cfg["short_share"]) > 0:
         # Keep the reading lesson going beside the full layout, so reading is not lost while the
@@ -369,7 +380,7 @@ def main():
         while True:
             if dia is not None and rng.random() < cfg["dialogue_share"]:
                 i = int(rng.integers(len(dia)))
-                ids, m = with_view(*sample_ids(dia, i), nl)
+                ids, m = with_view(*sample_ids(dia, i), nl, first)
                 row = (ids, m, int(rng.integers(len(feats["train"]))), dia_npc[i])
             elif lesson is not None and rng.random() < cfg["short_share"]:
                 i = int(rng.integers(len(lesson[0])))
