@@ -26,20 +26,11 @@ import { DecoderSession } from "../core/runtime/session.ts";
 import { nodeBankFiles } from "../server/adapters/files.ts";
 import { stateHour, stateThreat } from "../training/eval/gate-eval.ts";
 import { maxAbsDiff, reference, type RefOut } from "./adapter-fixtures.ts";
+import { hasTorch, PYTHON } from "./python.ts";
 
-const PYTHON = "/usr/bin/python3";
 const MODEL = "assets/model";
 const TOL = 1e-4;
 const STEPS = 4;
-
-function hasTorch(): boolean {
-  try {
-    execFileSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
 const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");

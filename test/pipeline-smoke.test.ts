@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, rmSync } from "node:fs";
-import { PYTHON, pipelineSmoke } from "../training/pipeline-smoke.ts";
-import { execFileSync } from "node:child_process";
+import { pipelineSmoke } from "../training/pipeline-smoke.ts";
+import { hasTorch } from "./python.ts";
 
 // The whole training pipeline on tiny settings (a few minutes on 2 cores). Needs python3-torch
 // (scripts/setup.sh --test installs it).
-function hasTorch(): boolean {
-  try {
-    execFileSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe("pipeline smoke", () => {
   it.skipIf(!hasTorch())("data → tokenizer → tokenize → train → export → runtime → eval", async () => {
     const r = await pipelineSmoke({ log: () => {} });

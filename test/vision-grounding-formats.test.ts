@@ -1,21 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { hasTorch, PYTHON } from "./python.ts";
 
 // The answer and prompt formats train_grounding.py offers for the reading curriculum
 // (training/vision/README.md): --key_first (the key right after the mood tag, and the lesson's
 // answer that opening alone) and --view_first (the view ahead of the persona block), checked on
 // question records shaped as training/vision/questions.ts writes them. Needs python3-torch.
-const PYTHON = "/usr/bin/python3";
-
-function hasTorch(): boolean {
-  try {
-    execFileSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const VIEW = "<|image|>".repeat(16) + "\n";
 const persona = "<|persona|>You are Aldric Thorne, the guard.\n- The gate opens at dawn.\n";
 const q = (type: string, key: string | string[], answer: string) =>
