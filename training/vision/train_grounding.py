@@ -344,11 +344,12 @@ def main():
         proj = OracleTokens(net.cfg.hidden_size)
         cfg["align_steps"], cfg["align_weight"] = 0, 0.0
         print("[grounding] oracle: the visual tokens are the scene graph's words (a diagnostic; nothing is saved)", flush=True)
-    elif cfg["from_oracle"]:
+    if cfg["from_oracle"]:
         # Curriculum: go on from a reading lesson with oracle tokens (its skill-vision factors and
-        # position embeddings); the alignment stage below fits the projector's MLP to the same
-        # word targets the oracle fed, so the language model reads the encoder's tokens as it
-        # learned to read the oracle's.
+        # position embeddings). With --oracle the run simply goes on with the oracle's tokens;
+        # otherwise the alignment stage below fits the projector's MLP to the same word targets
+        # the oracle fed, so the language model reads the encoder's tokens as it learned to read
+        # the oracle's.
         st = torch.load(cfg["from_oracle"])
         if st["r"] != int(cfg["r"]) or st["alpha"] != int(cfg["alpha"]):
             raise SystemExit(f"--from_oracle: {cfg['from_oracle']} has r={st['r']} alpha={st['alpha']}, this run r={cfg['r']} alpha={cfg['alpha']}")
@@ -357,7 +358,7 @@ def main():
             m.A["vision"].data.copy_(st["lora"][mod][0])
             m.B["vision"].data.copy_(st["lora"][mod][1])
         print(f"[grounding] going on from the oracle reading lesson in {cfg['from_oracle']}", flush=True)
-    elif cfg["resume"]:
+    elif cfg["resume"] and not cfg["oracle"]:
         # Go on from the package and adapter written by an earlier run (same rank and alpha).
         _, _, prev = load_package(cfg["package_out"])
         proj.load_state_dict(prev.state_dict())
