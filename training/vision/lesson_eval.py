@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import train_grounding as tg  # noqa: E402
 from hf_io import load_pretrained  # noqa: E402
-from lora import add_adapter, attach, lora_modules, set_mix, set_row_adapters  # noqa: E402
+from lora import add_adapter, attach, set_mix, set_row_adapters  # noqa: E402
 from overrides import apply_overrides  # noqa: E402
 from vision.data import load_views  # noqa: E402
 from vision.model import Projector  # noqa: E402
@@ -85,9 +85,7 @@ def main():
         st = {"r": ac["r"], "alpha": ac["lora_alpha"]}
         factors = tg.adapter_factors(net, cfg["adapter"])
     add_adapter(net, "vision", int(st["r"]), int(st["alpha"]), 0)
-    for mod, m in lora_modules(net):
-        m.A["vision"].data.copy_(factors[mod][0])
-        m.B["vision"].data.copy_(factors[mod][1])
+    tg.set_factors(net, factors)
     set_row_adapters(net, None)
     set_mix(net, {"vision": 1.0})
     net.eval()

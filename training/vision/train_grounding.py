@@ -71,7 +71,8 @@ def key_first(q, short=False):
     said = KEY_SAID.get(q["key"], q["key"])
     head = f"{mood} {said[0].upper()}{said[1:]}.".strip()
     if short:
-        return {**q, "prompt": f"{'<|image|>' * TOKENS}\n<|player|>{q['question']}<|end|>\n<|npc|>", "answer": head}
+        lesson = reading_lesson(q)
+        return lesson and {**lesson, "answer": head}
     return {**q, "answer": f"{head} {rest}"}
 
 
@@ -85,7 +86,8 @@ def view_first(prompt):
 
 def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False, keyed=False, first=False, chain=4):
     """qa.jsonl -> a tokenized corpus (prompt, completion) at <split>/qa, and the view index per sample.
-    With `conversations`, the questions about one view are shuffled and chained 1-4 at a time into
+    With `conversations`, the questions about one view are shuffled and chained `chain`-3…`chain`
+    (default 1-4) at a time into
     one conversation (earlier questions and answers as history turns, every answer trained on), which
     is how players ask, and puts several answers behind one persona prefix."""
     src = os.path.join(split_dir, "qa.jsonl")
@@ -153,6 +155,13 @@ def adapter_factors(net, adapter_dir):
     """{module: (lora_A, lora_B)} of a saved skill-vision pack, for every LoRA module of `net`."""
     sd = read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"))
     return {mod: (sd[f"base_model.model.{mod}.lora_A.weight"], sd[f"base_model.model.{mod}.lora_B.weight"]) for mod, _ in lora_modules(net)}
+
+
+def set_factors(net, factors):
+    """Copies {module: (lora_A, lora_B)} into the skill-vision adapter of every LoRA module."""
+    for mod, m in lora_modules(net):
+        m.A["vision"].data.copy_(factors[mod][0])
+        m.B["vision"].data.copy_(factors[mod][1])
 
 
 def answer_text(q):
@@ -354,18 +363,13 @@ def main():
         if st["r"] != int(cfg["r"]) or st["alpha"] != int(cfg["alpha"]):
             raise SystemExit(f"--from_oracle: {cfg['from_oracle']} has r={st['r']} alpha={st['alpha']}, this run r={cfg['r']} alpha={cfg['alpha']}")
         proj.pos.data.copy_(st["pos"])
-        for mod, m in lora_modules(net):
-            m.A["vision"].data.copy_(st["lora"][mod][0])
-            m.B["vision"].data.copy_(st["lora"][mod][1])
+        set_factors(net, st["lora"])
         print(f"[grounding] going on from the oracle reading lesson in {cfg['from_oracle']}", flush=True)
     elif cfg["resume"] and not cfg["oracle"]:
         # Go on from the package and adapter written by an earlier run (same rank and alpha).
         _, _, prev = load_package(cfg["package_out"])
         proj.load_state_dict(prev.state_dict())
-        factors = adapter_factors(net, cfg["adapter_out"])
-        for mod, m in lora_modules(net):
-            m.A["vision"].data.copy_(factors[mod][0])
-            m.B["vision"].data.copy_(factors[mod][1])
+        set_factors(net, adapter_factors(net, cfg["adapter_out"]))
         print(f"[grounding] resuming from {cfg['package_out']} and {cfg['adapter_out']}", flush=True)
     targets = None
     if int(cfg["align_steps"]) > 0 or float(cfg["align_weight"]) > 0:
