@@ -309,6 +309,8 @@ def forward_loss(net, proj, feats, ids, mask, views, chars, characters, align=No
 def main():
     cfg = dict(DEFAULTS)
     apply_overrides(cfg, list(cfg), sys.argv[1:])
+    if int(cfg["chain"]) < 1:
+        raise SystemExit(f"--chain={cfg['chain']}: a conversation holds at least one question")
     torch.manual_seed(cfg["seed"])
     torch.set_num_threads(int(cfg["threads"]))
     rng = np.random.default_rng(int(cfg["seed"]))
