@@ -62,7 +62,7 @@ describe.skipIf(!hasTorch())("adapter and gate training → runtime", () => {
     }
     // A high learning rate so that three steps move the factors well clear of the tolerance.
     trainLog = run(PYTHON, ["training/train_adapters.py", `--model=${MODEL}`, `--train_data=${data}/train`, `--val_data=${data}/heldout`,
-      `--adapters_dir=${ad}`, `--out_dir=${work}/out`, `--results_dir=${work}/results`, "--adapters=brom,mood-calm", "--characters=brom",
+      `--adapters_dir=${ad}`, `--out_dir=${work}/out`, `--results_dir=${work}/results`, "--adapters=brom,mood-calm,skill-test", "--characters=brom",
       "--max_steps=3", "--lr=0.05", "--warmup_steps=1", "--eval_samples=4", "--batch_size=4"]);
     run(PYTHON, ["training/train_gate.py", `--model=${MODEL}`, `--train_data=${data}/train`, `--val_data=${data}/heldout`, `--adapters_dir=${ad}`,
       `--out=${ad}/gate`, `--results=${work}/results/gate.json`, "--epochs=3", "--val_samples=60", `--parity_out=${work}/gate-parity.json`]);
@@ -87,10 +87,11 @@ describe.skipIf(!hasTorch())("adapter and gate training → runtime", () => {
   it("writes PEFT packs for the base model the runtime fingerprints, with training progress on the way", async () => {
     expect(trainLog).toMatch(/\[brom\] step 3\/3 loss/);
     expect(trainLog).toMatch(/\[mood-calm\] held-out loss after 3 steps/);
-    for (const id of ["brom", "mood-calm"]) {
+    expect(trainLog).toMatch(/\[skill-test\] skill adapter: \d+ training samples/);
+    for (const id of ["brom", "mood-calm", "skill-test"]) {
       const meta = JSON.parse(readFileSync(join(work, "adapters", id, "adapter.json"), "utf8"));
       expect(meta.base_model.hash).toBe(baseModelHash(pkg));
-      expect(meta.kind).toBe(id === "brom" ? "character" : "mood");
+      expect(meta.kind).toBe(id === "brom" ? "character" : id === "mood-calm" ? "mood" : "skill");
       const cfg = JSON.parse(readFileSync(join(work, "adapters", id, "adapter_config.json"), "utf8"));
       expect(cfg).toMatchObject({ peft_type: "LORA", r: 8, lora_alpha: 16, use_dora: false, bias: "none", task_type: "CAUSAL_LM" });
     }
@@ -98,6 +99,7 @@ describe.skipIf(!hasTorch())("adapter and gate training → runtime", () => {
     expect(brom.meta.kind).toBe("character");
     expect(brom.modules).toBe(pkg.config.numLayers * 7);
     expect((await bank.list()).find((a) => a.id === "mood-calm")?.error).toBeNull();
+    expect((await bank.get("skill-test")).meta.kind).toBe("skill");
   });
 
   it("runtime logits with persona 1 + mood 0.8 match PyTorch (PEFT math) within 1e-4, and differ from the base", async () => {

@@ -57,12 +57,14 @@ describe("eval checks", () => {
   it("builds every committed case's prompt with assemblePrompt, ending at <|npc|>", () => {
     const root = process.cwd();
     const scene = loadScene("village", root);
+    const scenes = new Map([["village", scene]]);
     const cards = loadCards(root);
     const count = (t: string) => Math.ceil(t.length / 3.7);
     let n = 0;
     for (const f of readdirSync("evals").filter((x) => x.endsWith(".jsonl"))) {
       for (const c of readSuite(`evals/${f}`)) {
-        const p = assemblePrompt(caseMoment(c, scene, cards), count).text;
+        if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, root)); // a name or a path (evals/scenes/)
+        const p = assemblePrompt(caseMoment(c, scenes.get(c.scene)!, cards), count).text;
         expect(p.startsWith("<|persona|>")).toBe(true);
         expect(p.endsWith("<|npc|>")).toBe(true);
         expect(p).toContain(c.say.trim().slice(0, 8));

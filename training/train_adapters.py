@@ -11,6 +11,9 @@ Every default below can be overridden with --key=value. Adapter ids are the pack
                 adapter at `mood_weight` — how the game mixes them (core/runtime/gate/mix.ts:
                 persona 1 + the gate's strength spread over moods; a confident gate gives its top
                 mood about `strength`, 0.8). So character packs must exist (and match the base) first.
+  skill-<name>  trained on every sample of `train_data` (a skill's own data set, e.g. the data engine's
+                nearby intents in scene variants), each batch from one character with that
+                character's pack active and frozen at weight 1, the skill at `skill_weight`.
 Loss: cross-entropy on the reply (weight 1) and on earlier NPC turns (`history_weight`), as the
 base trainer (train_base.loss_terms). AdamW on the LoRA factors only, warmup then cosine; with
 --minutes the step count is planned from the measured step time (re-planned every 10 steps).
@@ -62,6 +65,7 @@ batch_size = 8
 context = 512
 history_weight = 1.0
 mood_weight = 0.8  # the mood adapter's weight in training (the gate's strength)
+skill_weight = 1.0  # a skill adapter's weight in training (the game applies skills at full weight)
 minutes = 3.0  # budget per adapter
 max_steps = 0  # > 0: run exactly this many steps (overrides the plan from --minutes)
 plan_after = 5
@@ -229,7 +233,7 @@ def train_one(net, aid, plan, train, val, base_hash):
 def main():
     parse_overrides(sys.argv[1:])
     if not adapters:
-        raise SystemExit("--adapters=<ids> is required (characters by id, moods as mood-<mood>)")
+        raise SystemExit("--adapters=<ids> is required (characters by id, moods as mood-<mood>, skills as skill-<name>)")
     if max_steps <= 0 and minutes <= 0:
         raise SystemExit("give a budget: --minutes=M or --max_steps=N")
     torch.manual_seed(seed)
@@ -247,7 +251,25 @@ def main():
     print(f"base {model} (hash {base_hash}); LoRA r={r} alpha={alpha} on {targets}", flush=True)
     loaded_personas = set()
     for aid in [a.strip() for a in adapters.split(",") if a.strip()]:
-        if aid.startswith("mood-"):
+        if aid.startswith("skill-"):
+            streams, vals = [], []
+            for cid, card in sorted(cards.items()):
+                if characters and cid not in characters.split(","):
+                    continue
+                persona = card["adapters"]["persona"]
+                if persona not in loaded_personas:
+                    load_pack(net, persona, os.path.join(adapters_dir, persona), expect_hash=base_hash)
+                    loaded_personas.add(persona)
+                sel = np.flatnonzero(t_char == cid)
+                if len(sel):
+                    streams.append((cid, Subset(train, sel), {persona: 1.0}, skill_weight))
+                vsel = np.flatnonzero(v_char == cid)[: max(1, eval_samples // 5)]
+                if len(vsel):
+                    vals.append((vsel.tolist(), {persona: 1.0}))
+            if not streams:
+                raise SystemExit(f"{aid}: {train_data} has no samples of a character with a card")
+            plan = {"kind": "skill", "streams": streams, "val": vals, "weight": skill_weight}
+        elif aid.startswith("mood-"):
             mood = aid[len("mood-"):]
             streams, vals = [], []
             for cid, card in sorted(cards.items()):

@@ -5,12 +5,14 @@ import { buildEvalSuites } from "./evals.ts";
 import { PHRASINGS, templatesFor } from "./phrasings.ts";
 import { Rng } from "./rng.ts";
 import { makeScenario, type Sample } from "./sample.ts";
-import { heldOutFacts, heldOutItems, heldOutPlaces, heldOutVillagers, type Split } from "./situations.ts";
+import { anchoredIds, sceneVariant } from "./scene-variants.ts";
+import { heldOutFacts, heldOutItems, heldOutPlaces, heldOutVillagers, INTENT_WEIGHTS, type Split } from "./situations.ts";
 import { loadWorld } from "./world.ts";
 
 // The data engine CLI:
 //   npm run data -- --out data/ --samples 200000 --seed 1 [--heldout 0.1] [--evals evals/]
 //                   [--eval-per-suite 60] [--eval-seed 7] [--scene village] [--no-evals]
+//                   [--scene-variants 0.3] [--intents nearby,what_is,point]
 // Writes <out>/train.jsonl, <out>/heldout.jsonl, <out>/heldout_spec.json, <out>/summary.json
 // and evals/<suite>.jsonl; progress with ETA on stderr; the last stdout line is the summary JSON.
 
@@ -24,10 +26,14 @@ interface Args {
   evalSeed: number;
   scene: string;
   root: string;
+  /** Share of samples drawn in a variant of the scene (scene-variants.ts): new props around the NPCs. */
+  sceneVariants: number;
+  /** Only these intents (in their usual proportions); null: all. */
+  intents: string[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: "." };
+  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null };
   const num = (flag: string, v: string | undefined, min: number, max: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} needs a number in [${min}, ${max}], got ${v === undefined ? "nothing" : `"${v}"`}`);
@@ -47,7 +53,14 @@ function parseArgs(argv: string[]): Args {
       case "--eval-seed": args.evalSeed = Math.floor(num(a, v, 0, 2 ** 32 - 1)); i++; break;
       case "--scene": if (!v) throw new Error("--scene needs a scene name"); args.scene = v; i++; break;
       case "--root": if (!v) throw new Error("--root needs a folder"); args.root = v; i++; break;
-      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root`);
+      case "--scene-variants": args.sceneVariants = num(a, v, 0, 1); i++; break;
+      case "--intents": {
+        const list = (v ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+        const unknown = list.filter((x) => !(x in INTENT_WEIGHTS));
+        if (list.length === 0 || unknown.length > 0) throw new Error(`--intents needs a comma-separated list of intents (${Object.keys(INTENT_WEIGHTS).join(", ")})${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}`);
+        args.intents = list; i++; break;
+      }
+      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents`);
     }
   }
   return args;
@@ -89,15 +102,22 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
   let kept = 0, attempts = 0, empty = 0, tokenSum = 0, tokenMax = 0;
   let lastLog = performance.now();
   const maxAttempts = args.samples * 8;
+  const anchored = anchoredIds(world.scene, world.cards.values());
+  const intentWeights = args.intents ? Object.fromEntries(args.intents.map((k) => [k, INTENT_WEIGHTS[k]])) : null;
+  let variants = 0;
   while (kept < args.samples && attempts < maxAttempts) {
     attempts++;
     const split: Split = rng.chance(args.heldout) ? "heldout" : "train";
-    const sc = makeScenario(world, rng, split, `${args.seed}-${attempts}`);
+    // Draws for the options happen only when they are set, so a plain run's samples stay as they were.
+    const variant = args.sceneVariants > 0 && rng.chance(args.sceneVariants);
+    const w = variant ? { ...world, scene: sceneVariant(world.scene, anchored, rng) } : world;
+    const sc = makeScenario(w, rng, split, `${args.seed}-${attempts}`, intentWeights ? { intent: rng.weighted(intentWeights) } : {});
     if (!sc) { empty++; continue; }
     const s = sc.sample;
     const verdict = filter.offer(dedupText(s), `${split}|${s.npc}|${s.intent}`);
     if (verdict !== "kept") { dropped[verdict]++; bump(droppedBySplit, split); continue; }
     kept++;
+    if (variant) variants++;
     bump(byIntent, s.intent); bump(byNpc, s.npc); bump(byMood, s.mood); bump(bySplit, split);
     tokenSum += s.tokens; tokenMax = Math.max(tokenMax, s.tokens);
     buffers[split].push(JSON.stringify(s) + "\n");
@@ -139,6 +159,7 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
   const seconds = (performance.now() - t0) / 1000;
   const summary = {
     samples: kept, attempts, empty_draws: empty, seconds: Math.round(seconds * 10) / 10, seed: args.seed, scene: args.scene,
+    scene_variant_samples: variants, intents: args.intents ?? "all",
     by_split: bySplit, by_intent: byIntent, by_npc: byNpc, by_mood: byMood,
     dropped: { ...dropped, total: dropped.duplicate + dropped.dense, by_split: droppedBySplit, clusters: filter.clusters, options: DEFAULT_DEDUP },
     prompt_tokens_est: { mean: Math.round(tokenSum / Math.max(kept, 1)), max: tokenMax },
