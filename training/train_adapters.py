@@ -251,43 +251,29 @@ def main():
     print(f"base {model} (hash {base_hash}); LoRA r={r} alpha={alpha} on {targets}", flush=True)
     loaded_personas = set()
     for aid in [a.strip() for a in adapters.split(",") if a.strip()]:
-        if aid.startswith("skill-"):
+        if aid.startswith("skill-") or aid.startswith("mood-"):
+            # On top of each character's own pack, frozen at weight 1: a skill on all of that
+            # character's samples, a mood on its samples of that mood (for cards that allow it).
+            mood = aid[len("mood-"):] if aid.startswith("mood-") else None
+            kind, weight = ("mood", mood_weight) if mood else ("skill", skill_weight)
             streams, vals = [], []
             for cid, card in sorted(cards.items()):
-                if characters and cid not in characters.split(","):
+                if (mood and aid not in card["adapters"]["moods"]) or (characters and cid not in characters.split(",")):
                     continue
                 persona = card["adapters"]["persona"]
                 if persona not in loaded_personas:
                     load_pack(net, persona, os.path.join(adapters_dir, persona), expect_hash=base_hash)
                     loaded_personas.add(persona)
-                sel = np.flatnonzero(t_char == cid)
+                sel = np.flatnonzero((t_char == cid) & ((t_mood == mood) if mood else True))
                 if len(sel):
-                    streams.append((cid, Subset(train, sel), {persona: 1.0}, skill_weight))
-                vsel = np.flatnonzero(v_char == cid)[: max(1, eval_samples // 5)]
+                    streams.append((cid, Subset(train, sel), {persona: 1.0}, weight))
+                vsel = np.flatnonzero((v_char == cid) & ((v_mood == mood) if mood else True))[: max(1, eval_samples // 5)]
                 if len(vsel):
                     vals.append((vsel.tolist(), {persona: 1.0}))
             if not streams:
-                raise SystemExit(f"{aid}: {train_data} has no samples of a character with a card")
-            plan = {"kind": "skill", "streams": streams, "val": vals, "weight": skill_weight}
-        elif aid.startswith("mood-"):
-            mood = aid[len("mood-"):]
-            streams, vals = [], []
-            for cid, card in sorted(cards.items()):
-                if aid not in card["adapters"]["moods"] or (characters and cid not in characters.split(",")):
-                    continue
-                persona = card["adapters"]["persona"]
-                if persona not in loaded_personas:
-                    load_pack(net, persona, os.path.join(adapters_dir, persona), expect_hash=base_hash)
-                    loaded_personas.add(persona)
-                sel = np.flatnonzero((t_char == cid) & (t_mood == mood))
-                if len(sel):
-                    streams.append((cid, Subset(train, sel), {persona: 1.0}, mood_weight))
-                vsel = np.flatnonzero((v_char == cid) & (v_mood == mood))[: max(1, eval_samples // 5)]
-                if len(vsel):
-                    vals.append((vsel.tolist(), {persona: 1.0}))
-            if not streams:
-                raise SystemExit(f"{aid}: no training samples of mood {mood!r} for a character whose card allows {aid}")
-            plan = {"kind": "mood", "streams": streams, "val": vals, "weight": mood_weight}
+                raise SystemExit(f"{aid}: no training samples of mood {mood!r} for a character whose card allows {aid}" if mood
+                                 else f"{aid}: {train_data} has no samples of a character with a card")
+            plan = {"kind": kind, "streams": streams, "val": vals, "weight": weight}
         else:
             if aid not in {c["adapters"]["persona"] for c in cards.values()}:
                 raise SystemExit(f"{aid}: no card names it as persona; personas: {sorted(c['adapters']['persona'] for c in cards.values())}")
