@@ -248,6 +248,19 @@ describe("npc_view in a real room", () => {
     expect(hf.rejected).toEqual([]);
   });
 
+  it("a line that is not about what is in sight takes the text path, though a fresh view is there", async () => {
+    const r = await room();
+    expect(r.npcViews!.latest("brom")).toBeDefined();
+    const req = await ask(near, "How much for a horseshoe?");
+    expect((req as { image?: unknown }).image).toBeUndefined();
+    expect(r.dialogue!.lastImage("brom")).toBeNull();
+    expect(r.dialogue!.lastPrompt("brom")).not.toContain("<|image|>");
+    expect(r.dialogue!.lastPrompt("brom")).toMatch(/barrel-red: red barrel/);
+    // The next line about sight has the view again.
+    const seen = await ask(near, "Is the red barrel on your left?");
+    expect((seen as { image?: Float32Array }).image).toBe(r.npcViews!.latest("brom")!.tokens);
+  });
+
   it("a picture sent instead of features ends as the same tokens, within 1e-4, as the features the same encoder gives", async () => {
     const img = testImage([40, 60, 170]);
     // A client that runs the encoder (here on onnxruntime-node, as a page does on -web) sends features…
@@ -305,7 +318,7 @@ describe("npc_view in a real room", () => {
     expect(after.at).toBeGreaterThanOrEqual(before.at);
     expect(Array.from(after.tokens)).toEqual(Array.from(projector.project(zeros)));
     // Still connected, still answered.
-    const req = await ask(near, "Are you still there?");
+    const req = await ask(near, "Are you still there? What do you see?");
     expect(Array.from((req as { image?: Float32Array }).image!)).toEqual(Array.from(after.tokens));
     expect(near.connection.isOpen).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { asksAboutSight } from "../../core/vision/sight.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
@@ -294,7 +295,9 @@ export class Conversations {
       sendToken(spoken);
       this.host.log(`[dialogue] ${npc} ← ${line.key}: input filtered (${input.reason})`);
     } else {
-      const view = await this.viewOf(npc);
+      // The eyes answer only lines about what is in sight (core/vision/sight.ts); every other line
+      // takes the text path, props among the nearby lines, no vision skill.
+      const view = asksAboutSight(line.text) ? await this.viewOf(npc) : undefined;
       const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens);
       this.prompts.set(npc, prompt);
       this.images.set(npc, view?.image ?? null);

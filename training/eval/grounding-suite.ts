@@ -1,3 +1,4 @@
+import { asksAboutSight } from "../../core/vision/sight.ts";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,7 +63,7 @@ export async function foldPacks(bank: AdapterBank, ids: string[]): Promise<Folde
   return terms.length ? foldMixture(terms) : null;
 }
 
-export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number; noView: boolean }) {
+export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number; noView: boolean; alwaysView: boolean }) {
   let cases: EvalCase[] = readSuite(a.suite);
   if (a.limit) cases = cases.slice(0, a.limit);
   const root = process.cwd();
@@ -72,10 +73,12 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const projector = new Projector(vpkg);
   const scenes = new Map<string, Scene>();
   const views = new Map<string, Float32Array>();
+  // As the game: the view only for lines about what is in sight (--always-view: every line).
+  const sees = (c: EvalCase) => !a.noView && (a.alwaysView || asksAboutSight(c.say));
   for (const c of cases) {
     const key = `${c.scene}\u0000${c.npc}`;
     if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, root));
-    if (views.has(key) || a.noView) continue;
+    if (views.has(key) || !sees(c)) continue;
     const path = /[\\/]|\.json$/.test(c.scene) ? c.scene : join("scenes", `${c.scene}.json`);
     log(`grounding suite: rendering ${c.npc}'s view of ${path}`);
     const rgb = renderNpcView(path, c.npc);
@@ -88,11 +91,12 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
   const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length + 1 });
   const results = await Promise.all(cases.map(async (c) => {
-    const moment = { ...caseMoment(c, scenes.get(c.scene)!, cards), view: a.noView ? undefined : vpkg.manifest.tokens };
+    const seeing = sees(c);
+    const moment = { ...caseMoment(c, scenes.get(c.scene)!, cards), view: seeing ? vpkg.manifest.tokens : undefined };
     const prompt = assemblePrompt(moment, count).text;
     const persona = moment.card.adapters?.persona ?? moment.card.id;
-    const lora = await foldPacks(bank, a.noView ? [persona] : [persona, visionAdapter]);
-    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image: a.noView ? undefined : views.get(`${c.scene}\u0000${c.npc}`) }).result;
+    const lora = await foldPacks(bank, seeing ? [persona, visionAdapter] : [persona]);
+    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image: seeing ? views.get(`${c.scene}\u0000${c.npc}`) : undefined }).result;
     return { id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parseReply(r.text), c.checks) };
   }));
   await sched.close();

@@ -13,7 +13,7 @@ import { groundingHtml } from "./grounding-html.ts";
 import { foldPacks, openModel } from "./grounding-suite.ts";
 
 // npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
-//   [--model assets/model] [--adapters adapters] [--node] [--html F] [--suite <cases.jsonl> [--no-view]]
+//   [--model assets/model] [--adapters adapters] [--node] [--html F] [--suite <cases.jsonl> [--no-view | --always-view]]
 // Grounded questions about held-out rendered views (training/vision/questions.ts), answered by the
 // real runtime the way the game does: the picture is encoded in headless Chromium on
 // onnxruntime-web (--node: onnxruntime-node), projected to visual tokens, spliced into the prompt,
@@ -25,14 +25,15 @@ export interface QaRecord {
   probe?: string; prompt: string;
 }
 
-const USAGE = "usage: npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--html FILE] [--suite FILE [--no-view]]";
+const USAGE = "usage: npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--html FILE] [--suite FILE [--no-view | --always-view]]";
 
 function parseArgs(argv: string[]) {
-  const a = { data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, html: "", out: "", suite: "", batch: 16 };
+  const a = { data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--node") { a.node = true; continue; }
     if (f === "--no-view") { a.noView = true; continue; }
+    if (f === "--always-view") { a.alwaysView = true; continue; }
     const v = argv[++i];
     if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
     if (f === "--limit" || f === "--batch") {

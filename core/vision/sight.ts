@@ -1,0 +1,25 @@
+import { COLOURS, KINDS } from "./vocab.ts";
+
+// Which lines an NPC answers with its eyes. The view (visual tokens and the vision skill pack) goes
+// into a reply only when the player's line is about what is in sight: a sight word ("see", "look",
+// "in front of you", "closest", "how many"), a colour, or a kind of prop the encoder knows. Every
+// other line takes the text path, with the props in the nearby lines. Measured on the dialogue
+// suites, the view on every line cost them (persona 0.217 → 0.117, actions 0.233 → 0.050 with the
+// shipped package) and brought those lines nothing; training/vision/README.md has the figures.
+
+const SIGHT_WORDS = [
+  "see", "sees", "seeing", "saw", "seen", "look", "looking", "looks", "view", "sight", "spot", "notice", "glimpse",
+  "describe", "visible", "nearest", "closest", "how many", "count", "in front of you", "before you", "around you",
+  "colour", "color", "coloured", "colored", "shade", "left or right", "your left", "your right",
+];
+
+const plural = (k: string) => (k.endsWith("h") || k.endsWith("s") ? `${k}es` : `${k}s`);
+const SIGHT = new RegExp(
+  `\\b(${[...SIGHT_WORDS, ...COLOURS, "gray", ...KINDS, ...KINDS.map(plural)].map((w) => w.replace(/ /g, "\\s+")).join("|")})\\b`,
+  "i",
+);
+
+/** True when the line asks about what the NPC can see (so its view is worth the reply's cost). */
+export function asksAboutSight(line: string): boolean {
+  return SIGHT.test(line);
+}
