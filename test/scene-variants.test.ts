@@ -74,9 +74,7 @@ describe("scene variants", () => {
 
 describe("surroundings suite", () => {
   it("asks in held-out phrasings about props only the case's own scene holds, and the eval's prompt lists them", () => {
-    const scenes: ReturnType<typeof sceneVariant>[] = [];
-    const { cases, scenes: made } = buildSurroundingsSuite(world, 7, 30, 3, (k) => `variant-${k}`, (rng) => sceneVariant(world.scene, anchored, rng));
-    scenes.push(...made);
+    const { cases, scenes } = buildSurroundingsSuite(world, 7, 30, 3, (k) => `variant-${k}`, (rng) => sceneVariant(world.scene, anchored, rng));
     expect(cases.length).toBe(30);
     for (const c of cases) {
       expect(c.tags).toContain("heldout:template");
