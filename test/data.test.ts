@@ -14,11 +14,11 @@ import { run, parseArgs } from "../training/data/main.ts";
 
 const world = loadWorld(".");
 
-function draw(seed: number, split: "train" | "heldout", n: number): Scenario[] {
+function draw(seed: number, split: "train" | "heldout", n: number, phraseGrammar = 0): Scenario[] {
   const rng = new Rng(seed);
   const out: Scenario[] = [];
   for (let i = 0; out.length < n && i < n * 3; i++) {
-    const sc = makeScenario(world, rng, split, `${seed}-${i}`);
+    const sc = makeScenario(world, rng, split, `${seed}-${i}`, { phraseGrammar });
     if (sc) out.push(sc);
   }
   return out;
@@ -26,6 +26,8 @@ function draw(seed: number, split: "train" | "heldout", n: number): Scenario[] {
 
 const train = draw(11, "train", 4000);
 const held = draw(12, "heldout", 1500);
+// Training draws that take half their phrasings from the phrase grammar (--phrase-grammar 0.5).
+const trainGrammar = draw(13, "train", 2000, 0.5);
 
 /** The reply meets the checks the evaluation suites would apply to it. */
 function meetsChecks(s: Situation): string | null {
@@ -94,7 +96,8 @@ describe("held-out split", () => {
   });
 
   it("training never uses a held-out phrasing template", () => {
-    for (const { situation: s } of train) {
+    expect(trainGrammar.filter((sc) => /:g\d+$/.test(sc.situation.template)).length).toBeGreaterThan(500);
+    for (const { situation: s } of [...train, ...trainGrammar]) {
       expect(s.heldout).toBeUndefined();
       const intent = s.template.split(":")[0];
       expect(heldOut(intent, s.templateText), s.template).toBe(false);

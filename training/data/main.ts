@@ -30,10 +30,12 @@ interface Args {
   sceneVariants: number;
   /** Only these intents (in their usual proportions); null: all. */
   intents: string[] | null;
+  /** Share of training phrasings drawn from the phrase grammar (phrase-grammar.ts); 0: flat templates only. */
+  phraseGrammar: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null };
+  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null, phraseGrammar: 0 };
   const num = (flag: string, v: string | undefined, min: number, max: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} needs a number in [${min}, ${max}], got ${v === undefined ? "nothing" : `"${v}"`}`);
@@ -54,13 +56,14 @@ function parseArgs(argv: string[]): Args {
       case "--scene": if (!v) throw new Error("--scene needs a scene name"); args.scene = v; i++; break;
       case "--root": if (!v) throw new Error("--root needs a folder"); args.root = v; i++; break;
       case "--scene-variants": args.sceneVariants = num(a, v, 0, 1); i++; break;
+      case "--phrase-grammar": args.phraseGrammar = num(a, v, 0, 1); i++; break;
       case "--intents": {
         const list = (v ?? "").split(",").map((x) => x.trim()).filter(Boolean);
         const unknown = list.filter((x) => !(x in INTENT_WEIGHTS));
         if (list.length === 0 || unknown.length > 0) throw new Error(`--intents needs a comma-separated list of intents (${Object.keys(INTENT_WEIGHTS).join(", ")})${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}`);
         args.intents = list; i++; break;
       }
-      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents`);
+      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents --phrase-grammar`);
     }
   }
   return args;
@@ -111,7 +114,9 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
     // Draws for the options happen only when they are set, so a plain run's samples stay as they were.
     const variant = args.sceneVariants > 0 && rng.chance(args.sceneVariants);
     const w = variant ? { ...world, scene: sceneVariant(world.scene, anchored, rng) } : world;
-    const sc = makeScenario(w, rng, split, `${args.seed}-${attempts}`, intentWeights ? { intent: rng.weighted(intentWeights) } : {});
+    const sc = makeScenario(w, rng, split, `${args.seed}-${attempts}`, {
+      phraseGrammar: args.phraseGrammar, ...(intentWeights ? { intent: rng.weighted(intentWeights) } : {}),
+    });
     if (!sc) { empty++; continue; }
     const s = sc.sample;
     const verdict = filter.offer(dedupText(s), `${split}|${s.npc}|${s.intent}`);
@@ -159,7 +164,7 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
   const seconds = (performance.now() - t0) / 1000;
   const summary = {
     samples: kept, attempts, empty_draws: empty, seconds: Math.round(seconds * 10) / 10, seed: args.seed, scene: args.scene,
-    scene_variant_samples: variants, intents: args.intents ?? "all",
+    scene_variant_samples: variants, intents: args.intents ?? "all", phrase_grammar: args.phraseGrammar,
     by_split: bySplit, by_intent: byIntent, by_npc: byNpc, by_mood: byMood,
     dropped: { ...dropped, total: dropped.duplicate + dropped.dense, by_split: droppedBySplit, clusters: filter.clusters, options: DEFAULT_DEDUP },
     prompt_tokens_est: { mean: Math.round(tokenSum / Math.max(kept, 1)), max: tokenMax },

@@ -1,3 +1,4 @@
+import { grammarPhrasings } from "./phrase-grammar.ts";
 import { hashString } from "./rng.ts";
 
 // Player phrasing templates per intent. Slots: {npc} (the NPC's name), {villager}, {place},
@@ -184,4 +185,19 @@ export function templatesFor(intent: string, split: "train" | "heldout"): { id: 
   const list = PHRASINGS[intent];
   if (!list) throw new Error(`no phrasings for intent "${intent}"; known: ${Object.keys(PHRASINGS).join(", ")}`);
   return list.map((text, i) => ({ id: templateId(intent, i), text })).filter((t) => heldOut(intent, t.text) === (split === "heldout"));
+}
+
+const grammarCache = new Map<string, { id: string; text: string }[]>();
+/**
+ * The phrase grammar's training phrasings for an intent (phrase-grammar.ts), ids "<intent>:g<k>":
+ * none that repeats a flat template or comes near a held-out one.
+ */
+export function grammarTemplates(intent: string): { id: string; text: string }[] {
+  let list = grammarCache.get(intent);
+  if (list) return list;
+  const held = [...heldOutSet(intent)];
+  const { kept } = grammarPhrasings(intent, held, PHRASINGS[intent] ?? []);
+  list = kept.map((text, k) => ({ id: `${intent}:g${k}`, text }));
+  grammarCache.set(intent, list);
+  return list;
 }

@@ -73,6 +73,8 @@ export interface MakeOptions {
   /** Jitter the NPC pose and vary state/memory/history (default true); evals use false. */
   vary?: boolean;
   noise?: number;
+  /** Share of training phrasings drawn from the phrase grammar (default 0: flat templates only). */
+  phraseGrammar?: number;
 }
 
 /** Draws one scenario. `id` is stored in the sample; returns undefined if the draw had nothing. */
@@ -82,7 +84,7 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
   const npc = world.npcs[npcIndex];
   const card = world.cards.get(npc.character)!;
   const pose = poseFor(world, npcIndex, rng, vary);
-  const ctx: Ctx = { world, card, npc, pose, rng, split, noise: options.noise ?? 1 };
+  const ctx: Ctx = { world, card, npc, pose, rng, split, noise: options.noise ?? 1, phraseGrammar: options.phraseGrammar ?? 0 };
   const intent = options.intent ?? rng.weighted(INTENT_WEIGHTS);
   const situation = makeSituation(ctx, intent);
   if (!situation) return undefined;

@@ -3,7 +3,7 @@ import type { NpcSpawn } from "../../core/scene/schema.ts";
 import { mentionedObjects, nearbyFacts, type NearbyFact, type Pose, type Direction } from "../../core/prompt/nearby.ts";
 import { formatReply, type Action } from "../../core/prompt/reply.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
-import { heldOut, PHRASINGS, templatesFor } from "./phrasings.ts";
+import { grammarTemplates, heldOut, PHRASINGS, templatesFor } from "./phrasings.ts";
 import { addNoise } from "./noise.ts";
 import { hashString, type Rng } from "./rng.ts";
 import type { World } from "./world.ts";
@@ -52,6 +52,8 @@ export interface Ctx {
   split: Split;
   /** Noise level for player lines (0 = none). */
   noise: number;
+  /** Share of training-phrasing picks taken from the phrase grammar (phrase-grammar.ts); 0 or absent: flat templates only. */
+  phraseGrammar?: number;
 }
 
 export const INTENT_WEIGHTS: Record<string, number> = {
@@ -172,6 +174,12 @@ interface Tpl {
 
 function template(ctx: Ctx, intent: string, mode: Mode): Tpl {
   const held = mode === "template";
+  // The grammar's phrasings only in training draws, and a draw for it only when it is on, so
+  // plain runs, held-out samples and the evaluation suites stay as they were.
+  if (mode === "train" && (ctx.phraseGrammar ?? 0) > 0 && ctx.rng.chance(ctx.phraseGrammar!)) {
+    const pool = grammarTemplates(intent);
+    if (pool.length > 0) return { ...ctx.rng.pick(pool), held: false };
+  }
   return { ...ctx.rng.pick(templatesFor(intent, held ? "heldout" : "train")), held };
 }
 
