@@ -26,6 +26,7 @@ from overrides import apply_overrides, config_keys  # noqa: E402
 from dataset import BucketedSampler, TokenizedCorpus  # noqa: E402
 from model import LlamaConfig, LlamaForCausalLM  # noqa: E402
 from plot import write_loss_plot  # noqa: E402
+from hf_io import load_pretrained  # noqa: E402
 
 # ---- defaults (override with --key=value) ----
 train_data = "data/train"  # prefix of the npm run tokenize output
@@ -58,7 +59,7 @@ log_every = 10
 seed = 1
 threads = 2  # the real run used 1: on 2 cores shared with other jobs it was faster
 resume = False
-init_from = ""  # checkpoint whose weights start this run (a fresh schedule and optimizer); "" = random init
+init_from = ""  # checkpoint (ckpt.pt) or exported model folder whose weights start this run (a fresh schedule and optimizer); "" = random init
 init_std = 0.02
 # ----
 
@@ -184,6 +185,13 @@ def main():
         step, tokens_seen, comp_seen, history = ck["step"], ck["tokens_seen"], ck["completion_tokens_seen"], ck["history"]
         wall_before, planned = ck["wall_seconds"], ck["planned_steps"]
         print(f"resumed from {ckpt_path} at step {step} (planned {planned})", flush=True)
+    elif init_from and os.path.isdir(init_from):
+        # An exported model folder (config.json + model.safetensors), e.g. the committed assets/model.
+        src = load_pretrained(init_from)
+        if src.cfg.__dict__ != cfg.__dict__:
+            raise SystemExit(f"--init_from {init_from}: its model config {src.cfg.__dict__} differs from this run's {cfg.__dict__}")
+        model.load_state_dict(src.state_dict())
+        print(f"weights from the exported model in {init_from}", flush=True)
     elif init_from:
         ck = torch.load(init_from)
         if ck["model_config"] != cfg.__dict__:

@@ -137,7 +137,13 @@ def tokenize_qa(split_dir, tokenizer, conversations=False, seed=1, short=False, 
 
 
 def load_encoder(path):
-    """The frozen encoder of a train_encoder.py checkpoint (in eval mode), and the checkpoint."""
+    """The frozen encoder of a train_encoder.py checkpoint (in eval mode), and the checkpoint. A
+    folder is read as a vision package (assets/vision): its shipped encoder, BatchNorm folded in."""
+    if os.path.isdir(path):
+        m, enc, _ = load_package(path)
+        enc.eval()
+        return enc, {"cfg": {"feature_dim": m["feature_dim"], "limit": m["feature_limit"], "convs": m.get("encoder_convs")},
+                     "metrics": m.get("metrics", {}).get("encoder", {})}
     ck = torch.load(path)
     enc = Encoder(int(ck["cfg"]["feature_dim"]), float(ck["cfg"]["limit"]), convs=ck["cfg"].get("convs"))
     enc.load_state_dict(ck["encoder"])
