@@ -15,6 +15,8 @@ describe("pipeline smoke", () => {
       expect(r.loss.last).toBeLessThan(r.loss.first - 0.5);
       expect(r.loss.val_last).toBeLessThan(r.loss.val_first);
       expect(r.export.bytes).toBeGreaterThan(100_000);
+      // --init_from the exported folder starts from exactly the exported weights.
+      expect(Math.abs(r.finetune.val_at_start - r.finetune.exported_val)).toBeLessThan(1e-4);
       expect(r.generated.tokens).toBeGreaterThan(0);
       expect(["stop", "length"]).toContain(r.generated.finishReason);
       expect(r.parity.positions).toBeGreaterThan(10);

@@ -24,6 +24,8 @@ export interface SmokeResult {
   tokens: { train: number; heldout: number };
   loss: { first: number; last: number; val_first: number; val_last: number };
   export: { files: string[]; bytes: number };
+  /** A 2-step fine-tune from the exported folder (--init_from): its first held-out loss and the export's last. */
+  finetune: { val_at_start: number; exported_val: number };
   generated: { text: string; tokens: number; finishReason: string };
   parity: { maxAbsDiff: number; positions: number; vocab: number };
   eval: SuiteScore;
@@ -49,7 +51,7 @@ export async function pipelineSmoke(opts: { dir?: string; log?: (l: string) => v
   let t = performance.now();
   const lap = (name: string) => { seconds[name] = Math.round(performance.now() - t) / 1000; t = performance.now(); log(`stage ${name}: ${seconds[name]} s`); };
 
-  run(tsx, ["training/data/main.ts", "--out", dir, "--samples", "2000", "--seed", "3", "--evals", join(dir, "evals"), "--eval-per-suite", "5"], log);
+  run(tsx, ["training/data/main.ts", "--out", dir, "--samples", "2000", "--seed", "3", "--evals", join(dir, "evals"), "--eval-per-suite", "5", "--phrase-grammar", "0.5"], log);
   const data = { train: lines(join(dir, "train.jsonl")), heldout: lines(join(dir, "heldout.jsonl")) };
   lap("data");
   run(tsx, ["training/tokenizer/main.ts", "--corpus", join(dir, "train.jsonl"), "--out", join(dir, "tokenizer"), "--vocab", "512", "--max-samples", "2000"], log);
@@ -75,6 +77,15 @@ export async function pipelineSmoke(opts: { dir?: string; log?: (l: string) => v
   for (const f of files) if (!existsSync(join(modelDir, f))) throw new Error(`export: ${f} missing`);
   const exported = { files, bytes: files.reduce((s, f) => s + statSync(join(modelDir, f)).size, 0) };
   lap("export");
+
+  // A fine-tune starts from the exported folder: its first held-out loss is the export's last.
+  const ftDir = join(dir, "finetune");
+  run(PYTHON, ["training/train_base.py", `--init_from=${modelDir}`, `--train_data=${join(dir, "train")}`, `--val_data=${join(dir, "heldout")}`, `--out_dir=${ftDir}`,
+    "--vocab_size=512", "--hidden_size=64", "--num_layers=2", "--num_heads=4", "--num_kv_heads=2", "--intermediate_size=128",
+    "--batch_size=4", "--max_steps=2", "--warmup_steps=1", "--lr=1e-3", "--eval_every=2", "--eval_samples=8", "--log_every=1", "--threads=1"], log);
+  const ftHist = (JSON.parse(readFileSync(join(ftDir, "loss.json"), "utf8")) as { history: { val_loss?: number }[] }).history;
+  const finetune = { val_at_start: ftHist.find((h) => h.val_loss !== undefined)!.val_loss!, exported_val: loss.val_last };
+  lap("finetune");
 
   const pkg = await loadModelPackage(modelDir, nodePackageFiles);
   const session = await DecoderSession.create(pkg, nodeBackend({ threads: 1 }));
@@ -104,7 +115,7 @@ export async function pipelineSmoke(opts: { dir?: string; log?: (l: string) => v
   const results = await runSuite(model, cases, { root: process.cwd(), batch: 5, maxNewTokens: 24, progress: log });
   await model.release();
   lap("eval");
-  return { dir, seconds, data, tokens, loss, export: exported, generated, parity, eval: scoreResults(results) };
+  return { dir, seconds, data, tokens, loss, export: exported, finetune, generated, parity, eval: scoreResults(results) };
 }
 
 if (process.argv[1] && /pipeline-smoke\.ts$/.test(process.argv[1])) {
