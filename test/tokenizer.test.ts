@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { Template } from "@huggingface/jinja";
 import { SPECIAL_TOKENS } from "../core/prompt/markers.ts";
-import { renderPrompt, toChatMessages, type PromptParts } from "../core/prompt/layout.ts";
+import { CHAT_TEMPLATE, renderPrompt, toChatMessages, type PromptParts } from "../core/prompt/layout.ts";
 import { countPieces, tokenizerConfig, trainBPE } from "../training/tokenizer/train.ts";
 import { ByteLevelBPE } from "../training/tokenizer/bpe.ts";
 import { loadWorld } from "../training/data/world.ts";
@@ -82,6 +82,11 @@ describe("byte-level BPE tokenizer", () => {
 
 describe("the committed tokenizer (assets/tokenizer)", () => {
   const path = "assets/tokenizer/tokenizer.json";
+  it("its chat template and the model package's are the prompt layout's (export.py copies it into every model)", () => {
+    for (const dir of ["assets/tokenizer", "assets/model"]) {
+      expect(JSON.parse(readFileSync(`${dir}/tokenizer_config.json`, "utf8")).chat_template, dir).toBe(CHAT_TEMPLATE);
+    }
+  });
   it.runIf(existsSync(path))("has ~4096 tokens and matches @huggingface/tokenizers on the eval suites", () => {
     const j = JSON.parse(readFileSync(path, "utf8"));
     const cfg = JSON.parse(readFileSync("assets/tokenizer/tokenizer_config.json", "utf8"));
