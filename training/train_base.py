@@ -187,7 +187,10 @@ def main():
         print(f"resumed from {ckpt_path} at step {step} (planned {planned})", flush=True)
     elif init_from and os.path.isdir(init_from):
         # An exported model folder (config.json + model.safetensors), e.g. the committed assets/model.
-        src = load_pretrained(init_from)
+        try:
+            src = load_pretrained(init_from)
+        except (OSError, KeyError, ValueError, RuntimeError) as e:
+            raise SystemExit(f"--init_from {init_from}: not a loadable model folder (config.json + model.safetensors): {type(e).__name__}: {e}")
         if src.cfg.__dict__ != cfg.__dict__:
             raise SystemExit(f"--init_from {init_from}: its model config {src.cfg.__dict__} differs from this run's {cfg.__dict__}")
         model.load_state_dict(src.state_dict())

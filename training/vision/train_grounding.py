@@ -140,7 +140,10 @@ def load_encoder(path):
     """The frozen encoder of a train_encoder.py checkpoint (in eval mode), and the checkpoint. A
     folder is read as a vision package (assets/vision): its shipped encoder, BatchNorm folded in."""
     if os.path.isdir(path):
-        m, enc, _ = load_package(path)
+        try:
+            m, enc, _ = load_package(path)
+        except (OSError, KeyError, ValueError, RuntimeError) as e:
+            raise SystemExit(f"--encoder {path}: not a loadable vision package (vision.json + encoder/projector safetensors): {type(e).__name__}: {e}")
         enc.eval()
         return enc, {"cfg": {"feature_dim": m["feature_dim"], "limit": m["feature_limit"], "convs": m.get("encoder_convs")},
                      "metrics": m.get("metrics", {}).get("encoder", {})}
