@@ -299,7 +299,9 @@ function parseAlternatives(s: string, at: number, close: string): [string[], num
   return [options.concat(current), i];
 }
 
-const words = (s: string) => new Set(s.toLowerCase().replace(/[^a-z0-9'{}_ ]+/g, " ").split(/\s+/).filter(Boolean));
+/** A phrasing's words, lower-cased, punctuation dropped, slots ("{item}") kept as words. */
+export const phraseWords = (s: string): string[] => s.toLowerCase().replace(/[^a-z0-9'{}_ ]+/g, " ").split(/\s+/).filter(Boolean);
+const words = (s: string) => new Set(phraseWords(s));
 
 /**
  * Whether a phrasing is too close to a held-out one to be trained on: the same words, one's words

@@ -1,5 +1,6 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { phraseWords } from "./phrase-grammar.ts";
 import { grammarTemplates, PHRASINGS, templatesFor } from "./phrasings.ts";
 
 // How well the training phrasings cover the held-out ones: each held-out template is matched to
@@ -11,7 +12,7 @@ import { grammarTemplates, PHRASINGS, templatesFor } from "./phrasings.ts";
 type Vec = Map<string, number>;
 
 function features(text: string): string[] {
-  const w = text.toLowerCase().replace(/[^a-z0-9'{}_ ]+/g, " ").split(/\s+/).filter(Boolean);
+  const w = phraseWords(text);
   const out = [...w];
   for (let i = 0; i + 1 < w.length; i++) out.push(`${w[i]} ${w[i + 1]}`);
   return out;
