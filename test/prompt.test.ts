@@ -88,6 +88,16 @@ describe("prompt layout", () => {
     expect(selectFacts(card, "What do you think of Mira?", 3)[0]).toContain("Mira Vell");
     expect(selectFacts(card, "zzz", 2)).toHaveLength(2);
   });
+
+  it("a question about a whole topic finds that topic's facts (rumours, quests)", () => {
+    const card = parseCharacterCardJson(readFileSync("adapters/brom/character.json", "utf8"), "brom");
+    const rumours = selectFacts(card, "Heard any gossip lately?", 4).slice(0, 2);
+    expect(rumours.some((f) => f.includes("south road"))).toBe(true);
+    expect(rumours.some((f) => f.includes("ore cart"))).toBe(true);
+    expect(selectFacts(card, "anything I can help with?", 4)[0]).toContain("charcoal");
+    // A plain trade question still finds the goods line first.
+    expect(selectFacts(card, "how much is a horseshoe?", 4)[0]).toMatch(/^Sells/);
+  });
 });
 
 describe("reply parsing", () => {

@@ -39,6 +39,13 @@ function keywords(text: string): Set<string> {
 
 const TRADE_WORDS = keywords("buy sell sells price prices cost costs coins much cheap goods wares trade haggle deal offer pay");
 
+// Words a player uses for a whole topic rather than for one fact: "any news?" names no rumour,
+// "got any work?" no quest. A fact of the topic counts them as its own keywords.
+const TOPIC_WORDS: Partial<Record<Fact["topic"], Set<string>>> = {
+  rumour: keywords("news rumour rumours rumor rumors gossip gossiping heard hear hearing saying talk talking whisper whispers word happening happened lately latest going around story stories strange new"),
+  quest: keywords("work job jobs help helping hand task tasks errand errands quest quests favour favor need needs earn chore chores assist anything useful"),
+};
+
 type Cand = { text: string; keys: Set<string>; order: number };
 
 // Fact keyword sets per card and alias table; cards are immutable once parsed.
@@ -52,7 +59,7 @@ function candidates(card: CharacterCard, aliases: Record<string, string>): Cand[
   if (!cands) {
     cands = card.facts.map((f: Fact, i) => ({
       text: f.text,
-      keys: keywords([f.text, f.about ?? "", f.about ? aliases[f.about] ?? "" : "", ...f.ask].join(" ")),
+      keys: new Set([...keywords([f.text, f.about ?? "", f.about ? aliases[f.about] ?? "" : "", ...f.ask].join(" ")), ...(TOPIC_WORDS[f.topic] ?? [])]),
       order: i + 1,
     }));
     if (card.goods.length > 0) {

@@ -453,7 +453,9 @@ function factTopic(ctx: Ctx, mode: Mode, topic: Fact["topic"]): Draft | undefine
   const facts = ctx.card.facts.filter((f) => f.topic === topic && f.say.length > 0);
   if (facts.length === 0) return undefined;
   const f = ctx.rng.pick(facts);
-  return { intent: topic, tpl: template(ctx, topic, mode), slots: {}, reply: ctx.rng.pick(f.say), suite: "persona", checks: { contains_any: f.expect } };
+  // The player asks for any rumour (or quest) of the NPC's, so any of them is a right answer.
+  const expect = [...new Set(facts.flatMap((x) => x.expect))];
+  return { intent: topic, tpl: template(ctx, topic, mode), slots: {}, reply: ctx.rng.pick(f.say), suite: "persona", checks: { contains_any: expect } };
 }
 
 // ---- assembly ---------------------------------------------------------------------------------
