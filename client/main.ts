@@ -51,7 +51,7 @@ async function mainAsync(): Promise<void> {
   // By default the page draws the scene the server runs (/scene.json); ?scene=<file name> picks a
   // file from /scenes/ instead (for a page served elsewhere, e.g. the Vite dev server).
   const sceneName = new URLSearchParams(location.search).get("scene");
-  const [sceneFile, name] = await Promise.all([loadSceneAsync(sceneName), askNameAsync(ui), initPhysics()]);
+  const [sceneFile, name] = await Promise.all([loadSceneAsync(sceneName), askNameAsync(ui, () => status.set("connecting", "waiting for your name")), initPhysics()]);
   const world = buildWorld(planScene(sceneFile), scene);
   const physics = buildPhysicsWorld(sceneFile);
   // Before we have a player, look at the first spawn point.

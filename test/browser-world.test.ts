@@ -242,6 +242,7 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     await page.goto(`${kith.url}/`);
     const form = page.locator("#name-prompt");
     await form.waitFor({ state: "visible", timeout: 60_000 });
+    expect(await page.locator("#status").innerText()).toContain("waiting for your name");
     await form.locator("button").click();
     expect(await form.locator(".error").innerText()).toContain("Please enter a name");
     await form.locator("input").fill("  Carol  ");

@@ -14,7 +14,8 @@ export function cleanName(raw: string): { name: string } | { error: string } {
   return { name };
 }
 
-export function askNameAsync(parent: HTMLElement): Promise<string> {
+/** onAsk runs when the form is shown (no usable ?name=), e.g. to say so on the status badge. */
+export function askNameAsync(parent: HTMLElement, onAsk?: () => void): Promise<string> {
   const fromUrl = new URLSearchParams(location.search).get("name");
   if (fromUrl) {
     const r = cleanName(fromUrl);
@@ -40,5 +41,6 @@ export function askNameAsync(parent: HTMLElement): Promise<string> {
     });
     parent.append(form);
     input.focus();
+    onAsk?.();
   });
 }
