@@ -214,6 +214,16 @@ describe("data CLI and eval suites", () => {
     }
   });
 
+  it("a rumour or quest case accepts any of the NPC's rumours (quests): the player asks for any", () => {
+    const cases = buildEvalSuites(world, 7, 60).persona.filter((c) => c.tags[0] === "rumour" || c.tags[0] === "quest");
+    expect(cases.length).toBeGreaterThan(5);
+    for (const c of cases) {
+      const card = world.cards.get(world.npcs.find((n) => n.id === c.npc)!.character)!;
+      const expected = card.facts.filter((f) => f.topic === c.tags[0] && f.say.length > 0).flatMap((f) => f.expect);
+      expect(new Set(c.checks.contains_any), c.id).toEqual(new Set(expected));
+    }
+  });
+
   it("the committed suites exist and parse", () => {
     for (const name of Object.keys(SUITES)) {
       const lines = readFileSync(`evals/${name}.jsonl`, "utf8").trim().split("\n");
