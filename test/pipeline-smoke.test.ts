@@ -17,6 +17,11 @@ describe("pipeline smoke", () => {
       expect(r.export.bytes).toBeGreaterThan(100_000);
       // --init_from the exported folder starts from exactly the exported weights.
       expect(Math.abs(r.finetune.val_at_start - r.finetune.exported_val)).toBeLessThan(1e-4);
+      // Its export names both runs, oldest first, and adds up their tokens.
+      expect(r.finetune.lineage.map((e) => [e.run, e.steps])).toEqual([["out", 30], ["finetune", 2]]);
+      expect(r.finetune.lineage[1].note).toBe("smoke fine-tune");
+      expect(r.finetune.total_tokens_seen).toBe(r.finetune.lineage[0].tokens_seen + r.finetune.lineage[1].tokens_seen);
+      expect(r.finetune.lineage[1].tokens_seen).toBeGreaterThan(0);
       expect(r.generated.tokens).toBeGreaterThan(0);
       expect(["stop", "length"]).toContain(r.generated.finishReason);
       expect(r.parity.positions).toBeGreaterThan(10);

@@ -5,7 +5,8 @@
 
 Writes config.json (LlamaForCausalLM), model.safetensors, tokenizer.json + tokenizer_config.json
 (copied from --tokenizer), generation_config.json (eos = <|end|>, pad = <|pad|>, greedy) and
-training_meta.json (data seed and counts, steps, tokens seen, final losses, wall time).
+training_meta.json (data seed and counts, steps, tokens seen, final losses, wall time, and the
+lineage: every run the weights went through, oldest first, with the tokens each saw).
 """
 import argparse
 import json
@@ -34,6 +35,32 @@ def read_json(path):
         return json.load(f)
 
 
+def lineage(before, rc, ck, a):
+    """The runs behind these weights: the init folder's lineage (or that folder's own run, when it
+    has none), then this run. Exporting the same run twice does not list it twice."""
+    runs = []
+    if before:
+        runs = list(before.get("lineage") or [])
+        if not runs and before.get("run_config"):
+            prc = before["run_config"]
+            runs = [{"run": os.path.basename(os.path.normpath(prc.get("out_dir", "?"))), "out_dir": prc.get("out_dir"),
+                     "steps": before.get("steps"), "tokens_seen": before.get("tokens_seen"), "data": prc.get("train_data")}]
+    this = {
+        "run": a.run_name or os.path.basename(os.path.normpath(rc.get("out_dir", "?"))),
+        "out_dir": rc.get("out_dir"),
+        "steps": ck["step"],
+        "tokens_seen": ck.get("tokens_seen"),
+        "data": rc.get("train_data"),
+        "init_from": rc.get("init_from") or None,
+        "lr": f"{rc.get('lr')} -> {rc.get('min_lr')}",
+        "wall_seconds": round(ck.get("wall_seconds", 0.0), 1),
+    }
+    if a.note:
+        this["note"] = a.note
+    runs = [r for r in runs if not (r.get("out_dir") == this["out_dir"] and r.get("steps") == this["steps"])]
+    return runs + [this]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", default="training/out/base/ckpt.pt")
@@ -41,6 +68,8 @@ def main():
     ap.add_argument("--tokenizer", default="assets/tokenizer")
     ap.add_argument("--dtype", default="F32", choices=["F32", "F16", "BF16"])
     ap.add_argument("--data", default="data", help="folder with summary.json and <split>.meta.json (for training_meta.json)")
+    ap.add_argument("--run_name", default=None, help="this run's name in the lineage (default: the checkpoint's out_dir name)")
+    ap.add_argument("--note", default=None, help="a line about this run for the lineage")
     a = ap.parse_args()
     if not os.path.exists(a.ckpt):
         raise SystemExit(f"--ckpt {a.ckpt}: not found (train first: npm run train:base)")
@@ -51,6 +80,9 @@ def main():
     for key in ("model", "model_config", "run_config", "step"):
         if key not in ck:
             raise SystemExit(f"{a.ckpt}: not a train_base checkpoint (no {key!r})")
+    # Read before writing: a fine-tune of assets/model is usually exported back into assets/model.
+    rc = ck["run_config"]
+    before = read_json(os.path.join(rc["init_from"], "training_meta.json")) if rc.get("init_from") and os.path.isdir(rc["init_from"]) else None
     cfg = LlamaConfig(**ck["model_config"])
     model = LlamaForCausalLM(cfg)
     model.load_state_dict(ck["model"])
@@ -62,7 +94,7 @@ def main():
     with open(os.path.join(a.out, "generation_config.json"), "w") as f:
         json.dump(gen, f, indent=2)
 
-    rc, hist = ck["run_config"], ck.get("history", [])
+    hist = ck.get("history", [])
     summary = read_json(os.path.join(a.data, "summary.json")) or {}
     prefix = os.path.basename(rc["train_data"])
     tmeta = read_json(os.path.join(os.path.dirname(rc["train_data"]) or ".", prefix + ".meta.json")) or {}
@@ -81,6 +113,8 @@ def main():
         "wall_seconds": round(ck.get("wall_seconds", 0.0), 1),
         "run_config": rc,
     }
+    meta["lineage"] = lineage(before, rc, ck, a)
+    meta["total_tokens_seen"] = sum(e.get("tokens_seen") or 0 for e in meta["lineage"])
     with open(os.path.join(a.out, "training_meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
     size = os.path.getsize(os.path.join(a.out, "model.safetensors"))

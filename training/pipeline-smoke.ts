@@ -25,7 +25,11 @@ export interface SmokeResult {
   loss: { first: number; last: number; val_first: number; val_last: number };
   export: { files: string[]; bytes: number };
   /** A 2-step fine-tune from the exported folder (--init_from): its first held-out loss and the export's last. */
-  finetune: { val_at_start: number; exported_val: number };
+  finetune: {
+    val_at_start: number; exported_val: number;
+    /** The fine-tune's export: its lineage (the smoke run, then the fine-tune) and their tokens. */
+    lineage: { run: string; steps: number; tokens_seen: number; note?: string }[]; total_tokens_seen: number;
+  };
   generated: { text: string; tokens: number; finishReason: string };
   parity: { maxAbsDiff: number; positions: number; vocab: number };
   eval: SuiteScore;
@@ -84,7 +88,14 @@ export async function pipelineSmoke(opts: { dir?: string; log?: (l: string) => v
     "--vocab_size=512", "--hidden_size=64", "--num_layers=2", "--num_heads=4", "--num_kv_heads=2", "--intermediate_size=128",
     "--batch_size=4", "--max_steps=2", "--warmup_steps=1", "--lr=1e-3", "--eval_every=2", "--eval_samples=8", "--log_every=1", "--threads=1"], log);
   const ftHist = (JSON.parse(readFileSync(join(ftDir, "loss.json"), "utf8")) as { history: { val_loss?: number }[] }).history;
-  const finetune = { val_at_start: ftHist.find((h) => h.val_loss !== undefined)!.val_loss!, exported_val: loss.val_last };
+  // Its export lists both runs in the lineage.
+  const ftModelDir = join(dir, "model-ft");
+  run(PYTHON, ["training/export.py", "--ckpt", join(ftDir, "ckpt.pt"), "--out", ftModelDir, "--tokenizer", join(dir, "tokenizer"), "--data", dir, "--note", "smoke fine-tune"], log);
+  const ftMeta = JSON.parse(readFileSync(join(ftModelDir, "training_meta.json"), "utf8")) as { lineage: { run: string; steps: number; tokens_seen: number; note?: string }[]; total_tokens_seen: number };
+  const finetune = {
+    val_at_start: ftHist.find((h) => h.val_loss !== undefined)!.val_loss!, exported_val: loss.val_last,
+    lineage: ftMeta.lineage.map((e) => ({ run: e.run, steps: e.steps, tokens_seen: e.tokens_seen, note: e.note })), total_tokens_seen: ftMeta.total_tokens_seen,
+  };
   lap("finetune");
 
   const pkg = await loadModelPackage(modelDir, nodePackageFiles);
