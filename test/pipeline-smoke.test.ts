@@ -22,6 +22,9 @@ describe("pipeline smoke", () => {
       expect(r.finetune.lineage[1].note).toBe("smoke fine-tune");
       expect(r.finetune.total_tokens_seen).toBe(r.finetune.lineage[0].tokens_seen + r.finetune.lineage[1].tokens_seen);
       expect(r.finetune.lineage[1].tokens_seen).toBeGreaterThan(0);
+      // A corrupt training_meta.json in the init folder: one clear line, the export still made.
+      expect(r.finetune.corruptInit.stderr).toMatch(/training_meta\.json is unreadable .*the lineage starts at this run/);
+      expect(r.finetune.corruptInit.lineage.map((e) => e.run)).toEqual(["finetune"]);
       expect(r.generated.tokens).toBeGreaterThan(0);
       expect(["stop", "length"]).toContain(r.generated.finishReason);
       expect(r.parity.positions).toBeGreaterThan(10);

@@ -82,7 +82,13 @@ def main():
             raise SystemExit(f"{a.ckpt}: not a train_base checkpoint (no {key!r})")
     # Read before writing: a fine-tune of assets/model is usually exported back into assets/model.
     rc = ck["run_config"]
-    before = read_json(os.path.join(rc["init_from"], "training_meta.json")) if rc.get("init_from") and os.path.isdir(rc["init_from"]) else None
+    before = None
+    if rc.get("init_from") and os.path.isdir(rc["init_from"]):
+        meta_path = os.path.join(rc["init_from"], "training_meta.json")
+        try:
+            before = read_json(meta_path)
+        except (ValueError, OSError) as e:
+            print(f"export: {meta_path} is unreadable ({e}); the lineage starts at this run", file=sys.stderr)
     cfg = LlamaConfig(**ck["model_config"])
     model = LlamaForCausalLM(cfg)
     model.load_state_dict(ck["model"])

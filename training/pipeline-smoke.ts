@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LanguageModel } from "../core/runtime/index.ts";
@@ -17,6 +17,9 @@ import { readSuite, runSuite } from "./eval/run-suite.ts";
 
 export const PYTHON = process.env.KITH_PYTHON ?? "/usr/bin/python3";
 
+/** One run of training_meta.json's lineage (the fields the smoke reads). */
+type LineageRun = { run: string; steps: number; tokens_seen: number; note?: string };
+
 export interface SmokeResult {
   dir: string;
   seconds: Record<string, number>;
@@ -28,7 +31,9 @@ export interface SmokeResult {
   finetune: {
     val_at_start: number; exported_val: number;
     /** The fine-tune's export: its lineage (the smoke run, then the fine-tune) and their tokens. */
-    lineage: { run: string; steps: number; tokens_seen: number; note?: string }[]; total_tokens_seen: number;
+    lineage: LineageRun[]; total_tokens_seen: number;
+    /** The same export when the init folder's training_meta.json is corrupt: its lineage and stderr. */
+    corruptInit: { lineage: LineageRun[]; stderr: string };
   };
   generated: { text: string; tokens: number; finishReason: string };
   parity: { maxAbsDiff: number; positions: number; vocab: number };
@@ -91,10 +96,19 @@ export async function pipelineSmoke(opts: { dir?: string; log?: (l: string) => v
   // Its export lists both runs in the lineage.
   const ftModelDir = join(dir, "model-ft");
   run(PYTHON, ["training/export.py", "--ckpt", join(ftDir, "ckpt.pt"), "--out", ftModelDir, "--tokenizer", join(dir, "tokenizer"), "--data", dir, "--note", "smoke fine-tune"], log);
-  const ftMeta = JSON.parse(readFileSync(join(ftModelDir, "training_meta.json"), "utf8")) as { lineage: { run: string; steps: number; tokens_seen: number; note?: string }[]; total_tokens_seen: number };
+  const readMeta = (d: string) => JSON.parse(readFileSync(join(d, "training_meta.json"), "utf8")) as { lineage: LineageRun[]; total_tokens_seen: number };
+  const ftMeta = readMeta(ftModelDir);
+  // A corrupt training_meta.json in the init folder: the export still happens, says so, and the
+  // lineage starts at the fine-tune.
+  const goodMeta = readFileSync(join(modelDir, "training_meta.json"), "utf8");
+  writeFileSync(join(modelDir, "training_meta.json"), "{ not json");
+  const corrupt = spawnSync(PYTHON, ["training/export.py", "--ckpt", join(ftDir, "ckpt.pt"), "--out", join(dir, "model-ft2"), "--tokenizer", join(dir, "tokenizer"), "--data", dir], { encoding: "utf8" });
+  writeFileSync(join(modelDir, "training_meta.json"), goodMeta);
+  if (corrupt.status !== 0) throw new Error(`export with a corrupt init meta failed: ${corrupt.stderr}`);
   const finetune = {
     val_at_start: ftHist.find((h) => h.val_loss !== undefined)!.val_loss!, exported_val: loss.val_last,
-    lineage: ftMeta.lineage.map((e) => ({ run: e.run, steps: e.steps, tokens_seen: e.tokens_seen, note: e.note })), total_tokens_seen: ftMeta.total_tokens_seen,
+    lineage: ftMeta.lineage, total_tokens_seen: ftMeta.total_tokens_seen,
+    corruptInit: { lineage: readMeta(join(dir, "model-ft2")).lineage, stderr: corrupt.stderr },
   };
   lap("finetune");
 
