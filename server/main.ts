@@ -4,7 +4,8 @@
 //   KITH_MEMORY (data/memory.sqlite), KITH_HEARING (m, 8), KITH_TALK_RANGE (m, 5),
 //   KITH_REPLY_DEADLINE_MS (8000), KITH_REPLY_TOKENS (48), KITH_NPC_QUEUE (4),
 //   KITH_CLOCK_HOURS_PER_MINUTE (0 = the scene's hour, fixed), KITH_MODEL_THREADS (onnxruntime's default).
-//   NPC eyes: KITH_VISION (assets/vision: the vision package folder; off = NPCs talk blind).
+//   NPC eyes: KITH_VISION (assets/vision: the vision package folder; off = NPCs talk blind),
+//   KITH_SIGHT (auto | eyes | scene: how lines about sight are answered).
 import path from "node:path";
 import { SceneError } from "../core/scene/load.ts";
 import { createKithServer } from "./kith-server.ts";
@@ -38,7 +39,15 @@ function dialogueFromEnv(): DialogueOptions | undefined {
     queuePerNpc: numberFromEnv("KITH_NPC_QUEUE", DIALOGUE_DEFAULTS.queuePerNpc, 1, 1000, true),
     clock: { hoursPerMinute: numberFromEnv("KITH_CLOCK_HOURS_PER_MINUTE", 0, 0, 1440) },
     threads,
+    sight: sightFromEnv(),
   };
+}
+
+function sightFromEnv(): DialogueOptions["sight"] {
+  const raw = (process.env.KITH_SIGHT ?? "").toLowerCase();
+  if (raw === "") return undefined;
+  if (raw !== "auto" && raw !== "eyes" && raw !== "scene") throw new Error(`KITH_SIGHT=${JSON.stringify(process.env.KITH_SIGHT)} should be auto, eyes or scene`);
+  return raw;
 }
 
 function visionFromEnv(): VisionOptions | null {

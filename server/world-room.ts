@@ -10,6 +10,7 @@ import {
 import { MOVEMENT } from "../core/movement/rules.ts";
 import type { Scene } from "../core/scene/schema.ts";
 import type { WorldState } from "../core/state/world-state.ts";
+import { readsViews } from "../core/vision/manifest.ts";
 import { ClientGuard } from "./client-guard.ts";
 import { Conversations } from "./dialogue/conversations.ts";
 import type { DialogueRuntime } from "./dialogue/runtime.ts";
@@ -106,6 +107,7 @@ export class WorldRoom extends Room<{ state: WorldState }> {
           const v = views.store.fresh(npc);
           return v && { image: v.tokens, tokens: views.tokens, adapter: options.vision?.manifest.adapter };
         }),
+        viewsRead: options.vision ? readsViews(options.vision.manifest) : false,
       });
     }
 

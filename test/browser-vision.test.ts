@@ -25,7 +25,7 @@ const VIEW = { width: 640, height: 400 };
 // `npm run eval:grounding`, recorded in vision.json) at the issue's 0.9 target. The shipped package
 // records its measured accuracy; below the target this check is skipped, and says so in its name.
 const manifest = JSON.parse(readFileSync(join(VISION_DEFAULTS.dir, "vision.json"), "utf8"));
-const groundingAccuracy: number = manifest.metrics?.grounding_eval?.accuracy ?? 0;
+const groundingAccuracy: number = manifest.grounding?.accuracy ?? 0;
 const sees = manifest.trained === true && groundingAccuracy >= 0.9;
 
 let kith: KithServer;
@@ -62,7 +62,9 @@ beforeAll(async () => {
   const scene = { ...village, objects, spawns: [{ position: at, facing: spot.facing }] };
   kith = await createKithServer({
     port: 0, host: "127.0.0.1", scene, log: (l) => logs.push(l),
-    dialogue: { deadlineMs: 60_000, maxNewTokens: 32, temperature: 0 },
+    // The eyes for every line about sight, whether or not the package reads its views (the
+    // default, "auto", answers from the scene graph until it does): this test is the eyes' path.
+    dialogue: { deadlineMs: 60_000, maxNewTokens: 32, temperature: 0, sight: "eyes" },
   });
   expect(kith.vision, logs.join("\n")).toBeDefined();
   browser = await launchChromiumAsync();

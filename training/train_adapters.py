@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from overrides import apply_overrides, config_keys  # noqa: E402
 from dataset import BucketedSampler, TokenizedCorpus  # noqa: E402
 from hf_io import load_pretrained  # noqa: E402
-from lora import ALL_TARGETS, add_adapter, attach, base_model_hash, load_pack, save_pack, set_mix  # noqa: E402
+from lora import ALL_TARGETS, add_adapter, attach, base_model_hash, load_pack, lora_modules, save_pack, set_mix  # noqa: E402
 from plot import write_loss_plot  # noqa: E402
 from train_base import fmt_eta, loss_terms  # noqa: E402
 
@@ -68,6 +68,7 @@ mood_weight = 0.8  # the mood adapter's weight in training (the gate's strength)
 skill_weight = 1.0  # a skill adapter's weight in training (the game applies skills at full weight)
 minutes = 3.0  # budget per adapter
 max_steps = 0  # > 0: run exactly this many steps (overrides the plan from --minutes)
+init_from = ""  # a pack folder (same rank, base and targets): start from its factors instead of a fresh init, to go on training
 plan_after = 5
 eval_samples = 48
 log_every = 5
@@ -148,6 +149,19 @@ def train_one(net, aid, plan, train, val, base_hash):
     kind = plan["kind"]
     tg = targets.split(",")
     params = add_adapter(net, aid, r, alpha, seed + zlib.crc32(aid.encode()))  # each adapter its own A init
+    if init_from:
+        # Go on from a pack: its factors into the new adapter (the pack's scaling must match r and alpha).
+        load_pack(net, "_init", init_from, expect_hash=base_hash)
+        for _, m in lora_modules(net):
+            if "_init" not in m.A:
+                continue
+            if m.A["_init"].shape != m.A[aid].shape or abs(m.scaling["_init"] - m.scaling[aid]) > 1e-6:
+                raise SystemExit(f"init_from={init_from}: rank or alpha differ from --r={r} --alpha={alpha}")
+            with torch.no_grad():
+                m.A[aid].copy_(m.A["_init"])
+                m.B[aid].copy_(m.B["_init"])
+            del m.A["_init"], m.B["_init"], m.scaling["_init"]
+        print(f"[{aid}] starting from the factors of {init_from}", flush=True)
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     samplers = [BucketedSampler(sub, batch_size, seed + k) for k, (_, sub, _, _) in enumerate(plan["streams"])]

@@ -3,6 +3,7 @@ import type { Scene, Vec3 } from "../scene/schema.ts";
 import { buildPrompt, type BuiltPrompt, type CountTokens, type Turn } from "./layout.ts";
 import { nearbyFacts, renderNearbyFact, type Entity, type Pose } from "./nearby.ts";
 import { personaCore, selectFacts } from "./persona.ts";
+import { sightNearby, type SightFact } from "../vision/seen.ts";
 
 // One call from a scene moment to a fitted prompt. The server (a live conversation) and the data
 // engine (training samples) both assemble prompts here, so a model sees at play time exactly
@@ -34,6 +35,12 @@ export interface Moment {
    * those comes from its eyes); landmarks and people stay.
    */
   view?: number;
+  /**
+   * What the NPC sees, from the scene graph (core/vision/seen.ts), for a line about sight answered
+   * without a view: the usual nearby lines with the props in view marked, in-view props beyond
+   * them added.
+   */
+  sight?: readonly SightFact[];
 }
 
 // Each object list without its movable props, kept per list (a live scene keeps one list, and
@@ -62,7 +69,8 @@ export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEF
   const player: Entity = { id: "player", name: "player", tags: ["player"], position: m.playerPosition ?? playerInFront(m.pose) };
   const others = m.others ?? sceneNpcEntities(m.scene, m.npcId);
   const seen = m.view !== undefined && m.view > 0 ? withoutProps(m.scene) : m.scene;
-  const nearby = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
+  const facts = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
+  const nearby = m.sight ? sightNearby(facts, m.sight, m.scene.objects, m.pose) : facts.map(renderNearbyFact);
   // Words for the villagers facts are about: "the blacksmith" finds Brom's facts.
   const aliases = Object.fromEntries(m.scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
   return buildPrompt({
@@ -70,7 +78,7 @@ export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEF
     facts: selectFacts(m.card, m.say, PERSONA_FACTS, aliases),
     view: m.view,
     state: m.state ?? "",
-    nearby: nearby.map(renderNearbyFact),
+    nearby,
     memory: m.memory ?? "",
     history: m.history ?? [],
     say: m.say,

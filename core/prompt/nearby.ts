@@ -213,6 +213,17 @@ export function mentionedObjects(scene: Scene, line: string): SceneObject[] {
   return out;
 }
 
+/** One scene object as a nearby fact from `pose` (what nearbyFacts writes for it). */
+export function objectFact(obj: SceneObject, pose: Pose, mentioned = false): NearbyFact {
+  const [px, , pz] = pose.position;
+  return {
+    id: obj.id, name: obj.name, colour: obj.colour === undefined ? "" : colourName(obj.colour), tags: obj.tags, mentioned,
+    distance: Math.round(footprintDistance(obj, px, pz) * 10) / 10,
+    direction: relativeDirection(obj.position[0] - px, obj.position[2] - pz, pose.facing),
+    compass: compassDirection(obj.position[0] - px, obj.position[2] - pz),
+  };
+}
+
 /**
  * What is near an NPC at `pose`: scene objects and entities within `radius`, nearest first, one per
  * name (a stall's four posts show up once), plus anything the player's line mentions.

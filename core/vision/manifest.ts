@@ -24,6 +24,18 @@ export interface VisionManifest {
   /** The skill adapter (adapters/<id>/) trained with this projector: applied at weight 1 whenever
    *  an NPC answers with a view (training/vision/train_grounding.py writes it). */
   adapter?: string;
+  /** The package's held-out grounding evaluation (npm run eval:grounding): accuracy seeing and
+   *  with a blank picture. Absent: never evaluated. readsViews decides from it. */
+  grounding?: { accuracy: number; blind_accuracy: number; questions: number };
+}
+
+/** How much better than blind a package must answer before the server trusts its eyes. */
+export const READS_VIEW_MARGIN = 0.1;
+
+/** Whether the package's recorded evaluation shows it reads its views (seeing beats blind by READS_VIEW_MARGIN). */
+export function readsViews(m: VisionManifest): boolean {
+  const g = m.grounding;
+  return g !== undefined && g.accuracy - g.blind_accuracy >= READS_VIEW_MARGIN;
 }
 
 export interface VisionPackage {
@@ -72,6 +84,13 @@ function parseManifest(json: unknown, file: string): VisionManifest {
   }
   for (const k of ["encoder", "projector", "base_model"] as const) if (typeof m[k] !== "string" || !(m[k] as string)) fail(`"${k}" must be a non-empty string`);
   if (m.encoder_convs !== undefined) checkConvs(m.encoder_convs, fail);
+  if (m.grounding !== undefined) {
+    const g = m.grounding as Record<string, unknown>;
+    const frac = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 1;
+    if (typeof g !== "object" || g === null || !frac(g.accuracy) || !frac(g.blind_accuracy) || !(typeof g.questions === "number" && g.questions >= 0)) {
+      fail(`"grounding" must be {accuracy, blind_accuracy (0..1), questions}, got ${JSON.stringify(m.grounding)}`);
+    }
+  }
   return m as unknown as VisionManifest;
 }
 

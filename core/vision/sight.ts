@@ -23,3 +23,19 @@ const SIGHT = new RegExp(
 export function asksAboutSight(line: string): boolean {
   return SIGHT.test(line);
 }
+
+// Lines the scene-graph sight path answers (core/vision/seen.ts): those about the props the
+// grounding vocabulary names: a kind, a colour, how many, the nearest, which side. Generic sight
+// lines ("what do you see?", "look at that") keep the text path: there the village's nearby
+// lines answer them (the nearest landmarks), and measured on the dialogue suites the sight path
+// lost those (surroundings 0.317 → 0.117 with every sight line routed to it).
+const PROP_WORDS = ["how many", "count", "nearest", "closest", "colour", "color", "coloured", "colored", "shade", "left or right", "your left", "your right"];
+const PROPS = new RegExp(
+  `\\b(${[...PROP_WORDS, ...COLOURS, "gray", ...KINDS, ...KINDS.map(plural)].map((w) => w.replace(/ /g, "\\s+")).join("|")})\\b`,
+  "i",
+);
+
+/** True when the line asks about the props in sight by kind, colour, number, nearness or side. */
+export function asksAboutProps(line: string): boolean {
+  return PROPS.test(line);
+}

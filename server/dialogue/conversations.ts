@@ -1,4 +1,5 @@
-import { asksAboutSight } from "../../core/vision/sight.ts";
+import { personSolid, sightFacts, SIGHT_SKILL } from "../../core/vision/seen.ts";
+import { asksAboutProps, asksAboutSight } from "../../core/vision/sight.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
@@ -44,6 +45,8 @@ export interface ConversationHost {
    */
   /** The NPC's fresh view: visual tokens, their count, and the vision skill adapter to apply with them. */
   view?(npc: string): Promise<{ image: Float32Array; tokens: number; adapter?: string } | undefined>;
+  /** Whether the vision package reads its views (server/vision/vision-runtime.ts readsViews); `sight: "auto"` uses the eyes only then. */
+  viewsRead?: boolean;
 }
 
 interface Line {
@@ -295,10 +298,14 @@ export class Conversations {
       sendToken(spoken);
       this.host.log(`[dialogue] ${npc} ← ${line.key}: input filtered (${input.reason})`);
     } else {
-      // The eyes answer only lines about what is in sight (core/vision/sight.ts); every other line
-      // takes the text path, props among the nearby lines, no vision skill.
-      const view = asksAboutSight(line.text) ? await this.viewOf(npc) : undefined;
-      const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens);
+      // A line about what is in sight (core/vision/sight.ts) is answered with the eyes (the view's
+      // tokens and the vision skill) when they are in use and a fresh view is there; else a line
+      // about the props in sight (asksAboutProps) from the scene graph (props in view marked among
+      // the nearby lines, the sight skill); every other line takes the text path.
+      const aboutSight = asksAboutSight(line.text);
+      const view = aboutSight && this.useEyes() ? await this.viewOf(npc) : undefined;
+      const bySight = !view && asksAboutProps(line.text);
+      const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens, bySight);
       this.prompts.set(npc, prompt);
       this.images.set(npc, view?.image ?? null);
       // Token ids are needed here only by a trained gate (mean embedding); else the worker encodes.
@@ -307,8 +314,9 @@ export class Conversations {
       const adapters = card.adapters;
       if (adapters) rt.retryMissing([adapters.persona, ...adapters.moods, ...adapters.skills]);
       // Seeing is a skill: its adapter comes with the view, at full weight, whatever the gate says.
-      const fixed = view?.adapter ? { [view.adapter]: 1 } : undefined;
-      if (view?.adapter) rt.retryMissing([view.adapter]);
+      const skill = view ? view.adapter : bySight ? SIGHT_SKILL : undefined;
+      const fixed = skill ? { [skill]: 1 } : undefined;
+      if (skill) rt.retryMissing([skill]);
       const mix = await chooseMixture(rt.bank, rt.gate, { embed: (x) => rt.embed!(Array.from(x)) }, {
         candidates: { persona: card.adapters?.persona ?? null, moods: card.adapters?.moods ?? [], skills: card.adapters?.skills ?? [] },
         state, promptIds: ids, text: line.text, fixed,
@@ -437,7 +445,13 @@ export class Conversations {
     }
   }
 
-  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number, view?: number): string {
+  /** Whether lines about sight go to the NPC's eyes (the `sight` option; "auto": when the package reads its views). */
+  private useEyes(): boolean {
+    const mode = this.rt.options.sight;
+    return mode === "eyes" || (mode === "auto" && this.host.viewsRead === true);
+  }
+
+  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number, view?: number, bySight = false): string {
     const rt = this.rt, sim = this.host.sim;
     const agent = sim.npcs.get(npc)!;
     const at = agent.position();
@@ -472,9 +486,14 @@ export class Conversations {
       const summary = memory.summary(npc, line.key);
       if (summary) notes.push(summary);
     }
+    const pose = { position: [at.x, at.y, at.z] as [number, number, number], facing: agent.state.yaw };
+    // What is in the NPC's view, people standing in the way included.
+    const sight = bySight
+      ? sightFacts(this.liveScene.objects, pose, [...others.map((e) => personSolid(e.id, e.position)), ...(speaker ? [personSolid("speaker", [speaker.x, speaker.y, speaker.z])] : [])])
+      : undefined;
     const built = assemblePrompt({
       card, scene: this.liveScene, npcId: npc,
-      pose: { position: [at.x, at.y, at.z], facing: agent.state.yaw },
+      pose,
       playerPosition: speaker ? [speaker.x, speaker.y, speaker.z] : undefined,
       others,
       state: this.threat >= 0.5 ? `danger: ${this.threatWhat}` : "",
@@ -482,6 +501,7 @@ export class Conversations {
       history,
       say: line.text,
       view,
+      sight,
     }, rt.countTokens, rt.contextTokens - rt.options.maxNewTokens);
     return built.text;
   }

@@ -81,6 +81,14 @@ export interface DialogueOptions {
   /** Sampling: temperature 0 = greedy (default 0.7, top-p 0.9). */
   temperature?: number;
   topP?: number;
+  /**
+   * How a line about sight is answered (core/vision/sight.ts): "eyes" with the NPC's rendered view
+   * (visual tokens and the vision package's skill pack), "scene" with what is in its view written
+   * out from the scene graph (core/vision/seen.ts, the `skill-sight` pack), "auto" (default) the
+   * eyes only when the vision package reads its views (its recorded held-out grounding accuracy
+   * beats its blind accuracy by READS_VIEW_MARGIN), else the scene. Without a fresh view: the scene.
+   */
+  sight?: "auto" | "eyes" | "scene";
 }
 
 export const DIALOGUE_DEFAULTS = {
@@ -99,6 +107,7 @@ export const DIALOGUE_DEFAULTS = {
   adapterRetryMs: 10_000,
   temperature: 0.7,
   topP: 0.9,
+  sight: "auto",
 } as const;
 
 export type ResolvedDialogueOptions = Required<Pick<DialogueOptions, keyof typeof DIALOGUE_DEFAULTS>> & DialogueOptions;
@@ -252,4 +261,5 @@ function checkOptions(o: ResolvedDialogueOptions): void {
   num("adapterRetryMs", 0, 86_400_000);
   num("temperature", 0, 10);
   num("topP", 0.01, 1);
+  if (!["auto", "eyes", "scene"].includes(o.sight)) throw new Error(`dialogue option sight=${JSON.stringify(o.sight)} must be "auto", "eyes" or "scene"`);
 }

@@ -8,11 +8,12 @@ import { makeScenario, type Sample } from "./sample.ts";
 import { anchoredIds, sceneVariant } from "./scene-variants.ts";
 import { heldOutFacts, heldOutItems, heldOutPlaces, heldOutVillagers, INTENT_WEIGHTS, type Split } from "./situations.ts";
 import { loadWorld } from "./world.ts";
+import { asksAboutProps } from "../../core/vision/sight.ts";
 
 // The data engine CLI:
 //   npm run data -- --out data/ --samples 200000 --seed 1 [--heldout 0.1] [--evals evals/]
 //                   [--eval-per-suite 60] [--eval-seed 7] [--scene village] [--no-evals]
-//                   [--scene-variants 0.3] [--intents nearby,what_is,point]
+//                   [--scene-variants 0.3] [--intents nearby,what_is,point] [--sight-lines] [--only-sight]
 // Writes <out>/train.jsonl, <out>/heldout.jsonl, <out>/heldout_spec.json, <out>/summary.json
 // and evals/<suite>.jsonl; progress with ETA on stderr; the last stdout line is the summary JSON.
 
@@ -32,10 +33,14 @@ interface Args {
   intents: string[] | null;
   /** Share of training phrasings drawn from the phrase grammar (phrase-grammar.ts); 0: flat templates only. */
   phraseGrammar: number;
+  /** Lines about sight get the props in view marked among the nearby lines (sample.ts sightLines). */
+  sightLines: boolean;
+  /** Keep only samples whose line is about sight (the skill-sight pack's dialogue share). */
+  onlySight: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null, phraseGrammar: 0 };
+  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null, phraseGrammar: 0, sightLines: false, onlySight: false };
   const num = (flag: string, v: string | undefined, min: number, max: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} needs a number in [${min}, ${max}], got ${v === undefined ? "nothing" : `"${v}"`}`);
@@ -57,13 +62,15 @@ function parseArgs(argv: string[]): Args {
       case "--root": if (!v) throw new Error("--root needs a folder"); args.root = v; i++; break;
       case "--scene-variants": args.sceneVariants = num(a, v, 0, 1); i++; break;
       case "--phrase-grammar": args.phraseGrammar = num(a, v, 0, 1); i++; break;
+      case "--sight-lines": args.sightLines = true; break;
+      case "--only-sight": args.onlySight = true; break;
       case "--intents": {
         const list = (v ?? "").split(",").map((x) => x.trim()).filter(Boolean);
         const unknown = list.filter((x) => !(x in INTENT_WEIGHTS));
         if (list.length === 0 || unknown.length > 0) throw new Error(`--intents needs a comma-separated list of intents (${Object.keys(INTENT_WEIGHTS).join(", ")})${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}`);
         args.intents = list; i++; break;
       }
-      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents --phrase-grammar`);
+      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents --phrase-grammar --sight-lines --only-sight`);
     }
   }
   return args;
@@ -115,9 +122,9 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
     const variant = args.sceneVariants > 0 && rng.chance(args.sceneVariants);
     const w = variant ? { ...world, scene: sceneVariant(world.scene, anchored, rng) } : world;
     const sc = makeScenario(w, rng, split, `${args.seed}-${attempts}`, {
-      phraseGrammar: args.phraseGrammar, ...(intentWeights ? { intent: rng.weighted(intentWeights) } : {}),
+      phraseGrammar: args.phraseGrammar, sightLines: args.sightLines, ...(intentWeights ? { intent: rng.weighted(intentWeights) } : {}),
     });
-    if (!sc) { empty++; continue; }
+    if (!sc || (args.onlySight && !asksAboutProps(sc.sample.say))) { empty++; continue; }
     const s = sc.sample;
     const verdict = filter.offer(dedupText(s), `${split}|${s.npc}|${s.intent}`);
     if (verdict !== "kept") { dropped[verdict]++; bump(droppedBySplit, split); continue; }

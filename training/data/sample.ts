@@ -2,6 +2,8 @@ import type { Mood } from "../../core/character/schema.ts";
 import { renderCompletion, type Turn } from "../../core/prompt/layout.ts";
 import type { Pose } from "../../core/prompt/nearby.ts";
 import { assemblePrompt, DEFAULT_PROMPT_BUDGET, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
+import { personSolid, sightFacts } from "../../core/vision/seen.ts";
+import { asksAboutProps } from "../../core/vision/sight.ts";
 import { formatReply } from "../../core/prompt/reply.ts";
 import { Rng } from "./rng.ts";
 import {
@@ -75,6 +77,9 @@ export interface MakeOptions {
   noise?: number;
   /** Share of training phrasings drawn from the phrase grammar (default 0: flat templates only). */
   phraseGrammar?: number;
+  /** A line about sight (core/vision/sight.ts) gets the props in the NPC's view marked among its
+   *  nearby lines, as the server's scene-graph sight path writes them (core/vision/seen.ts). */
+  sightLines?: boolean;
 }
 
 /** Draws one scenario. `id` is stored in the sample; returns undefined if the draw had nothing. */
@@ -106,10 +111,13 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
 
   // The player stands 1.5-3 m in front of the NPC, a little to one side.
   const playerPosition = playerInFront(pose, 1.5 + rng.float() * 1.5, (rng.float() - 0.5) * 1.5);
+  const others = sceneNpcEntities(world.scene, npc.id).filter((e) => world.npcs.some((n) => n.id === e.id));
+  const sight = options.sightLines && asksAboutProps(situation.say)
+    ? sightFacts(world.scene.objects, pose, [...others.map((e) => personSolid(e.id, e.position)), personSolid("player", playerPosition)])
+    : undefined;
   const built = assemblePrompt({
-    card, scene: world.scene, npcId: npc.id, pose, playerPosition,
-    others: sceneNpcEntities(world.scene, npc.id).filter((e) => world.npcs.some((n) => n.id === e.id)),
-    state, memory, history, say: situation.say,
+    card, scene: world.scene, npcId: npc.id, pose, playerPosition, others,
+    state, memory, history, say: situation.say, sight,
   }, approxTokens, PROMPT_BUDGET);
 
   const sample: Sample = {

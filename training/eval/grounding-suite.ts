@@ -1,4 +1,3 @@
-import { asksAboutSight } from "../../core/vision/sight.ts";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +5,7 @@ import { join } from "node:path";
 import { caseMoment, type EvalCase } from "../../core/eval/case.ts";
 import { applyChecks } from "../../core/eval/checks.ts";
 import { scoreResults } from "../../core/eval/score.ts";
-import { assemblePrompt } from "../../core/prompt/context.ts";
+import { assemblePrompt, playerInFront } from "../../core/prompt/context.ts";
 import { parseReply } from "../../core/prompt/reply.ts";
 import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { LanguageModel } from "../../core/runtime/index.ts";
@@ -21,6 +20,8 @@ import type { Scene } from "../../core/scene/schema.ts";
 import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { Projector } from "../../core/vision/projector.ts";
+import { personSolid, SIGHT_SKILL, sightFacts } from "../../core/vision/seen.ts";
+import { asksAboutProps, asksAboutSight } from "../../core/vision/sight.ts";
 import { nodeBankFiles } from "../../server/adapters/files.ts";
 import { readSuite } from "./run-suite.ts";
 import { loadCards, loadScene } from "./world.ts";
@@ -63,7 +64,8 @@ export async function foldPacks(bank: AdapterBank, ids: string[]): Promise<Folde
   return terms.length ? foldMixture(terms) : null;
 }
 
-export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number; noView: boolean; alwaysView: boolean }) {
+export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number; noView: boolean; alwaysView: boolean; sight?: string }) {
+  const byScene = a.sight === "scene";
   let cases: EvalCase[] = readSuite(a.suite);
   if (a.limit) cases = cases.slice(0, a.limit);
   const root = process.cwd();
@@ -75,10 +77,12 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const views = new Map<string, Float32Array>();
   // As the game: the view only for lines about what is in sight (--always-view: every line).
   const sees = (c: EvalCase) => !a.noView && (a.alwaysView || asksAboutSight(c.say));
+  // --sight scene: the lines the server answers from the scene graph (asksAboutProps).
+  const sightLine = (c: EvalCase) => !a.noView && (a.alwaysView || asksAboutProps(c.say));
   for (const c of cases) {
     const key = `${c.scene}\u0000${c.npc}`;
     if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, root));
-    if (views.has(key) || !sees(c)) continue;
+    if (byScene || views.has(key) || !sees(c)) continue;
     const path = /[\\/]|\.json$/.test(c.scene) ? c.scene : join("scenes", `${c.scene}.json`);
     log(`grounding suite: rendering ${c.npc}'s view of ${path}`);
     const rgb = renderNpcView(path, c.npc);
@@ -92,11 +96,19 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length + 1 });
   const results = await Promise.all(cases.map(async (c) => {
     const seeing = sees(c);
-    const moment = { ...caseMoment(c, scenes.get(c.scene)!, cards), view: seeing ? vpkg.manifest.tokens : undefined };
+    const scene = scenes.get(c.scene)!;
+    const base = caseMoment(c, scene, cards);
+    // --sight scene: a line about sight gets what is in view from the scene graph and the sight skill, as the server's default does.
+    const people = [...(base.others ?? []), { id: "player", position: base.playerPosition ?? playerInFront(base.pose) }].map((e) => personSolid(e.id, e.position));
+    const moment = byScene
+      ? { ...base, sight: sightLine(c) ? sightFacts(scene.objects, base.pose, people) : undefined }
+      : { ...base, view: seeing ? vpkg.manifest.tokens : undefined };
     const prompt = assemblePrompt(moment, count).text;
     const persona = moment.card.adapters?.persona ?? moment.card.id;
-    const lora = await foldPacks(bank, seeing ? [persona, visionAdapter] : [persona]);
-    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image: seeing ? views.get(`${c.scene}\u0000${c.npc}`) : undefined }).result;
+    const skill = byScene ? (sightLine(c) ? SIGHT_SKILL : null) : seeing ? visionAdapter : null;
+    const lora = await foldPacks(bank, skill ? [persona, skill] : [persona]);
+    const image = seeing && !byScene ? views.get(`${c.scene}\u0000${c.npc}`) : undefined;
+    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image }).result;
     return { id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parseReply(r.text), c.checks) };
   }));
   await sched.close();

@@ -8,12 +8,17 @@ import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { Projector } from "../../core/vision/projector.ts";
 import { encodeInBrowser } from "./grounding-browser.ts";
-import { answerMatches, chair, chanceOf, pope, polarity } from "./grounding-score.ts";
+import { answerMatches } from "./grounding-score.ts";
+import { groundingFigures } from "./grounding-summary.ts";
 import { groundingHtml } from "./grounding-html.ts";
 import { foldPacks, openModel } from "./grounding-suite.ts";
 
-// npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
+// npm run eval:grounding -- [--sight eyes|scene] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
 //   [--model assets/model] [--adapters adapters] [--node] [--html F] [--suite <cases.jsonl> [--no-view | --always-view]]
+// --sight scene: the scene-graph path instead of the eyes (training/eval/grounding-scene.ts).
+// --record: writes {accuracy, blind_accuracy, questions} into the package's vision.json as
+// `grounding` (the server trusts a package's eyes by it: core/vision/manifest.ts readsViews); only
+// for a whole held-out split (no --limit).
 // Grounded questions about held-out rendered views (training/vision/questions.ts), answered by the
 // real runtime the way the game does: the picture is encoded in headless Chromium on
 // onnxruntime-web (--node: onnxruntime-node), projected to visual tokens, spliced into the prompt,
@@ -25,13 +30,14 @@ export interface QaRecord {
   probe?: string; prompt: string;
 }
 
-const USAGE = "usage: npm run eval:grounding -- [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--html FILE] [--suite FILE [--no-view | --always-view]]";
+const USAGE = "usage: npm run eval:grounding -- [--sight eyes|scene] [--record] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--html FILE] [--suite FILE [--no-view | --always-view]]";
 
 function parseArgs(argv: string[]) {
-  const a = { data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16 };
+  const a = { record: false, sight: "eyes", data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--node") { a.node = true; continue; }
+    if (f === "--record") { a.record = true; continue; }
     if (f === "--no-view") { a.noView = true; continue; }
     if (f === "--always-view") { a.alwaysView = true; continue; }
     const v = argv[++i];
@@ -40,6 +46,9 @@ function parseArgs(argv: string[]) {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${f} needs a positive integer, got ${v}`);
       a[f.slice(2) as "limit" | "batch"] = n;
+    } else if (f === "--sight") {
+      if (v !== "eyes" && v !== "scene") throw new Error(`--sight must be eyes or scene, got ${v}\n${USAGE}`);
+      a.sight = v;
     } else if (["--data", "--split", "--vision", "--model", "--adapters", "--html", "--out", "--suite"].includes(f)) {
       (a as Record<string, unknown>)[f.slice(2)] = v;
     } else throw new Error(`unknown option "${f}"\n${USAGE}`);
@@ -74,6 +83,7 @@ const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 async function main() {
   const a = parseArgs(process.argv.slice(2));
+  if (a.record && (a.limit || a.split !== "heldout" || a.suite || a.sight !== "eyes")) throw new Error("--record takes the eyes' run on the whole held-out split (no --limit, --suite or --sight scene)");
   if (a.suite) {
     const { runGroundedSuite } = await import("./grounding-suite.ts");
     return runGroundedSuite(a);
@@ -81,6 +91,11 @@ async function main() {
   const dir = join(a.data, a.split);
   let qa = readQa(join(dir, "qa.jsonl"));
   if (a.limit) qa = qa.slice(0, a.limit);
+  if (a.sight === "scene") {
+    const { runSceneSight } = await import("./grounding-scene.ts");
+    const views = readFileSync(join(dir, "views.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+    return runSceneSight(a, qa, views);
+  }
   const visible = visibleSets(join(dir, "views.jsonl"));
   const nViews = Math.max(...qa.map((q) => q.view)) + 1;
 
@@ -150,33 +165,9 @@ async function main() {
   const blind = await run("blind", () => blank);
   await model.session.release?.();
 
-  const score = (texts: string[]) => {
-    const byType: Record<string, { n: number; ok: number }> = {};
-    let ok = 0;
-    qa.forEach((q, i) => {
-      const hit = answerMatches(q.type, q.key, texts[i]);
-      byType[q.type] ??= { n: 0, ok: 0 };
-      byType[q.type].n++;
-      if (hit) { byType[q.type].ok++; ok++; }
-    });
-    return { accuracy: ok / qa.length, by_type: Object.fromEntries(Object.entries(byType).map(([t, v]) => [t, r4(v.ok / v.n)])) };
-  };
-  const s = score(seeing), b = score(blind);
-  const see = qa.map((q, i) => ({ q, i })).filter(({ q }) => q.type === "what_see");
-  const ch = chair(see.map(({ q, i }) => ({ text: seeing[i], visible: visible[q.view] ?? [] })));
-  const probes = qa.map((q, i) => ({ q, i })).filter(({ q }) => q.type === "pope");
-  const popeAll = pope(probes.map(({ q, i }) => ({ truth: q.key as "yes" | "no", said: polarity(seeing[i]) })));
-  const byProbe: Record<string, ReturnType<typeof pope>> = {};
-  for (const kind of new Set(probes.map(({ q }) => q.probe ?? "random"))) {
-    byProbe[kind] = pope(probes.filter(({ q }) => (q.probe ?? "random") === kind).map(({ q, i }) => ({ truth: q.key as "yes" | "no", said: polarity(seeing[i]) })));
-  }
-  const chance = qa.reduce((acc, q) => acc + chanceOf(q.type, q.key), 0) / qa.length;
   const result = {
     questions: qa.length, views: nViews, split: a.split,
-    accuracy: r4(s.accuracy), by_type: s.by_type, blind_accuracy: r4(b.accuracy), blind_by_type: b.by_type, chance: r4(chance),
-    chair_i: r4(ch.chair_i), chair_s: r4(ch.chair_s), chair_mentions: ch.mentions,
-    pope_f1: r4(popeAll.f1), pope_yes_ratio: r4(popeAll.yes_ratio), pope_accuracy: r4(popeAll.accuracy),
-    pope_by_probe: Object.fromEntries(Object.entries(byProbe).map(([k, v]) => [k, { f1: r4(v.f1), yes_ratio: r4(v.yes_ratio), accuracy: r4(v.accuracy), n: v.n }])),
+    ...groundingFigures(qa, seeing, blind, visible),
     encode_ms_browser: encodeWhere === "browser" ? r4(pct(encodeMs, 0.5)) : null,
     encode_ms_browser_p95: encodeWhere === "browser" ? r4(pct(encodeMs, 0.95)) : null,
     encode_ms_node: encodeWhere === "node" ? r4(pct(encodeMs, 0.5)) : undefined,
@@ -189,6 +180,13 @@ async function main() {
   const out = a.out || "training/results/vision/grounding.json";
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
   log(`grounding: wrote ${html} and ${out}`);
+  if (a.record) {
+    const file = join(a.vision, "vision.json");
+    const manifest = JSON.parse(readFileSync(file, "utf8"));
+    manifest.grounding = { accuracy: result.accuracy, blind_accuracy: result.blind_accuracy, questions: result.questions };
+    writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n");
+    log(`grounding: recorded in ${file}: ${JSON.stringify(manifest.grounding)}`);
+  }
   for (let i = 0; i < qa.length; i++) if (!answerMatches(qa[i].type, qa[i].key, seeing[i]) && i < 400) console.log(`FAIL ${qa[i].type} view ${qa[i].view} "${qa[i].question}" key ${JSON.stringify(qa[i].key)} → ${JSON.stringify(seeing[i])}`);
   console.log(JSON.stringify(result));
 }

@@ -9,6 +9,7 @@ import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { DecoderSession } from "../../core/runtime/session.ts";
 import { loadGate, RuleGate, type Gate } from "../../core/runtime/gate/gate.ts";
 import { chooseMixture } from "../../core/runtime/gate/mix.ts";
+import { SIGHT_SKILL } from "../../core/vision/seen.ts";
 import { AdapterBank } from "../../core/runtime/lora/bank.ts";
 import { baseModelHash } from "../../core/runtime/lora/base-hash.ts";
 import { nodeBankFiles } from "../../server/adapters/files.ts";
@@ -69,14 +70,14 @@ async function main() {
   mkdirSync(a.results, { recursive: true });
 
   /** Every suite; `mixture` set = the game's adapter path. */
-  const runAll = async (label: string, mixture?: Parameters<typeof runSuite>[2]["mixture"]) => {
+  const runAll = async (label: string, mixture?: Parameters<typeof runSuite>[2]["mixture"], sight = false) => {
     const scores: Record<string, SuiteScore> = {};
     const all: RunResult[] = [];
     for (const f of suites) {
       const name = suiteName(f);
       let cases = readSuite(join(a.evals, f));
       if (a.limit) cases = cases.slice(0, a.limit);
-      const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, mixture, progress: (l) => process.stderr.write(`${label} ${name} ${l}\n`) });
+      const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, mixture, sight, progress: (l) => process.stderr.write(`${label} ${name} ${l}\n`) });
       scores[name] = scoreResults(results);
       writeFileSync(join(a.results, `eval-${name}${mixture ? "-adapters" : ""}.html`), resultsHtml(`${name} (${label})`, a.model, cases, results, scores[name]));
       all.push(...results);
@@ -106,12 +107,17 @@ async function main() {
     if (packs.some((p) => p.ok)) {
       const rand = seededRandom(a.seed);
       const skipped = new Map<string, number>();
-      adapted = await runAll("adapters", async (c, card, ids) => {
+      // As the server runs by default: a line about sight gets the props in view marked among its
+      // nearby lines and the skill-sight pack at weight 1 (when the bank has it).
+      const sightPack = packs.some((p) => p.ok && p.id === SIGHT_SKILL);
+      adapterInfo.sight_lines = sightPack;
+      adapted = await runAll("adapters", async (c, card, ids, sight) => {
         const state = sampleGameState(c.state, rand);
-        const ch = await chooseMixture(bank, gate, session, { candidates: candidatesOf(card), state, promptIds: ids, text: c.say });
+        const fixed = sight ? { [SIGHT_SKILL]: 1 } : undefined;
+        const ch = await chooseMixture(bank, gate, session, { candidates: candidatesOf(card), state, promptIds: ids, text: c.say, fixed });
         for (const s of ch.skipped) skipped.set(s.id, (skipped.get(s.id) ?? 0) + 1);
         return ch.lora;
-      });
+      }, sightPack);
       if (skipped.size) adapterInfo.skipped = Object.fromEntries(skipped);
     }
     const heldJsonl = a.heldout + ".jsonl";

@@ -4,11 +4,13 @@ import type { CharacterCard } from "../../core/character/schema.ts";
 import { caseMoment, parseEvalCase, type EvalCase } from "../../core/eval/case.ts";
 import { applyChecks } from "../../core/eval/checks.ts";
 import type { CaseResult } from "../../core/eval/score.ts";
-import { assemblePrompt } from "../../core/prompt/context.ts";
+import { assemblePrompt, playerInFront } from "../../core/prompt/context.ts";
 import { parseReply } from "../../core/prompt/reply.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
 import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
+import { personSolid, sightFacts } from "../../core/vision/seen.ts";
+import { asksAboutProps } from "../../core/vision/sight.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { loadCards, loadScene } from "./world.ts";
 
@@ -47,7 +49,13 @@ export interface SuiteOptions {
    * The adapter mixture for a case (the game's path: bank + gate). With it, cases are generated
    * through the continuous-batching Scheduler, each row with its own folded mixture.
    */
-  mixture?: (c: EvalCase, card: CharacterCard, promptIds: number[]) => Promise<FoldedLora | null>;
+  mixture?: (c: EvalCase, card: CharacterCard, promptIds: number[], sight: boolean) => Promise<FoldedLora | null>;
+  /**
+   * Lines about sight (core/vision/sight.ts) as the server answers them by default: the props in
+   * the NPC's view marked among the nearby lines (core/vision/seen.ts); `mixture` is told (its
+   * `sight` argument), so it can add the skill-sight pack.
+   */
+  sight?: boolean;
 }
 
 export interface RunResult extends CaseResult {
@@ -67,12 +75,18 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
   const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
   const speakers: string[] = [];
   const speakerCards: CharacterCard[] = [];
+  const sights: boolean[] = [];
   const prompts = cases.map((c) => {
     if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, opts.root));
-    const moment = caseMoment(c, scenes.get(c.scene)!, cards);
+    const scene = scenes.get(c.scene)!;
+    const moment = caseMoment(c, scene, cards);
     speakers.push(moment.card.id);
     speakerCards.push(moment.card);
-    return assemblePrompt(moment, count).text;
+    const sight = opts.sight === true && asksAboutProps(c.say);
+    sights.push(sight);
+    if (!sight) return assemblePrompt(moment, count).text;
+    const people = [...(moment.others ?? []), { id: "player", position: moment.playerPosition ?? playerInFront(moment.pose) }].map((e) => personSolid(e.id, e.position));
+    return assemblePrompt({ ...moment, sight: sightFacts(scene.objects, moment.pose, people) }, count).text;
   });
   const B = opts.batch ?? 16;
   const log = opts.progress ?? ((l: string) => process.stderr.write(l + "\n"));
@@ -91,7 +105,7 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
     const subs = [];
     for (let k = 0; k < cases.length; k++) {
       const ids = model.encodePrompt(prompts[k]);
-      const lora = await opts.mixture(cases[k], speakerCards[k], ids);
+      const lora = await opts.mixture(cases[k], speakerCards[k], ids, sights[k]);
       const options = {
         maxNewTokens: opts.maxNewTokens ?? 64,
         ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),

@@ -247,7 +247,12 @@ function parseArgs(argv: string[]): { in: string; split: string; perView: number
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Questions for every view of a split, about `perView` each, types balanced over the split. */
-export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCard>, opts: { split: string; perView: number; seed: number }): QaRecord[] {
+/** The prompt of a question: by default the view's placeholders; `promptFor` gives another (the sight lines of training/vision/sight-data.ts). */
+export type PromptFor = (r: ViewRecord, card: CharacterCard, question: string) => string;
+
+const imagePrompt: PromptFor = (_r, card, question) => renderPrompt({ persona: personaCore(card), facts: selectFacts(card, question, 4), view: 16, nearby: [], history: [], say: question });
+
+export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCard>, opts: { split: string; perView: number; seed: number; promptFor?: PromptFor }): QaRecord[] {
   const rng = new Rng(`vision-qa-${opts.split}-${opts.seed}`);
   const heldout = opts.split !== "train";
   const freq = new Map<string, number>();
@@ -273,7 +278,7 @@ export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCa
       used.set(type, used.get(type)! + 1);
       const question = addNoise(ask.q, rng, 1);
       const reply = `[mood:${card.defaultMood}] ${voice(npc, rng)(ask.core)}`;
-      const prompt = renderPrompt({ persona: personaCore(card), facts: selectFacts(card, question, 4), view: 16, nearby: [], history: [], say: question });
+      const prompt = (opts.promptFor ?? imagePrompt)(r, card, question);
       out.push({ view: r.index, npc, type, question, answer: reply, key: ask.key, ...(ask.probe ? { probe: ask.probe } : {}), prompt, completion: renderCompletion(reply) });
     }
   }

@@ -1,3 +1,4 @@
+import { personSolid } from "../../core/vision/seen.ts";
 import { parseScene } from "../../core/scene/load.ts";
 import type { Scene, SceneInput, Vec3 } from "../../core/scene/schema.ts";
 import { COLOUR_RGB, COLOURS, KINDS, type ColourWord, type Kind } from "../../core/vision/vocab.ts";
@@ -29,10 +30,7 @@ export const ROLES = ["blacksmith", "merchant", "guard", "innkeeper", "herbalist
 
 /** Solids other villagers occupy, for core/vision/view.ts. */
 export function figureSolids(figures: readonly Figure[]): Solid[] {
-  return figures.map((f) => ({
-    id: f.id, form: "cylinder", centre: [f.position[0], 0.9, f.position[2]],
-    axes: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], half: [0.3, 0.9, 0.3],
-  }));
+  return figures.map((f) => personSolid(f.id, [f.position[0], 0, f.position[2]]));
 }
 
 type Obj = SceneInput["objects"][number];

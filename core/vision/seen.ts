@@ -1,0 +1,72 @@
+import { objectFact, renderNearbyFact, type NearbyFact } from "../prompt/nearby.ts";
+import type { SceneObject } from "../scene/schema.ts";
+import { viewProps, type PropView, type Pose, type Solid } from "./view.ts";
+import { KINDS } from "./vocab.ts";
+
+// What an NPC sees, from the scene graph. For a line about sight answered without a view the
+// server writes the usual nearby lines (core/prompt/nearby.ts: the same things, same order) and
+// marks each prop in the NPC's view (core/vision/view.ts: inside its eye's frame, near and big
+// enough, not hidden behind objects or people) with where it is in that view:
+//
+//   - barrel-red: quenching barrel, brown, 3 m ahead (north), in sight on the left
+//
+// Props in view that are not among the usual lines are added after them, nearest first; with
+// none in view a last line says so. Annotating rather than replacing keeps every answer the text
+// path gives (where the well is, what that brown thing is) and adds what is in sight, so one
+// `skill-sight` pack serves both kinds of line. The server answers a line about sight this way
+// until it has a vision package it trusts (core/vision/manifest.ts readsViews); the data engine
+// (`--sight-lines`) and training/vision/sight-data.ts write the same lines for the pack's samples.
+
+export interface SightFact {
+  id: string;
+  label: string;
+  /** Camera-space depth (m). */
+  depth: number;
+  side: PropView["side"];
+}
+
+/** The skill pack applied (weight 1) to a reply written from these lines: training/vision/sight-data.ts trains it. */
+export const SIGHT_SKILL = "skill-sight";
+
+/** At most this many props in view are written out (the nearest). */
+export const MAX_SIGHT_LINES = 8;
+
+/** The last nearby line when no prop is in view, so "do you see a barrel?" has something to read. */
+export const NOTHING_IN_SIGHT = `in sight: no ${KINDS.map((k) => `${k}s`).join(", ")}`;
+
+/** The props visible to an NPC at `pose`, nearest first; `extra` adds blockers (people). */
+export function sightFacts(objects: readonly SceneObject[], pose: Pose, extra: readonly Solid[] = []): SightFact[] {
+  return sightOfViews(viewProps(objects, pose, extra));
+}
+
+/** A standing person (player, villager) as a sight blocker: a 1.8 m cylinder of radius 0.3. */
+export function personSolid(id: string, position: readonly [number, number, number]): Solid {
+  return { id, form: "cylinder", centre: [position[0], position[1] + 0.9, position[2]], axes: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], half: [0.3, 0.9, 0.3] };
+}
+
+/** The visible ones of already computed prop views, nearest first. */
+export function sightOfViews(views: readonly PropView[]): SightFact[] {
+  return views
+    .filter((p) => p.visible)
+    .sort((a, b) => a.depth - b.depth || a.id.localeCompare(b.id))
+    .slice(0, MAX_SIGHT_LINES)
+    .map((p) => ({ id: p.id, label: `${p.colour} ${p.kind}`, depth: p.depth, side: p.side }));
+}
+
+/**
+ * The nearby lines for a line about sight: `usual` (nearbyFacts) rendered, in-view ones marked,
+ * then the in-view props `usual` left out (from `objects`, as seen from `pose`), or NOTHING_IN_SIGHT.
+ */
+export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightFact[], objects: readonly SceneObject[], pose: Pose): string[] {
+  const side = new Map(sight.map((s) => [s.id, s.side]));
+  const mark = (f: NearbyFact) => renderNearbyFact(f) + (side.has(f.id) ? `, in sight on the ${side.get(f.id)}` : "");
+  const lines = usual.map(mark);
+  const listed = new Set(usual.map((f) => f.id));
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  for (const s of sight) {
+    const o = byId.get(s.id);
+    if (!listed.has(s.id) && o) lines.push(mark(objectFact(o, pose)));
+  }
+  if (sight.length === 0) lines.push(NOTHING_IN_SIGHT);
+  return lines;
+}

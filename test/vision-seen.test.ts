@@ -1,0 +1,147 @@
+// What an NPC sees from the scene graph (core/vision/seen.ts), the prompt built from it
+// (core/prompt/context.ts `sight`), the training samples that teach reading it
+// (training/vision/sight-data.ts) and the vision package's "reads its views" record.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseCharacterCardJson } from "../core/character/schema.ts";
+import { assemblePrompt } from "../core/prompt/context.ts";
+import { Scene, type SceneObject } from "../core/scene/schema.ts";
+import { readsViews, type VisionManifest } from "../core/vision/manifest.ts";
+import { nearbyFacts } from "../core/prompt/nearby.ts";
+import { NOTHING_IN_SIGHT, personSolid, sightFacts, sightNearby } from "../core/vision/seen.ts";
+import { record } from "../training/vision/render.ts";
+import { generateView } from "../training/vision/scenes.ts";
+import { sightPromptFor, sceneOfRecord } from "../training/vision/sight-data.ts";
+import { questionsFor } from "../training/vision/questions.ts";
+import { loadCards } from "../training/eval/world.ts";
+import { Rng } from "../training/data/rng.ts";
+import { makeScenario, PROMPT_BUDGET } from "../training/data/sample.ts";
+import { loadWorld } from "../training/data/world.ts";
+import { asksAboutProps } from "../core/vision/sight.ts";
+
+const RGB: Record<string, [number, number, number]> = { red: [0.72, 0.18, 0.15], blue: [0.2, 0.4, 0.7], green: [0.25, 0.55, 0.25] };
+const prop = (id: string, kind: "barrel" | "crate", colour: string, at: [number, number]): SceneObject => Scene.parse({
+  name: "t", ground: { size: [40, 40] }, spawns: [{ position: [0, 0, 0] }], npcs: [],
+  objects: [{
+    id, name: `${colour} ${kind}`, tags: [kind, colour], movable: true, mass: 20,
+    shape: kind === "barrel" ? { kind: "cylinder", radius: 0.4, height: 1 } : { kind: "box", size: [0.9, 0.9, 0.9] },
+    position: [at[0], 0.5, at[1]], colour: RGB[colour],
+  }],
+}).objects[0];
+
+// The NPC at the origin looks along +Z; +X is its right.
+const pose = { position: [0, 0, 0] as [number, number, number], facing: 0 };
+
+describe("sightFacts: what is in view, from the scene graph", () => {
+  it("lists props in front (nearest first, left or right of the NPC's view), not those behind", () => {
+    const objects = [
+      prop("barrel-far", "barrel", "red", [1.5, 9]),
+      prop("crate-near", "crate", "blue", [-1, 4]),
+      prop("barrel-behind", "barrel", "green", [0, -4]),
+    ];
+    const seen = sightFacts(objects, pose);
+    expect(seen.map((f) => [f.id, f.label, f.side])).toEqual([["crate-near", "blue crate", "left"], ["barrel-far", "red barrel", "right"]]);
+    expect(seen[0].depth).toBeLessThan(seen[1].depth);
+  });
+
+  it("a person standing in the way hides a prop", () => {
+    const objects = [prop("barrel-1", "barrel", "red", [0, 5])];
+    expect(sightFacts(objects, pose).map((f) => f.id)).toEqual(["barrel-1"]);
+    expect(sightFacts(objects, pose, [personSolid("guard", [0, 0, 2])])).toEqual([]);
+  });
+
+  it("marks the usual nearby lines that are in view, adds in-view props beyond them, or says none is", () => {
+    const objects = [
+      prop("crate-near", "crate", "blue", [-1, 4]),
+      prop("barrel-behind", "barrel", "green", [0, -3]),
+      prop("barrel-far", "barrel", "red", [1.5, 11]),
+    ];
+    const scene = { objects } as unknown as Parameters<typeof nearbyFacts>[0];
+    const usual = nearbyFacts(scene, pose, { max: 2 });
+    expect(usual.map((f) => f.id)).toEqual(["barrel-behind", "crate-near"]);
+    const lines = sightNearby(usual, sightFacts(objects, pose), objects, pose);
+    expect(lines).toEqual([
+      "barrel-behind: green barrel, 3 m behind (south)",
+      "crate-near: blue crate, 4 m ahead (north), in sight on the left",
+      "barrel-far: red barrel, 11 m ahead (north), in sight on the right",
+    ]);
+    expect(sightNearby(usual, [], objects, pose).at(-1)).toBe(NOTHING_IN_SIGHT);
+    expect(NOTHING_IN_SIGHT).toBe("in sight: no barrels, crates, sacks, buckets");
+  });
+});
+
+describe("assemblePrompt with sight", () => {
+  const village = Scene.parse(JSON.parse(readFileSync("scenes/village.json", "utf8")));
+  const card = parseCharacterCardJson(readFileSync("adapters/brom/character.json", "utf8"), "brom");
+  const brom = village.npcs.find((n) => n.id === "brom")!;
+  const bromPose = { position: brom.position, facing: brom.facing };
+  const count = (s: string) => Math.ceil(s.length / 3);
+
+  it("keeps the usual nearby lines and marks what is in view", () => {
+    const say = "what do you see?";
+    const sight = sightFacts(village.objects, bromPose);
+    expect(sight.length).toBeGreaterThan(0); // the village puts props in Brom's view
+    const withSight = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say, sight }, count).parts.nearby;
+    const plain = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say }, count).parts.nearby;
+    // Every usual line is there, in order, marked when its object is in view.
+    plain.forEach((l, i) => expect(withSight[i].startsWith(l)).toBe(true));
+    const marked = withSight.filter((l) => / in sight on the (left|right)$/.test(l)).map((l) => l.split(":")[0]);
+    expect(marked.sort()).toEqual(sight.map((f) => f.id).sort());
+    expect(plain.some((l) => l.includes("in sight"))).toBe(false);
+  });
+});
+
+describe("data:sight samples", () => {
+  it("ask the grounding questions with the view's sight lines in place of its picture", () => {
+    const cards = loadCards(process.cwd());
+    const records = Array.from({ length: 12 }, (_, i) => record(i, "generated", generateView(77 * 1_000_003 + i)));
+    const qa = questionsFor(records, cards, { split: "train", perView: 3, seed: 1, promptFor: sightPromptFor(sceneOfRecord()) });
+    expect(qa.length).toBeGreaterThan(20);
+    for (const q of qa) {
+      expect(q.prompt).not.toContain("<|image|>");
+      const vis = records[q.view].props.filter((p) => p.visible);
+      if (vis.length === 0) expect(q.prompt).toContain(`- ${NOTHING_IN_SIGHT}\n`);
+      for (const p of vis) expect(q.prompt).toMatch(new RegExp(`- ${p.id}: ${p.colour} ${p.kind}, .*, in sight on the ${p.side}\n`));
+      // Props not in view are never marked.
+      for (const p of records[q.view].props.filter((x) => !x.visible)) expect(q.prompt).not.toMatch(new RegExp(`- ${p.id}: .*in sight`));
+    }
+  });
+});
+
+describe("data engine --sight-lines", () => {
+  it("marks what is in view for lines about sight only; other lines and runs without it are as before", () => {
+    const world = loadWorld(".");
+    let sightSeen = 0, other = 0;
+    for (let i = 0; i < 60; i++) {
+      const a = makeScenario(world, new Rng(`s${i}`), "train", `s${i}`, { sightLines: true, intent: i % 2 ? "what_is" : "greet" });
+      const b = makeScenario(world, new Rng(`s${i}`), "train", `s${i}`, { intent: i % 2 ? "what_is" : "greet" });
+      if (!a || !b) continue;
+      expect(a.sample.say).toBe(b.sample.say); // the option draws nothing
+      if (asksAboutProps(a.sample.say)) {
+        if (a.sample.tokens > PROMPT_BUDGET - 24) continue; // nearby lines trimmed from the end to fit
+        sightSeen++;
+        expect(a.sample.prompt).toMatch(/in sight on the (left|right)\n|- in sight: no barrels/);
+        expect(b.sample.prompt).not.toContain("in sight");
+      } else {
+        other++;
+        expect(a.sample.prompt).toBe(b.sample.prompt);
+      }
+    }
+    expect(sightSeen).toBeGreaterThan(5);
+    expect(other).toBeGreaterThan(5);
+  });
+});
+
+describe("readsViews", () => {
+  const base = { format: 1 } as unknown as VisionManifest;
+  it("trusts a package's eyes only when its recorded accuracy beats blind by the margin", () => {
+    expect(readsViews(base)).toBe(false);
+    expect(readsViews({ ...base, grounding: { accuracy: 0.3132, blind_accuracy: 0.3115, questions: 3464 } })).toBe(false);
+    expect(readsViews({ ...base, grounding: { accuracy: 0.62, blind_accuracy: 0.31, questions: 3464 } })).toBe(true);
+  });
+  it("the shipped package records its evaluation, and it does not read its views yet", () => {
+    const m = JSON.parse(readFileSync("assets/vision/vision.json", "utf8")) as VisionManifest;
+    expect(m.grounding?.questions).toBeGreaterThan(1000);
+    expect(readsViews(m)).toBe(false);
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CharacterCard } from "../../core/character/schema.ts";
+import { assemblePrompt, playerInFront } from "../../core/prompt/context.ts";
+import type { Entity } from "../../core/prompt/nearby.ts";
+import { parseScene } from "../../core/scene/load.ts";
+import type { Scene } from "../../core/scene/schema.ts";
+import { sightOfViews } from "../../core/vision/seen.ts";
+import { approxTokens, PROMPT_BUDGET } from "../data/sample.ts";
+import { loadCards } from "../eval/world.ts";
+import { parseFlags } from "./flags.ts";
+import { questionsFor, type PromptFor } from "./questions.ts";
+import { record, type ViewRecord } from "./render.ts";
+import { generateView } from "./scenes.ts";
+
+// Training samples for the `skill-sight` pack: the grounding questions (questions.ts: types,
+// phrasings, the NPC's voice) asked about generated scenes, with what the NPC sees written as
+// prompt lines from the scene graph (core/vision/seen.ts) instead of the view's placeholders.
+// No rendering: visibility is geometry (core/vision/view.ts), so 20,000 views take seconds.
+//
+//   npm run data:sight -- --split train --views 20000 --seed 1 --out data/sight
+//   → data/sight/train.jsonl (prompt, completion, npc, mood, intent "sight_<type>"; tokenize it)
+//     data/sight/train.qa.jsonl (the question records, for reading)
+//
+// The train split uses the training phrasings, any other split the held-out ones
+// (questions.ts); the view seeds follow the renderer's (split seed × 1 000 003 + index), so
+// --seed 9001 gives the scenes of the rendered held-out split.
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/**
+ * The prompt of a question about sight as the server builds it (core/prompt/context.ts with
+ * `sight`): the persona, the facts, the usual nearby lines (the player 2 m ahead, other villagers,
+ * objects) with the props in view marked, and the question. `sightLines: false` leaves the marks
+ * out: the text path, as the server answered before (the baseline of eval:grounding --sight scene).
+ */
+export function sightPromptFor(sceneOf: (r: ViewRecord) => Scene, opts: { sightLines?: boolean } = {}): PromptFor {
+  const lines = opts.sightLines ?? true;
+  return (r: ViewRecord, card: CharacterCard, question: string) => {
+    const scene = sceneOf(r);
+    const pose = { position: r.npc.position, facing: r.npc.facing };
+    const others: Entity[] = r.figures.map((f) => ({ id: f.id, name: f.role, tags: [f.role], position: f.position }));
+    return assemblePrompt({
+      card, scene, npcId: r.npc.id, pose, playerPosition: playerInFront(pose), others, say: question,
+      ...(lines ? { sight: sightOfViews(r.props) } : {}),
+    }, approxTokens, PROMPT_BUDGET).text;
+  };
+}
+
+/** The scene a view record was taken in: regenerated from its seed, or its scene file. */
+export function sceneOfRecord(sceneFiles: Map<string, Scene> = new Map()): (r: ViewRecord) => Scene {
+  // Props stand where the record saw them (a scene view moves some about).
+  const placed = (scene: Scene, r: ViewRecord): Scene => {
+    const at = new Map(r.props.map((p) => [p.id, p]));
+    return { ...scene, objects: scene.objects.map((o) => (at.has(o.id) ? { ...o, position: at.get(o.id)!.position, rotation: [o.rotation[0], at.get(o.id)!.yaw, o.rotation[2]] } : o)) };
+  };
+  return (r) => {
+    if (r.source === "generated") return placed(generateView(r.seed).scene, r);
+    const name = r.source.startsWith("scene:") ? r.source.slice("scene:".length) : "";
+    if (!sceneFiles.has(name)) {
+      const file = path.join(ROOT, "scenes", `${name}.json`);
+      sceneFiles.set(name, parseScene(JSON.parse(readFileSync(file, "utf8")), file));
+    }
+    return placed(sceneFiles.get(name)!, r);
+  };
+}
+
+function main(): void {
+  const a = parseFlags(process.argv.slice(2), ["split", "views", "seed", "per-view", "out"]);
+  const split = a.split ?? "train";
+  const views = Number(a.views ?? 20000), seed = Number(a.seed ?? 1), perView = Number(a["per-view"] ?? 3);
+  for (const [k, v] of [["views", views], ["seed", seed], ["per-view", perView]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a whole number ≥ 1`);
+  }
+  const out = path.resolve(ROOT, a.out ?? "data/sight");
+  const cards: Map<string, CharacterCard> = loadCards(ROOT);
+  const t0 = performance.now();
+  const records: ViewRecord[] = [];
+  for (let i = 0; i < views; i++) {
+    records.push(record(i, "generated", generateView(seed * 1_000_003 + i)));
+    if ((i + 1) % 2000 === 0) {
+      const el = (performance.now() - t0) / 1000;
+      process.stderr.write(`data:sight ${split}: ${i + 1}/${views} views, ${el.toFixed(0)} s, ETA ${((el / (i + 1)) * (views - i - 1)).toFixed(0)} s\n`);
+    }
+  }
+  const qa = questionsFor(records, cards, { split, perView, seed, promptFor: sightPromptFor(sceneOfRecord()) });
+  mkdirSync(out, { recursive: true });
+  const samples = qa.map((q) => ({ prompt: q.prompt, completion: q.completion, npc: q.npc, mood: cards.get(q.npc)!.defaultMood, intent: `sight_${q.type}` }));
+  writeFileSync(path.join(out, `${split}.jsonl`), samples.map((s) => JSON.stringify(s)).join("\n") + "\n");
+  writeFileSync(path.join(out, `${split}.qa.jsonl`), qa.map((q) => JSON.stringify(q)).join("\n") + "\n");
+  const by = new Map<string, number>();
+  for (const q of qa) by.set(q.type, (by.get(q.type) ?? 0) + 1);
+  console.log(`data:sight ${split}: ${qa.length} questions over ${views} views in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${path.relative(ROOT, out)}/${split}.jsonl`);
+  console.log([...by.entries()].map(([t, n]) => `  ${t.padEnd(10)} ${n}`).join("\n"));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (e) {
+    console.error(`data:sight: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
