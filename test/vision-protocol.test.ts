@@ -192,7 +192,8 @@ describe("npc_view in a real room", () => {
   let h: ReturnType<typeof listen>, hf: ReturnType<typeof listen>;
 
   beforeAll(async () => {
-    kith = await createKithServer({ port: 0, scene, vision, dialogue: { model, rate: null }, log: (l) => logs.push(l) });
+    // sight "eyes": these tests are the eyes' path (the default, "auto", uses the scene graph until the package reads its views).
+    kith = await createKithServer({ port: 0, scene, vision, dialogue: { model, rate: null, sight: "eyes" }, log: (l) => logs.push(l) });
     near = await joinBot(kith.url, { name: "Ada" });
     far = await joinBot(kith.url, { name: "Bo" });
     h = listen(near);

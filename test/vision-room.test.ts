@@ -30,7 +30,7 @@ beforeAll(async () => {
   pkgDir = makeVisionPackage(11);
   kith = await createKithServer({
     port: 0, scene, vision: { dir: pkgDir }, log: (l) => logs.push(l),
-    dialogue: { deadlineMs: 30_000, temperature: 0, maxNewTokens: 24, rate: null },
+    dialogue: { deadlineMs: 30_000, temperature: 0, maxNewTokens: 24, rate: null, sight: "eyes" }, // the eyes' path, whatever the package records
   });
   expect(kith.vision, logs.join("\n")).toBeDefined();
   bot = await joinBot(kith.url, { name: "Ada" });
