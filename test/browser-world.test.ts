@@ -198,9 +198,16 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     const turned = Math.atan2(Math.sin(s1.cameraYaw - s0.cameraYaw), Math.cos(s1.cameraYaw - s0.cameraYaw));
     // ArrowRight turns the view to the right: in this world that raises the yaw.
     expect(turned).toBeGreaterThan(0.3);
+    // W is held until Alice has gone a metre (a loaded machine renders, and so sends inputs, slowly).
     await pageA.keyboard.down("KeyW");
-    await pageA.waitForTimeout(700);
-    await pageA.keyboard.up("KeyW");
+    try {
+      await waitFor("Alice to walk a metre", async () => {
+        const s = await debugState(pageA);
+        return Math.hypot(s.me!.x - s1.me!.x, s.me!.z - s1.me!.z) > 1.2 ? s : null;
+      }, 20_000);
+    } finally {
+      await pageA.keyboard.up("KeyW");
+    }
     const s2 = await waitFor("Alice to stop", async () => {
       const s = await debugState(pageA);
       return s.me!.pending === 0 ? s : null;
