@@ -2,7 +2,7 @@ import type { CharacterCard } from "../character/schema.ts";
 import type { Scene, Vec3 } from "../scene/schema.ts";
 import { buildPrompt, type BuiltPrompt, type CountTokens, type Turn } from "./layout.ts";
 import { nearbyFacts, renderNearbyFact, type Entity, type Pose } from "./nearby.ts";
-import { personaCore, selectFacts } from "./persona.ts";
+import { loreFacts, personaCore, selectFacts } from "./persona.ts";
 import { sightNearby, type SightFact } from "../vision/seen.ts";
 
 // One call from a scene moment to a fitted prompt. The server (a live conversation) and the data
@@ -41,6 +41,12 @@ export interface Moment {
    * them added.
    */
   sight?: readonly SightFact[];
+  /**
+   * A line one of the card's facts answers (persona.ts matchedFact), for the `skill-lore` pack:
+   * the persona facts are that fact and the goods line only (loreFacts), so the answer has one
+   * fact to read instead of four.
+   */
+  lore?: boolean;
 }
 
 // Each object list without its movable props, kept per list (a live scene keeps one list, and
@@ -65,17 +71,21 @@ export function playerInFront(pose: Pose, ahead = 2, side = 0): Vec3 {
   return [x + f[0] * ahead + f[1] * side, y, z + f[1] * ahead - f[0] * side];
 }
 
+/** Words for the villagers facts are about (character id → role and name): "the blacksmith" finds Brom's facts. */
+export function npcAliases(scene: Scene): Record<string, string> {
+  return Object.fromEntries(scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
+}
+
 export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEFAULT_PROMPT_BUDGET): BuiltPrompt {
   const player: Entity = { id: "player", name: "player", tags: ["player"], position: m.playerPosition ?? playerInFront(m.pose) };
   const others = m.others ?? sceneNpcEntities(m.scene, m.npcId);
   const seen = m.view !== undefined && m.view > 0 ? withoutProps(m.scene) : m.scene;
   const facts = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
   const nearby = m.sight ? sightNearby(facts, m.sight, m.scene.objects, m.pose) : facts.map(renderNearbyFact);
-  // Words for the villagers facts are about: "the blacksmith" finds Brom's facts.
-  const aliases = Object.fromEntries(m.scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
+  const aliases = npcAliases(m.scene);
   return buildPrompt({
     persona: personaCore(m.card),
-    facts: selectFacts(m.card, m.say, PERSONA_FACTS, aliases),
+    facts: m.lore ? loreFacts(m.card, m.say, aliases) : selectFacts(m.card, m.say, PERSONA_FACTS, aliases),
     view: m.view,
     state: m.state ?? "",
     nearby,

@@ -1,10 +1,12 @@
 import type { Mood } from "../../core/character/schema.ts";
 import { renderCompletion, type Turn } from "../../core/prompt/layout.ts";
 import type { Pose } from "../../core/prompt/nearby.ts";
-import { assemblePrompt, DEFAULT_PROMPT_BUDGET, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
+import { assemblePrompt, DEFAULT_PROMPT_BUDGET, npcAliases, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
+import { matchedFact } from "../../core/prompt/persona.ts";
 import { personSolid, sightFacts } from "../../core/vision/seen.ts";
 import { asksAboutProps } from "../../core/vision/sight.ts";
 import { formatReply } from "../../core/prompt/reply.ts";
+import { restateFact } from "./restate.ts";
 import { Rng } from "./rng.ts";
 import {
   CALM_STATES, HISTORY_INTENTS, INTENT_WEIGHTS, makeSituation, PLAYER_NAMES, type Ctx, type Situation, type Split,
@@ -48,6 +50,8 @@ export interface Scenario {
   situation: Situation;
   history: Turn[];
   pose: Pose;
+  /** Whether the line was routed to the skill-lore prompt (MakeOptions.lore and a matched fact). */
+  lore: boolean;
 }
 
 /** The NPC's pose: at its spawn, or jittered, or somewhere on its patrol route. */
@@ -80,6 +84,12 @@ export interface MakeOptions {
   /** A line about sight (core/vision/sight.ts) gets the props in the NPC's view marked among its
    *  nearby lines, as the server's scene-graph sight path writes them (core/vision/seen.ts). */
   sightLines?: boolean;
+  /** Share of fact, villager, rumour and quest samples whose reply is the card fact they are about,
+   *  in the NPC's words (restate.ts), when retrieval put that fact in the prompt: the skill-lore data. */
+  restateFacts?: number;
+  /** A line one of the card's facts answers (core/prompt/persona.ts matchedFact) gets the prompt the
+   *  server writes for the skill-lore pack: that fact and the goods line as the persona facts. */
+  lore?: boolean;
 }
 
 /** Draws one scenario. `id` is stored in the sample; returns undefined if the draw had nothing. */
@@ -115,17 +125,23 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
   const sight = options.sightLines && asksAboutProps(situation.say)
     ? sightFacts(world.scene.objects, pose, [...others.map((e) => personSolid(e.id, e.position)), personSolid("player", playerPosition)])
     : undefined;
+  const lore = options.lore === true && !sight && matchedFact(card, situation.say, npcAliases(world.scene)) !== undefined;
   const built = assemblePrompt({
     card, scene: world.scene, npcId: npc.id, pose, playerPosition, others,
-    state, memory, history, say: situation.say, sight,
+    state, memory, history, say: situation.say, sight, lore,
   }, approxTokens, PROMPT_BUDGET);
 
+  let reply = situation.reply;
+  const restate = options.restateFacts ?? 0;
+  if (restate > 0 && situation.fact && built.parts.facts.includes(situation.fact) && rng.chance(restate)) {
+    reply = formatReply(restateFact(card, situation.fact, rng), situation.mood, situation.actions);
+  }
   const sample: Sample = {
     id, split, npc: npc.id, intent: situation.intent, template: situation.template, heldout: situation.heldout,
     mood: situation.mood, actions: situation.actions.map((a) => `${a.kind}:${a.arg}`), state, say: situation.say,
-    prompt: built.text, completion: renderCompletion(situation.reply), tokens: built.tokens,
+    prompt: built.text, completion: renderCompletion(reply), tokens: built.tokens,
   };
-  return { sample, situation, history: built.parts.history, pose };
+  return { sample, situation, history: built.parts.history, pose, lore };
 }
 
 export { formatReply };

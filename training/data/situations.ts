@@ -39,6 +39,8 @@ export interface Situation {
   memory: string;
   history: Turn[];
   checks: Checks;
+  /** The card fact the reply is about (fact, villager, rumour and quest situations). */
+  fact?: string;
   /** Evaluation suite this situation belongs to. */
   suite: "persona" | "villagers_places" | "trading" | "mood" | "actions" | "injection" | "other";
 }
@@ -215,6 +217,8 @@ interface Draft {
   checks?: Checks;
   suite: Situation["suite"];
   combo?: boolean;
+  /** The card fact the reply is about (fact, villager, rumour and quest situations). */
+  fact?: string;
 }
 
 // ---- generators -------------------------------------------------------------------------------
@@ -248,7 +252,7 @@ const GENERATORS: Record<string, Gen> = {
     else { ask = ctx.rng.pick(trainAsks); wrapper = template(ctx, "fact", "train"); }
     return {
       intent: "fact", tpl: { id: `${wrapper.id}/${hashString(ask).toString(36)}`, text: wrapper.text, held: mode === "template" }, slots: { ask },
-      reply: ctx.rng.pick(fact.say), suite: fact.topic === "place" ? "villagers_places" : "persona",
+      reply: ctx.rng.pick(fact.say), fact: fact.text, suite: fact.topic === "place" ? "villagers_places" : "persona",
       checks: { contains_any: fact.expect }, combo: mode === "combo",
     };
   },
@@ -258,7 +262,7 @@ const GENERATORS: Record<string, Gen> = {
     if (!fact) return undefined;
     return {
       intent: "villager", tpl: template(ctx, "villager", mode), slots: { villager: villagerName(ctx, fact.about!) },
-      reply: ctx.rng.pick(fact.say), suite: "villagers_places", checks: { contains_any: fact.expect }, combo: mode === "combo",
+      reply: ctx.rng.pick(fact.say), fact: fact.text, suite: "villagers_places", checks: { contains_any: fact.expect }, combo: mode === "combo",
     };
   },
   directions: (ctx, mode) => {
@@ -455,7 +459,7 @@ function factTopic(ctx: Ctx, mode: Mode, topic: Fact["topic"]): Draft | undefine
   const f = ctx.rng.pick(facts);
   // The player asks for any rumour (or quest) of the NPC's, so any of them is a right answer.
   const expect = [...new Set(facts.flatMap((x) => x.expect))];
-  return { intent: topic, tpl: template(ctx, topic, mode), slots: {}, reply: ctx.rng.pick(f.say), suite: "persona", checks: { contains_any: expect } };
+  return { intent: topic, tpl: template(ctx, topic, mode), slots: {}, reply: ctx.rng.pick(f.say), fact: f.text, suite: "persona", checks: { contains_any: expect } };
 }
 
 // ---- assembly ---------------------------------------------------------------------------------
@@ -483,7 +487,7 @@ export function makeSituation(ctx: Ctx, intent: string): Situation | undefined {
         intent: d.intent, template: d.tpl.id, heldout: mode === "train" ? undefined : mode, say: addNoise(sayClean, ctx.rng, ctx.noise), sayClean,
         templateText: d.tpl.text, slots,
         reply: formatReply(d.reply, mood, d.actions ?? []), mood, actions: d.actions ?? [], state: d.state ?? "", memory: d.memory ?? "",
-        history: d.history ?? [], checks: d.checks ?? {}, suite: d.suite,
+        history: d.history ?? [], checks: d.checks ?? {}, suite: d.suite, ...(d.fact ? { fact: d.fact } : {}),
       };
     }
   }
