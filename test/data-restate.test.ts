@@ -7,6 +7,7 @@ import { counterfactualSamples } from "../training/data/counterfactual.ts";
 import { firstPersonFact, restateFact } from "../training/data/restate.ts";
 import { Rng } from "../training/data/rng.ts";
 import { makeScenario } from "../training/data/sample.ts";
+import { syntheticFactSamples } from "../training/data/synthetic-facts.ts";
 import { loadWorld } from "../training/data/world.ts";
 
 const world = loadWorld(".");
@@ -106,5 +107,23 @@ describe("card facts in the NPC's own words", () => {
       const words = core.split(/\s+/).filter((w) => w.length > 4 && !["friend", "stranger", "citizen", "traveller"].includes(w));
       expect(facts.some((f) => words.filter((w) => f.includes(w.replace(/[^a-z-]/g, ""))).length >= Math.min(2, words.length))).toBe(true);
     }
+  });
+
+  it("asks about made-up facts that only the prompt holds, in the skill-lore prompt", () => {
+    const samples = syntheticFactSamples(world, 300, 4);
+    expect(samples).toHaveLength(300);
+    expect(syntheticFactSamples(world, 20, 4)).toEqual(samples.slice(0, 20));
+    const cardFacts = new Set([...world.cards.values()].flatMap((c) => c.facts.map((f) => f.text)));
+    for (const s of samples) {
+      const facts = s.prompt.split("<|")[1].split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
+      // The first fact line is the new one (no card has it); the reply is that fact in the NPC's words.
+      expect(cardFacts.has(facts[0])).toBe(false);
+      const c = world.cards.get(world.npcs.find((x) => x.id === s.npc)!.character)!;
+      const text = parseReply(s.completion.replace("<|end|>", "")).text.toLowerCase();
+      const copy = { ...c, facts: [...c.facts, { text: facts[0], topic: "self" as const, ask: [], say: [], expect: [] }] };
+      expect(text).toContain(firstPersonFact(copy, facts[0]).toLowerCase().replace(/[.!?]$/, "").slice(1));
+      expect(facts.length).toBe(c.goods.length > 0 ? 2 : 1);
+    }
+    expect(new Set(samples.map((s) => s.completion)).size).toBeGreaterThan(290);
   });
 });
