@@ -5,8 +5,7 @@
 //   KITH_REPLY_DEADLINE_MS (8000), KITH_REPLY_TOKENS (48), KITH_NPC_QUEUE (4),
 //   KITH_CLOCK_HOURS_PER_MINUTE (0 = the scene's hour, fixed), KITH_MODEL_THREADS (onnxruntime's default).
 //   NPC eyes: KITH_VISION (assets/vision: the vision package folder; off = NPCs talk blind),
-//   KITH_SIGHT (auto | eyes | scene: how lines about sight are answered),
-//   KITH_LORE (on | off: the skill-lore pack for lines a card fact answers; default on).
+//   KITH_SIGHT (auto | eyes | scene: how lines about sight are answered).
 import path from "node:path";
 import { SceneError } from "../core/scene/load.ts";
 import { createKithServer } from "./kith-server.ts";
@@ -41,14 +40,7 @@ function dialogueFromEnv(): DialogueOptions | undefined {
     clock: { hoursPerMinute: numberFromEnv("KITH_CLOCK_HOURS_PER_MINUTE", 0, 0, 1440) },
     threads,
     sight: sightFromEnv(),
-    ...(process.env.KITH_LORE ? { lore: loreFromEnv(process.env.KITH_LORE) } : {}),
   };
-}
-
-function loreFromEnv(raw: string): boolean {
-  const v = raw.toLowerCase();
-  if (v !== "on" && v !== "off") throw new Error(`KITH_LORE=${JSON.stringify(raw)} should be on or off`);
-  return v === "on";
 }
 
 function sightFromEnv(): DialogueOptions["sight"] {

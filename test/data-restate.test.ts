@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CharacterCard } from "../core/character/schema.ts";
 import { parseReply } from "../core/prompt/reply.ts";
-import { npcAliases } from "../core/prompt/context.ts";
-import { matchedFact } from "../core/prompt/persona.ts";
 import { counterfactualSamples } from "../training/data/counterfactual.ts";
 import { firstPersonFact, restateFact } from "../training/data/restate.ts";
 import { Rng } from "../training/data/rng.ts";
@@ -71,31 +69,6 @@ describe("card facts in the NPC's own words", () => {
     expect(n).toBeGreaterThan(150);
   });
 
-  it("writes the skill-lore prompt for lines a fact answers, as the server does", () => {
-    const rng = new Rng("lore-samples");
-    let routed = 0, plain = 0;
-    for (let i = 0; i < 300; i++) {
-      const sc = makeScenario(world, rng, "train", `l-${i}`, { lore: true, restateFacts: 1 });
-      if (!sc) continue;
-      const c = world.cards.get(world.npcs.find((x) => x.id === sc.sample.npc)!.character)!;
-      const facts = sc.sample.prompt.split("<|")[1].split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
-      const match = matchedFact(c, sc.sample.say, npcAliases(world.scene));
-      expect(sc.lore).toBe(match !== undefined);
-      if (sc.lore) {
-        routed++;
-        expect(facts[0]).toBe(match!.text);
-        expect(facts.length).toBe(c.goods.length > 0 ? 2 : 1);
-        // A fact-type line about the matched fact is answered with it.
-        if (sc.situation.fact === match!.text) expect(sc.sample.completion.toLowerCase()).toContain(firstPersonFact(c, match!.text).toLowerCase().replace(/[.!?]$/, "").slice(1));
-      } else {
-        plain++;
-        expect(facts.length).toBe(4);
-      }
-    }
-    expect(routed).toBeGreaterThan(50);
-    expect(plain).toBeGreaterThan(50);
-  });
-
   it("restates swapped facts in counterfactual samples, so only the prompt knows the answer", () => {
     const samples = counterfactualSamples(world, 200, 9, () => {}, 0, 1).filter((s) => s.intent === "fact");
     expect(samples.length).toBeGreaterThan(50);
@@ -109,7 +82,7 @@ describe("card facts in the NPC's own words", () => {
     }
   });
 
-  it("asks about made-up facts that only the prompt holds, in the skill-lore prompt", () => {
+  it("asks about made-up facts that only the prompt holds, in the game's prompt, first among its facts", () => {
     const samples = syntheticFactSamples(world, 300, 4);
     expect(samples).toHaveLength(300);
     expect(syntheticFactSamples(world, 20, 4)).toEqual(samples.slice(0, 20));
@@ -117,12 +90,13 @@ describe("card facts in the NPC's own words", () => {
     for (const s of samples) {
       const facts = s.prompt.split("<|")[1].split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
       // The first fact line is the new one (no card has it); the reply is that fact in the NPC's words.
-      expect(cardFacts.has(facts[0])).toBe(false);
+      const fact = facts[0];
+      expect(cardFacts.has(fact)).toBe(false);
       const c = world.cards.get(world.npcs.find((x) => x.id === s.npc)!.character)!;
       const text = parseReply(s.completion.replace("<|end|>", "")).text.toLowerCase();
-      const copy = { ...c, facts: [...c.facts, { text: facts[0], topic: "self" as const, ask: [], say: [], expect: [] }] };
-      expect(text).toContain(firstPersonFact(copy, facts[0]).toLowerCase().replace(/[.!?]$/, "").slice(1));
-      expect(facts.length).toBe(c.goods.length > 0 ? 2 : 1);
+      const copy = { ...c, facts: [...c.facts, { text: fact, topic: "self" as const, ask: [], say: [], expect: [] }] };
+      expect(text).toContain(firstPersonFact(copy, fact).toLowerCase().replace(/[.!?]$/, "").slice(1));
+      expect(facts.length).toBe(4);
     }
     expect(new Set(samples.map((s) => s.completion)).size).toBeGreaterThan(290);
   });

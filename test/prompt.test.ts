@@ -6,8 +6,8 @@ import { parseCharacterCardJson } from "../core/character/schema.ts";
 import { buildPrompt, CHAT_TEMPLATE, renderPrompt, toChatMessages, type PromptParts } from "../core/prompt/layout.ts";
 import { formatReply, parseReply } from "../core/prompt/reply.ts";
 import { compassDirection, nearbyFacts, relativeDirection, renderNearbyFact, colourName } from "../core/prompt/nearby.ts";
-import { loreFacts, matchedFact, personaCore, selectFacts } from "../core/prompt/persona.ts";
-import { assemblePrompt, npcAliases, playerInFront } from "../core/prompt/context.ts";
+import { personaCore, selectFacts } from "../core/prompt/persona.ts";
+import { assemblePrompt, playerInFront } from "../core/prompt/context.ts";
 
 // Rough counter for layout tests: one token per 4 characters, markers one each.
 const count = (t: string) => t.split(/<\|[a-z_]+\|>/).reduce((n, s) => n + Math.ceil(s.length / 4), 0) + (t.match(/<\|[a-z_]+\|>/g)?.length ?? 0);
@@ -205,23 +205,6 @@ describe("assemblePrompt (server and data engine)", () => {
     expect(built.text).not.toContain("- brom:");
     expect(built.text).toContain("<|memory|>The player is called Tam.");
     expect(built.text.endsWith("<|player|>what do you think of the innkeeper? and where's the tavern?<|end|>\n<|npc|>")).toBe(true);
-  });
-
-  it("a line a card fact answers gets that fact and the goods line alone (the skill-lore prompt)", () => {
-    const aliases = npcAliases(village);
-    expect(matchedFact(card, "been smithing long?", aliases)?.text).toBe("Brom has worked the Oakhollow forge for thirty years.");
-    expect(matchedFact(card, "is the innkeeper nice?", aliases)?.text).toContain("Hilde");
-    expect(matchedFact(card, "zzz qqq", aliases)).toBeUndefined();
-    expect(matchedFact(card, "hello", aliases)).toBeUndefined();
-    const facts = loreFacts(card, "been smithing long?", aliases);
-    expect(facts).toEqual(["Brom has worked the Oakhollow forge for thirty years.", expect.stringMatching(/^Sells \(coins\): horseshoe 4/)]);
-    // No fact matches: the usual four.
-    expect(loreFacts(card, "hello", aliases)).toEqual(selectFacts(card, "hello", 4, aliases));
-    const built = assemblePrompt({ card, scene: village, npcId: "brom", pose, say: "been smithing long?", lore: true }, count);
-    expect(built.parts.facts).toEqual(facts);
-    expect(built.text).toContain("- Brom has worked the Oakhollow forge for thirty years.\n- Sells (coins):");
-    // Without `lore` the same line gets four facts.
-    expect(assemblePrompt({ card, scene: village, npcId: "brom", pose, say: "been smithing long?" }, count).parts.facts).toHaveLength(4);
   });
 
   it("places the player in front of the NPC by default", () => {

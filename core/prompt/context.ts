@@ -2,7 +2,7 @@ import type { CharacterCard } from "../character/schema.ts";
 import type { Scene, Vec3 } from "../scene/schema.ts";
 import { buildPrompt, type BuiltPrompt, type CountTokens, type Turn } from "./layout.ts";
 import { nearbyFacts, renderNearbyFact, type Entity, type Pose } from "./nearby.ts";
-import { loreFacts, personaCore, selectFacts } from "./persona.ts";
+import { personaCore, selectFacts } from "./persona.ts";
 import { sightNearby, type SightFact } from "../vision/seen.ts";
 
 // One call from a scene moment to a fitted prompt. The server (a live conversation) and the data
@@ -41,12 +41,6 @@ export interface Moment {
    * them added.
    */
   sight?: readonly SightFact[];
-  /**
-   * A line one of the card's facts answers (persona.ts matchedFact), for the `skill-lore` pack:
-   * the persona facts are that fact and the goods line only (loreFacts), so the answer has one
-   * fact to read instead of four.
-   */
-  lore?: boolean;
 }
 
 // Each object list without its movable props, kept per list (a live scene keeps one list, and
@@ -85,7 +79,7 @@ export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEF
   const aliases = npcAliases(m.scene);
   return buildPrompt({
     persona: personaCore(m.card),
-    facts: m.lore ? loreFacts(m.card, m.say, aliases) : selectFacts(m.card, m.say, PERSONA_FACTS, aliases),
+    facts: selectFacts(m.card, m.say, PERSONA_FACTS, aliases),
     view: m.view,
     state: m.state ?? "",
     nearby,

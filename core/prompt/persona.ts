@@ -81,35 +81,10 @@ export function selectFacts(card: CharacterCard, say: string, k = 4, aliases: Re
 }
 
 /** Every fact line (goods line included) with the number of the line's keywords it shares, best first. */
-function rankFacts(card: CharacterCard, say: string, aliases: Record<string, string>): { text: string; score: number; goods: boolean }[] {
+function rankFacts(card: CharacterCard, say: string, aliases: Record<string, string>): { text: string; score: number }[] {
   const query = keywords(say);
   const cands = candidates(card, aliases);
   const scored = cands.map((c) => ({ c, score: [...query].filter((w) => c.keys.has(w)).length }));
   scored.sort((a, b) => b.score - a.score || a.c.order - b.c.order);
-  return scored.map((s) => ({ text: s.c.text, score: s.score, goods: s.c.order === 0 }));
+  return scored.map((s) => ({ text: s.c.text, score: s.score }));
 }
-
-/**
- * The card fact (not the goods line) that shares the most keywords with the player's line, and
- * how many; undefined when none shares any. The server gives a line with such a fact the
- * `skill-lore` pack (answering from the card's facts).
- */
-export function matchedFact(card: CharacterCard, say: string, aliases: Record<string, string> = {}): { text: string; score: number } | undefined {
-  const best = rankFacts(card, say, aliases).find((f) => !f.goods);
-  return best && best.score > 0 ? { text: best.text, score: best.score } : undefined;
-}
-
-/**
- * The persona facts of a line routed to the `skill-lore` pack: the matched fact, then the goods
- * line (when the card sells anything), so a trade question that also names a fact still has the prices.
- * A line no fact matches gets selectFacts' usual list.
- */
-export function loreFacts(card: CharacterCard, say: string, aliases: Record<string, string> = {}): string[] {
-  const ranked = rankFacts(card, say, aliases);
-  const best = ranked.find((f) => !f.goods);
-  if (!best || best.score === 0) return ranked.slice(0, 4).map((f) => f.text);
-  return [best.text, ...ranked.filter((f) => f.goods).map((f) => f.text)];
-}
-
-/** The skill pack that answers from the card's facts (training/data/restate.ts). */
-export const LORE_SKILL = "skill-lore";

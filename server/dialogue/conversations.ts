@@ -1,8 +1,7 @@
 import { personSolid, sightFacts, SIGHT_SKILL } from "../../core/vision/seen.ts";
-import { LORE_SKILL, matchedFact } from "../../core/prompt/persona.ts";
 import { asksAboutProps, asksAboutSight } from "../../core/vision/sight.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
-import { assemblePrompt, npcAliases } from "../../core/prompt/context.ts";
+import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
 import type { Entity } from "../../core/prompt/nearby.ts";
 import { formatReply, parseReply } from "../../core/prompt/reply.ts";
@@ -306,15 +305,7 @@ export class Conversations {
       const aboutSight = asksAboutSight(line.text);
       const view = aboutSight && this.useEyes() ? await this.viewOf(npc) : undefined;
       const bySight = !view && asksAboutProps(line.text);
-      // Any other line that one of the card's facts answers (shares keywords with it) gets the
-      // lore skill: it answers from the matching fact line of the prompt (core/prompt/persona.ts).
-      // (Not while the bank cannot serve the pack: the prompt is the pack's, and the base alone reads four facts.)
-      let byLore = !view && !bySight && rt.options.lore && matchedFact(card, line.text, npcAliases(this.liveScene)) !== undefined;
-      if (byLore) {
-        rt.retryMissing([LORE_SKILL]);
-        byLore = !rt.isMissing(LORE_SKILL);
-      }
-      const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens, bySight, byLore);
+      const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens, bySight);
       this.prompts.set(npc, prompt);
       this.images.set(npc, view?.image ?? null);
       // Token ids are needed here only by a trained gate (mean embedding); else the worker encodes.
@@ -322,9 +313,8 @@ export class Conversations {
       const state: GameState = { timeOfDay: this.hour(), threat: Math.min(1, Math.max(0, this.threat)), standing };
       const adapters = card.adapters;
       if (adapters) rt.retryMissing([adapters.persona, ...adapters.moods, ...adapters.skills]);
-      // Seeing is a skill: its adapter comes with the view, at full weight, whatever the gate says;
-      // so do the sight and lore skills for the lines routed to them.
-      const skill = view ? view.adapter : bySight ? SIGHT_SKILL : byLore ? LORE_SKILL : undefined;
+      // Seeing is a skill: its adapter comes with the view, at full weight, whatever the gate says.
+      const skill = view ? view.adapter : bySight ? SIGHT_SKILL : undefined;
       const fixed = skill ? { [skill]: 1 } : undefined;
       if (skill) rt.retryMissing([skill]);
       const mix = await chooseMixture(rt.bank, rt.gate, { embed: (x) => rt.embed!(Array.from(x)) }, {
@@ -461,7 +451,7 @@ export class Conversations {
     return mode === "eyes" || (mode === "auto" && this.host.viewsRead === true);
   }
 
-  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number, view?: number, bySight = false, byLore = false): string {
+  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number, view?: number, bySight = false): string {
     const rt = this.rt, sim = this.host.sim;
     const agent = sim.npcs.get(npc)!;
     const at = agent.position();
@@ -512,7 +502,6 @@ export class Conversations {
       say: line.text,
       view,
       sight,
-      lore: byLore,
     }, rt.countTokens, rt.contextTokens - rt.options.maxNewTokens);
     return built.text;
   }

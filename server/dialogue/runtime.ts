@@ -89,12 +89,6 @@ export interface DialogueOptions {
    * beats its blind accuracy by READS_VIEW_MARGIN), else the scene. Without a fresh view: the scene.
    */
   sight?: "auto" | "eyes" | "scene";
-  /**
-   * A line that one of the card's facts answers (core/prompt/persona.ts matchedFact) gets the
-   * `skill-lore` pack at full weight (default true; the pack is skipped, with a note, when the
-   * bank does not have it).
-   */
-  lore?: boolean;
 }
 
 export const DIALOGUE_DEFAULTS = {
@@ -114,7 +108,6 @@ export const DIALOGUE_DEFAULTS = {
   temperature: 0.7,
   topP: 0.9,
   sight: "auto",
-  lore: true,
 } as const;
 
 export type ResolvedDialogueOptions = Required<Pick<DialogueOptions, keyof typeof DIALOGUE_DEFAULTS>> & DialogueOptions;
@@ -152,11 +145,6 @@ export class DialogueRuntime {
   /** Notes a pack the gate chose but the bank could not serve (missing, broken). */
   noteMissing(id: string): void {
     if (!this.missing.has(id)) this.missing.set(id, Date.now());
-  }
-
-  /** Whether the bank could not serve this pack the last time it was asked (until a retry finds it). */
-  isMissing(id: string): boolean {
-    return this.missing.has(id);
   }
 
   /** Looks again, in the background, for packs that were missing a while ago (they may have been trained since). */
@@ -273,6 +261,5 @@ function checkOptions(o: ResolvedDialogueOptions): void {
   num("adapterRetryMs", 0, 86_400_000);
   num("temperature", 0, 10);
   num("topP", 0.01, 1);
-  if (typeof o.lore !== "boolean") throw new Error(`dialogue option lore=${JSON.stringify(o.lore)} must be true or false`);
   if (!["auto", "eyes", "scene"].includes(o.sight)) throw new Error(`dialogue option sight=${JSON.stringify(o.sight)} must be "auto", "eyes" or "scene"`);
 }

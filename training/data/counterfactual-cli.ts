@@ -1,14 +1,13 @@
-// npm run data:counterfactual -- --out data/cf.jsonl --samples 40000 [--seed 1] [--scene village] [--phrase-grammar P] [--restate-facts P] [--only-lore]
+// npm run data:counterfactual -- --out data/cf.jsonl --samples 40000 [--seed 1] [--scene village] [--phrase-grammar P] [--restate-facts P]
 // Writes counterfactual grounding samples (see counterfactual.ts); progress with ETA on stderr,
 // the last stdout line a summary JSON.
 import { counterfactualSamples, writeJsonl } from "./counterfactual.ts";
 import { loadWorld } from "./world.ts";
 
-const args = { out: "data/cf.jsonl", samples: 40000, seed: 1, scene: "village", phraseGrammar: 0, restateFacts: 0, onlyLore: false };
+const args = { out: "data/cf.jsonl", samples: 40000, seed: 1, scene: "village", phraseGrammar: 0, restateFacts: 0 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   const [k, v] = [argv[i], argv[i + 1]];
-  if (k === "--only-lore") { args.onlyLore = true; i--; continue; }
   if (v === undefined) throw new Error(`${k} needs a value`);
   if (k === "--out") args.out = v;
   else if (k === "--scene") args.scene = v;
@@ -21,10 +20,10 @@ for (let i = 0; i < argv.length; i += 2) {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${k} needs a whole number, got "${v}"`);
     args[k === "--samples" ? "samples" : "seed"] = n;
-  } else throw new Error(`unknown option "${k}"; options: --out --samples --seed --scene --phrase-grammar --restate-facts --only-lore`);
+  } else throw new Error(`unknown option "${k}"; options: --out --samples --seed --scene --phrase-grammar --restate-facts`);
 }
 const t0 = Date.now();
-const samples = counterfactualSamples(loadWorld(".", args.scene), args.samples, args.seed, (l) => process.stderr.write(l + "\n"), args.phraseGrammar, args.restateFacts, args.onlyLore);
+const samples = counterfactualSamples(loadWorld(".", args.scene), args.samples, args.seed, (l) => process.stderr.write(l + "\n"), args.phraseGrammar, args.restateFacts);
 writeJsonl(args.out, samples);
 const byIntent: Record<string, number> = {};
 for (const s of samples) byIntent[s.intent] = (byIntent[s.intent] ?? 0) + 1;

@@ -117,7 +117,7 @@ const INTENTS: Record<string, number> = { fact: 6, villager: 2, price: 3, buy: 1
  * `count` counterfactual training samples (split "train"). Each draws a fresh card copy for a
  * random NPC and one of INTENTS; a fact sample is kept only if its reply names the swapped value.
  */
-export function counterfactualSamples(world: World, count: number, seed: number, log: (line: string) => void = () => {}, phraseGrammar = 0, restateFacts = 0, onlyLore = false): Sample[] {
+export function counterfactualSamples(world: World, count: number, seed: number, log: (line: string) => void = () => {}, phraseGrammar = 0, restateFacts = 0): Sample[] {
   const rng = new Rng(`counterfactual|${seed}`);
   const out: Sample[] = [];
   let draws = 0;
@@ -131,8 +131,8 @@ export function counterfactualSamples(world: World, count: number, seed: number,
     const cards = new Map(world.cards);
     cards.set(card.id, cf);
     const intent = rng.weighted(INTENTS);
-    const sc = makeScenario({ ...world, cards }, rng, "train", `cf-${out.length}`, { npcIndex, intent, phraseGrammar, restateFacts, lore: onlyLore });
-    if (!sc || (onlyLore && !sc.lore)) continue;
+    const sc = makeScenario({ ...world, cards }, rng, "train", `cf-${out.length}`, { npcIndex, intent, phraseGrammar, restateFacts });
+    if (!sc) continue;
     const s = sc.sample;
     // The reply must carry something only the prompt knows: a swapped fact value or a price.
     // (A rumour or quest fact the retrieval did not put in the prompt would teach inventing one.)

@@ -14,7 +14,7 @@ import { asksAboutProps } from "../../core/vision/sight.ts";
 //   npm run data -- --out data/ --samples 200000 --seed 1 [--heldout 0.1] [--evals evals/]
 //                   [--eval-per-suite 60] [--eval-seed 7] [--scene village] [--no-evals]
 //                   [--scene-variants 0.3] [--intents nearby,what_is,point] [--sight-lines] [--only-sight]
-//                   [--restate-facts 1] [--lore] [--only-lore]
+//                   [--restate-facts 1]
 // Writes <out>/train.jsonl, <out>/heldout.jsonl, <out>/heldout_spec.json, <out>/summary.json
 // and evals/<suite>.jsonl; progress with ETA on stderr; the last stdout line is the summary JSON.
 
@@ -40,13 +40,10 @@ interface Args {
   onlySight: boolean;
   /** Share of fact-type samples answered with their card fact in the NPC's words (sample.ts restateFacts). */
   restateFacts: number;
-  /** Lines a card fact answers get the skill-lore prompt (sample.ts lore); with onlyLore, only those are kept. */
-  lore: boolean;
-  onlyLore: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null, phraseGrammar: 0, sightLines: false, onlySight: false, restateFacts: 0, lore: false, onlyLore: false };
+  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null, phraseGrammar: 0, sightLines: false, onlySight: false, restateFacts: 0 };
   const num = (flag: string, v: string | undefined, min: number, max: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} needs a number in [${min}, ${max}], got ${v === undefined ? "nothing" : `"${v}"`}`);
@@ -71,15 +68,13 @@ function parseArgs(argv: string[]): Args {
       case "--sight-lines": args.sightLines = true; break;
       case "--only-sight": args.onlySight = true; break;
       case "--restate-facts": args.restateFacts = num(a, v, 0, 1); i++; break;
-      case "--lore": args.lore = true; break;
-      case "--only-lore": args.lore = true; args.onlyLore = true; break;
       case "--intents": {
         const list = (v ?? "").split(",").map((x) => x.trim()).filter(Boolean);
         const unknown = list.filter((x) => !(x in INTENT_WEIGHTS));
         if (list.length === 0 || unknown.length > 0) throw new Error(`--intents needs a comma-separated list of intents (${Object.keys(INTENT_WEIGHTS).join(", ")})${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}`);
         args.intents = list; i++; break;
       }
-      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents --phrase-grammar --sight-lines --only-sight --restate-facts --lore --only-lore`);
+      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents --phrase-grammar --sight-lines --only-sight --restate-facts`);
     }
   }
   return args;
@@ -131,9 +126,9 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
     const variant = args.sceneVariants > 0 && rng.chance(args.sceneVariants);
     const w = variant ? { ...world, scene: sceneVariant(world.scene, anchored, rng) } : world;
     const sc = makeScenario(w, rng, split, `${args.seed}-${attempts}`, {
-      phraseGrammar: args.phraseGrammar, sightLines: args.sightLines, restateFacts: args.restateFacts, lore: args.lore, ...(intentWeights ? { intent: rng.weighted(intentWeights) } : {}),
+      phraseGrammar: args.phraseGrammar, sightLines: args.sightLines, restateFacts: args.restateFacts, ...(intentWeights ? { intent: rng.weighted(intentWeights) } : {}),
     });
-    if (!sc || (args.onlySight && !asksAboutProps(sc.sample.say)) || (args.onlyLore && !sc.lore)) { empty++; continue; }
+    if (!sc || (args.onlySight && !asksAboutProps(sc.sample.say))) { empty++; continue; }
     const s = sc.sample;
     const verdict = filter.offer(dedupText(s), `${split}|${s.npc}|${s.intent}`);
     if (verdict !== "kept") { dropped[verdict]++; bump(droppedBySplit, split); continue; }

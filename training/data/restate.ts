@@ -2,10 +2,10 @@ import type { CharacterCard } from "../../core/character/schema.ts";
 import type { Rng } from "./rng.ts";
 
 // A card fact said by the NPC itself: "Brom has worked the Oakhollow forge for thirty years." →
-// "Aye. I have worked the Oakhollow forge for thirty years." The `skill-lore` pack learns from
-// replies like these that a fact question is answered from the matching fact line of the prompt,
-// a copy that works for facts it never saw asked about (the card's `say` lines, by contrast, are
-// learnt per fact and say nothing for a new one).
+// "Aye. I have worked the Oakhollow forge for thirty years." Replies like these teach that a fact
+// question is answered from the matching fact line of the prompt, a copy that would work for facts
+// never asked about in training (the card's `say` lines, by contrast, are learnt per fact and say
+// nothing for a new one). Data engine `--restate-facts P`, synthetic-facts.ts.
 //
 // Rules (English, small on purpose): the NPC's name as a subject ("Brom has", "Wen healed") becomes
 // "I" with the verb put to the first person (has → have, is → am, needs → need); as an object or

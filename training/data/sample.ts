@@ -1,8 +1,7 @@
 import type { Mood } from "../../core/character/schema.ts";
 import { renderCompletion, type Turn } from "../../core/prompt/layout.ts";
 import type { Pose } from "../../core/prompt/nearby.ts";
-import { assemblePrompt, DEFAULT_PROMPT_BUDGET, npcAliases, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
-import { matchedFact } from "../../core/prompt/persona.ts";
+import { assemblePrompt, DEFAULT_PROMPT_BUDGET, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
 import { personSolid, sightFacts } from "../../core/vision/seen.ts";
 import { asksAboutProps } from "../../core/vision/sight.ts";
 import { formatReply } from "../../core/prompt/reply.ts";
@@ -50,8 +49,6 @@ export interface Scenario {
   situation: Situation;
   history: Turn[];
   pose: Pose;
-  /** Whether the line was routed to the skill-lore prompt (MakeOptions.lore and a matched fact). */
-  lore: boolean;
 }
 
 /** The NPC's pose: at its spawn, or jittered, or somewhere on its patrol route. */
@@ -85,11 +82,8 @@ export interface MakeOptions {
    *  nearby lines, as the server's scene-graph sight path writes them (core/vision/seen.ts). */
   sightLines?: boolean;
   /** Share of fact, villager, rumour and quest samples whose reply is the card fact they are about,
-   *  in the NPC's words (restate.ts), when retrieval put that fact in the prompt: the skill-lore data. */
+   *  in the NPC's words (restate.ts), when retrieval put that fact in the prompt: copy supervision: only the prompt's fact line holds the answer's words. */
   restateFacts?: number;
-  /** A line one of the card's facts answers (core/prompt/persona.ts matchedFact) gets the prompt the
-   *  server writes for the skill-lore pack: that fact and the goods line as the persona facts. */
-  lore?: boolean;
 }
 
 /** Draws one scenario. `id` is stored in the sample; returns undefined if the draw had nothing. */
@@ -125,10 +119,9 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
   const sight = options.sightLines && asksAboutProps(situation.say)
     ? sightFacts(world.scene.objects, pose, [...others.map((e) => personSolid(e.id, e.position)), personSolid("player", playerPosition)])
     : undefined;
-  const lore = options.lore === true && !sight && matchedFact(card, situation.say, npcAliases(world.scene)) !== undefined;
   const built = assemblePrompt({
     card, scene: world.scene, npcId: npc.id, pose, playerPosition, others,
-    state, memory, history, say: situation.say, sight, lore,
+    state, memory, history, say: situation.say, sight,
   }, approxTokens, PROMPT_BUDGET);
 
   let reply = situation.reply;
@@ -141,7 +134,7 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
     mood: situation.mood, actions: situation.actions.map((a) => `${a.kind}:${a.arg}`), state, say: situation.say,
     prompt: built.text, completion: renderCompletion(reply), tokens: built.tokens,
   };
-  return { sample, situation, history: built.parts.history, pose, lore };
+  return { sample, situation, history: built.parts.history, pose };
 }
 
 export { formatReply };

@@ -1,5 +1,5 @@
 // npm run data:synthetic-facts -- --out data/synthetic-facts.jsonl --samples 10000 [--seed 1] [--scene village]
-// Writes skill-lore samples about made-up facts (synthetic-facts.ts); progress with ETA on stderr,
+// Writes training samples about made-up facts (synthetic-facts.ts); progress with ETA on stderr,
 // the last stdout line a summary JSON.
 import { writeJsonl } from "./counterfactual.ts";
 import { syntheticFactSamples } from "./synthetic-facts.ts";

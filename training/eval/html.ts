@@ -4,7 +4,7 @@ import type { RunResult } from "./run-suite.ts";
 
 // A self-contained HTML table of one suite's results: case, player line, checks, reply, verdict.
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+export const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function resultsHtml(suite: string, model: string, cases: EvalCase[], results: RunResult[], score: SuiteScore): string {
   const byId = new Map(cases.map((c) => [c.id, c]));

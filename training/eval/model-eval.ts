@@ -18,12 +18,11 @@ import { gateMoodAccuracy, readMoodSamples, sampleGameState, seededRandom } from
 import { resultsHtml } from "./html.ts";
 import { heldoutPerplexity, readTokenSplit } from "./perplexity.ts";
 import { readSuite, runSuite, suiteName, type RunResult } from "./run-suite.ts";
-import { LORE_SKILL } from "../../core/prompt/persona.ts";
 import { loadCards } from "./world.ts";
 
 // npm run eval:model -- [--model assets/model] [--heldout data/heldout] [--ppl-samples 200]
 //   [--evals evals] [--limit N] [--batch 16] [--results training/results]
-//   [--adapters adapters | --adapters none] [--gate-samples 2000] [--seed 1] [--lore matched|off]
+//   [--adapters adapters | --adapters none] [--gate-samples 2000] [--seed 1]
 // One JSON line (last on stdout): held-out perplexity (computed with the runtime on the exported
 // weights, completion tokens only); every suite in --evals generated twice: base model only, and
 // the game's path (adapter bank + gate: persona pack at weight 1 + gated mood packs, through the
@@ -31,10 +30,10 @@ import { loadCards } from "./world.ts";
 // the gate's mood accuracy on held-out data samples (its top mood vs the sample's mood label), for
 // the trained gate (adapters/gate/) and the rule gate.
 
-const USAGE = "usage: npm run eval:model -- [--model DIR] [--heldout PREFIX] [--ppl-samples N] [--evals DIR] [--limit N] [--batch N] [--results DIR] [--adapters DIR|none] [--gate-samples N] [--seed N] [--lore matched|off]";
+const USAGE = "usage: npm run eval:model -- [--model DIR] [--heldout PREFIX] [--ppl-samples N] [--evals DIR] [--limit N] [--batch N] [--results DIR] [--adapters DIR|none] [--gate-samples N] [--seed N]";
 
 function parseArgs(argv: string[]) {
-  const a = { model: "assets/model", heldout: "data/heldout", pplSamples: 200, evals: "evals", limit: 0, batch: 16, results: "training/results", adapters: "adapters", gateSamples: 2000, seed: 1, lore: "matched" };
+  const a = { model: "assets/model", heldout: "data/heldout", pplSamples: 200, evals: "evals", limit: 0, batch: 16, results: "training/results", adapters: "adapters", gateSamples: 2000, seed: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const f = argv[i], v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
@@ -49,10 +48,6 @@ function parseArgs(argv: string[]) {
     else if (f === "--adapters") a.adapters = v;
     else if (f === "--gate-samples") a.gateSamples = num();
     else if (f === "--seed") a.seed = num();
-    else if (f === "--lore") {
-      if (!["matched", "off"].includes(v)) throw new Error(`--lore needs matched or off, got ${v}`);
-      a.lore = v;
-    }
     else throw new Error(`unknown option "${f}"\n${USAGE}`);
   }
   return a;
@@ -75,14 +70,14 @@ async function main() {
   mkdirSync(a.results, { recursive: true });
 
   /** Every suite; `mixture` set = the game's adapter path. */
-  const runAll = async (label: string, mixture?: Parameters<typeof runSuite>[2]["mixture"], sight = false, lore = false) => {
+  const runAll = async (label: string, mixture?: Parameters<typeof runSuite>[2]["mixture"], sight = false) => {
     const scores: Record<string, SuiteScore> = {};
     const all: RunResult[] = [];
     for (const f of suites) {
       const name = suiteName(f);
       let cases = readSuite(join(a.evals, f));
       if (a.limit) cases = cases.slice(0, a.limit);
-      const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, mixture, sight, lore, progress: (l) => process.stderr.write(`${label} ${name} ${l}\n`) });
+      const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, mixture, sight, progress: (l) => process.stderr.write(`${label} ${name} ${l}\n`) });
       scores[name] = scoreResults(results);
       writeFileSync(join(a.results, `eval-${name}${mixture ? "-adapters" : ""}.html`), resultsHtml(`${name} (${label})`, a.model, cases, results, scores[name]));
       all.push(...results);
@@ -116,18 +111,13 @@ async function main() {
       // nearby lines and the skill-sight pack at weight 1 (when the bank has it).
       const sightPack = packs.some((p) => p.ok && p.id === SIGHT_SKILL);
       adapterInfo.sight_lines = sightPack;
-      // A line one of the card's facts answers (persona.ts matchedFact) gets that fact and the
-      // goods line as its persona facts and the skill-lore pack at weight 1, as the server does
-      // (when the bank has the pack); --lore off answers every line the plain way.
-      const lorePack = packs.some((p) => p.ok && p.id === LORE_SKILL) && a.lore === "matched";
-      adapterInfo.lore_lines = lorePack;
-      adapted = await runAll("adapters", async (c, card, ids, route) => {
+      adapted = await runAll("adapters", async (c, card, ids, sight) => {
         const state = sampleGameState(c.state, rand);
-        const fixed: Record<string, number> | undefined = route.sight ? { [SIGHT_SKILL]: 1 } : route.lore ? { [LORE_SKILL]: 1 } : undefined;
+        const fixed = sight ? { [SIGHT_SKILL]: 1 } : undefined;
         const ch = await chooseMixture(bank, gate, session, { candidates: candidatesOf(card), state, promptIds: ids, text: c.say, fixed });
         for (const s of ch.skipped) skipped.set(s.id, (skipped.get(s.id) ?? 0) + 1);
         return ch.lora;
-      }, sightPack, lorePack);
+      }, sightPack);
       if (skipped.size) adapterInfo.skipped = Object.fromEntries(skipped);
     }
     const heldJsonl = a.heldout + ".jsonl";

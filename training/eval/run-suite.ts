@@ -4,8 +4,7 @@ import type { CharacterCard } from "../../core/character/schema.ts";
 import { caseMoment, parseEvalCase, type EvalCase } from "../../core/eval/case.ts";
 import { applyChecks } from "../../core/eval/checks.ts";
 import type { CaseResult } from "../../core/eval/score.ts";
-import { assemblePrompt, npcAliases, playerInFront } from "../../core/prompt/context.ts";
-import { matchedFact } from "../../core/prompt/persona.ts";
+import { assemblePrompt, playerInFront } from "../../core/prompt/context.ts";
 import { parseReply } from "../../core/prompt/reply.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
@@ -50,25 +49,13 @@ export interface SuiteOptions {
    * The adapter mixture for a case (the game's path: bank + gate). With it, cases are generated
    * through the continuous-batching Scheduler, each row with its own folded mixture.
    */
-  mixture?: (c: EvalCase, card: CharacterCard, promptIds: number[], route: LineRoute) => Promise<FoldedLora | null>;
+  mixture?: (c: EvalCase, card: CharacterCard, promptIds: number[], sight: boolean) => Promise<FoldedLora | null>;
   /**
    * Lines about sight (core/vision/sight.ts) as the server answers them by default: the props in
    * the NPC's view marked among the nearby lines (core/vision/seen.ts); `mixture` is told (its
    * `sight` argument), so it can add the skill-sight pack.
    */
   sight?: boolean;
-  /**
-   * Lines one of the card's facts answers (core/prompt/persona.ts matchedFact) as the server
-   * answers them when it has the skill-lore pack: that fact and the goods line as the persona
-   * facts; `mixture` is told (`route.lore`), so it can add the pack.
-   */
-  lore?: boolean;
-}
-
-/** How the server routes a line: about the props in sight (scene path), answered by a card fact (core/prompt/persona.ts matchedFact). */
-export interface LineRoute {
-  sight: boolean;
-  lore: boolean;
 }
 
 export interface RunResult extends CaseResult {
@@ -89,7 +76,6 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
   const speakers: string[] = [];
   const speakerCards: CharacterCard[] = [];
   const sights: boolean[] = [];
-  const lores: boolean[] = [];
   const prompts = cases.map((c) => {
     if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, opts.root));
     const scene = scenes.get(c.scene)!;
@@ -98,9 +84,7 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
     speakerCards.push(moment.card);
     const sight = opts.sight === true && asksAboutProps(c.say);
     sights.push(sight);
-    const lore = opts.lore === true && !sight && matchedFact(moment.card, c.say, npcAliases(scene)) !== undefined;
-    lores.push(lore);
-    if (!sight) return assemblePrompt({ ...moment, lore }, count).text;
+    if (!sight) return assemblePrompt(moment, count).text;
     const people = [...(moment.others ?? []), { id: "player", position: moment.playerPosition ?? playerInFront(moment.pose) }].map((e) => personSolid(e.id, e.position));
     return assemblePrompt({ ...moment, sight: sightFacts(scene.objects, moment.pose, people) }, count).text;
   });
@@ -121,7 +105,7 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
     const subs = [];
     for (let k = 0; k < cases.length; k++) {
       const ids = model.encodePrompt(prompts[k]);
-      const lora = await opts.mixture(cases[k], speakerCards[k], ids, { sight: sights[k], lore: lores[k] });
+      const lora = await opts.mixture(cases[k], speakerCards[k], ids, sights[k]);
       const options = {
         maxNewTokens: opts.maxNewTokens ?? 64,
         ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
