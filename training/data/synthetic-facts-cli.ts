@@ -3,21 +3,10 @@
 // the last stdout line a summary JSON.
 import { writeJsonl } from "./counterfactual.ts";
 import { syntheticFactSamples } from "./synthetic-facts.ts";
+import { parsePairs } from "./cli-pairs.ts";
 import { loadWorld } from "./world.ts";
 
-const args = { out: "data/synthetic-facts.jsonl", samples: 10000, seed: 1, scene: "village" };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const [k, v] = [argv[i], argv[i + 1]];
-  if (v === undefined) throw new Error(`${k} needs a value`);
-  if (k === "--out") args.out = v;
-  else if (k === "--scene") args.scene = v;
-  else if (k === "--samples" || k === "--seed") {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${k} needs a whole number, got "${v}"`);
-    args[k === "--samples" ? "samples" : "seed"] = n;
-  } else throw new Error(`unknown option "${k}"; options: --out --samples --seed --scene`);
-}
+const args = parsePairs(process.argv.slice(2), { out: "data/synthetic-facts.jsonl", samples: 10000, seed: 1, scene: "village" });
 const t0 = Date.now();
 const samples = syntheticFactSamples(loadWorld(".", args.scene), args.samples, args.seed, (l) => process.stderr.write(l + "\n"));
 writeJsonl(args.out, samples);
