@@ -65,18 +65,14 @@ export function playerInFront(pose: Pose, ahead = 2, side = 0): Vec3 {
   return [x + f[0] * ahead + f[1] * side, y, z + f[1] * ahead - f[0] * side];
 }
 
-/** Words for the villagers facts are about (character id → role and name): "the blacksmith" finds Brom's facts. */
-export function npcAliases(scene: Scene): Record<string, string> {
-  return Object.fromEntries(scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
-}
-
 export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEFAULT_PROMPT_BUDGET): BuiltPrompt {
   const player: Entity = { id: "player", name: "player", tags: ["player"], position: m.playerPosition ?? playerInFront(m.pose) };
   const others = m.others ?? sceneNpcEntities(m.scene, m.npcId);
   const seen = m.view !== undefined && m.view > 0 ? withoutProps(m.scene) : m.scene;
   const facts = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
   const nearby = m.sight ? sightNearby(facts, m.sight, m.scene.objects, m.pose) : facts.map(renderNearbyFact);
-  const aliases = npcAliases(m.scene);
+  // Words for the villagers facts are about: "the blacksmith" finds Brom's facts.
+  const aliases = Object.fromEntries(m.scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
   return buildPrompt({
     persona: personaCore(m.card),
     facts: selectFacts(m.card, m.say, PERSONA_FACTS, aliases),

@@ -77,14 +77,9 @@ function candidates(card: CharacterCard, aliases: Record<string, string>): Cand[
  * `about` (e.g. { brom: "blacksmith smith" }, from the scene's NPC roles).
  */
 export function selectFacts(card: CharacterCard, say: string, k = 4, aliases: Record<string, string> = {}): string[] {
-  return rankFacts(card, say, aliases).slice(0, k).map((s) => s.text);
-}
-
-/** Every fact line (goods line included) with the number of the line's keywords it shares, best first. */
-function rankFacts(card: CharacterCard, say: string, aliases: Record<string, string>): { text: string; score: number }[] {
   const query = keywords(say);
   const cands = candidates(card, aliases);
   const scored = cands.map((c) => ({ c, score: [...query].filter((w) => c.keys.has(w)).length }));
   scored.sort((a, b) => b.score - a.score || a.c.order - b.c.order);
-  return scored.map((s) => ({ text: s.c.text, score: s.score }));
+  return scored.slice(0, k).map((s) => s.c.text);
 }

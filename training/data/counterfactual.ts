@@ -42,7 +42,8 @@ function numberWord(n: number): string | undefined {
   return tens?.[0];
 }
 
-function properName(rng: Rng, words: number): string {
+/** A made-up proper name of `words` words ("Kelbrook", "Ostam Dale"). */
+export function properName(rng: Rng, words: number): string {
   const word = () => {
     const s = rng.pick(SYLLABLES) + rng.pick(SYLLABLES);
     return s[0].toUpperCase() + s.slice(1);

@@ -29,7 +29,7 @@ function firstPerson(w: string): string | undefined {
 function namesOf(card: CharacterCard): string[] {
   const words = card.name.split(" ");
   const first = words.filter((w) => w !== "Old")[0] ?? card.name;
-  return [...new Set([card.name, first, ...(words[0] === "Old" ? [] : [])])].sort((a, b) => b.length - a.length);
+  return [...new Set([card.name, first])].sort((a, b) => b.length - a.length);
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

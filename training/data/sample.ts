@@ -82,7 +82,8 @@ export interface MakeOptions {
    *  nearby lines, as the server's scene-graph sight path writes them (core/vision/seen.ts). */
   sightLines?: boolean;
   /** Share of fact, villager, rumour and quest samples whose reply is the card fact they are about,
-   *  in the NPC's words (restate.ts), when retrieval put that fact in the prompt: copy supervision: only the prompt's fact line holds the answer's words. */
+   *  in the NPC's words (restate.ts), when retrieval put that fact in the prompt (teaches copying
+   *  the answer from the prompt's fact line). */
   restateFacts?: number;
 }
 

@@ -2,6 +2,7 @@ import type { CharacterCard, Fact } from "../../core/character/schema.ts";
 import { assemblePrompt, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
 import { renderCompletion } from "../../core/prompt/layout.ts";
 import { formatReply } from "../../core/prompt/reply.ts";
+import { properName } from "./counterfactual.ts";
 import { addNoise } from "./noise.ts";
 import { templatesFor } from "./phrasings.ts";
 import { restateFact } from "./restate.ts";
@@ -36,13 +37,7 @@ const FAVOURITES: Record<string, string[]> = {
   colour: ["green", "ochre", "crimson", "grey", "violet", "amber"],
   song: ["The Miller's Daughter", "Rain on the Ridge", "Three Crows", "The Long Road Home"],
 };
-const SYLLABLES = ["ash", "bri", "cal", "dun", "el", "fen", "gar", "hol", "is", "jor", "kel", "lin", "mor", "nor", "os",
-  "pel", "quin", "ros", "sel", "tam", "ul", "var", "yor", "brook", "ford", "wick", "dale", "mere", "ton", "by", "stead"];
-
-function name(rng: Rng): string {
-  const s = rng.pick(SYLLABLES) + rng.pick(SYLLABLES);
-  return s[0].toUpperCase() + s.slice(1);
-}
+const name = (rng: Rng) => properName(rng, 1);
 
 /** A made-up fact about the NPC `S` (or a thing near it): its text, its own questions, and words to ask about it by. */
 type Frame = (S: string, rng: Rng) => { text: string; ask: string[]; about: string[]; keys: (string | number)[] };
