@@ -69,6 +69,7 @@ skill_weight = 1.0  # a skill adapter's weight in training (the game applies ski
 minutes = 3.0  # budget per adapter
 max_steps = 0  # > 0: run exactly this many steps (overrides the plan from --minutes)
 init_from = ""  # a pack folder (same rank, base and targets): start from its factors instead of a fresh init, to go on training
+init_any_base = False  # let init_from take a pack trained for another base (e.g. the one this base was fine-tuned from)
 plan_after = 5
 eval_samples = 48
 log_every = 5
@@ -151,7 +152,9 @@ def train_one(net, aid, plan, train, val, base_hash):
     params = add_adapter(net, aid, r, alpha, seed + zlib.crc32(aid.encode()))  # each adapter its own A init
     if init_from:
         # Go on from a pack: its factors into the new adapter (the pack's scaling must match r and alpha).
-        load_pack(net, "_init", init_from, expect_hash=base_hash)
+        if init_any_base:
+            print(f"[{aid}] init_from={init_from}: base hash not checked (--init_any_base)", flush=True)
+        load_pack(net, "_init", init_from, expect_hash=None if init_any_base else base_hash)
         for _, m in lora_modules(net):
             if "_init" not in m.A:
                 continue
