@@ -6,7 +6,7 @@
 // own features, and the runtime computes those features (mean prompt embedding, threat) as the
 // trainer did. Needs python3-torch.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -195,5 +195,31 @@ describe.skipIf(!hasTorch())("adapter and gate training → runtime", () => {
     const kept = Object.keys(pruneWeights(choice.decision.weights, "brom")).filter((id) => id !== "brom");
     expect(choice.skipped.map((s) => s.id).sort()).toEqual(kept.filter((m) => m !== "mood-calm").sort());
     expect(choice.lora?.weights.brom).toBe(1);
+  });
+
+  it("--init_from refuses a pack made for another base unless --init_any_base, which then starts from its factors", () => {
+    // The trained brom pack, relabelled as made for another base (as a pack of the base this one was fine-tuned from is).
+    const src = join(work, "other-base-brom"), ad2 = join(work, "adapters2");
+    cpSync(join(work, "adapters", "brom"), src, { recursive: true });
+    const meta = JSON.parse(readFileSync(join(src, "adapter.json"), "utf8"));
+    writeFileSync(join(src, "adapter.json"), JSON.stringify({ ...meta, base_model: { ...meta.base_model, hash: "0123456789abcdef" } }));
+    mkdirSync(join(ad2, "brom"), { recursive: true });
+    cpSync(join("adapters", "brom", "character.json"), join(ad2, "brom", "character.json"));
+    const args = (extra: string[]) => ["training/train_adapters.py", `--model=${MODEL}`, `--train_data=${work}/data/train`, `--val_data=${work}/data/heldout`,
+      `--adapters_dir=${ad2}`, `--out_dir=${work}/out2`, `--results_dir=${work}/results2`, "--adapters=brom", `--init_from=${src}`,
+      "--max_steps=1", "--lr=0", "--min_lr=0", "--warmup_steps=1", "--eval_samples=2", "--batch_size=2", ...extra];
+    let refusal = "";
+    try {
+      run(PYTHON, args([]));
+    } catch (e) {
+      refusal = String((e as { stderr?: string }).stderr ?? e);
+    }
+    expect(refusal).toMatch(/trained for base 0123456789abcdef, but this base is [0-9a-f]{16}/);
+    const log = run(PYTHON, args(["--init_any_base"]));
+    expect(log).toContain("base hash not checked (--init_any_base)");
+    expect(log).toContain(`starting from the factors of ${src}`);
+    // lr 0: the written factors are the pack's own.
+    const tensors = (dir: string) => readFileSync(join(dir, "adapter_model.safetensors"));
+    expect(tensors(join(ad2, "brom")).equals(tensors(src))).toBe(true);
   });
 });
