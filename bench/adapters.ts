@@ -7,6 +7,7 @@
 // alone at batch 16 with and without adapters.
 //
 //   npm run bench:adapters [-- --quick] [-- --only small|smol135m] [-- --threads N (default: every core)]
+//                          [-- --spin-us N (idle threads spin N µs; default nodeBackend's, 0 sleeps at once)]
 //
 // Models: bench/inference.ts's random models and cache (.cache/bench-models/<name>, same flags).
 // Adapters are random, made in memory (speed does not depend on their values). The machine is shared
@@ -16,7 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { DEFAULT_SPIN_US, nodeBackend } from "../core/runtime/backend-node.ts";
 import { meanEmbedding } from "../core/runtime/gate/features.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
@@ -35,6 +36,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 const THREADS = positiveFlag("threads", Math.max(1, os.availableParallelism()));
+const SPIN_US = args.includes("--spin-us") ? Number(args[args.indexOf("--spin-us") + 1]) : DEFAULT_SPIN_US;
 const CACHE = BENCH_MODEL_CACHE;
 const N = 16;
 const RANK = 8;
@@ -73,7 +75,7 @@ function randomPack(c: ModelConfig, id: string, seed: number): AdapterPack {
 async function benchModel(name: string) {
   const dir = await phase(`${name}: random model (cached in ${CACHE})`, () => ensureBenchModel(name));
   const pkg = await loadModelPackage(dir, nodePackageFiles);
-  const backend = nodeBackend({ threads: THREADS });
+  const backend = nodeBackend({ threads: THREADS, spinning: SPIN_US });
   const session = await phase(`${name}: graph with LoRA inputs on all seven projections`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs") }));
   const plainSession = QUICK ? null : await phase(`${name}: graph without LoRA inputs`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] }));
   const c = session.config;
@@ -186,6 +188,7 @@ async function benchModel(name: string) {
     new_tokens: NEW_TOKENS,
     reps: REPS,
     threads: THREADS,
+    spin_us: SPIN_US,
   };
 }
 

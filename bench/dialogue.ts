@@ -11,7 +11,7 @@
 // earshot on an errand). Fallback replies (model failed or too late) are counted apart.
 // Measured in the server: tick p50/p99 (server/tick-metrics.ts: one 30 Hz simulation tick), the
 // event loop's delay p99 (what a late timer or message waits), the scheduler's statistics.
-// Usage: npm run bench:dialogue -- [--players 32] [--seconds 60] [--pause-min 3] [--pause-max 7].
+// Usage: npm run bench:dialogue -- [--players 32] [--seconds 60] [--pause-min 3] [--pause-max 7] [--spin-us 50].
 // Progress on stderr; the last
 // stdout line is one JSON object.
 import { fork, type ChildProcess } from "node:child_process";
@@ -29,6 +29,7 @@ import { TextTokenizer } from "../core/runtime/tokenizer.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { positiveFlag } from "./shared.ts";
+import { DEFAULT_SPIN_US } from "../core/runtime/backend-node.ts";
 
 const WARMUP_S = 8;
 const DEADLINE_MS = 8000;
@@ -48,6 +49,16 @@ interface ServerStats {
 type FromServer = { kind: "ready"; port: number; npcs: number } | { kind: "stats"; stats: ServerStats };
 
 const flag = positiveFlag;
+/** `--spin-us N`: the model worker's idle threads spin N µs before sleeping (KITH_MODEL_SPIN_US). */
+const spinUs = (): number => {
+  const i = process.argv.indexOf("--spin-us");
+  const v = i < 0 ? DEFAULT_SPIN_US : Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 0) {
+    console.error(`--spin-us needs a whole number of microseconds, got ${JSON.stringify(process.argv[i + 1])}`);
+    process.exit(2);
+  }
+  return v;
+};
 
 const progress = (line: string) => process.stderr.write(`[bench:dialogue] ${line}\n`);
 
@@ -82,7 +93,7 @@ async function serve(players: number): Promise<void> {
   const scene = benchScene(players);
   const kith = await createKithServer({
     port: 0, scene, log: () => undefined,
-    dialogue: { memoryFile: path.join(dir, "memory.sqlite"), deadlineMs: DEADLINE_MS, rate: null, scheduler: { maxBatch: Math.max(16, players), maxQueue: 4 * players } },
+    dialogue: { memoryFile: path.join(dir, "memory.sqlite"), deadlineMs: DEADLINE_MS, rate: null, spinUs: spinUs(), scheduler: { maxBatch: Math.max(16, players), maxQueue: 4 * players } },
   });
   const m = kith.metrics;
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -136,7 +147,7 @@ async function main(): Promise<void> {
   const pkg = await loadModelPackage("assets/model", nodePackageFiles);
   const tokenizer = TextTokenizer.fromPackage({ tokenizerJson: pkg.tokenizerJson, tokenizerConfig: pkg.tokenizerConfig, vocabSize: pkg.config.vocabSize, source: pkg.dir });
   progress(`starting the server (model worker, ${players} NPCs)…`);
-  const child = fork(fileURLToPath(import.meta.url), ["--serve", "--players", String(players)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", "--players", String(players), "--spin-us", String(spinUs())], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   // Bots yield to the server. Lowered after the fork: the server would inherit nice 10.
   os.setPriority(process.pid, 10);
   const port = await new Promise<number>((resolve, reject) => {
@@ -285,6 +296,7 @@ async function main(): Promise<void> {
     load_avg_1m_start: round(loadAtStart),
     load_avg_1m_end: round(os.loadavg()[0]),
     cores: os.cpus().length,
+    spin_us: spinUs(),
     notes: "ttft: line sent -> first npc_token at the bot; tok/s: spoken-text tokens after the first over first token -> npc_reply (median over replies); server in a child process, bots at nice 10",
   }));
   process.exit(0);

@@ -17,7 +17,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import * as ort from "onnxruntime-node";
-import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { DEFAULT_SPIN_US, nodeBackend } from "../core/runtime/backend-node.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
 import type { ModelConfig } from "../core/runtime/model/config.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
@@ -30,9 +30,14 @@ import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases } from "./sha
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
-// onnxruntime's intra-op threads spin while waiting for work by default; on a machine whose cores
-// are shared (other processes, the room tick) that spinning steals the cores the work needs.
-const SPIN = args.includes("--spin"); // default off, as in nodeBackend()
+// How idle intra-op threads wait (nodeBackend's `spinning`): `--spin-us N` spins N µs, then sleeps
+// (default DEFAULT_SPIN_US, as nodeBackend); `--spin` spins without limit (onnxruntime's own
+// default, which on shared cores steals the time the work needs); `--spin-us 0` sleeps at once.
+const SPIN: boolean | number = args.includes("--spin-us") ? Number(args[args.indexOf("--spin-us") + 1]) : args.includes("--spin") || DEFAULT_SPIN_US;
+if (typeof SPIN === "number" && !(Number.isInteger(SPIN) && SPIN >= 0)) {
+  console.error(`--spin-us needs a whole number of microseconds, got ${JSON.stringify(args[args.indexOf("--spin-us") + 1])}`);
+  process.exit(2);
+}
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 // Internal: measure the machine peaks and print them (run in a child so its 512 MB buffer and
 // sessions never count in the models' RSS).
@@ -54,7 +59,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 // ---------- machine ----------
-const SPIN_OPTIONS = { extra: { session: { intra_op: { allow_spinning: SPIN ? "1" : "0" } } } };
+const SPIN_OPTIONS = { extra: nodeBackend({ spinning: SPIN }).sessionOptions!.extra };
 
 async function ortSession(g: GraphBuilder): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(g.serialize("bench"), {
@@ -380,7 +385,7 @@ async function main(): Promise<void> {
 
 /** Runs this script with --machine-only in a child process; returns its peaks. */
 async function measureMachineInChild(): Promise<{ flops: number; bandwidth: number; js: number }> {
-  const flags = [QUICK ? "--quick" : "", SPIN ? "--spin" : ""].filter(Boolean);
+  const flags = [QUICK ? "--quick" : "", SPIN === true ? "--spin" : "", typeof SPIN === "number" ? `--spin-us ${SPIN}` : ""].filter(Boolean).flatMap((f) => f.split(" "));
   const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, process.argv[1], "--machine-only", ...flags], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split("\n").pop()!);
 }

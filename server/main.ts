@@ -7,6 +7,7 @@
 //   NPC eyes: KITH_VISION (assets/vision: the vision package folder; off = NPCs talk blind),
 //   KITH_SIGHT (auto | eyes | scene: how lines about sight are answered).
 import path from "node:path";
+import { DEFAULT_SPIN_US } from "../core/runtime/backend-node.ts";
 import { SceneError } from "../core/scene/load.ts";
 import { createKithServer } from "./kith-server.ts";
 import { DIALOGUE_DEFAULTS, type DialogueOptions } from "./dialogue/runtime.ts";
@@ -39,6 +40,7 @@ function dialogueFromEnv(): DialogueOptions | undefined {
     queuePerNpc: numberFromEnv("KITH_NPC_QUEUE", DIALOGUE_DEFAULTS.queuePerNpc, 1, 1000, true),
     clock: { hoursPerMinute: numberFromEnv("KITH_CLOCK_HOURS_PER_MINUTE", 0, 0, 1440) },
     threads,
+    spinUs: numberFromEnv("KITH_MODEL_SPIN_US", DEFAULT_SPIN_US, 0, 100_000, true),
     sight: sightFromEnv(),
   };
 }

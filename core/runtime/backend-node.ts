@@ -6,20 +6,30 @@ import { FileGraphCache } from "./onnx/graph-cache-node.ts";
 export interface NodeBackendOptions {
   /** Intra-op threads; default: every core (os.availableParallelism()). */
   threads?: number;
-  /** Let idle intra-op threads spin waiting for work (onnxruntime's own default). Default false:
-   *  on cores shared with other work (the room tick, other processes) spinning steals the time the
-   *  compute threads need; measured 2–5× slower decode steps with it on a busy 2-core machine
-   *  (core/runtime/README.md, Benchmarks). Turn it on only for a machine dedicated to the model. */
-  spinning?: boolean;
+  /** How idle intra-op threads wait for the next kernel: a number spins that many microseconds,
+   *  then sleeps (`session.intra_op.spin_duration_us`); default DEFAULT_SPIN_US. The kernels of one
+   *  forward are microseconds apart, so a short spin bridges them, while a thread idle between
+   *  forwards still sleeps. `false` or 0: sleep at once (each parallel kernel then pays a wake-up).
+   *  `true`: spin without limit (onnxruntime's own default), which on cores shared with other work
+   *  (the room tick, other processes) steals the time the compute threads need: 2–5× slower decode
+   *  steps measured on a busy 2-core machine. Measurements: core/runtime/README.md, "Spinning". */
+  spinning?: boolean | number;
 }
 
 // Node backend: onnxruntime-node CPU. Only imported from Node code (server, tests, benchmarks).
 // Sequential execution (one inter-op thread): the decoder is a chain of layers, nothing to overlap.
 // The memory arena and memory patterns stay on (onnxruntime's defaults); glibc's own trimming is
 // the remaining allocator cost, handled by MALLOC_* in the npm scripts (README, Benchmarks).
+/** Default spin of idle intra-op threads, µs: decode steps of a small model 1.2–1.9× faster on a
+ *  quiet 2-core machine than sleeping at once, no slower with one core busy elsewhere. */
+export const DEFAULT_SPIN_US = 50;
+
 export function nodeBackend(opts: NodeBackendOptions = {}): Backend {
   const threads = opts.threads ?? Math.max(1, os.availableParallelism());
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`nodeBackend: threads must be a positive integer, got ${threads}`);
+  const spin = opts.spinning ?? DEFAULT_SPIN_US;
+  if (typeof spin === "number" && !(Number.isInteger(spin) && spin >= 0)) throw new Error(`nodeBackend: spinning must be true, false or a whole number of microseconds, got ${spin}`);
+  const intraOp: Record<string, string> = spin === false || spin === 0 ? { allow_spinning: "0" } : spin === true ? { allow_spinning: "1" } : { allow_spinning: "1", spin_duration_us: String(spin) };
   return {
     name: "node",
     ort,
@@ -28,7 +38,7 @@ export function nodeBackend(opts: NodeBackendOptions = {}): Backend {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: "sequential",
-      extra: { session: { intra_op: { allow_spinning: opts.spinning ? "1" : "0" } } },
+      extra: { session: { intra_op: intraOp } },
     },
     openGraphCache: (dir) => new FileGraphCache(dir),
   };

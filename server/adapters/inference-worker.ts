@@ -11,13 +11,14 @@ interface Data {
   modelDir: string;
   cacheDir?: string;
   threads?: number;
+  spinning?: boolean | number;
   scheduler?: Omit<SchedulerOptions, "yieldToHost">;
 }
 
 async function main(): Promise<void> {
   const port = parentPort!;
   const d = workerData as Data;
-  const model = await loadModel(d.modelDir, { backend: nodeBackend({ threads: d.threads }), files: nodePackageFiles, cacheDir: d.cacheDir });
+  const model = await loadModel(d.modelDir, { backend: nodeBackend({ threads: d.threads, spinning: d.spinning }), files: nodePackageFiles, cacheDir: d.cacheDir });
   const sched = new Scheduler(model, d.scheduler);
   const ctls = new Map<number, AbortController>();
   port.on("message", async (m: { type: string; id?: number; req?: Omit<SchedulerRequest, "signal" | "onLogits"> }) => {

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   modelDir: string;
   cacheDir?: string;
   threads?: number;
+  /** How the worker's idle onnxruntime threads wait (nodeBackend's `spinning`; default false). */
+  spinning?: boolean | number;
   scheduler?: Omit<SchedulerOptions, "yieldToHost">;
 }
 

@@ -35,6 +35,9 @@ export interface DialogueOptions {
   cacheDir?: string;
   /** onnxruntime intra-op threads in the worker (default: its own default). */
   threads?: number;
+  /** Microseconds the worker's idle onnxruntime threads spin before they sleep (default
+   *  nodeBackend's DEFAULT_SPIN_US; 0: they sleep at once). See core/runtime/README.md, "Spinning". */
+  spinUs?: number;
   /**
    * Scheduler options. Default prefillTokensPerStep here is 512 (the scheduler's own is 2048):
    * about one village prompt joins per step, so a burst of lines is prefilled over a few steps
@@ -189,7 +192,7 @@ export class DialogueRuntime {
     const memory = o.memory ?? (o.memoryFile !== undefined ? MemoryStore.open(o.memoryFile) : null);
     let model = o.model;
     try {
-      model ??= await InferenceWorker.start({ modelDir: o.modelDir, cacheDir: o.cacheDir, threads: o.threads, scheduler: { prefillTokensPerStep: DIALOGUE_PREFILL_TOKENS_PER_STEP, ...o.scheduler } });
+      model ??= await InferenceWorker.start({ modelDir: o.modelDir, cacheDir: o.cacheDir, threads: o.threads, spinning: o.spinUs, scheduler: { prefillTokensPerStep: DIALOGUE_PREFILL_TOKENS_PER_STEP, ...o.scheduler } });
     } catch (e) {
       if (ownsMemory) memory?.close();
       throw e;
