@@ -12,6 +12,7 @@ import type { Scene } from "../core/scene/schema.ts";
 import { DialogueRuntime, type DialogueOptions } from "./dialogue/runtime.ts";
 import { loadSafetyRules, SafetyFilter } from "./safety/filter.ts";
 import { ASSETS_DIR, ROOT_DIR, SCENES_DIR, loadSceneFile, resolveSceneName } from "./scene-file.ts";
+import { operatorApi, validateOperatorToken } from "./operator-api.ts";
 import { staticFiles } from "./static-files.ts";
 import { TickMetrics } from "./tick-metrics.ts";
 import { VisionRuntime, type VisionOptions } from "./vision/vision-runtime.ts";
@@ -41,6 +42,9 @@ export interface KithServerOptions {
    * A missing or broken package is logged and NPCs talk blind.
    */
   vision?: VisionOptions | VisionRuntime | null;
+  /** Bearer token of the operator API (server/operator-api.ts: adapters list/reload/rollback,
+   *  stats); absent: the API is off. At least MIN_OPERATOR_TOKEN characters. */
+  operatorToken?: string;
 }
 
 export interface KithServer {
@@ -61,6 +65,7 @@ export interface KithServer {
 
 export async function createKithServer(options: KithServerOptions = {}): Promise<KithServer> {
   const scene = typeof options.scene === "object" ? options.scene : loadSceneFile(resolveSceneName(options.scene ?? "village"));
+  if (options.operatorToken !== undefined) validateOperatorToken(options.operatorToken); // before any worker starts
   await initPhysics();
   const ownDialogue = options.dialogue !== undefined && !(options.dialogue instanceof DialogueRuntime);
   const dialogue = options.dialogue === undefined ? undefined
@@ -90,6 +95,16 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
   };
   const health = () => ({ scene: scene.name, rooms: matchMaker.stats.local.roomCount, players: matchMaker.stats.local.ccu });
   const files = staticFiles(roots, health, () => scene);
+  const operator = operatorApi({
+    token: options.operatorToken,
+    dialogue: dialogue && { bank: dialogue.bank, schedulerStats: async () => {
+      // The worker answers {type, stats, load}; an in-process model its own shape.
+      const s = (await dialogue.model.stats()) as { type?: string; stats?: object; load?: object };
+      return s && typeof s === "object" && "stats" in s ? { ...s.stats, load: s.load } : s;
+    } },
+    metrics,
+    counts: () => ({ players: matchMaker.stats.local.ccu, rooms: matchMaker.stats.local.roomCount }),
+  });
   const server = new Server({
     transport,
     greet: false,
@@ -97,6 +112,7 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
     express: (app) => {
       // A route at "/" (not only middleware) stops Colyseus from answering "/" itself.
       app.get("/", (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => files(req, res, next));
+      app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void operator(req, res, next));
       app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => files(req, res, next));
     },
   });

@@ -67,6 +67,7 @@ try {
     reconnectSeconds: numberFromEnv("KITH_RECONNECT_SECONDS", 20, 0, 3600),
     dialogue: dialogueFromEnv(),
     vision: visionFromEnv(),
+    operatorToken: process.env.KITH_OPERATOR_TOKEN || undefined,
   });
   const talk = kith.dialogue ? `NPCs talk (model ${kith.dialogue.options.modelDir}, memory ${kith.dialogue.options.memoryFile})` : "NPCs do not talk (KITH_DIALOGUE=off)";
   const eyes = kith.vision ? `, NPCs see (vision ${kith.vision.pkg.dir})` : kith.dialogue ? ", NPCs talk blind (no vision package; see the log above)" : "";
