@@ -7,7 +7,7 @@
 // alone at batch 16 with and without adapters.
 //
 //   npm run bench:adapters [-- --quick] [-- --only small|smol135m] [-- --threads N (default: every core)]
-//                          [-- --spin-us N (idle threads spin N µs; default nodeBackend's, 0 sleeps at once)]
+//                          [-- --spin-us N | --spin (shared.ts spinFlag)]
 //
 // Models: bench/inference.ts's random models and cache (.cache/bench-models/<name>, same flags).
 // Adapters are random, made in memory (speed does not depend on their values). The machine is shared
@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { DEFAULT_SPIN_US, nodeBackend } from "../core/runtime/backend-node.ts";
+import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { meanEmbedding } from "../core/runtime/gate/features.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
@@ -30,13 +30,13 @@ import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { loraDims } from "../core/runtime/onnx/decoder-graph.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession, LORA_TARGETS } from "../core/runtime/session.ts";
-import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag } from "./shared.ts";
+import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 const THREADS = positiveFlag("threads", Math.max(1, os.availableParallelism()));
-const SPIN_US = args.includes("--spin-us") ? Number(args[args.indexOf("--spin-us") + 1]) : DEFAULT_SPIN_US;
+const SPIN = spinFlag();
 const CACHE = BENCH_MODEL_CACHE;
 const N = 16;
 const RANK = 8;
@@ -75,7 +75,7 @@ function randomPack(c: ModelConfig, id: string, seed: number): AdapterPack {
 async function benchModel(name: string) {
   const dir = await phase(`${name}: random model (cached in ${CACHE})`, () => ensureBenchModel(name));
   const pkg = await loadModelPackage(dir, nodePackageFiles);
-  const backend = nodeBackend({ threads: THREADS, spinning: SPIN_US });
+  const backend = nodeBackend({ threads: THREADS, spinning: SPIN });
   const session = await phase(`${name}: graph with LoRA inputs on all seven projections`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs") }));
   const plainSession = QUICK ? null : await phase(`${name}: graph without LoRA inputs`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] }));
   const c = session.config;
@@ -188,7 +188,7 @@ async function benchModel(name: string) {
     new_tokens: NEW_TOKENS,
     reps: REPS,
     threads: THREADS,
-    spin_us: SPIN_US,
+    spin_us: SPIN,
   };
 }
 

@@ -28,8 +28,7 @@ import type { NpcSpawn, Scene } from "../core/scene/schema.ts";
 import { TextTokenizer } from "../core/runtime/tokenizer.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
-import { positiveFlag } from "./shared.ts";
-import { DEFAULT_SPIN_US } from "../core/runtime/backend-node.ts";
+import { positiveFlag, spinFlag } from "./shared.ts";
 
 const WARMUP_S = 8;
 const DEADLINE_MS = 8000;
@@ -50,15 +49,10 @@ type FromServer = { kind: "ready"; port: number; npcs: number } | { kind: "stats
 
 const flag = positiveFlag;
 /** `--spin-us N`: the model worker's idle threads spin N µs before sleeping (KITH_MODEL_SPIN_US). */
-const spinUs = (): number => {
-  const i = process.argv.indexOf("--spin-us");
-  const v = i < 0 ? DEFAULT_SPIN_US : Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) {
-    console.error(`--spin-us needs a whole number of microseconds, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
-  return v;
-};
+const SPIN_US: number = ((s) => {
+  if (typeof s !== "number") throw new Error("bench:dialogue takes --spin-us N (the server's KITH_MODEL_SPIN_US), not --spin");
+  return s;
+})(spinFlag());
 
 const progress = (line: string) => process.stderr.write(`[bench:dialogue] ${line}\n`);
 
@@ -93,7 +87,7 @@ async function serve(players: number): Promise<void> {
   const scene = benchScene(players);
   const kith = await createKithServer({
     port: 0, scene, log: () => undefined,
-    dialogue: { memoryFile: path.join(dir, "memory.sqlite"), deadlineMs: DEADLINE_MS, rate: null, spinUs: spinUs(), scheduler: { maxBatch: Math.max(16, players), maxQueue: 4 * players } },
+    dialogue: { memoryFile: path.join(dir, "memory.sqlite"), deadlineMs: DEADLINE_MS, rate: null, spinUs: SPIN_US, scheduler: { maxBatch: Math.max(16, players), maxQueue: 4 * players } },
   });
   const m = kith.metrics;
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -147,7 +141,7 @@ async function main(): Promise<void> {
   const pkg = await loadModelPackage("assets/model", nodePackageFiles);
   const tokenizer = TextTokenizer.fromPackage({ tokenizerJson: pkg.tokenizerJson, tokenizerConfig: pkg.tokenizerConfig, vocabSize: pkg.config.vocabSize, source: pkg.dir });
   progress(`starting the server (model worker, ${players} NPCs)…`);
-  const child = fork(fileURLToPath(import.meta.url), ["--serve", "--players", String(players), "--spin-us", String(spinUs())], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", "--players", String(players), "--spin-us", String(SPIN_US)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   // Bots yield to the server. Lowered after the fork: the server would inherit nice 10.
   os.setPriority(process.pid, 10);
   const port = await new Promise<number>((resolve, reject) => {
@@ -296,7 +290,7 @@ async function main(): Promise<void> {
     load_avg_1m_start: round(loadAtStart),
     load_avg_1m_end: round(os.loadavg()[0]),
     cores: os.cpus().length,
-    spin_us: spinUs(),
+    spin_us: SPIN_US,
     notes: "ttft: line sent -> first npc_token at the bot; tok/s: spoken-text tokens after the first over first token -> npc_reply (median over replies); server in a child process, bots at nice 10",
   }));
   process.exit(0);

@@ -17,7 +17,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import * as ort from "onnxruntime-node";
-import { DEFAULT_SPIN_US, nodeBackend } from "../core/runtime/backend-node.ts";
+import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
 import type { ModelConfig } from "../core/runtime/model/config.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
@@ -25,7 +25,7 @@ import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { GraphBuilder } from "../core/runtime/onnx/graph.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
-import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases } from "./shared.ts";
+import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -33,11 +33,7 @@ const PROFILE = args.includes("--profile");
 // How idle intra-op threads wait (nodeBackend's `spinning`): `--spin-us N` spins N µs, then sleeps
 // (default DEFAULT_SPIN_US, as nodeBackend); `--spin` spins without limit (onnxruntime's own
 // default, which on shared cores steals the time the work needs); `--spin-us 0` sleeps at once.
-const SPIN: boolean | number = args.includes("--spin-us") ? Number(args[args.indexOf("--spin-us") + 1]) : args.includes("--spin") || DEFAULT_SPIN_US;
-if (typeof SPIN === "number" && !(Number.isInteger(SPIN) && SPIN >= 0)) {
-  console.error(`--spin-us needs a whole number of microseconds, got ${JSON.stringify(args[args.indexOf("--spin-us") + 1])}`);
-  process.exit(2);
-}
+const SPIN = spinFlag();
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 // Internal: measure the machine peaks and print them (run in a child so its 512 MB buffer and
 // sessions never count in the models' RSS).
@@ -385,7 +381,7 @@ async function main(): Promise<void> {
 
 /** Runs this script with --machine-only in a child process; returns its peaks. */
 async function measureMachineInChild(): Promise<{ flops: number; bandwidth: number; js: number }> {
-  const flags = [QUICK ? "--quick" : "", SPIN === true ? "--spin" : "", typeof SPIN === "number" ? `--spin-us ${SPIN}` : ""].filter(Boolean).flatMap((f) => f.split(" "));
+  const flags = [...(QUICK ? ["--quick"] : []), ...(SPIN === true ? ["--spin"] : typeof SPIN === "number" ? ["--spin-us", String(SPIN)] : [])];
   const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, process.argv[1], "--machine-only", ...flags], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split("\n").pop()!);
 }

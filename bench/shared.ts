@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { DEFAULT_SPIN_US } from "../core/runtime/backend-node.ts";
 
 export const BENCH_MODEL_CACHE = ".cache/bench-models";
 
@@ -61,6 +62,20 @@ export function positiveFlag(name: string, fallback: number): number {
   const value = Number(process.argv[i + 1]);
   if (!Number.isFinite(value) || value <= 0) {
     console.error(`--${name} needs a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/** How the model's idle onnxruntime threads wait (nodeBackend's `spinning`): `--spin-us N` spins N µs
+ *  then sleeps (0: sleep at once), `--spin` spins without limit (onnxruntime's own default, which on
+ *  shared cores steals the time the work needs); neither: DEFAULT_SPIN_US. A bad N exits with a message. */
+export function spinFlag(): boolean | number {
+  const i = process.argv.indexOf("--spin-us");
+  if (i < 0) return process.argv.includes("--spin") || DEFAULT_SPIN_US;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`--spin-us needs a whole number of microseconds, got ${JSON.stringify(process.argv[i + 1])}`);
     process.exit(2);
   }
   return value;

@@ -98,9 +98,9 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
   const operator = operatorApi({
     token: options.operatorToken,
     dialogue: dialogue && { bank: dialogue.bank, schedulerStats: async () => {
-      // The worker answers {type, stats, load}; an in-process model its own shape.
-      const s = (await dialogue.model.stats()) as { type?: string; stats?: object; load?: object };
-      return s && typeof s === "object" && "stats" in s ? { ...s.stats, load: s.load } : s;
+      // The model worker answers {stats, load}: one flat object; a stand-in model its own shape.
+      const s = (await dialogue.model.stats()) as { stats?: object; load?: object };
+      return s.stats ? { ...s.stats, load: s.load } : s;
     } },
     metrics,
     counts: () => ({ players: matchMaker.stats.local.ccu, rooms: matchMaker.stats.local.roomCount }),

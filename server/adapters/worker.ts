@@ -5,6 +5,7 @@ import { ChunkQueue } from "../../core/runtime/generate/chunk-queue.ts";
 import type { StreamChunk } from "../../core/runtime/generate/row.ts";
 import type { ModelConfig } from "../../core/runtime/model/config.ts";
 import { BusyError, type SchedulerOptions, type SchedulerRequest, type SchedulerResult } from "../../core/runtime/scheduler/scheduler.ts";
+import type { SchedulerStats } from "../../core/runtime/scheduler/stats.ts";
 
 // The scheduler in a worker thread, so a room tick never shares a thread with a forward pass.
 // Same request and result shapes as Scheduler.submit; differences: refusals (BusyError) and bad
@@ -16,7 +17,7 @@ export interface WorkerOptions {
   modelDir: string;
   cacheDir?: string;
   threads?: number;
-  /** How the worker's idle onnxruntime threads wait (nodeBackend's `spinning`; default false). */
+  /** How the worker's idle onnxruntime threads wait (nodeBackend's `spinning`; default DEFAULT_SPIN_US). */
   spinning?: boolean | number;
   scheduler?: Omit<SchedulerOptions, "yieldToHost">;
 }
@@ -78,12 +79,13 @@ export class InferenceWorker {
     return { chunks, result };
   }
 
-  stats(): Promise<unknown> {
+  /** The scheduler's statistics and its queue load. */
+  stats(): Promise<{ stats: ReturnType<SchedulerStats["snapshot"]>; load: { queued: number; active: number } }> {
     return new Promise((resolve) => {
-      const on = (m: { type: string }) => {
+      const on = (m: { type: string; stats: ReturnType<SchedulerStats["snapshot"]>; load: { queued: number; active: number } }) => {
         if (m.type === "stats") {
           this.worker.off("message", on);
-          resolve(m);
+          resolve({ stats: m.stats, load: m.load });
         }
       };
       this.worker.on("message", on);
