@@ -105,7 +105,7 @@ export class WorldRoom extends Room<{ state: WorldState }> {
             this.log(`[vision] ${npc}: a view still in progress after ${VIEW_WAIT_MS} ms; this reply uses the one before it, if fresh`);
           }
           const v = views.store.fresh(npc);
-          return v && { image: v.tokens, tokens: views.tokens, adapter: options.vision?.manifest.adapter };
+          return v && { image: v.tokens, tokens: views.tokens, adapter: options.vision?.manifest.adapter, ...(v.seen ? { seen: v.seen } : {}) };
         }),
         viewsRead: options.vision ? readsViews(options.vision.manifest) : false,
       });

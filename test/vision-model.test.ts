@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { rgbaToPixels, VisionEncoder } from "../core/vision/encoder.ts";
+import { PropDetector } from "../core/vision/detector.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
 import { checkFeatures, Projector } from "../core/vision/projector.ts";
 
@@ -15,6 +16,7 @@ import { checkFeatures, Projector } from "../core/vision/projector.ts";
 const PY = "/usr/bin/python3";
 let dir: string;
 let ref: { pixels: number[]; features: number[]; tokens: number[] };
+let detRef: { features: number[]; detected: [number, number, string, string, number, number][][] };
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "kith-vision-"));
@@ -23,6 +25,9 @@ beforeAll(() => {
   ref = JSON.parse(readFileSync(join(dir, "ref.json"), "utf8"));
   execFileSync(PY, ["training/vision/make_package.py", "--random", "--out", join(dir, "wide"), "--hidden", "64", "--feature-dim", "32", "--seed", "4", "--widths", "16,40,56,72,80"]);
   execFileSync(PY, ["training/vision/reference.py", "--pkg", join(dir, "wide"), "--out", join(dir, "wide.json")]);
+  execFileSync(PY, ["training/vision/make_package.py", "--random", "--out", join(dir, "det"), "--hidden", "64", "--feature-dim", "32", "--seed", "5", "--detector-hidden", "24"]);
+  execFileSync(PY, ["training/vision/reference.py", "--pkg", join(dir, "det"), "--out", join(dir, "det.json")]);
+  detRef = JSON.parse(readFileSync(join(dir, "det.json"), "utf8"));
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -57,6 +62,41 @@ describe("vision encoder and projector", () => {
     const feats = await enc.encode(Float32Array.from(wide.pixels), 2);
     expect(maxDiff(feats, wide.features)).toBeLessThan(1e-4);
     await enc.release();
+  });
+
+  it("the prop detector finds the same props as PyTorch (cells, kinds, colours, depths)", async () => {
+    const pkg = await loadVisionPackage(join(dir, "det"), nodePackageFiles);
+    expect(pkg.manifest.detector).toEqual({ file: "detector.safetensors", hidden: 24, threshold: 0.5 });
+    const det = new PropDetector(pkg.detectorWeights!, pkg.manifest, pkg.manifest.detector!);
+    const per = 64 * 32;
+    let props = 0;
+    for (let b = 0; b < 2; b++) {
+      const got = det.detect(Float32Array.from(detRef.features.slice(b * per, (b + 1) * per)));
+      const want = detRef.detected[b];
+      const key = (cy: number, cx: number) => `${cy},${cx}`;
+      expect(got.map((d) => key(d.cy, d.cx)).sort()).toEqual(want.map((w) => key(w[0], w[1])).sort());
+      for (const [cy, cx, kind, colour, depth, p] of want) {
+        const d = got.find((g) => g.cy === cy && g.cx === cx)!;
+        expect([d.kind, d.colour]).toEqual([kind, colour]);
+        expect(Math.abs(d.depth - depth) / depth).toBeLessThan(1e-4);
+        expect(Math.abs(d.p - p)).toBeLessThan(1e-5);
+      }
+      props += want.length;
+      // As sight facts: nearest first, the picture's left half is the NPC's left.
+      const sight = det.sight(Float32Array.from(detRef.features.slice(b * per, (b + 1) * per)));
+      expect(sight.map((s) => s.depth)).toEqual([...sight.map((s) => s.depth)].sort((x, y) => x - y));
+      for (const s of sight) expect(got.some((d) => `${d.colour} ${d.kind}` === s.label && (d.cx < 4) === (s.side === "left"))).toBe(true);
+    }
+    expect(props).toBeGreaterThan(0);
+    // A package whose detector file is damaged fails to load, naming the tensor.
+    cpSync(join(dir, "det"), join(dir, "det-bad"), { recursive: true });
+    const bad = JSON.parse(readFileSync(join(dir, "det-bad", "vision.json"), "utf8"));
+    bad.detector.hidden = 30;
+    writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
+    await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/detector.safetensors: tensor "c1.weight" has shape \[24,32,3,3\], expected \[30,32,3,3\]/);
+    bad.detector.threshold = 2;
+    writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
+    await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.threshold" must be a probability/);
   });
 
   it("converts RGBA rows top-first into planar pixels", () => {

@@ -8,7 +8,7 @@ import { assemblePrompt } from "../core/prompt/context.ts";
 import { Scene, type SceneObject } from "../core/scene/schema.ts";
 import { readsViews, type VisionManifest } from "../core/vision/manifest.ts";
 import { nearbyFacts } from "../core/prompt/nearby.ts";
-import { NOTHING_IN_SIGHT, personSolid, sightFacts, sightNearby } from "../core/vision/seen.ts";
+import { NOTHING_IN_SIGHT, personSolid, sightFacts, sightNearby, sightOfViews } from "../core/vision/seen.ts";
 import { record } from "../training/vision/render.ts";
 import { generateView } from "../training/vision/scenes.ts";
 import { sightPromptFor, sceneOfRecord } from "../training/vision/sight-data.ts";
@@ -61,11 +61,12 @@ describe("sightFacts: what is in view, from the scene graph", () => {
     expect(usual.map((f) => f.id)).toEqual(["barrel-behind", "crate-near"]);
     const lines = sightNearby(usual, sightFacts(objects, pose), objects, pose);
     expect(lines).toEqual([
+      "in sight, nearest first: blue crate on the left, red barrel on the right; one barrel, one crate, no sacks, no buckets",
       "barrel-behind: green barrel, 3 m behind (south)",
       "crate-near: blue crate, 4 m ahead (north), in sight on the left",
       "barrel-far: red barrel, 11 m ahead (north), in sight on the right",
     ]);
-    expect(sightNearby(usual, [], objects, pose).at(-1)).toBe(NOTHING_IN_SIGHT);
+    expect(sightNearby(usual, [], objects, pose)[0]).toBe(NOTHING_IN_SIGHT);
     expect(NOTHING_IN_SIGHT).toBe("in sight: no barrels, crates, sacks, buckets");
   });
 });
@@ -81,10 +82,12 @@ describe("assemblePrompt with sight", () => {
     const say = "what do you see?";
     const sight = sightFacts(village.objects, bromPose);
     expect(sight.length).toBeGreaterThan(0); // the village puts props in Brom's view
-    const withSight = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say, sight }, count).parts.nearby;
-    const plain = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say }, count).parts.nearby;
+    // A budget nothing is trimmed under (trimming drops nearby lines from the end).
+    const withSight = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say, sight }, count, 4000).parts.nearby;
+    const plain = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say }, count, 4000).parts.nearby;
     // Every usual line is there, in order, marked when its object is in view.
-    plain.forEach((l, i) => expect(withSight[i].startsWith(l)).toBe(true));
+    expect(withSight[0]).toMatch(/^in sight, nearest first: /);
+    plain.forEach((l, i) => expect(withSight[i + 1].startsWith(l)).toBe(true));
     const marked = withSight.filter((l) => / in sight on the (left|right)$/.test(l)).map((l) => l.split(":")[0]);
     expect(marked.sort()).toEqual(sight.map((f) => f.id).sort());
     expect(plain.some((l) => l.includes("in sight"))).toBe(false);
@@ -92,6 +95,19 @@ describe("assemblePrompt with sight", () => {
 });
 
 describe("data:sight samples", () => {
+  it("as the eyes see them (--eyes-share): the scene's props leave the nearby lines, the summary holds what is in view", () => {
+    const cards = loadCards(process.cwd());
+    const records = Array.from({ length: 12 }, (_, i) => record(i, "generated", generateView(78 * 1_000_003 + i)));
+    const qa = questionsFor(records, cards, { split: "train", perView: 2, seed: 1, promptFor: sightPromptFor(sceneOfRecord(), { fromEyes: (r) => sightOfViews(r.props) }) });
+    expect(qa.length).toBeGreaterThan(10);
+    for (const q of qa) {
+      const r = records[q.view];
+      for (const p of r.props) expect(q.prompt).not.toContain(`- ${p.id}: `);
+      const vis = r.props.filter((p) => p.visible);
+      expect(q.prompt).toContain(`<|near|>- ${vis.length ? "in sight, nearest first: " : NOTHING_IN_SIGHT}`);
+    }
+  });
+
   it("ask the grounding questions with the view's sight lines in place of its picture", () => {
     const cards = loadCards(process.cwd());
     const records = Array.from({ length: 12 }, (_, i) => record(i, "generated", generateView(77 * 1_000_003 + i)));
@@ -101,7 +117,19 @@ describe("data:sight samples", () => {
       expect(q.prompt).not.toContain("<|image|>");
       const vis = records[q.view].props.filter((p) => p.visible);
       if (vis.length === 0) expect(q.prompt).toContain(`- ${NOTHING_IN_SIGHT}\n`);
-      for (const p of vis) expect(q.prompt).toMatch(new RegExp(`- ${p.id}: ${p.colour} ${p.kind}, .*, in sight on the ${p.side}\n`));
+      else {
+        // The summary line: the nearest visible prop first, and its kind counted.
+        const summary = q.prompt.split("\n").find((l) => l.includes("- in sight, nearest first: "));
+        const near = [...vis].sort((a, b) => a.depth - b.depth)[0];
+        expect(summary).toContain(`nearest first: ${near.colour} ${near.kind} on the ${near.side}`);
+        const n = vis.filter((p) => p.kind === near.kind).length;
+        if (n <= 8) expect(summary).toMatch(new RegExp(`; .*\\b${["no", "one", "two", "three", "four", "five", "six", "seven", "eight"][n]} ${near.kind}`));
+      }
+      // Each prop in view is in the summary; its own line (when the budget kept it) is marked.
+      for (const p of vis) {
+        if (vis.length <= 8) expect(q.prompt).toMatch(new RegExp(`- in sight, nearest first: .*${p.colour} ${p.kind} on the ${p.side}`));
+        if (q.prompt.includes(`- ${p.id}: `)) expect(q.prompt).toMatch(new RegExp(`- ${p.id}: ${p.colour} ${p.kind}, .*, in sight on the ${p.side}\n`));
+      }
       // Props not in view are never marked.
       for (const p of records[q.view].props.filter((x) => !x.visible)) expect(q.prompt).not.toMatch(new RegExp(`- ${p.id}: .*in sight`));
     }
@@ -138,6 +166,11 @@ describe("readsViews", () => {
     expect(readsViews(base)).toBe(false);
     expect(readsViews({ ...base, grounding: { accuracy: 0.3132, blind_accuracy: 0.3115, questions: 3464 } })).toBe(false);
     expect(readsViews({ ...base, grounding: { accuracy: 0.62, blind_accuracy: 0.31, questions: 3464 } })).toBe(true);
+  });
+  it("with a detector, trusts the visual tokens by the questions they answered (grounding_tokens)", () => {
+    const detectorWins = { accuracy: 0.5, blind_accuracy: 0.3, questions: 3464 };
+    expect(readsViews({ ...base, grounding: detectorWins, grounding_tokens: { accuracy: 0.04, blind_accuracy: 0.04, questions: 400 } })).toBe(false);
+    expect(readsViews({ ...base, grounding: detectorWins, grounding_tokens: { accuracy: 0.6, blind_accuracy: 0.2, questions: 400 } })).toBe(true);
   });
   it("the shipped package records its evaluation, and it does not read its views yet", () => {
     const m = JSON.parse(readFileSync("assets/vision/vision.json", "utf8")) as VisionManifest;

@@ -22,7 +22,7 @@ export async function loadViewEncoderAsync(base: string): Promise<ViewEncoder> {
   // A page that is not cross-origin isolated gets one thread anyway; say so to skip the probe.
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, location.href).href };
-  const pkg = await loadVisionPackage(base, fetchPackageFiles());
+  const pkg = await loadVisionPackage(base, fetchPackageFiles(), { detector: false }); // the server runs the detector
   const encoder = await VisionEncoder.create(pkg, webBackend(ort));
   const S = pkg.manifest.image_size;
   return {

@@ -41,6 +41,12 @@ export interface Moment {
    * them added.
    */
   sight?: readonly SightFact[];
+  /**
+   * Where `sight` comes from: the scene graph (default) or the NPC's eyes (a vision package's prop
+   * detector, core/vision/detector.ts). From the eyes, the nearby facts leave out movable props, as
+   * with a view: what the NPC knows of those is what its eyes found.
+   */
+  sightFrom?: "scene" | "eyes";
 }
 
 // Each object list without its movable props, kept per list (a live scene keeps one list, and
@@ -68,9 +74,10 @@ export function playerInFront(pose: Pose, ahead = 2, side = 0): Vec3 {
 export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEFAULT_PROMPT_BUDGET): BuiltPrompt {
   const player: Entity = { id: "player", name: "player", tags: ["player"], position: m.playerPosition ?? playerInFront(m.pose) };
   const others = m.others ?? sceneNpcEntities(m.scene, m.npcId);
-  const seen = m.view !== undefined && m.view > 0 ? withoutProps(m.scene) : m.scene;
+  const seen = (m.view !== undefined && m.view > 0) || (m.sight && m.sightFrom === "eyes") ? withoutProps(m.scene) : m.scene;
   const facts = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
-  const nearby = m.sight ? sightNearby(facts, m.sight, m.scene.objects, m.pose) : facts.map(renderNearbyFact);
+  // Props in view beyond the usual lines are looked up among `seen`'s objects: from the eyes, none.
+  const nearby = m.sight ? sightNearby(facts, m.sight, seen.objects, m.pose) : facts.map(renderNearbyFact);
   // Words for the villagers facts are about: "the blacksmith" finds Brom's facts.
   const aliases = Object.fromEntries(m.scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
   return buildPrompt({

@@ -1,10 +1,17 @@
 import { ModelError } from "../runtime/model/errors.ts";
 import { contentHash, type PackageFiles } from "../runtime/model/package.ts";
 import { parseSafetensors, WeightStore } from "../runtime/model/safetensors.ts";
+import { detectorShapes, type DetectorSpec } from "./detector.ts";
 
 // The vision package (assets/vision/): vision.json + encoder.safetensors + projector.safetensors,
 // written by training/vision/package.py. Loading checks the manifest against the contract in
 // README.md and every tensor's shape, so a damaged package fails here, naming the file.
+
+export interface GroundingRecord {
+  accuracy: number;
+  blind_accuracy: number;
+  questions: number;
+}
 
 export interface VisionManifest {
   format: 1;
@@ -26,15 +33,23 @@ export interface VisionManifest {
   adapter?: string;
   /** The package's held-out grounding evaluation (npm run eval:grounding): accuracy seeing and
    *  with a blank picture. Absent: never evaluated. readsViews decides from it. */
-  grounding?: { accuracy: number; blind_accuracy: number; questions: number };
+  grounding?: GroundingRecord;
+  /** With a prop detector: the same evaluation on the questions the visual tokens answered (the
+   *  rest went to the detector). readsViews decides from this one when present. */
+  grounding_tokens?: GroundingRecord;
+  /** The prop detector on the encoder's features (core/vision/detector.ts), when the package has one. */
+  detector?: DetectorSpec;
 }
 
 /** How much better than blind a package must answer before the server trusts its eyes. */
 export const READS_VIEW_MARGIN = 0.1;
 
-/** Whether the package's recorded evaluation shows it reads its views (seeing beats blind by READS_VIEW_MARGIN). */
+/**
+ * Whether the package's recorded evaluation shows its visual tokens read the views (seeing beats
+ * blind by READS_VIEW_MARGIN): `grounding_tokens` when the package has a detector, else `grounding`.
+ */
 export function readsViews(m: VisionManifest): boolean {
-  const g = m.grounding;
+  const g = m.grounding_tokens ?? m.grounding;
   return g !== undefined && g.accuracy - g.blind_accuracy >= READS_VIEW_MARGIN;
 }
 
@@ -43,6 +58,8 @@ export interface VisionPackage {
   manifest: VisionManifest;
   encoderWeights: WeightStore;
   projectorWeights: WeightStore;
+  /** The detector's tensors, when the manifest names one. */
+  detectorWeights?: WeightStore;
   hash: string;
 }
 
@@ -84,12 +101,19 @@ function parseManifest(json: unknown, file: string): VisionManifest {
   }
   for (const k of ["encoder", "projector", "base_model"] as const) if (typeof m[k] !== "string" || !(m[k] as string)) fail(`"${k}" must be a non-empty string`);
   if (m.encoder_convs !== undefined) checkConvs(m.encoder_convs, fail);
-  if (m.grounding !== undefined) {
-    const g = m.grounding as Record<string, unknown>;
+  for (const k of ["grounding", "grounding_tokens"] as const) {
+    if (m[k] === undefined) continue;
+    const g = m[k] as Record<string, unknown>;
     const frac = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 1;
     if (typeof g !== "object" || g === null || !frac(g.accuracy) || !frac(g.blind_accuracy) || !(typeof g.questions === "number" && g.questions >= 0)) {
-      fail(`"grounding" must be {accuracy, blind_accuracy (0..1), questions}, got ${JSON.stringify(m.grounding)}`);
+      fail(`"${k}" must be {accuracy, blind_accuracy (0..1), questions}, got ${JSON.stringify(m[k])}`);
     }
+  }
+  if (m.detector !== undefined) {
+    const d = m.detector as Record<string, unknown>;
+    if (typeof d !== "object" || d === null || typeof d.file !== "string" || !d.file) fail(`"detector" must be {file, hidden, threshold}, got ${JSON.stringify(m.detector)}`);
+    if (!Number.isInteger(d.hidden) || (d.hidden as number) < 1 || (d.hidden as number) > MAX_WIDTH) fail(`"detector.hidden" must be a whole number 1–${MAX_WIDTH}, got ${JSON.stringify(d.hidden)}`);
+    if (typeof d.threshold !== "number" || !(d.threshold > 0 && d.threshold < 1)) fail(`"detector.threshold" must be a probability between 0 and 1, got ${JSON.stringify(d.threshold)}`);
   }
   return m as unknown as VisionManifest;
 }
@@ -101,7 +125,8 @@ function expectShapes(w: WeightStore, file: string, shapes: Record<string, numbe
   }
 }
 
-export async function loadVisionPackage(dir: string, fs: PackageFiles): Promise<VisionPackage> {
+/** `detector: false` skips the detector's file (a browser that only encodes has no use for it). */
+export async function loadVisionPackage(dir: string, fs: PackageFiles, opts: { detector?: boolean } = {}): Promise<VisionPackage> {
   const mpath = `${dir}/vision.json`;
   if (!(await fs.exists(mpath))) throw new ModelError(`${mpath}: no vision package here (vision.json missing)`);
   let json: unknown;
@@ -128,6 +153,15 @@ export async function loadVisionPackage(dir: string, fs: PackageFiles): Promise<
   expectShapes(projectorWeights, projPath, {
     "merge.weight": [H, 4 * D], "merge.bias": [H], "out.weight": [H, H], "out.bias": [H], pos: [manifest.tokens, H],
   });
-  const hash = contentHash(new Uint8Array([...contentHash(encBytes), ...contentHash(projBytes)].map((c) => c.charCodeAt(0))));
-  return { dir, manifest, encoderWeights, projectorWeights, hash };
+  let detectorWeights: WeightStore | undefined;
+  let detBytes: Uint8Array = new Uint8Array(0);
+  if (manifest.detector && opts.detector !== false) {
+    const detPath = `${dir}/${manifest.detector.file}`;
+    detBytes = await fs.read(detPath);
+    detectorWeights = new WeightStore(parseSafetensors(detBytes, detPath));
+    expectShapes(detectorWeights, detPath, detectorShapes(D, manifest.detector.hidden));
+  }
+  const parts = [contentHash(encBytes), contentHash(projBytes), ...(detectorWeights ? [contentHash(detBytes)] : [])];
+  const hash = contentHash(new Uint8Array(parts.join("").split("").map((c) => c.charCodeAt(0))));
+  return { dir, manifest, encoderWeights, projectorWeights, detectorWeights, hash };
 }

@@ -1,4 +1,7 @@
-import { personSolid, sightFacts, SIGHT_SKILL } from "../../core/vision/seen.ts";
+import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
+
+/** Where the sight lines of a line about the props come from: the scene graph, or the eyes' detector. */
+type SightSource = { from: "scene" } | { from: "eyes"; facts: SightFact[] };
 import { asksAboutProps, asksAboutSight } from "../../core/vision/sight.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
@@ -43,10 +46,19 @@ export interface ConversationHost {
    * The NPC's fresh view (server/vision/): visual tokens [tokens·H] and their count, after a
    * view still being encoded has landed (briefly waited for); undefined: the NPC talks blind.
    */
-  /** The NPC's fresh view: visual tokens, their count, and the vision skill adapter to apply with them. */
-  view?(npc: string): Promise<{ image: Float32Array; tokens: number; adapter?: string } | undefined>;
+  /** The NPC's fresh view: visual tokens, their count, the vision skill adapter to apply with them,
+   *  and the props the package's detector found in it (when it has one). */
+  view?(npc: string): Promise<EyesView | undefined>;
   /** Whether the vision package reads its views (server/vision/vision-runtime.ts readsViews); `sight: "auto"` uses the eyes only then. */
   viewsRead?: boolean;
+}
+
+/** A fresh view of an NPC, as the host hands it over. */
+export interface EyesView {
+  image: Float32Array;
+  tokens: number;
+  adapter?: string;
+  seen?: SightFact[];
 }
 
 interface Line {
@@ -298,13 +310,18 @@ export class Conversations {
       sendToken(spoken);
       this.host.log(`[dialogue] ${npc} ← ${line.key}: input filtered (${input.reason})`);
     } else {
-      // A line about what is in sight (core/vision/sight.ts) is answered with the eyes (the view's
-      // tokens and the vision skill) when they are in use and a fresh view is there; else a line
-      // about the props in sight (asksAboutProps) from the scene graph (props in view marked among
-      // the nearby lines, the sight skill); every other line takes the text path.
+      // A line about what is in sight (core/vision/sight.ts) is answered with the eyes when they are
+      // in use and a fresh view is there: a line about the props (asksAboutProps) from the props the
+      // package's detector found in the view, when it has one (the sight lines and skill of the
+      // scene path, no visual tokens), any other with the view's tokens and the vision skill. Without
+      // the eyes, a line about the props is answered from the scene graph (props in view marked
+      // among the nearby lines, the sight skill); every other line takes the text path.
       const aboutSight = asksAboutSight(line.text);
-      const view = aboutSight && this.useEyes() ? await this.viewOf(npc) : undefined;
-      const bySight = !view && asksAboutProps(line.text);
+      const aboutProps = asksAboutProps(line.text);
+      const eyes = aboutSight && this.useEyes() ? await this.viewOf(npc) : undefined;
+      const seen = eyes?.seen && aboutProps ? eyes.seen : undefined;
+      const view = seen ? undefined : eyes;
+      const bySight: SightSource | undefined = seen ? { from: "eyes", facts: seen } : !view && aboutProps ? { from: "scene" } : undefined;
       const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens, bySight);
       this.prompts.set(npc, prompt);
       this.images.set(npc, view?.image ?? null);
@@ -436,7 +453,7 @@ export class Conversations {
   }
 
   /** The NPC's fresh view, if the host has one; a failure here only costs the view. */
-  private async viewOf(npc: string): Promise<{ image: Float32Array; tokens: number; adapter?: string } | undefined> {
+  private async viewOf(npc: string): Promise<EyesView | undefined> {
     try {
       return await this.host.view?.(npc);
     } catch (e) {
@@ -451,7 +468,7 @@ export class Conversations {
     return mode === "eyes" || (mode === "auto" && this.host.viewsRead === true);
   }
 
-  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number, view?: number, bySight = false): string {
+  private buildPrompt(npc: string, card: CharacterCard, line: Line, standing: number, view?: number, bySight?: SightSource): string {
     const rt = this.rt, sim = this.host.sim;
     const agent = sim.npcs.get(npc)!;
     const at = agent.position();
@@ -488,9 +505,11 @@ export class Conversations {
     }
     const pose = { position: [at.x, at.y, at.z] as [number, number, number], facing: agent.state.yaw };
     // What is in the NPC's view, people standing in the way included.
-    const sight = bySight
-      ? sightFacts(this.liveScene.objects, pose, [...others.map((e) => personSolid(e.id, e.position)), ...(speaker ? [personSolid("speaker", [speaker.x, speaker.y, speaker.z])] : [])])
-      : undefined;
+    const sight = bySight?.from === "eyes"
+      ? bySight.facts
+      : bySight
+        ? sightFacts(this.liveScene.objects, pose, [...others.map((e) => personSolid(e.id, e.position)), ...(speaker ? [personSolid("speaker", [speaker.x, speaker.y, speaker.z])] : [])])
+        : undefined;
     const built = assemblePrompt({
       card, scene: this.liveScene, npcId: npc,
       pose,
@@ -502,6 +521,7 @@ export class Conversations {
       say: line.text,
       view,
       sight,
+      sightFrom: bySight?.from,
     }, rt.countTokens, rt.contextTokens - rt.options.maxNewTokens);
     return built.text;
   }

@@ -1,3 +1,4 @@
+import type { SightFact } from "../../core/vision/seen.ts";
 import type { NpcViewMessage } from "../../core/protocol/messages.ts";
 import type { WorldSimulation } from "../world/simulation.ts";
 import type { VisionRuntime } from "./vision-runtime.ts";
@@ -44,7 +45,7 @@ export class ViewIntake {
       return undefined;
     }
     const image = msg.image!;
-    this.store.track(msg.npc, this.land(playerId, msg.npc, at0, "image", async () => (await this.vision.encodeImage(image)).tokens));
+    this.store.track(msg.npc, this.land(playerId, msg.npc, at0, "image", () => this.vision.encodeImage(image)));
     return undefined;
   }
 
@@ -53,11 +54,12 @@ export class ViewIntake {
     return this.vision.manifest.tokens;
   }
 
-  /** Stores the tokens `work` makes (in the worker thread); a failure is logged and answered, never thrown. */
-  private async land(playerId: string, npc: string, at: number, source: "features" | "image", work: () => Promise<Float32Array>): Promise<void> {
+  /** Stores the tokens (and detected props) `work` makes (in the worker thread); a failure is logged and answered, never thrown. */
+  private async land(playerId: string, npc: string, at: number, source: "features" | "image", work: () => Promise<{ tokens: Float32Array; seen?: SightFact[] }>): Promise<void> {
     const seq = this.store.arrival();
     try {
-      this.store.set(npc, { tokens: await work(), at, from: playerId, source, seq });
+      const { tokens, seen } = await work();
+      this.store.set(npc, { tokens, ...(seen ? { seen } : {}), at, from: playerId, source, seq });
     } catch (e) {
       this.host.log(`[vision] ${playerId} ${source} of ${npc}: ${(e as Error).message}`);
       this.host.reject(playerId, `view not used: ${(e as Error).message}`);

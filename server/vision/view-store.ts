@@ -1,3 +1,5 @@
+import type { SightFact } from "../../core/vision/seen.ts";
+
 // The latest view of each NPC in one room: its visual tokens (projector output, [tokens·H]),
 // when they arrived and who sent them. A reply uses the view while it is fresh (15 s by default);
 // an older one is ignored (the NPC has moved on, or the scene has). Views the server is still
@@ -7,6 +9,8 @@
 export interface NpcView {
   /** Visual tokens [tokens, H], row-major. */
   tokens: Float32Array;
+  /** The props the vision package's detector found in it, nearest first (undefined: the package has no detector). */
+  seen?: SightFact[];
   /** Date.now() when it arrived. */
   at: number;
   /** sessionId of the player whose client sent it. */

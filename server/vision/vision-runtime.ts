@@ -3,7 +3,7 @@ import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { loadVisionPackage, type VisionManifest, type VisionPackage } from "../../core/vision/manifest.ts";
 import { checkFeatures } from "../../core/vision/projector.ts";
 import { ROOT_DIR } from "../scene-file.ts";
-import { VisionWorker } from "./vision-worker.ts";
+import { VisionWorker, type Projected } from "./vision-worker.ts";
 
 // What every room's NPC views share in one server process: the vision package (loaded once at
 // start) and a worker thread with the projector (features → visual tokens: ~1.4 M multiply-adds,
@@ -105,19 +105,19 @@ export class VisionRuntime {
     return problem === null ? { ok: true, features } : { ok: false, reason: problem };
   }
 
-  /** Visual tokens [tokens·H] of checked features, projected in the worker thread (`features` is handed over: detached after). */
-  async project(features: Float32Array): Promise<Float32Array> {
+  /** Visual tokens [tokens·H] of checked features, and the detector's props when the package has one; in the worker thread (`features` is handed over: detached after). */
+  async project(features: Float32Array): Promise<{ tokens: Float32Array; seen?: Projected["seen"] }> {
     const r = await this.worker.project(features);
     remember(this.projectMs, r.projectMs);
-    return r.tokens;
+    return { tokens: r.tokens, seen: r.seen };
   }
 
-  /** Features (checked like a client's) and visual tokens of a 64×64 RGBA picture, from the worker thread. */
-  async encodeImage(rgba: Uint8Array): Promise<{ features: Float32Array; tokens: Float32Array }> {
+  /** Features (checked like a client's), visual tokens and the detector's props of a 64×64 RGBA picture, from the worker thread. */
+  async encodeImage(rgba: Uint8Array): Promise<{ features: Float32Array; tokens: Float32Array; seen?: Projected["seen"] }> {
     const r = await this.worker.encode(rgba);
     remember(this.encodeRuns, { ms: r.encodeMs, batch: r.batch });
     remember(this.projectMs, r.projectMs);
-    return { features: r.features, tokens: r.tokens };
+    return { features: r.features, tokens: r.tokens, seen: r.seen };
   }
 
   close(): Promise<void> {

@@ -1,14 +1,16 @@
-// Worker-thread entry: the vision encoder (onnxruntime-node) and the projector, off the room's
-// event loop (an onnxruntime-node run blocks the thread that calls it, and a projection is ~1.4 M
-// multiply-adds of plain TypeScript). Started by server/vision/vision-worker.ts.
+// Worker-thread entry: the vision encoder (onnxruntime-node), the projector and the package's prop
+// detector, off the room's event loop (an onnxruntime-node run blocks the thread that calls it, a
+// projection is ~1.4 M multiply-adds of plain TypeScript, a detection ~2.6 M). Started by
+// server/vision/vision-worker.ts.
 // In: encode {id, rgba} | project {id, features} | close.
-// Out: ready {hash} | fatal {message} | done {id, features?, tokens, encodeMs?, batch?, projectMs} |
+// Out: ready {hash} | fatal {message} | done {id, features?, tokens, seen?, encodeMs?, batch?, projectMs} |
 // error {id, message}. Images that arrive while a run is in progress are encoded together in the
 // next run (one batch, up to `batchMax`).
 import { parentPort, workerData } from "node:worker_threads";
 import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { rgbaToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { PropDetector } from "../../core/vision/detector.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { checkFeatures, Projector } from "../../core/vision/projector.ts";
 
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   const pkg = await loadVisionPackage(d.dir, nodePackageFiles);
   const encoder = await VisionEncoder.create(pkg, nodeBackend({ threads: d.threads }));
   const projector = new Projector(pkg);
+  const detector = pkg.detectorWeights && pkg.manifest.detector ? new PropDetector(pkg.detectorWeights, pkg.manifest, pkg.manifest.detector) : null;
   const S = pkg.manifest.image_size, per = pkg.manifest.grid * pkg.manifest.grid * pkg.manifest.feature_dim;
   const queue: Job[] = [];
   let running = false;
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
   const project = (features: Float32Array) => {
     const t0 = performance.now();
     const tokens = projector.project(features);
-    return { tokens, projectMs: performance.now() - t0 };
+    // The props the detector finds (the sight lines of a line about props), when the package has one.
+    const seen = detector?.sight(features);
+    return { tokens, seen, projectMs: performance.now() - t0 };
   };
 
   const drain = async () => {
@@ -57,8 +62,8 @@ async function main(): Promise<void> {
             port.postMessage({ type: "error", id: j.id, message: `the server's encoder produced unusable ${problem}` });
             return;
           }
-          const { tokens, projectMs } = project(features);
-          port.postMessage({ type: "done", id: j.id, features, tokens, encodeMs, batch: jobs.length, projectMs }, [features.buffer, tokens.buffer as ArrayBuffer]);
+          const { tokens, seen, projectMs } = project(features);
+          port.postMessage({ type: "done", id: j.id, features, tokens, seen, encodeMs, batch: jobs.length, projectMs }, [features.buffer, tokens.buffer as ArrayBuffer]);
         });
       } catch (e) {
         for (const j of jobs) port.postMessage({ type: "error", id: j.id, message: (e as Error).message });
@@ -80,8 +85,8 @@ async function main(): Promise<void> {
       }
     } else if (m.type === "project") {
       try {
-        const { tokens, projectMs } = project(m.features!);
-        port.postMessage({ type: "done", id: m.id, tokens, projectMs }, [tokens.buffer as ArrayBuffer]);
+        const { tokens, seen, projectMs } = project(m.features!);
+        port.postMessage({ type: "done", id: m.id, tokens, seen, projectMs }, [tokens.buffer as ArrayBuffer]);
       } catch (e) {
         port.postMessage({ type: "error", id: m.id, message: (e as Error).message });
       }

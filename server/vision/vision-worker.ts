@@ -1,10 +1,12 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { SightFact } from "../../core/vision/seen.ts";
 
 // The vision package's compute in a worker thread (vision-thread.ts), so a room tick never waits
-// on it: project(features) → visual tokens; encode(rgba) → features and tokens of a 64×64 RGBA
-// picture (the pixel fallback; pictures sent close together are encoded as one batch).
+// on it: project(features) → visual tokens (and, with a package that has a prop detector, the props
+// it finds); encode(rgba) → features and tokens of a 64×64 RGBA picture (the pixel fallback;
+// pictures sent close together are encoded as one batch).
 
 export interface VisionWorkerOptions {
   /** Vision package folder; the worker loads it itself and reports its hash. */
@@ -18,7 +20,9 @@ export interface VisionWorkerOptions {
 export interface Projected {
   /** Visual tokens [tokens·H]. */
   tokens: Float32Array;
-  /** Projector wall time, ms. */
+  /** The props the package's detector found, nearest first; undefined when it has none. */
+  seen?: SightFact[];
+  /** Projector (and detector) wall time, ms. */
   projectMs: number;
 }
 
@@ -32,7 +36,7 @@ export interface EncodedImage extends Projected {
 }
 
 type Reply =
-  | { type: "done"; id: number; tokens: Float32Array; projectMs: number; features?: Float32Array; encodeMs?: number; batch?: number }
+  | { type: "done"; id: number; tokens: Float32Array; seen?: SightFact[]; projectMs: number; features?: Float32Array; encodeMs?: number; batch?: number }
   | { type: "error"; id: number; message: string };
 
 export class VisionWorker {
@@ -78,7 +82,7 @@ export class VisionWorker {
   /** Visual tokens of checked features [grid²·D] (the array is handed over, not copied). */
   async project(features: Float32Array): Promise<Projected> {
     const r = await this.call({ type: "project", features }, [features.buffer as ArrayBuffer]);
-    return { tokens: r.tokens, projectMs: r.projectMs };
+    return { tokens: r.tokens, seen: r.seen, projectMs: r.projectMs };
   }
 
   /** Features and visual tokens of one RGBA picture (64×64×4 bytes, row 0 = top). */
@@ -88,7 +92,7 @@ export class VisionWorker {
     const copy = new Uint8Array(rgba.byteLength);
     copy.set(rgba);
     const r = await this.call({ type: "encode", rgba: copy }, [copy.buffer]);
-    return { features: r.features!, tokens: r.tokens, encodeMs: r.encodeMs!, batch: r.batch!, projectMs: r.projectMs };
+    return { features: r.features!, tokens: r.tokens, seen: r.seen, encodeMs: r.encodeMs!, batch: r.batch!, projectMs: r.projectMs };
   }
 
   /** Requests waiting or running. */

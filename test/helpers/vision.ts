@@ -6,10 +6,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** Writes an untrained vision package for assets/model (hidden 192, D 64) into a fresh temp folder. */
-export function makeVisionPackage(seed = 1): string {
+/** Writes an untrained vision package for assets/model (hidden 192, D 64) into a fresh temp folder;
+ *  `detectorHidden`: with a random prop detector of that width. */
+export function makeVisionPackage(seed = 1, detectorHidden = 0): string {
   const dir = join(mkdtempSync(join(tmpdir(), "kith-vision-")), "pkg");
-  execFileSync("/usr/bin/python3", ["training/vision/make_package.py", "--random", "--out", dir, "--base-model", "assets/model", "--seed", String(seed)], { stdio: "pipe" });
+  const det = detectorHidden > 0 ? ["--detector-hidden", String(detectorHidden)] : [];
+  execFileSync("/usr/bin/python3", ["training/vision/make_package.py", "--random", "--out", dir, "--base-model", "assets/model", "--seed", String(seed), ...det], { stdio: "pipe" });
   return dir;
 }
 

@@ -6,7 +6,13 @@ import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
+import { PropDetector } from "../../core/vision/detector.ts";
 import { Projector } from "../../core/vision/projector.ts";
+import { SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
+import { asksAboutProps } from "../../core/vision/sight.ts";
+import type { ViewRecord } from "../vision/render.ts";
+import { sceneOfRecord, sightPromptFor } from "../vision/sight-data.ts";
+import { loadCards } from "./world.ts";
 import { encodeInBrowser } from "./grounding-browser.ts";
 import { answerMatches } from "./grounding-score.ts";
 import { groundingFigures } from "./grounding-summary.ts";
@@ -22,8 +28,11 @@ import { foldPacks, openModel } from "./grounding-suite.ts";
 // Grounded questions about held-out rendered views (training/vision/questions.ts), answered by the
 // real runtime the way the game does: the picture is encoded in headless Chromium on
 // onnxruntime-web (--node: onnxruntime-node), projected to visual tokens, spliced into the prompt,
-// generated greedily with the NPC's persona pack and the skill-vision pack. The same questions are
-// asked again with a blank picture (blind). Last stdout line: one JSON object.
+// generated greedily with the NPC's persona pack and the skill-vision pack. When the package has a
+// prop detector (core/vision/detector.ts), a question about the props in view (asksAboutProps) is
+// answered as the server does with such a package: the detector's props as the sight lines, the
+// scene's props left out of the nearby lines, the persona and skill-sight packs, no visual tokens.
+// The same questions are asked again with a blank picture (blind). Last stdout line: one JSON object.
 
 export interface QaRecord {
   view: number; npc: string; type: string; question: string; answer: string; key: string | string[];
@@ -132,24 +141,42 @@ async function main() {
   }
   const projector = new Projector(vpkg);
   const tokens = Array.from({ length: nViews }, (_, i) => projector.project(features.subarray(i * D, (i + 1) * D)));
-  const blank = projector.project(await nodeEnc.encode(new Float32Array(3 * n), 1));
+  const blankFeatures = await nodeEnc.encode(new Float32Array(3 * n), 1);
+  const blank = projector.project(blankFeatures);
   await nodeEnc.release();
+  // The detector's props per view, and of the blank picture; prompts for the questions it answers.
+  const detector = vpkg.detectorWeights && vpkg.manifest.detector ? new PropDetector(vpkg.detectorWeights, vpkg.manifest, vpkg.manifest.detector) : null;
+  const detected: SightFact[][] = detector ? Array.from({ length: nViews }, (_, i) => detector.sight(features.subarray(i * D, (i + 1) * D))) : [];
+  const blankSight = detector ? detector.sight(blankFeatures) : [];
+  const byDetector = (q: QaRecord) => detector !== null && asksAboutProps(q.question);
+  let detectorPrompt: (q: QaRecord, sight: SightFact[]) => string = () => "";
+  if (detector) {
+    const records: ViewRecord[] = readFileSync(join(dir, "views.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+    const cards = loadCards(process.cwd());
+    const sceneOf = sceneOfRecord();
+    detectorPrompt = (q, sight) => sightPromptFor(sceneOf, { fromEyes: () => sight })(records[q.view], cards.get(q.npc)!, q.question);
+    const found = detected.reduce((s, d) => s + d.length, 0);
+    log(`grounding: the package's prop detector found ${found} props in ${nViews} views (${visible.slice(0, nViews).reduce((s, v) => s + v.length, 0)} visible), ${blankSight.length} in a blank picture`);
+  }
 
   const { session, model, bank } = await openModel(a.model, a.adapters);
   const visionAdapter = vpkg.manifest.adapter ?? "skill-vision";
   const folded = new Map<string, FoldedLora | null>();
-  const mixtureOf = async (npc: string): Promise<FoldedLora | null> => {
-    if (!folded.has(npc)) folded.set(npc, await foldPacks(bank, [npc, visionAdapter]));
-    return folded.get(npc)!;
+  const mixtureOf = async (npc: string, skill: string): Promise<FoldedLora | null> => {
+    const key = `${npc}|${skill}`;
+    if (!folded.has(key)) folded.set(key, await foldPacks(bank, [npc, skill]));
+    return folded.get(key)!;
   };
 
-  const run = async (label: string, imageOf: (q: QaRecord) => Float32Array) => {
+  const run = async (label: string, imageOf: (q: QaRecord) => Float32Array, sightOf: (q: QaRecord) => SightFact[]) => {
     const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
     const t0 = performance.now();
     let done = 0, lastLog = t0;
     const texts = await Promise.all(qa.map(async (q) => {
-      const lora = await mixtureOf(q.npc);
-      const r = await sched.submit({ prompt: q.prompt, options: { maxNewTokens: 40, doSample: false }, lora, image: imageOf(q) }).result;
+      const req = byDetector(q)
+        ? { prompt: detectorPrompt(q, sightOf(q)), lora: await mixtureOf(q.npc, SIGHT_SKILL) }
+        : { prompt: q.prompt, lora: await mixtureOf(q.npc, visionAdapter), image: imageOf(q) };
+      const r = await sched.submit({ ...req, options: { maxNewTokens: 40, doSample: false } }).result;
       done++;
       if (performance.now() - lastLog > 5000) {
         lastLog = performance.now();
@@ -161,17 +188,24 @@ async function main() {
     await sched.close();
     return texts;
   };
-  const seeing = await run("seeing", (q) => tokens[q.view]);
-  const blind = await run("blind", () => blank);
+  const seeing = await run("seeing", (q) => tokens[q.view], (q) => detected[q.view]);
+  const blind = await run("blind", () => blank, () => blankSight);
   await model.session.release?.();
 
+  // With a detector: the same figures on each part (the questions each way answered).
+  const part = (keep: (q: QaRecord) => boolean) => {
+    const idx = qa.map((q, i) => (keep(q) ? i : -1)).filter((i) => i >= 0);
+    const f = groundingFigures(idx.map((i) => qa[i]), idx.map((i) => seeing[i]), idx.map((i) => blind[i]), visible);
+    return { accuracy: f.accuracy, blind_accuracy: f.blind_accuracy, questions: idx.length };
+  };
   const result = {
     questions: qa.length, views: nViews, split: a.split,
     ...groundingFigures(qa, seeing, blind, visible),
+    ...(detector ? { detector_only: part(byDetector), tokens_only: part((q) => !byDetector(q)) } : {}),
     encode_ms_browser: encodeWhere === "browser" ? r4(pct(encodeMs, 0.5)) : null,
     encode_ms_browser_p95: encodeWhere === "browser" ? r4(pct(encodeMs, 0.95)) : null,
     encode_ms_node: encodeWhere === "node" ? r4(pct(encodeMs, 0.5)) : undefined,
-    vision: { trained: vpkg.manifest.trained ?? null, adapter: visionAdapter },
+    vision: { trained: vpkg.manifest.trained ?? null, adapter: visionAdapter, detector: detector ? { questions: qa.filter(byDetector).length, adapter: SIGHT_SKILL, ...detector.spec } : null },
   };
   const html = a.html || "training/results/vision/grounding.html";
   mkdirSync(dirname(html), { recursive: true });
@@ -184,6 +218,9 @@ async function main() {
     const file = join(a.vision, "vision.json");
     const manifest = JSON.parse(readFileSync(file, "utf8"));
     manifest.grounding = { accuracy: result.accuracy, blind_accuracy: result.blind_accuracy, questions: result.questions };
+    // With a detector, also the questions the visual tokens answered: the server trusts the tokens by these.
+    if (detector) manifest.grounding_tokens = result.tokens_only;
+    else delete manifest.grounding_tokens;
     writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n");
     log(`grounding: recorded in ${file}: ${JSON.stringify(manifest.grounding)}`);
   }

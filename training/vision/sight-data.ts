@@ -6,7 +6,7 @@ import { assemblePrompt, playerInFront } from "../../core/prompt/context.ts";
 import type { Entity } from "../../core/prompt/nearby.ts";
 import { parseScene } from "../../core/scene/load.ts";
 import type { Scene } from "../../core/scene/schema.ts";
-import { sightOfViews } from "../../core/vision/seen.ts";
+import { sightOfViews, type SightFact } from "../../core/vision/seen.ts";
 import { approxTokens, PROMPT_BUDGET } from "../data/sample.ts";
 import { loadCards } from "../eval/world.ts";
 import { parseFlags } from "./flags.ts";
@@ -22,6 +22,9 @@ import { generateView } from "./scenes.ts";
 //   npm run data:sight -- --split train --views 20000 --seed 1 --out data/sight
 //   → data/sight/train.jsonl (prompt, completion, npc, mood, intent "sight_<type>"; tokenize it)
 //     data/sight/train.qa.jsonl (the question records, for reading)
+//   --eyes-share 0.3: that share of views written as the eyes see them (a vision package's prop
+//     detector, core/vision/detector.ts): the scene's props left out of the nearby lines, what is
+//     in view on the summary line only; so one pack reads the sight lines from either source.
 //
 // The train split uses the training phrasings, any other split the held-out ones
 // (questions.ts); the view seeds follow the renderer's (split seed × 1 000 003 + index), so
@@ -29,21 +32,30 @@ import { generateView } from "./scenes.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+export interface SightPromptOptions {
+  /** false: no sight lines (the text path). */
+  sightLines?: boolean;
+  /** What the NPC's eyes found in this view (a detector's props), or undefined for the scene graph's
+   *  truth: given, the nearby lines leave the scene's props out, as the server does with eyes. */
+  fromEyes?: (r: ViewRecord) => SightFact[] | undefined;
+}
+
 /**
  * The prompt of a question about sight as the server builds it (core/prompt/context.ts with
  * `sight`): the persona, the facts, the usual nearby lines (the player 2 m ahead, other villagers,
  * objects) with the props in view marked, and the question. `sightLines: false` leaves the marks
  * out: the text path, as the server answered before (the baseline of eval:grounding --sight scene).
  */
-export function sightPromptFor(sceneOf: (r: ViewRecord) => Scene, opts: { sightLines?: boolean } = {}): PromptFor {
+export function sightPromptFor(sceneOf: (r: ViewRecord) => Scene, opts: SightPromptOptions = {}): PromptFor {
   const lines = opts.sightLines ?? true;
   return (r: ViewRecord, card: CharacterCard, question: string) => {
+    const eyes = opts.fromEyes?.(r);
     const scene = sceneOf(r);
     const pose = { position: r.npc.position, facing: r.npc.facing };
     const others: Entity[] = r.figures.map((f) => ({ id: f.id, name: f.role, tags: [f.role], position: f.position }));
     return assemblePrompt({
       card, scene, npcId: r.npc.id, pose, playerPosition: playerInFront(pose), others, say: question,
-      ...(lines ? { sight: sightOfViews(r.props) } : {}),
+      ...(eyes ? { sight: eyes, sightFrom: "eyes" as const } : lines ? { sight: sightOfViews(r.props) } : {}),
     }, approxTokens, PROMPT_BUDGET).text;
   };
 }
@@ -67,7 +79,9 @@ export function sceneOfRecord(sceneFiles: Map<string, Scene> = new Map()): (r: V
 }
 
 function main(): void {
-  const a = parseFlags(process.argv.slice(2), ["split", "views", "seed", "per-view", "out"]);
+  const a = parseFlags(process.argv.slice(2), ["split", "views", "seed", "per-view", "out", "eyes-share"]);
+  const eyesShare = Number(a["eyes-share"] ?? 0);
+  if (!(eyesShare >= 0 && eyesShare <= 1)) throw new Error(`--eyes-share must be between 0 and 1, got ${a["eyes-share"]}`);
   const split = a.split ?? "train";
   const views = Number(a.views ?? 20000), seed = Number(a.seed ?? 1), perView = Number(a["per-view"] ?? 3);
   for (const [k, v] of [["views", views], ["seed", seed], ["per-view", perView]] as const) {
@@ -84,7 +98,11 @@ function main(): void {
       process.stderr.write(`data:sight ${split}: ${i + 1}/${views} views, ${el.toFixed(0)} s, ETA ${((el / (i + 1)) * (views - i - 1)).toFixed(0)} s\n`);
     }
   }
-  const qa = questionsFor(records, cards, { split, perView, seed, promptFor: sightPromptFor(sceneOfRecord()) });
+  // --eyes-share: that share of views (a stable hash of the view's seed) is written as the eyes see
+  // it: the scene's props left out of the nearby lines, the view's props in the sight lines only.
+  const asEyes = (r: ViewRecord) => ((Math.imul(r.seed ^ 0x9e3779b9, 2654435761) >>> 0) % 10000) / 10000 < eyesShare;
+  const promptFor = sightPromptFor(sceneOfRecord(), { fromEyes: (r) => (asEyes(r) ? sightOfViews(r.props) : undefined) });
+  const qa = questionsFor(records, cards, { split, perView, seed, promptFor });
   mkdirSync(out, { recursive: true });
   const samples = qa.map((q) => ({ prompt: q.prompt, completion: q.completion, npc: q.npc, mood: cards.get(q.npc)!.defaultMood, intent: `sight_${q.type}` }));
   writeFileSync(path.join(out, `${split}.jsonl`), samples.map((s) => JSON.stringify(s)).join("\n") + "\n");

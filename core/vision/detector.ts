@@ -1,0 +1,144 @@
+import type { WeightStore } from "../runtime/model/safetensors.ts";
+import type { VisionManifest } from "./manifest.ts";
+import { checkFeatures } from "./projector.ts";
+import type { SightFact } from "./seen.ts";
+import { COLOURS, KINDS } from "./vocab.ts";
+
+// The prop detector of a vision package (training/vision/train_detector.py): a small head on the
+// encoder's features that says, per cell of the grid, whether a visible prop's centre is there and
+// its kind, colour and depth. Its props become the sight lines (core/vision/seen.ts) that the
+// `skill-sight` pack reads, so the NPC answers about the props in its picture with the same pack
+// that reads them from the scene graph. Same math as the Python `Detector` and `decode`:
+//   features as a (D, G, G) grid → 3×3 conv (D → H) → ReLU → 3×3 conv (H → H) → ReLU →
+//   1×1 conv (H → 1 + kinds + colours + 1): object logit, kind and colour logits, log-depth;
+//   a cell is a prop when sigmoid(object) ≥ threshold and no neighbour (3×3) is more likely.
+// About 2.6 M multiply-adds a view (D = H = 64): a few milliseconds of plain TypeScript.
+
+export interface DetectorSpec {
+  file: string;
+  hidden: number;
+  /** Object probability a cell needs (the held-out best F1 in training). */
+  threshold: number;
+  /** Object-level precision, recall, F1 on the held-out split, as trained. */
+  heldout?: { precision: number; recall: number; f1: number };
+}
+
+export interface DetectedProp {
+  kind: string;
+  colour: string;
+  /** Grid cell of the prop's centre (row from the top, column from the left). */
+  cy: number;
+  cx: number;
+  /** Camera-space metres. */
+  depth: number;
+  /** Object probability. */
+  p: number;
+}
+
+/** Output channels of the head: object, kinds, colours, log-depth. */
+export const DETECTOR_OUTPUTS = 1 + KINDS.length + COLOURS.length + 1;
+
+/** Tensor shapes of a detector with feature width D and hidden width H. */
+export function detectorShapes(D: number, H: number): Record<string, number[]> {
+  return {
+    "c1.weight": [H, D, 3, 3], "c1.bias": [H],
+    "c2.weight": [H, H, 3, 3], "c2.bias": [H],
+    "out.weight": [DETECTOR_OUTPUTS, H, 1, 1], "out.bias": [DETECTOR_OUTPUTS],
+  };
+}
+
+/** 3×3 convolution, padding 1, on a (C, G, G) grid → (O, G, G), ReLU after. */
+function conv3(x: Float32Array, C: number, G: number, w: Float32Array, b: Float32Array, O: number): Float32Array {
+  const y = new Float32Array(O * G * G);
+  for (let o = 0; o < O; o++) {
+    const out = o * G * G;
+    y.fill(b[o], out, out + G * G);
+    for (let c = 0; c < C; c++) {
+      const wb = (o * C + c) * 9, xb = c * G * G;
+      for (let ky = 0; ky < 3; ky++) {
+        for (let kx = 0; kx < 3; kx++) {
+          const wv = w[wb + ky * 3 + kx];
+          for (let yy = 0; yy < G; yy++) {
+            const sy = yy + ky - 1;
+            if (sy < 0 || sy >= G) continue;
+            for (let xx = 0; xx < G; xx++) {
+              const sx = xx + kx - 1;
+              if (sx >= 0 && sx < G) y[out + yy * G + xx] += wv * x[xb + sy * G + sx];
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
+  return y;
+}
+
+export class PropDetector {
+  private readonly w: Record<string, Float32Array> = {};
+
+  constructor(
+    weights: WeightStore,
+    private readonly manifest: VisionManifest,
+    readonly spec: DetectorSpec,
+  ) {
+    for (const [name, shape] of Object.entries(detectorShapes(manifest.feature_dim, spec.hidden))) this.w[name] = weights.get(name, shape).data;
+  }
+
+  /** The props in a view's features ([grid², D], cells row-major; checked like a client's), most likely first. */
+  detect(features: Float32Array): DetectedProp[] {
+    const problem = checkFeatures(features, this.manifest);
+    if (problem) throw new RangeError(problem);
+    const { grid: G, feature_dim: D } = this.manifest, H = this.spec.hidden, N = G * G;
+    const g = new Float32Array(D * N); // (D, G, G) from [cells, D]
+    for (let cell = 0; cell < N; cell++) for (let d = 0; d < D; d++) g[d * N + cell] = features[cell * D + d];
+    const h2 = conv3(conv3(g, D, G, this.w["c1.weight"], this.w["c1.bias"], H), H, G, this.w["c2.weight"], this.w["c2.bias"], H);
+    const out = new Float32Array(DETECTOR_OUTPUTS * N);
+    const wo = this.w["out.weight"], bo = this.w["out.bias"];
+    for (let o = 0; o < DETECTOR_OUTPUTS; o++) {
+      for (let cell = 0; cell < N; cell++) {
+        let s = bo[o];
+        for (let h = 0; h < H; h++) s += wo[o * H + h] * h2[h * N + cell];
+        out[o * N + cell] = s;
+      }
+    }
+    const prob = (cell: number) => 1 / (1 + Math.exp(-out[cell]));
+    const argmax = (from: number, n: number, cell: number) => {
+      let best = 0;
+      for (let k = 1; k < n; k++) if (out[(from + k) * N + cell] > out[(from + best) * N + cell]) best = k;
+      return best;
+    };
+    const props: DetectedProp[] = [];
+    for (let cy = 0; cy < G; cy++) {
+      for (let cx = 0; cx < G; cx++) {
+        const p = prob(cy * G + cx);
+        if (p < this.spec.threshold) continue;
+        let peak = true;
+        for (let dy = -1; dy <= 1 && peak; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            const y = cy + dy, x = cx + dx;
+            if (y >= 0 && y < G && x >= 0 && x < G && prob(y * G + x) > p) { peak = false; break; }
+          }
+        }
+        if (!peak) continue;
+        const cell = cy * G + cx;
+        props.push({
+          kind: KINDS[argmax(1, KINDS.length, cell)],
+          colour: COLOURS[argmax(1 + KINDS.length, COLOURS.length, cell)],
+          cy, cx,
+          depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]),
+          p,
+        });
+      }
+    }
+    return props.sort((a, b) => b.p - a.p);
+  }
+
+  /** What the NPC sees, as sight facts (nearest first): the left half of the picture is its left. */
+  sight(features: Float32Array): SightFact[] {
+    const G = this.manifest.grid;
+    return this.detect(features)
+      .map((d, i) => ({ id: `seen-${i + 1}`, label: `${d.colour} ${d.kind}`, depth: d.depth, side: d.cx < G / 2 ? ("left" as const) : ("right" as const) }))
+      .sort((a, b) => a.depth - b.depth);
+  }
+}

@@ -1,0 +1,203 @@
+"""Trains the vision package's prop detector: a small head on the package's own (frozen) encoder
+features that says, per cell of the 8x8 grid, whether a visible prop's centre is there, its kind,
+colour and depth. The server turns its output into the sight lines the `skill-sight` pack reads
+(core/vision/detector.ts decodes it the same way as `decode` below), so the eyes can answer
+questions about props without the language model having learnt to read visual tokens.
+
+  /usr/bin/python3 training/vision/train_detector.py --package=assets/vision --data=data/vision --minutes=6
+  ... --install=1      # also writes <package>/detector.safetensors and its entry in vision.json
+
+Net: features (64, D) as a (D, 8, 8) grid -> 3x3 conv (D -> hidden) -> ReLU -> 3x3 conv (hidden ->
+hidden) -> ReLU -> 1x1 conv (hidden -> 1 + kinds + colours + 1): object logit, kind logits, colour
+logits, log-depth. Trained on the features of the training pictures and of their mirror images
+(labels mirrored). The decision threshold is the one with the best object-level F1 on the held-out
+split; a prediction counts when a visible prop of that kind and colour has its centre within one
+cell of it. Progress with an ETA; writes <out>/detector.pt, detector_metrics.json, a loss curve."""
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from hf_io import write_safetensors  # noqa: E402
+from overrides import apply_overrides  # noqa: E402
+from plot import write_loss_plot  # noqa: E402
+from vision.data import COLOURS, GRID, KINDS, flip_labels, grid_labels, load_images, load_views, props_of  # noqa: E402
+from vision.package import load_package  # noqa: E402
+
+DEFAULTS = dict(package="assets/vision", data="data/vision", out="training/out/vision", minutes=6.0, max_steps=0,
+                batch=128, lr=2e-3, hidden=64, seed=1, threads=1, eval_every=200, install=0)
+NK, NC = len(KINDS), len(COLOURS)
+
+
+class Detector(nn.Module):
+    def __init__(self, feature_dim, hidden):
+        super().__init__()
+        self.c1 = nn.Conv2d(feature_dim, hidden, 3, padding=1)
+        self.c2 = nn.Conv2d(hidden, hidden, 3, padding=1)
+        self.out = nn.Conv2d(hidden, 1 + NK + NC + 1, 1)
+
+    def forward(self, g):
+        """g (B, D, 8, 8) -> object (B,8,8), kind (B,K,8,8), colour (B,C,8,8), log-depth (B,8,8)."""
+        x = F.relu(self.c2(F.relu(self.c1(g))))
+        obj, kind, colour, depth = torch.split(self.out(x), [1, NK, NC, 1], dim=1)
+        return obj[:, 0], kind, colour, depth[:, 0]
+
+    def tensors(self):
+        return {f"{n}.{p}": getattr(getattr(self, n), p) for n in ("c1", "c2", "out") for p in ("weight", "bias")}
+
+
+@torch.no_grad()
+def features_of(enc, images):
+    """Encoder grid (N, D, 8, 8) of uint8 pictures, in batches."""
+    out = []
+    for s in range(0, len(images), 512):
+        out.append(enc.grid(images[s : s + 512].float() / 255))
+    return torch.cat(out)
+
+
+def losses(det, g, lab):
+    obj, kind, colour, depth = det(g)
+    at = lab["obj"] > 0
+    l_obj = F.binary_cross_entropy_with_logits(obj, lab["obj"], pos_weight=torch.tensor(4.0))
+    zero = obj.sum() * 0
+    l_kind = F.cross_entropy(kind, lab["kind"], ignore_index=-100) if at.any() else zero
+    l_col = F.cross_entropy(colour, lab["colour"], ignore_index=-100) if at.any() else zero
+    l_depth = F.l1_loss(depth[at], lab["depth"][at]) if at.any() else zero
+    total = l_obj + l_kind + l_col + 0.5 * l_depth
+    return total, dict(obj=l_obj.item(), kind=l_kind.item(), colour=l_col.item(), depth=l_depth.item())
+
+
+def decode(obj, kind, colour, depth, threshold):
+    """One picture's outputs -> [(cy, cx, kind, colour, depth m)], a cell kept when its object
+    probability passes `threshold` and is the largest in its 3x3 neighbourhood."""
+    p = torch.sigmoid(obj)
+    peak = F.max_pool2d(p[None, None], 3, stride=1, padding=1)[0, 0]
+    out = []
+    for cy, cx in ((p >= threshold) & (p >= peak)).nonzero().tolist():
+        out.append((cy, cx, KINDS[kind[:, cy, cx].argmax().item()], COLOURS[colour[:, cy, cx].argmax().item()], math.exp(depth[cy, cx].item())))
+    return out
+
+
+def truth(view):
+    out = []
+    for p in props_of(view):
+        if p.get("visible"):
+            out.append((min(GRID - 1, max(0, int(p["v"] * GRID))), min(GRID - 1, max(0, int(p["u"] * GRID))), p["kind"], p["colour"]))
+    return out
+
+
+@torch.no_grad()
+def evaluate(det, g, views, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7)):
+    """Object-level precision / recall / F1 at each threshold (a prediction matches an unmatched
+    visible prop of the same kind and colour whose centre cell is within one cell), and the best."""
+    det.eval()
+    obj, kind, colour, depth = det(g)
+    det.train()
+    rows = {}
+    for t in thresholds:
+        tp = fp = fn = 0
+        kind_ok = n_pos = 0
+        for i, v in enumerate(views):
+            pred = decode(obj[i], kind[i], colour[i], depth[i], t)
+            true = truth(v)
+            used = [False] * len(true)
+            for cy, cx, k, c, _ in pred:
+                hit = next((j for j, (ty, tx, tk, tc) in enumerate(true) if not used[j] and tk == k and tc == c and abs(ty - cy) <= 1 and abs(tx - cx) <= 1), None)
+                if hit is None:
+                    fp += 1
+                else:
+                    used[hit] = True
+                    tp += 1
+            fn += used.count(False)
+            for cy, cx, k, _, _ in pred:
+                if any(abs(ty - cy) <= 1 and abs(tx - cx) <= 1 for ty, tx, _, _ in true):
+                    n_pos += 1
+                    kind_ok += any(abs(ty - cy) <= 1 and abs(tx - cx) <= 1 and tk == k for ty, tx, tk, _ in true)
+        prec, rec = tp / max(1, tp + fp), tp / max(1, tp + fn)
+        rows[t] = dict(precision=round(prec, 4), recall=round(rec, 4), f1=round(2 * prec * rec / max(1e-9, prec + rec), 4),
+                       kind_accuracy_at_props=round(kind_ok / max(1, n_pos), 4))
+    best = max(rows, key=lambda t: rows[t]["f1"])
+    return dict(threshold=best, **rows[best], by_threshold={str(k): v for k, v in rows.items()})
+
+
+def main():
+    cfg = dict(DEFAULTS)
+    apply_overrides(cfg, list(cfg), sys.argv[1:])
+    torch.manual_seed(int(cfg["seed"]))
+    torch.set_num_threads(int(cfg["threads"]))
+    os.makedirs(cfg["out"], exist_ok=True)
+    manifest, enc, _ = load_package(cfg["package"])
+    enc.eval()
+    tr_dir, ho_dir = os.path.join(cfg["data"], "train"), os.path.join(cfg["data"], "heldout")
+    images, views = load_images(tr_dir), load_views(tr_dir)
+    ho_images, ho_views = load_images(ho_dir), load_views(ho_dir)
+    if len(images) != len(views) or len(ho_images) != len(ho_views):
+        raise SystemExit(f"{cfg['data']}: pictures and views.jsonl lines differ in number")
+    t0 = time.time()
+    # The training pictures and their mirror images (labels mirrored): features computed once.
+    lab = grid_labels(views)
+    g = torch.cat([features_of(enc, images), features_of(enc, torch.flip(images, dims=[-1]))])
+    fl = flip_labels(lab)
+    lab = {k: torch.cat([lab[k], fl[k]]) for k in ("obj", "kind", "colour", "depth")}
+    ho_g = features_of(enc, ho_images)
+    print(f"[detector] {len(images)} training pictures (x2 mirrored), {len(ho_images)} held-out; features in {time.time() - t0:.0f}s", flush=True)
+
+    det = Detector(manifest["feature_dim"], int(cfg["hidden"]))
+    opt = torch.optim.AdamW(det.parameters(), lr=float(cfg["lr"]), weight_decay=1e-4)
+    budget, max_steps = float(cfg["minutes"]) * 60, int(cfg["max_steps"]) or 10**9
+    gen = torch.Generator().manual_seed(int(cfg["seed"]))
+    t0 = last = time.time()
+    step, planned, curve = 0, max_steps, []
+    while step < min(planned, max_steps):
+        el = time.time() - t0
+        if max_steps == 10**9:
+            if el >= budget:
+                break
+            if step >= 20:
+                planned = max(step + 1, int(budget / (el / step)))
+        lr = float(cfg["lr"]) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, planned)))))
+        for pg in opt.param_groups:
+            pg["lr"] = lr
+        idx = torch.randint(0, len(g), (int(cfg["batch"]),), generator=gen)
+        loss, parts = losses(det, g[idx], {k: v[idx] for k, v in lab.items()})
+        opt.zero_grad(); loss.backward(); opt.step()
+        step += 1
+        curve.append({"step": step, "train_loss": round(loss.item(), 4)})
+        if time.time() - last > 10 or step == 1:
+            last = time.time(); el = last - t0
+            total = min(planned, max_steps)
+            print(f"[detector] step {step}/{total if total < 10**9 else '?'} loss {loss.item():.3f} "
+                  f"({', '.join(f'{k} {v:.2f}' for k, v in parts.items())}) {el:.0f}s ETA {el / step * (total - step):.0f}s", flush=True)
+        if step % int(cfg["eval_every"]) == 0:
+            m = evaluate(det, ho_g, ho_views)
+            curve[-1]["heldout_f1"] = m["f1"]
+            print(f"[detector] held-out: threshold {m['threshold']} precision {m['precision']} recall {m['recall']} F1 {m['f1']}", flush=True)
+    metrics = evaluate(det, ho_g, ho_views)
+    metrics.update(steps=step, seconds=round(time.time() - t0, 1), train_pictures=len(images), heldout_pictures=len(ho_images), hidden=int(cfg["hidden"]))
+    print(f"[detector] done: {json.dumps({k: v for k, v in metrics.items() if k != 'by_threshold'})}", flush=True)
+    torch.save({"detector": det.state_dict(), "cfg": cfg, "metrics": metrics}, os.path.join(cfg["out"], "detector.pt"))
+    with open(os.path.join(cfg["out"], "detector_metrics.json"), "w") as f:
+        json.dump({"metrics": metrics, "curve": curve}, f)
+    write_loss_plot(curve, os.path.join(cfg["out"], "detector_loss"), "prop detector")
+    if int(cfg["install"]):
+        write_safetensors(os.path.join(cfg["package"], "detector.safetensors"), {k: v.detach() for k, v in det.tensors().items()})
+        path = os.path.join(cfg["package"], "vision.json")
+        with open(path) as f:
+            m = json.load(f)
+        m["detector"] = {"file": "detector.safetensors", "hidden": int(cfg["hidden"]), "threshold": metrics["threshold"],
+                         "heldout": {k: metrics[k] for k in ("precision", "recall", "f1")}}
+        with open(path, "w") as f:
+            json.dump(m, f, indent=2)
+            f.write("\n")
+        print(f"[detector] installed in {cfg['package']}", flush=True)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "by_threshold"}))
+
+
+if __name__ == "__main__":
+    main()
