@@ -3,9 +3,6 @@
 // the image); a view older than 15 s is not used; pictures sent by a game that cannot run the
 // encoder are encoded in the server's worker thread, in batches, to the tokens the features of
 // the same encoder give.
-import { rmSync } from "node:fs";
-import { dirname } from "node:path";
-import { matchMaker } from "@colyseus/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
@@ -13,48 +10,25 @@ import { DEFAULT_LIMITS } from "../core/protocol/limits.ts";
 import { rgbaToPixels, VisionEncoder } from "../core/vision/encoder.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
 import { Projector } from "../core/vision/projector.ts";
-import { createKithServer, type KithServer } from "../server/kith-server.ts";
-import type { WorldRoom } from "../server/world-room.ts";
-import { joinBot, listen, waitFor, walkTo, type Bot } from "./helpers/dialogue-bots.ts";
-import { featureBytes, makeVisionPackage, testImage, visionYard } from "./helpers/vision.ts";
+import type { KithServer } from "../server/kith-server.ts";
+import { waitFor, type Bot, type Heard } from "./helpers/dialogue-bots.ts";
+import { askNpc, featureBytes, testImage, visionYardServer, worldRoom } from "./helpers/vision.ts";
 
-const scene = visionYard();
-
+let yard: Awaited<ReturnType<typeof visionYardServer>>;
 let pkgDir: string;
 let kith: KithServer;
 let bot: Bot;
-let h: ReturnType<typeof listen>;
-const logs: string[] = [];
+let h: Heard;
+let logs: string[];
 
 beforeAll(async () => {
-  pkgDir = makeVisionPackage(11);
-  kith = await createKithServer({
-    port: 0, scene, vision: { dir: pkgDir }, log: (l) => logs.push(l),
-    dialogue: { deadlineMs: 30_000, temperature: 0, maxNewTokens: 24, rate: null, sight: "eyes" }, // the eyes' path, whatever the package records
-  });
-  expect(kith.vision, logs.join("\n")).toBeDefined();
-  bot = await joinBot(kith.url, { name: "Ada" });
-  h = listen(bot);
-  await walkTo(bot, 0, 5, 2.5);
+  yard = await visionYardServer({ seed: 11, maxNewTokens: 24 });
+  ({ pkgDir, kith, bot, h, logs } = yard);
 }, 180_000);
+afterAll(() => yard?.close());
 
-afterAll(async () => {
-  await bot?.leave();
-  await kith?.close();
-  if (pkgDir) rmSync(dirname(pkgDir), { recursive: true, force: true });
-});
-
-async function room(): Promise<WorldRoom> {
-  const [listing] = await matchMaker.query({ name: "world" });
-  return matchMaker.getLocalRoomById(listing.roomId) as WorldRoom;
-}
-
-async function ask(text: string) {
-  const n = h.replies.length;
-  bot.send("chat", { text, to: "brom" });
-  await waitFor(() => h.replies.length > n, 60_000, "npc_reply");
-  return h.replies[n];
-}
+const room = worldRoom;
+const ask = (text: string) => askNpc(bot, h, text);
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 

@@ -1,10 +1,15 @@
 // Shared by the vision suites: a seeded random vision package for the committed base model, the
 // wire form of features, test pictures, and the yard scene they play in.
+import { matchMaker } from "@colyseus/core";
 import { parseScene } from "../../core/scene/load.ts";
+import type { WorldRoom } from "../../server/world-room.ts";
+import { joinBot, listen, waitFor, walkTo, type Bot, type Heard } from "./dialogue-bots.ts";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { expect } from "vitest";
+import { createKithServer, type KithServer } from "../../server/kith-server.ts";
 
 /** Writes an untrained vision package for assets/model (hidden 192, D 64) into a fresh temp folder;
  *  `detectorHidden`: with a random prop detector of that width. */
@@ -53,4 +58,39 @@ export function visionYard(spawns: [number, number, number][] = [[0, 0, 0]]) {
     spawns: spawns.map((position) => ({ position })),
     npcs: [{ id: "brom", character: "brom", name: "Brom Ironhand", role: "blacksmith", position: [0, 0, 5], facing: Math.PI }],
   }, "yard.json");
+}
+
+/** The (one) world room of the server under test, as the server holds it. */
+export async function worldRoom(): Promise<WorldRoom> {
+  const [listing] = await matchMaker.query({ name: "world" });
+  return matchMaker.getLocalRoomById(listing.roomId) as WorldRoom;
+}
+
+/** Says `text` to `npc` and waits for the reply. */
+export async function askNpc(bot: Bot, h: Heard, text: string, npc = "brom") {
+  const n = h.replies.length;
+  bot.send("chat", { text, to: npc });
+  await waitFor(() => h.replies.length > n, 60_000, "npc_reply");
+  return h.replies[n];
+}
+
+/** A real server on the vision yard with a random vision package (the eyes' path, whatever it
+ *  records) and a bot standing 2.5 m from Brom; `close` leaves, stops and removes the package. */
+export async function visionYardServer(o: { seed: number; detectorHidden?: number; maxNewTokens: number }) {
+  const pkgDir = makeVisionPackage(o.seed, o.detectorHidden ?? 0);
+  const logs: string[] = [];
+  const kith: KithServer = await createKithServer({
+    port: 0, scene: visionYard(), vision: { dir: pkgDir }, log: (l) => logs.push(l),
+    dialogue: { deadlineMs: 30_000, temperature: 0, maxNewTokens: o.maxNewTokens, rate: null, sight: "eyes" },
+  });
+  expect(kith.vision, logs.join("\n")).toBeDefined();
+  const bot = await joinBot(kith.url, { name: "Ada" });
+  const h = listen(bot);
+  await walkTo(bot, 0, 5, 2.5);
+  const close = async () => {
+    await bot.leave();
+    await kith.close();
+    rmSync(dirname(pkgDir), { recursive: true, force: true });
+  };
+  return { pkgDir, logs, kith, bot, h, close };
 }
