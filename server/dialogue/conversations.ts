@@ -1,7 +1,4 @@
 import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
-
-/** Where the sight lines of a line about the props come from: the scene graph, or the eyes' detector. */
-type SightSource = { from: "scene" } | { from: "eyes"; facts: SightFact[] };
 import { asksAboutProps, asksAboutSight } from "../../core/vision/sight.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
@@ -43,15 +40,18 @@ export interface ConversationHost {
   playerKey(sessionId: string): string | undefined;
   log(line: string): void;
   /**
-   * The NPC's fresh view (server/vision/): visual tokens [tokens·H] and their count, after a
-   * view still being encoded has landed (briefly waited for); undefined: the NPC talks blind.
+   * The NPC's fresh view (server/vision/), after a view still being encoded has landed (briefly
+   * waited for): visual tokens [tokens·H], their count, the vision skill adapter to apply with
+   * them, and the props the package's detector found in it (when it has one); undefined: the NPC
+   * talks blind.
    */
-  /** The NPC's fresh view: visual tokens, their count, the vision skill adapter to apply with them,
-   *  and the props the package's detector found in it (when it has one). */
   view?(npc: string): Promise<EyesView | undefined>;
   /** Whether the vision package reads its views (server/vision/vision-runtime.ts readsViews); `sight: "auto"` uses the eyes only then. */
   viewsRead?: boolean;
 }
+
+/** Where the sight lines of a line about the props come from: the scene graph, or the eyes' detector. */
+type SightSource = { from: "scene" } | { from: "eyes"; facts: SightFact[] };
 
 /** A fresh view of an NPC, as the host hands it over. */
 export interface EyesView {

@@ -149,12 +149,16 @@ async function main() {
   const detected: SightFact[][] = detector ? Array.from({ length: nViews }, (_, i) => detector.sight(features.subarray(i * D, (i + 1) * D))) : [];
   const blankSight = detector ? detector.sight(blankFeatures) : [];
   const byDetector = (q: QaRecord) => detector !== null && asksAboutProps(q.question);
-  let detectorPrompt: (q: QaRecord, sight: SightFact[]) => string = () => "";
+  // The prompt of a question the detector answers, given each view's props (seeing, or blank).
+  let eyesPrompt: ((sightOf: (view: number) => SightFact[]) => (q: QaRecord) => string) | null = null;
   if (detector) {
     const records: ViewRecord[] = readFileSync(join(dir, "views.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
     const cards = loadCards(process.cwd());
     const sceneOf = sceneOfRecord();
-    detectorPrompt = (q, sight) => sightPromptFor(sceneOf, { fromEyes: () => sight })(records[q.view], cards.get(q.npc)!, q.question);
+    eyesPrompt = (sightOf) => {
+      const promptFor = sightPromptFor(sceneOf, { fromEyes: (r) => sightOf(r.index) });
+      return (q) => promptFor(records[q.view], cards.get(q.npc)!, q.question);
+    };
     const found = detected.reduce((s, d) => s + d.length, 0);
     log(`grounding: the package's prop detector found ${found} props in ${nViews} views (${visible.slice(0, nViews).reduce((s, v) => s + v.length, 0)} visible), ${blankSight.length} in a blank picture`);
   }
@@ -168,13 +172,14 @@ async function main() {
     return folded.get(key)!;
   };
 
-  const run = async (label: string, imageOf: (q: QaRecord) => Float32Array, sightOf: (q: QaRecord) => SightFact[]) => {
+  const run = async (label: string, imageOf: (q: QaRecord) => Float32Array, sightOf: (view: number) => SightFact[]) => {
+    const promptOf = eyesPrompt?.(sightOf);
     const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
     const t0 = performance.now();
     let done = 0, lastLog = t0;
     const texts = await Promise.all(qa.map(async (q) => {
       const req = byDetector(q)
-        ? { prompt: detectorPrompt(q, sightOf(q)), lora: await mixtureOf(q.npc, SIGHT_SKILL) }
+        ? { prompt: promptOf!(q), lora: await mixtureOf(q.npc, SIGHT_SKILL) }
         : { prompt: q.prompt, lora: await mixtureOf(q.npc, visionAdapter), image: imageOf(q) };
       const r = await sched.submit({ ...req, options: { maxNewTokens: 40, doSample: false } }).result;
       done++;
@@ -188,7 +193,7 @@ async function main() {
     await sched.close();
     return texts;
   };
-  const seeing = await run("seeing", (q) => tokens[q.view], (q) => detected[q.view]);
+  const seeing = await run("seeing", (q) => tokens[q.view], (view) => detected[view]);
   const blind = await run("blind", () => blank, () => blankSight);
   await model.session.release?.();
 
