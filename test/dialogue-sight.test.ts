@@ -52,7 +52,7 @@ describe("lines about sight, from the scene graph", () => {
     const p1 = room.dialogue!.lastPrompt("brom")!;
     expect(p1).toMatch(/(\n|<\|near\|>)- barrel-red: red barrel, [^\n]*, in sight on the left\n/);
     expect(p1).not.toMatch(/crate-blue[^\n]*in sight/);
-    expect(p1).toContain("<|near|>- in sight, nearest first: red barrel on the left; one barrel, no crates, no sacks, no buckets\n");
+    expect(p1).toContain("<|near|>- sight answer: the barrel is red\n- in sight, nearest first: red barrel on the left; one barrel, no crates, no sacks, no buckets\n");
     expect(p1).not.toContain("<|image|>");
     // The reply's words are not checked: skill-sight v2 reads colours 51 % of the time on held-out
     // scenes (training/vision/README.md) and answers this one "None here. No barrel." (v1 said red).
@@ -65,7 +65,7 @@ describe("lines about sight, from the scene graph", () => {
     const p2 = room.dialogue!.lastPrompt("brom")!;
     expect(p2).toMatch(/(\n|<\|near\|>)- crate-blue: blue crate, [^\n]*, in sight on the right\n/);
     expect(p2).toMatch(/(\n|<\|near\|>)- barrel-red: red barrel, [^\n]*, in sight on the left\n/);
-    expect(p2).toMatch(/<\|near\|>- in sight, nearest first: (red barrel on the left, blue crate on the right|blue crate on the right, red barrel on the left); one barrel, one crate, no sacks, no buckets\n/);
+    expect(p2).toMatch(/<\|near\|>- sight answer: the crate is blue\n- in sight, nearest first: (red barrel on the left, blue crate on the right|blue crate on the right, red barrel on the left); one barrel, one crate, no sacks, no buckets\n/);
     expect(h.replies[1]).toMatchObject({ npc: "brom", fallback: false });
     expect(h.replies[1].weights[SIGHT_SKILL]).toBe(1);
 

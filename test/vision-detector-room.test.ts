@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { PropDetector } from "../core/vision/detector.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
+import { sightAnswerLine } from "../core/vision/ask.ts";
 import { SIGHT_SKILL, sightSummary } from "../core/vision/seen.ts";
 import { waitFor } from "./helpers/dialogue-bots.ts";
 import { askNpc, featureBytes, visionYardServer, worldRoom } from "./helpers/vision.ts";
@@ -37,7 +38,8 @@ describe("the eyes' prop detector in a conversation", { timeout: 120_000 }, () =
     expect(reply).toMatchObject({ npc: "brom", fallback: false });
     expect(reply.weights[SIGHT_SKILL]).toBe(1);
     const prompt = r.dialogue!.lastPrompt("brom")!;
-    expect(prompt).toContain(`<|near|>- ${sightSummary(expected)}\n`);
+    // The question worked out on what the eyes found (core/vision/ask.ts), then the summary.
+    expect(prompt).toContain(`<|near|>- ${sightAnswerLine("What colour is the barrel?", expected)}\n- ${sightSummary(expected)}\n`);
     expect(prompt).not.toContain("<|image|>");
     expect(prompt).not.toMatch(/barrel-red:/); // the scene's props: what Brom knows of them is what his eyes found
     expect(prompt).toMatch(/anvil: anvil/); // landmarks stay

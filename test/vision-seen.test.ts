@@ -8,6 +8,7 @@ import { assemblePrompt } from "../core/prompt/context.ts";
 import { Scene, type SceneObject } from "../core/scene/schema.ts";
 import { readsViews, type VisionManifest } from "../core/vision/manifest.ts";
 import { nearbyFacts } from "../core/prompt/nearby.ts";
+import { sightAnswerLine } from "../core/vision/ask.ts";
 import { NOTHING_IN_SIGHT, personSolid, sightFacts, sightNearby, sightOfViews } from "../core/vision/seen.ts";
 import { record } from "../training/vision/render.ts";
 import { generateView } from "../training/vision/scenes.ts";
@@ -85,9 +86,11 @@ describe("assemblePrompt with sight", () => {
     // A budget nothing is trimmed under (trimming drops nearby lines from the end).
     const withSight = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say, sight }, count, 4000).parts.nearby;
     const plain = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say }, count, 4000).parts.nearby;
-    // Every usual line is there, in order, marked when its object is in view.
-    expect(withSight[0]).toMatch(/^in sight, nearest first: /);
-    plain.forEach((l, i) => expect(withSight[i + 1].startsWith(l)).toBe(true));
+    // The question worked out first (core/vision/ask.ts), the summary, then every usual line, in
+    // order, marked when its object is in view.
+    expect(withSight[0]).toBe(sightAnswerLine(say, sight));
+    expect(withSight[1]).toMatch(/^in sight, nearest first: /);
+    plain.forEach((l, i) => expect(withSight[i + 2].startsWith(l)).toBe(true));
     const marked = withSight.filter((l) => / in sight on the (left|right)$/.test(l)).map((l) => l.split(":")[0]);
     expect(marked.sort()).toEqual(sight.map((f) => f.id).sort());
     expect(plain.some((l) => l.includes("in sight"))).toBe(false);
@@ -104,7 +107,8 @@ describe("data:sight samples", () => {
       const r = records[q.view];
       for (const p of r.props) expect(q.prompt).not.toContain(`- ${p.id}: `);
       const vis = r.props.filter((p) => p.visible);
-      expect(q.prompt).toContain(`<|near|>- ${vis.length ? "in sight, nearest first: " : NOTHING_IN_SIGHT}`);
+      const answer = sightAnswerLine(q.question, sightOfViews(r.props));
+      expect(q.prompt).toContain(`<|near|>- ${answer ? `${answer}\n- ` : ""}${vis.length ? "in sight, nearest first: " : NOTHING_IN_SIGHT}`);
     }
   });
 

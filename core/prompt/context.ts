@@ -77,7 +77,7 @@ export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEF
   const seen = (m.view !== undefined && m.view > 0) || (m.sight && m.sightFrom === "eyes") ? withoutProps(m.scene) : m.scene;
   const facts = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
   // Props in view beyond the usual lines are looked up among `seen`'s objects: from the eyes, none.
-  const nearby = m.sight ? sightNearby(facts, m.sight, seen.objects, m.pose) : facts.map(renderNearbyFact);
+  const nearby = m.sight ? sightNearby(facts, m.sight, seen.objects, m.pose, m.say) : facts.map(renderNearbyFact);
   // Words for the villagers facts are about: "the blacksmith" finds Brom's facts.
   const aliases = Object.fromEntries(m.scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
   return buildPrompt({

@@ -1,5 +1,6 @@
 import { objectFact, renderNearbyFact, type NearbyFact } from "../prompt/nearby.ts";
 import type { SceneObject } from "../scene/schema.ts";
+import { sightAnswerLine } from "./ask.ts";
 import { viewProps, type PropView, type Pose, type Solid } from "./view.ts";
 import { KINDS } from "./vocab.ts";
 
@@ -15,6 +16,9 @@ import { KINDS } from "./vocab.ts";
 // because a prompt over its budget loses nearby lines from the end):
 //
 //   - in sight, nearest first: blue crate on the left, red barrel on the right; one barrel, one crate, no sacks, no buckets
+//
+// Before it, when the player's line asks something core/vision/ask.ts can read, the worked-out
+// answer ("- sight answer: one barrel"): the model voices that line rather than reading the others.
 //
 // so every answer a question about the view wants (a colour, a side, a count, the nearest, what
 // is in front of what) stands as words to copy on one line: the small default model copies far
@@ -61,13 +65,15 @@ export function sightOfViews(views: readonly PropView[]): SightFact[] {
 }
 
 /**
- * The nearby lines for a line about sight: the summary (sightSummary), `usual` (nearbyFacts) rendered,
- * in-view ones marked, then the in-view props `usual` left out (from `objects`, as seen from `pose`).
+ * The nearby lines for a line about sight: the answer to the player's line `say` when it asks one
+ * (core/vision/ask.ts), the summary (sightSummary), `usual` (nearbyFacts) rendered, in-view ones
+ * marked, then the in-view props `usual` left out (from `objects`, as seen from `pose`).
  */
-export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightFact[], objects: readonly SceneObject[], pose: Pose): string[] {
+export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightFact[], objects: readonly SceneObject[], pose: Pose, say = ""): string[] {
   const side = new Map(sight.map((s) => [s.id, s.side]));
   const mark = (f: NearbyFact) => renderNearbyFact(f) + (side.has(f.id) ? `, in sight on the ${side.get(f.id)}` : "");
-  const lines = [sightSummary(sight), ...usual.map(mark)];
+  const answer = say ? sightAnswerLine(say, sight) : null;
+  const lines = [...(answer ? [answer] : []), sightSummary(sight), ...usual.map(mark)];
   const listed = new Set(usual.map((f) => f.id));
   const byId = new Map(objects.map((o) => [o.id, o]));
   for (const s of sight) {

@@ -6,13 +6,21 @@ questions about props without the language model having learnt to read visual to
 
   /usr/bin/python3 training/vision/train_detector.py --package=assets/vision --data=data/vision --minutes=6
   ... --install=1      # also writes <package>/detector.safetensors and its entry in vision.json
+  ... --train_encoder=1 --enc_lr=5e-4   # the encoder learns too (end to end from the pictures);
+                       # --install then also writes <package>/encoder.safetensors
 
 Net: features (64, D) as a (D, 8, 8) grid -> 3x3 conv (D -> hidden) -> ReLU -> 3x3 conv (hidden ->
 hidden) -> ReLU -> 1x1 conv (hidden -> 1 + kinds + colours + 1): object logit, kind logits, colour
 logits, log-depth. Trained on the features of the training pictures and of their mirror images
 (labels mirrored). The decision threshold is the one with the best object-level F1 on the held-out
 split; a prediction counts when a visible prop of that kind and colour has its centre within one
-cell of it. Progress with an ETA; writes <out>/detector.pt, detector_metrics.json, a loss curve."""
+cell of it. Progress with an ETA; writes <out>/detector.pt, detector_metrics.json, a loss curve.
+
+With --train_encoder=1 the package's encoder is trained with the head, from the pictures (each
+batch a random half mirrored): the features become the detector's. The projector was trained on
+the old features, so its visual tokens no longer mean what they did; the package's recorded
+grounding figures must be measured again (eval:grounding --record), which the server's choice of
+eyes or scene graph reads (core/vision/manifest.ts readsViews)."""
 import json
 import math
 import os
@@ -24,14 +32,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from hf_io import write_safetensors  # noqa: E402
+from hf_io import read_safetensors, write_safetensors  # noqa: E402
 from overrides import apply_overrides  # noqa: E402
 from plot import write_loss_plot  # noqa: E402
 from vision.data import COLOURS, GRID, KINDS, flip_labels, grid_labels, load_images, load_views, props_of  # noqa: E402
 from vision.package import load_package  # noqa: E402
 
 DEFAULTS = dict(package="assets/vision", data="data/vision", out="training/out/vision", minutes=6.0, max_steps=0,
-                batch=128, lr=2e-3, hidden=64, seed=1, threads=1, eval_every=200, install=0)
+                batch=128, lr=2e-3, hidden=64, seed=1, threads=1, eval_every=200, install=0,
+                train_encoder=0, enc_lr=5e-4)
 NK, NC = len(KINDS), len(COLOURS)
 
 
@@ -134,6 +143,7 @@ def main():
     os.makedirs(cfg["out"], exist_ok=True)
     manifest, enc, _ = load_package(cfg["package"])
     enc.eval()
+    tune = bool(int(cfg["train_encoder"]))
     tr_dir, ho_dir = os.path.join(cfg["data"], "train"), os.path.join(cfg["data"], "heldout")
     images, views = load_images(tr_dir), load_views(tr_dir)
     ho_images, ho_views = load_images(ho_dir), load_views(ho_dir)
@@ -142,14 +152,37 @@ def main():
     t0 = time.time()
     # The training pictures and their mirror images (labels mirrored): features computed once.
     lab = grid_labels(views)
-    g = torch.cat([features_of(enc, images), features_of(enc, torch.flip(images, dims=[-1]))])
     fl = flip_labels(lab)
     lab = {k: torch.cat([lab[k], fl[k]]) for k in ("obj", "kind", "colour", "depth")}
+    # Frozen encoder: the features of every picture and its mirror image, once. Trained: index i < N
+    # is picture i, i >= N its mirror image, encoded each step.
+    g = None if tune else torch.cat([features_of(enc, images), features_of(enc, torch.flip(images, dims=[-1]))])
     ho_g = features_of(enc, ho_images)
+
+    def batch_features(idx):
+        if not tune:
+            return g[idx]
+        n = len(images)
+        pics = images[idx % n].float() / 255
+        mirror = idx >= n
+        pics[mirror] = torch.flip(pics[mirror], dims=[-1])
+        return enc.grid(pics)
     print(f"[detector] {len(images)} training pictures (x2 mirrored), {len(ho_images)} held-out; features in {time.time() - t0:.0f}s", flush=True)
 
     det = Detector(manifest["feature_dim"], int(cfg["hidden"]))
-    opt = torch.optim.AdamW(det.parameters(), lr=float(cfg["lr"]), weight_decay=1e-4)
+    shipped = manifest.get("detector")
+    if tune and shipped and int(shipped["hidden"]) == int(cfg["hidden"]):
+        # Fine-tuning the encoder starts from the package's head, which already reads its features.
+        t = read_safetensors(os.path.join(cfg["package"], shipped["file"]))
+        with torch.no_grad():
+            for k, p in det.tensors().items():
+                p.copy_(t[k])
+        print(f"[detector] head starts from {cfg['package']}/{shipped['file']}", flush=True)
+    groups = [{"params": list(det.parameters()), "base": float(cfg["lr"])}]
+    if tune:
+        enc.train()
+        groups.append({"params": list(enc.parameters()), "base": float(cfg["enc_lr"])})
+    opt = torch.optim.AdamW(groups, lr=float(cfg["lr"]), weight_decay=1e-4)
     budget, max_steps = float(cfg["minutes"]) * 60, int(cfg["max_steps"]) or 10**9
     gen = torch.Generator().manual_seed(int(cfg["seed"]))
     t0 = last = time.time()
@@ -161,11 +194,11 @@ def main():
                 break
             if step >= 20:
                 planned = max(step + 1, int(budget / (el / step)))
-        lr = float(cfg["lr"]) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, planned)))))
+        scale = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, planned))))
         for pg in opt.param_groups:
-            pg["lr"] = lr
-        idx = torch.randint(0, len(g), (int(cfg["batch"]),), generator=gen)
-        loss, parts = losses(det, g[idx], {k: v[idx] for k, v in lab.items()})
+            pg["lr"] = pg["base"] * scale
+        idx = torch.randint(0, 2 * len(images), (int(cfg["batch"]),), generator=gen)
+        loss, parts = losses(det, batch_features(idx), {k: v[idx] for k, v in lab.items()})
         opt.zero_grad(); loss.backward(); opt.step()
         step += 1
         curve.append({"step": step, "train_loss": round(loss.item(), 4)})
@@ -175,13 +208,17 @@ def main():
             print(f"[detector] step {step}/{total if total < 10**9 else '?'} loss {loss.item():.3f} "
                   f"({', '.join(f'{k} {v:.2f}' for k, v in parts.items())}) {el:.0f}s ETA {el / step * (total - step):.0f}s", flush=True)
         if step % int(cfg["eval_every"]) == 0:
+            if tune:
+                enc.eval(); ho_g = features_of(enc, ho_images); enc.train()
             m = evaluate(det, ho_g, ho_views)
             curve[-1]["heldout_f1"] = m["f1"]
             print(f"[detector] held-out: threshold {m['threshold']} precision {m['precision']} recall {m['recall']} F1 {m['f1']}", flush=True)
+    if tune:
+        enc.eval(); ho_g = features_of(enc, ho_images)
     metrics = evaluate(det, ho_g, ho_views)
-    metrics.update(steps=step, seconds=round(time.time() - t0, 1), train_pictures=len(images), heldout_pictures=len(ho_images), hidden=int(cfg["hidden"]))
+    metrics.update(encoder_trained=tune, steps=step, seconds=round(time.time() - t0, 1), train_pictures=len(images), heldout_pictures=len(ho_images), hidden=int(cfg["hidden"]))
     print(f"[detector] done: {json.dumps({k: v for k, v in metrics.items() if k != 'by_threshold'})}", flush=True)
-    torch.save({"detector": det.state_dict(), "cfg": cfg, "metrics": metrics}, os.path.join(cfg["out"], "detector.pt"))
+    torch.save({"detector": det.state_dict(), "cfg": cfg, "metrics": metrics, **({"encoder": enc.state_dict()} if tune else {})}, os.path.join(cfg["out"], "detector.pt"))
     with open(os.path.join(cfg["out"], "detector_metrics.json"), "w") as f:
         json.dump({"metrics": metrics, "curve": curve}, f)
     write_loss_plot(curve, os.path.join(cfg["out"], "detector_loss"), "prop detector")
@@ -190,6 +227,11 @@ def main():
         path = os.path.join(cfg["package"], "vision.json")
         with open(path) as f:
             m = json.load(f)
+        if tune:
+            write_safetensors(os.path.join(cfg["package"], m["encoder"]), {k: v.detach() for k, v in enc.tensors().items()})
+            # The recorded grounding figures were the old encoder's: measure again (eval:grounding --record).
+            m.pop("grounding", None); m.pop("grounding_tokens", None)
+            m.setdefault("metrics", {})["encoder_with_detector"] = {"steps": step, "seconds": metrics["seconds"], "enc_lr": float(cfg["enc_lr"])}
         m["detector"] = {"file": "detector.safetensors", "hidden": int(cfg["hidden"]), "threshold": metrics["threshold"],
                          "heldout": {k: metrics[k] for k in ("precision", "recall", "f1")}}
         with open(path, "w") as f:

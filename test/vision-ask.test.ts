@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { answerSight, readSightQuestion, sightAnswerLine } from "../core/vision/ask.ts";
+import type { SightFact } from "../core/vision/seen.ts";
+import { answerMatches } from "../training/eval/grounding-score.ts";
+
+// The sight-question reader and its answers. The phrasings here are none of the question
+// generator's (training/vision/questions.ts, train or held out): players' own ways of asking.
+
+const fact = (label: string, side: "left" | "right", depth: number): SightFact => ({ id: label.replace(" ", "-"), label, side, depth });
+// Nearest first, as sightOfViews gives them.
+const SIGHT = [fact("red barrel", "left", 2.1), fact("blue crate", "right", 3.4), fact("green barrel", "right", 5.0), fact("white sack", "left", 7.5)];
+
+describe("readSightQuestion", () => {
+  const cases: [string, ReturnType<typeof readSightQuestion>][] = [
+    ["how many barrels are lying about?", { t: "count", of: { kind: "barrel" } }],
+    ["got any idea how many sacks there are", { t: "count", of: { kind: "sack" } }],
+    ["what number of red things do you spot", { t: "count", of: { colour: "red" } }],
+    ["tally up the crates for me", { t: "count", of: { kind: "crate" } }],
+    ["HOW MANY BUCKETS", { t: "count", of: { kind: "bucket" } }],
+    ["are there buckets near you?", { t: "exists", of: { kind: "bucket" } }],
+    ["tell me if you can see a white sack", { t: "exists", of: { colour: "white", kind: "sack" } }],
+    ["is anything purple over there?", { t: "exists", of: { colour: "purple" } }],
+    ["any barels?", { t: "exists", of: { kind: "barrel" } }],
+    ["which colour has the crate got?", { t: "colour", kind: "crate" }],
+    ["is the bucket red or blue?", { t: "colour", kind: "bucket" }],
+    ["what's that purple thing over there?", { t: "kind", colour: "purple" }],
+    ["the yellow one - what sort of thing is it", { t: "kind", colour: "yellow" }],
+    ["is the sack on your left?", { t: "side", of: { kind: "sack" } }],
+    ["where does the blue crate stand?", { t: "side", of: { colour: "blue", kind: "crate" } }],
+    ["which is closer, the red barrel or the white crate?", { t: "depth", a: { colour: "red", kind: "barrel" }, b: { colour: "white", kind: "crate" } }],
+    ["next to the brown sack, is the grey bucket further away?", { t: "depth", a: { colour: "grey", kind: "bucket" }, b: { colour: "brown", kind: "sack" } }],
+    ["which object is closest?", { t: "nearest" }],
+    ["what's the nearest?", { t: "nearest" }],
+    ["describe your surroundings", { t: "list" }],
+    ["wat can u see", { t: "list" }],
+    ["hello there, how are you?", null],
+    ["sell me a sword", null],
+    ["let me know what you think", null],
+    ["I'm to your right", null],
+    ["how many coins for a bowl of stew?", null],
+  ];
+  for (const [line, want] of cases) it(`reads "${line}"`, () => expect(readSightQuestion(line)).toEqual(want));
+
+  it("reads one-letter typos of the vocabulary but not common words next to it", () => {
+    expect(readSightQuestion("is there a gey sack?")).toEqual({ t: "exists", of: { colour: "grey", kind: "sack" } });
+    expect(readSightQuestion("is the buckt on your lfet or right")).toEqual({ t: "side", of: { kind: "bucket" } });
+    expect(readSightQuestion("watch your back")).toBeNull();
+    expect(readSightQuestion("I'll create a stack of them")).toBeNull();
+  });
+});
+
+describe("answerSight", () => {
+  const say = (line: string) => answerSight(readSightQuestion(line)!, SIGHT);
+  const said = (line: string) => say(line) ?? "";
+  it("counts, by kind and by colour, none included", () => {
+    expect(say("how many barrels?")).toBe("two barrels");
+    expect(say("how many buckets?")).toBe("no buckets");
+    expect(say("how many white things?")).toBe("one white thing");
+  });
+  it("says yes with where, or no", () => {
+    expect(say("do you see a crate?")).toBe("yes, blue crate on the right");
+    expect(say("any barrels?")).toBe("yes, two barrels: red barrel on the left, green barrel on the right");
+    expect(say("is there a red crate?")).toBe("no red crate in sight");
+    // A colour alone that no prop in sight has may be a landmark's: no answer, the nearby lines tell.
+    expect(say("is anything yellow over there?")).toBeNull();
+    expect(say("what's the yellow thing?")).toBeNull();
+  });
+  it("names a colour, a kind, a side, an order in depth, the nearest and the whole view", () => {
+    expect(say("what colour is the crate?")).toBe("the crate is blue");
+    expect(say("what colour is the barrel?")).toBe("two barrels: red and green");
+    expect(say("what's the white thing?")).toBe("the white thing is a sack");
+    expect(say("where's the green barrel?")).toBe("the green barrel is on the right");
+    expect(say("is the white sack in front of the blue crate?")).toBe("the white sack is behind the blue crate");
+    expect(say("what's closest?")).toBe("nearest is the red barrel on the left");
+    expect(say("what do you see?")).toBe("red barrel on the left, blue crate on the right, green barrel on the right, white sack on the left");
+    expect(answerSight({ t: "list" }, [])).toBe("nothing in sight");
+  });
+  it("gives lines the grounding scorer reads as the right answer", () => {
+    expect(answerMatches("count", "two", said("how many barrels?"))).toBe(true);
+    expect(answerMatches("exists", "no", said("is there a bucket?"))).toBe(true);
+    expect(answerMatches("colour", "none", said("what colour is the bucket?"))).toBe(true);
+    expect(answerMatches("depth", "behind", said("is the white sack in front of the blue crate?"))).toBe(true);
+    expect(answerMatches("what_see", ["red barrel", "blue crate", "green barrel", "white sack"], said("what do you see?"))).toBe(true);
+  });
+  it("answers only lines it can read", () => {
+    expect(sightAnswerLine("how many sacks?", SIGHT)).toBe("sight answer: one sack");
+    expect(sightAnswerLine("tell me about the war", SIGHT)).toBeNull();
+  });
+});
