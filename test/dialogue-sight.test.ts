@@ -2,7 +2,8 @@
 // committed model, the real Colyseus SDK. With the default `sight: "auto"` and the shipped vision
 // package (which does not read its views yet, assets/vision/vision.json "grounding"), a line
 // about sight gets the props in the NPC's view marked among its nearby lines
-// (core/vision/seen.ts) and the skill-sight pack; a crate pushed into view enters the prompt.
+// (core/vision/seen.ts), the question worked out on them first (core/vision/ask.ts), and the
+// skill-sight pack; a crate pushed into view enters the prompt and changes Brom's answer.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { matchMaker } from "@colyseus/core";
 import { parseScene } from "../core/scene/load.ts";
@@ -54,8 +55,8 @@ describe("lines about sight, from the scene graph", () => {
     expect(p1).not.toMatch(/crate-blue[^\n]*in sight/);
     expect(p1).toContain("<|near|>- sight answer: the barrel is red\n- in sight, nearest first: red barrel on the left; one barrel, no crates, no sacks, no buckets\n");
     expect(p1).not.toContain("<|image|>");
-    // The reply's words are not checked: skill-sight v2 reads colours 51 % of the time on held-out
-    // scenes (training/vision/README.md) and answers this one "None here. No barrel." (v1 said red).
+    // Greedy: Brom voices the worked-out answer (skill-sight v3 reads it; training/vision/README.md).
+    expect(first.text.toLowerCase()).toMatch(/\bred\b/);
 
     // Push the crate into his view, on his right.
     room.simulation.physics.props.get("crate-blue")!.setTranslation({ x: -1.2, y: 0.45, z: 4.6 }, true);
@@ -67,6 +68,8 @@ describe("lines about sight, from the scene graph", () => {
     expect(p2).toMatch(/(\n|<\|near\|>)- barrel-red: red barrel, [^\n]*, in sight on the left\n/);
     expect(p2).toMatch(/<\|near\|>- sight answer: the crate is blue\n- in sight, nearest first: (red barrel on the left, blue crate on the right|blue crate on the right, red barrel on the left); one barrel, one crate, no sacks, no buckets\n/);
     expect(h.replies[1]).toMatchObject({ npc: "brom", fallback: false });
+    // The crate pushed into his view: the answer now comes from it.
+    expect(h.replies[1].text.toLowerCase()).toMatch(/\bblue\b/);
     expect(h.replies[1].weights[SIGHT_SKILL]).toBe(1);
 
     // A line not about the props in sight keeps the usual nearby lines and no sight skill.
