@@ -1,5 +1,5 @@
 import type { SightFact } from "./seen.ts";
-import { COLOURS, KINDS, type ColourWord, type Kind } from "./vocab.ts";
+import { COLOURS, countPhrase, KINDS, type ColourWord, type Kind } from "./vocab.ts";
 
 // The answer to a question about the props in sight, worked out before the model speaks. The
 // player's line is read as a small program over the grounding vocabulary (how many of a kind or
@@ -138,13 +138,12 @@ export function readSightQuestion(line: string): SightQuestion | null {
 
 const plain = (r: PropRef): PropRef => (r.kind && r.colour ? { colour: r.colour, kind: r.kind } : r.kind ? { kind: r.kind } : { colour: r.colour });
 
-const NUMBER = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight"];
 const labelOf = (f: SightFact) => f.label;
 const kindOf = (f: SightFact) => f.label.split(" ")[1] as Kind;
 const colourOf = (f: SightFact) => f.label.split(" ")[0] as ColourWord;
 const matches = (r: PropRef) => (f: SightFact) => (!r.kind || kindOf(f) === r.kind) && (!r.colour || colourOf(f) === r.colour);
 const refWords = (r: PropRef) => (r.kind ? [r.colour, r.kind].filter(Boolean).join(" ") : `${r.colour} thing`);
-const counted = (n: number, r: PropRef) => `${NUMBER[Math.min(n, NUMBER.length - 1)]} ${refWords(r)}${n === 1 ? "" : r.kind?.endsWith("h") ? "es" : "s"}`;
+const counted = (n: number, r: PropRef) => countPhrase(n, refWords(r));
 const where = (f: SightFact) => `${labelOf(f)} on the ${f.side}`;
 
 /**

@@ -2,7 +2,7 @@ import { objectFact, renderNearbyFact, type NearbyFact } from "../prompt/nearby.
 import type { SceneObject } from "../scene/schema.ts";
 import { sightAnswerLine } from "./ask.ts";
 import { viewProps, type PropView, type Pose, type Solid } from "./view.ts";
-import { KINDS } from "./vocab.ts";
+import { countPhrase, KINDS } from "./vocab.ts";
 
 // What an NPC sees, from the scene graph. For a line about sight answered without a view the
 // server writes the usual nearby lines (core/prompt/nearby.ts: the same things, same order) and
@@ -83,14 +83,12 @@ export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightF
   return lines;
 }
 
-const COUNT_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight"];
-
 /** The first sight line: the props in view, nearest first, with their side, then a count of each kind (NOTHING_IN_SIGHT when none). */
 export function sightSummary(sight: readonly SightFact[]): string {
   if (sight.length === 0) return NOTHING_IN_SIGHT;
   const counts = KINDS.map((k) => {
     const n = sight.filter((s) => s.label.endsWith(` ${k}`) || s.label === k).length;
-    return `${COUNT_WORDS[Math.min(n, COUNT_WORDS.length - 1)]} ${n === 1 ? k : `${k}s`}`;
+    return countPhrase(n, k);
   });
   return `in sight, nearest first: ${sight.map((s) => `${s.label} on the ${s.side}`).join(", ")}; ${counts.join(", ")}`;
 }

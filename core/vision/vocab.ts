@@ -15,6 +15,14 @@ export const KIND_SHAPE: Record<Kind, "cylinder" | "box" | "sphere"> = {
   bucket: "cylinder",
 };
 
+/** How a sight line says a count of props: "no barrels", "one barrel", "two barrels"; eight or more say "eight". */
+export const COUNT_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight"] as const;
+
+/** "two barrels", "one red thing": `n` of `what` (a kind or "<colour> thing"), in count words. */
+export function countPhrase(n: number, what: string): string {
+  return `${COUNT_WORDS[Math.min(n, COUNT_WORDS.length - 1)]} ${what}${n === 1 ? "" : "s"}`;
+}
+
 export const COLOURS = ["red", "blue", "green", "yellow", "brown", "grey", "white", "purple"] as const;
 export type ColourWord = (typeof COLOURS)[number];
 

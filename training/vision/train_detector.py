@@ -150,7 +150,7 @@ def main():
     if len(images) != len(views) or len(ho_images) != len(ho_views):
         raise SystemExit(f"{cfg['data']}: pictures and views.jsonl lines differ in number")
     t0 = time.time()
-    # The training pictures and their mirror images (labels mirrored): features computed once.
+    # The training pictures and their mirror images (labels mirrored).
     lab = grid_labels(views)
     fl = flip_labels(lab)
     lab = {k: torch.cat([lab[k], fl[k]]) for k in ("obj", "kind", "colour", "depth")}
@@ -158,6 +158,15 @@ def main():
     # is picture i, i >= N its mirror image, encoded each step.
     g = None if tune else torch.cat([features_of(enc, images), features_of(enc, torch.flip(images, dims=[-1]))])
     ho_g = features_of(enc, ho_images)
+
+    def heldout_features():
+        """The held-out grid with the encoder as it is now (trained: in eval mode, then back)."""
+        if not tune:
+            return ho_g
+        enc.eval()
+        g_now = features_of(enc, ho_images)
+        enc.train()
+        return g_now
 
     def batch_features(idx):
         if not tune:
@@ -208,14 +217,11 @@ def main():
             print(f"[detector] step {step}/{total if total < 10**9 else '?'} loss {loss.item():.3f} "
                   f"({', '.join(f'{k} {v:.2f}' for k, v in parts.items())}) {el:.0f}s ETA {el / step * (total - step):.0f}s", flush=True)
         if step % int(cfg["eval_every"]) == 0:
-            if tune:
-                enc.eval(); ho_g = features_of(enc, ho_images); enc.train()
-            m = evaluate(det, ho_g, ho_views)
+            m = evaluate(det, heldout_features(), ho_views)
             curve[-1]["heldout_f1"] = m["f1"]
             print(f"[detector] held-out: threshold {m['threshold']} precision {m['precision']} recall {m['recall']} F1 {m['f1']}", flush=True)
-    if tune:
-        enc.eval(); ho_g = features_of(enc, ho_images)
-    metrics = evaluate(det, ho_g, ho_views)
+    metrics = evaluate(det, heldout_features(), ho_views)
+    enc.eval()
     metrics.update(encoder_trained=tune, steps=step, seconds=round(time.time() - t0, 1), train_pictures=len(images), heldout_pictures=len(ho_images), hidden=int(cfg["hidden"]))
     print(f"[detector] done: {json.dumps({k: v for k, v in metrics.items() if k != 'by_threshold'})}", flush=True)
     torch.save({"detector": det.state_dict(), "cfg": cfg, "metrics": metrics, **({"encoder": enc.state_dict()} if tune else {})}, os.path.join(cfg["out"], "detector.pt"))
