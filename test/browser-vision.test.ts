@@ -128,7 +128,8 @@ describe("NPC eyes in the browser", { timeout: 300_000 }, () => {
     const v0 = (await debugState(page)).vision!;
     expect(v0, JSON.stringify(v0)).toMatchObject({ mode: "features", note: "" });
     await faceBrom(page);
-    const reply = await ask(page, "What do you see?");
+    // A line about sight the package's prop detector does not answer: the view's visual tokens.
+    const reply = await ask(page, "Anything you notice?");
     const st = await debugState(page);
     const v = st.vision!;
     console.log(JSON.stringify({ reply: reply.text, vision: v }));
@@ -147,6 +148,14 @@ describe("NPC eyes in the browser", { timeout: 300_000 }, () => {
     expect(reply.toMe).toBe(true);
     expect(reply.fallback).toBe(false);
     expect(reply.text.length).toBeGreaterThan(0);
+    // "What do you see?" goes by the detector when the package has one: the props it found in the
+    // features the page sent, worked out first among the nearby lines, no visual tokens.
+    if (manifest.detector) {
+      const whole = await ask(page, "What do you see?");
+      expect(whole.fallback).toBe(false);
+      expect(room.dialogue!.lastPrompt(BROM)).toMatch(/<\|near\|>- sight answer: [^\n]+; near: the /);
+      expect(room.dialogue!.lastImage(BROM)).toBeNull();
+    }
     // While the conversation lasts, views keep coming (every 3 s).
     await waitFor("a periodic view", async () => (await debugState(page)).vision!.sentFeatures > v.sentFeatures, 30_000);
     expect(logs.filter((l) => l.startsWith("pageerror"))).toEqual([]);

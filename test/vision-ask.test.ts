@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { answerSight, readSightQuestion, sightAnswerLine } from "../core/vision/ask.ts";
+import { answerSight, nearInAnswer, readSightQuestion, sightAnswerLine } from "../core/vision/ask.ts";
+import { answersFromSight } from "../core/vision/sight.ts";
 import type { SightFact } from "../core/vision/seen.ts";
 import { answerMatches } from "../training/eval/grounding-score.ts";
 
@@ -33,6 +34,13 @@ describe("readSightQuestion", () => {
     ["what's the nearest?", { t: "nearest" }],
     ["describe your surroundings", { t: "list" }],
     ["wat can u see", { t: "list" }],
+    ["anything worth a look around here?", { t: "list" }],
+    // Sight words that ask nothing, or ask about a thing this reader cannot name (a landmark).
+    ["see you at the gate!", null],
+    ["I see.", null],
+    ["lovely view from up here", null],
+    ["do you see the well?", null],
+    ["is there a smithy around here?", null],
     ["hello there, how are you?", null],
     ["sell me a sword", null],
     ["let me know what you think", null],
@@ -85,5 +93,21 @@ describe("answerSight", () => {
   it("answers only lines it can read", () => {
     expect(sightAnswerLine("how many sacks?", SIGHT)).toBe("sight answer: one sack");
     expect(sightAnswerLine("tell me about the war", SIGHT)).toBeNull();
+  });
+  it("names the nearest other thing after the whole view, and only there", () => {
+    expect(sightAnswerLine("what do you see?", SIGHT.slice(0, 1), "anvil block")).toBe("sight answer: red barrel on the left; near: the anvil block");
+    expect(sightAnswerLine("what do you see?", [], "well")).toBe("sight answer: nothing in sight; near: the well");
+    expect(sightAnswerLine("how many sacks?", SIGHT, "well")).toBe("sight answer: one sack");
+    expect(nearInAnswer(`<|near|>- ${sightAnswerLine("what do you see?", SIGHT, "cloth stall awning")}\n- in sight`)).toBe("cloth stall awning");
+    expect(nearInAnswer("<|near|>- sight answer: one sack\n")).toBeNull();
+    // The scorer reads the landmark as no prop: the list still matches.
+    expect(answerMatches("what_see", ["red barrel"], "A red barrel. And the anvil block, near.")).toBe(true);
+  });
+});
+
+describe("answersFromSight", () => {
+  it("routes lines about the props and lines asking for the whole view to the sight path", () => {
+    for (const l of ["what do you see?", "Describe what's before you.", "how many crates?", "what colour is the sack?", "what's the nearest thing?"]) expect(answersFromSight(l), l).toBe(true);
+    for (const l of ["see you later", "do you see the well?", "what's near you?", "where is the tavern?", "hello"]) expect(answersFromSight(l), l).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { PropDetector } from "../core/vision/detector.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
-import { sightAnswerLine } from "../core/vision/ask.ts";
+import { answerSight, sightAnswerLine } from "../core/vision/ask.ts";
 import { SIGHT_SKILL, sightSummary } from "../core/vision/seen.ts";
 import { waitFor } from "./helpers/dialogue-bots.ts";
 import { askNpc, featureBytes, visionYardServer, worldRoom } from "./helpers/vision.ts";
@@ -45,7 +45,14 @@ describe("the eyes' prop detector in a conversation", { timeout: 120_000 }, () =
     expect(prompt).toMatch(/anvil: anvil/); // landmarks stay
     expect(r.dialogue!.lastImage("brom")).toBeNull();
 
-    const generic = await ask("What do you see?");
+    // "What do you see?" is read too: the props the eyes found, then the nearest landmark.
+    const whole = await ask("What do you see?");
+    expect(whole.fallback).toBe(false);
+    expect(r.dialogue!.lastImage("brom")).toBeNull();
+    expect(r.dialogue!.lastPrompt("brom")).toContain(`<|near|>- sight answer: ${answerSight({ t: "list" }, expected)}; near: the `);
+
+    // Any other line about sight is answered with the view's tokens.
+    const generic = await ask("Anything you notice?");
     expect(generic.fallback).toBe(false);
     expect(r.dialogue!.lastImage("brom")).toBe(r.npcViews!.latest("brom")!.tokens);
     expect(r.dialogue!.lastPrompt("brom")).toMatch(/\n(<\|image\|>){16}\n<\|near\|>/);

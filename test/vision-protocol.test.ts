@@ -220,7 +220,10 @@ describe("npc_view in a real room", () => {
   it("without a view the NPC talks blind: no image, props in its nearby facts", async () => {
     const req = await ask(near, "What do you see?");
     expect((req as { image?: unknown }).image).toBeUndefined();
+    // The scene path works the question out first, and that answer is sampled cool (sightTemperature).
+    expect(req.options).toMatchObject({ doSample: true, temperature: 0.2 });
     const r = await room();
+    expect(r.dialogue!.lastPrompt("brom")).toContain("<|near|>- sight answer: ");
     expect(r.dialogue!.lastPrompt("brom")).not.toContain("<|image|>");
     expect(r.dialogue!.lastPrompt("brom")).toMatch(/barrel-red: red barrel/);
     expect(r.dialogue!.lastImage("brom")).toBeNull();
@@ -239,6 +242,7 @@ describe("npc_view in a real room", () => {
 
     const req = await ask(near, "What do you see?");
     expect((req as { image?: Float32Array }).image).toBe(v.tokens);
+    expect(req.options).toMatchObject({ doSample: true, temperature: 0.7 }); // no worked-out answer: the usual heat
     expect(r.dialogue!.lastImage("brom")).toBe(v.tokens);
     const prompt = r.dialogue!.lastPrompt("brom")!;
     // 16 placeholders right after the persona section; props come from the eyes now, landmarks stay.

@@ -8,7 +8,7 @@ import { assemblePrompt } from "../core/prompt/context.ts";
 import { Scene, type SceneObject } from "../core/scene/schema.ts";
 import { readsViews, type VisionManifest } from "../core/vision/manifest.ts";
 import { nearbyFacts } from "../core/prompt/nearby.ts";
-import { sightAnswerLine } from "../core/vision/ask.ts";
+import { nearInAnswer, sightAnswerLine } from "../core/vision/ask.ts";
 import { NOTHING_IN_SIGHT, personSolid, sightFacts, sightNearby, sightOfViews } from "../core/vision/seen.ts";
 import { record } from "../training/vision/render.ts";
 import { generateView } from "../training/vision/scenes.ts";
@@ -88,7 +88,12 @@ describe("assemblePrompt with sight", () => {
     const plain = assemblePrompt({ card, scene: village, npcId: "brom", pose: bromPose, say }, count, 4000).parts.nearby;
     // The question worked out first (core/vision/ask.ts), the summary, then every usual line, in
     // order, marked when its object is in view.
-    expect(withSight[0]).toBe(sightAnswerLine(say, sight));
+    // "What do you see?" also names the nearest thing not in view: the first usual line that is
+    // neither the player nor a prop in sight.
+    expect(withSight[0].startsWith(`${sightAnswerLine(say, sight)}; near: the `)).toBe(true);
+    const near = withSight[0].split("; near: the ")[1];
+    const firstOther = plain.find((l) => !l.startsWith("player:") && !sight.some((f) => l.startsWith(`${f.id}:`)))!;
+    expect(firstOther.split(": ")[1].startsWith(`${near},`) || firstOther.split(": ")[1].startsWith(`${near} `)).toBe(true);
     expect(withSight[1]).toMatch(/^in sight, nearest first: /);
     plain.forEach((l, i) => expect(withSight[i + 2].startsWith(l)).toBe(true));
     const marked = withSight.filter((l) => / in sight on the (left|right)$/.test(l)).map((l) => l.split(":")[0]);
@@ -107,7 +112,7 @@ describe("data:sight samples", () => {
       const r = records[q.view];
       for (const p of r.props) expect(q.prompt).not.toContain(`- ${p.id}: `);
       const vis = r.props.filter((p) => p.visible);
-      const answer = sightAnswerLine(q.question, sightOfViews(r.props));
+      const answer = sightAnswerLine(q.question, sightOfViews(r.props), nearInAnswer(q.prompt) ?? undefined);
       expect(q.prompt).toContain(`<|near|>- ${answer ? `${answer}\n- ` : ""}${vis.length ? "in sight, nearest first: " : NOTHING_IN_SIGHT}`);
     }
   });

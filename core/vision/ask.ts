@@ -70,7 +70,12 @@ function fuzzy<T>(w: string, table: Record<string, T>): T | undefined {
 }
 
 // A line naming no prop that asks what is in sight: "what do you see?", "describe what's before you".
-const LIST_TABLE: Record<string, true> = Object.fromEntries(["see", "sees", "view", "sight", "looking", "describe", "list", "front", "before", "around", "everything"].map((w) => [w, true]));
+// It asks ("what", "anything", "tell", "describe", "list"): "see you later!" and "nice view" say
+// nothing to answer, and "do you see the well?" asks about a thing this reader cannot name.
+const LIST_TABLE: Record<string, true> = Object.fromEntries(["see", "sees", "view", "sight", "looking", "describe", "list", "front", "before", "around"].map((w) => [w, true]));
+const ASKING = new Set(["what", "wat", "wot", "anything", "everything", "tell", "describe", "list", "name"]);
+// Words one letter from "what" that are words of their own ("wjat" is read as what; "that" is not).
+const NOT_ASKING = new Set(["that", "chat", "whet", "wheat", "shat", "want", "wait", "whit", "whats"]);
 const CUE_TABLE: Record<string, string> = Object.fromEntries(CUES.map((c) => [c, c]));
 
 function words(line: string): Word[] {
@@ -124,7 +129,8 @@ export function readSightQuestion(line: string): SightQuestion | null {
   if (named.length === 0) {
     if (has(ws, "nearest", "closest")) return { t: "nearest" };
     // (a cue word is itself: "right" is not a typo of "sight")
-    if (ws.some((w) => LIST_TABLE[w.w] || (!CUE_TABLE[w.w] && fuzzy(w.w, LIST_TABLE)))) return { t: "list" };
+    const sightWord = ws.some((w) => LIST_TABLE[w.w] || (!CUE_TABLE[w.w] && fuzzy(w.w, LIST_TABLE)));
+    if (sightWord && ws.some((w) => ASKING.has(w.w) || (!NOT_ASKING.has(w.w) && w.w.length >= 4 && ["what", "describe"].some((a) => oneEdit(w.w, a))))) return { t: "list" };
     return null;
   }
   if (things.length === 1 && (has(ws, "left", "right") || phrase(line, /\bwhich (side|way|hand)\b|\bwhere\b/))) return { t: "side", of: plain(things[0]) };
@@ -188,9 +194,27 @@ export function answerSight(q: SightQuestion, sight: readonly SightFact[]): stri
   }
 }
 
-/** "sight answer: …" for a line about the props in sight, or null when the line asks nothing this reader knows. */
-export function sightAnswerLine(say: string, sight: readonly SightFact[]): string | null {
+const NEAR = "; near: the ";
+
+/** How an answer line starts among the nearby lines. */
+export const SIGHT_ANSWER_LEAD = "- sight answer: ";
+
+/**
+ * "sight answer: …" for a line about the props in sight, or null when the line asks nothing this
+ * reader knows. A line asking for everything in view also names `near`, the nearest other thing
+ * (a landmark, a villager): "sight answer: red barrel on the left; near: the anvil block".
+ */
+export function sightAnswerLine(say: string, sight: readonly SightFact[], near?: string): string | null {
   const q = readSightQuestion(say);
   const a = q ? answerSight(q, sight) : null;
-  return a ? `sight answer: ${a}` : null;
+  if (!a) return null;
+  return `sight answer: ${a}${q!.t === "list" && near ? NEAR + near : ""}`;
+}
+
+/** The nearest other thing an answer line in `prompt` names (sightAnswerLine's `near`), or null. */
+export function nearInAnswer(prompt: string): string | null {
+  const at0 = prompt.indexOf(SIGHT_ANSWER_LEAD);
+  const line = at0 < 0 ? "" : prompt.slice(at0 + SIGHT_ANSWER_LEAD.length).split("\n")[0];
+  const at = line.lastIndexOf(NEAR);
+  return at >= 0 ? line.slice(at + NEAR.length) : null;
 }

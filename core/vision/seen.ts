@@ -2,7 +2,7 @@ import { objectFact, renderNearbyFact, type NearbyFact } from "../prompt/nearby.
 import type { SceneObject } from "../scene/schema.ts";
 import { sightAnswerLine } from "./ask.ts";
 import { viewProps, type PropView, type Pose, type Solid } from "./view.ts";
-import { countPhrase, KINDS } from "./vocab.ts";
+import { countPhrase, kindOfTags, KINDS } from "./vocab.ts";
 
 // What an NPC sees, from the scene graph. For a line about sight answered without a view the
 // server writes the usual nearby lines (core/prompt/nearby.ts: the same things, same order) and
@@ -72,7 +72,10 @@ export function sightOfViews(views: readonly PropView[]): SightFact[] {
 export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightFact[], objects: readonly SceneObject[], pose: Pose, say = ""): string[] {
   const side = new Map(sight.map((s) => [s.id, s.side]));
   const mark = (f: NearbyFact) => renderNearbyFact(f) + (side.has(f.id) ? `, in sight on the ${side.get(f.id)}` : "");
-  const answer = say ? sightAnswerLine(say, sight) : null;
+  const inSight = new Set(sight.map((s) => s.id));
+  // Not a prop (one out of view is not seen; "rain barrel" would read as a barrel), not the player.
+  const near = usual.find((f) => f.id !== "player" && !inSight.has(f.id) && !kindOfTags(f.tags))?.name;
+  const answer = say ? sightAnswerLine(say, sight, near) : null;
   const lines = [...(answer ? [answer] : []), sightSummary(sight), ...usual.map(mark)];
   const listed = new Set(usual.map((f) => f.id));
   const byId = new Map(objects.map((o) => [o.id, o]));

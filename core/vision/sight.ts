@@ -1,3 +1,4 @@
+import { readSightQuestion } from "./ask.ts";
 import { COLOURS, KINDS } from "./vocab.ts";
 
 // Which lines an NPC answers with its eyes. The view (visual tokens and the vision skill pack) goes
@@ -38,4 +39,15 @@ const PROPS = new RegExp(
 /** True when the line asks about the props in sight by kind, colour, number, nearness or side. */
 export function asksAboutProps(line: string): boolean {
   return PROPS.test(line);
+}
+
+/**
+ * True when a line is answered from the props in sight (the scene graph or the eyes' detector, with
+ * the sight skill): one about the props (asksAboutProps), or one asking for everything in view
+ * ("what do you see?", core/vision/ask.ts reads it as a list). The answer line of a list names the
+ * props in sight and the nearest other thing (core/vision/seen.ts), so the landmark a player near
+ * no props hears of stays in the reply.
+ */
+export function answersFromSight(line: string): boolean {
+  return asksAboutProps(line) || readSightQuestion(line)?.t === "list";
 }

@@ -1,5 +1,6 @@
 import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
-import { asksAboutProps, asksAboutSight } from "../../core/vision/sight.ts";
+import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
+import { SIGHT_ANSWER_LEAD } from "../../core/vision/ask.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
@@ -311,17 +312,17 @@ export class Conversations {
       this.host.log(`[dialogue] ${npc} ← ${line.key}: input filtered (${input.reason})`);
     } else {
       // A line about what is in sight (core/vision/sight.ts) is answered with the eyes when they are
-      // in use and a fresh view is there: a line about the props (asksAboutProps) from the props the
+      // in use and a fresh view is there: a line about the props (answersFromSight) from the props the
       // package's detector found in the view, when it has one (the sight lines and skill of the
       // scene path, no visual tokens), any other with the view's tokens and the vision skill. Without
       // the eyes, a line about the props is answered from the scene graph (props in view marked
       // among the nearby lines, the sight skill); every other line takes the text path.
       const aboutSight = asksAboutSight(line.text);
-      const aboutProps = asksAboutProps(line.text);
+      const fromSight = answersFromSight(line.text);
       const eyes = aboutSight && this.useEyes() ? await this.viewOf(npc) : undefined;
-      const seen = eyes?.seen && aboutProps ? eyes.seen : undefined;
+      const seen = eyes?.seen && fromSight ? eyes.seen : undefined;
       const view = seen ? undefined : eyes;
-      const bySight: SightSource | undefined = seen ? { from: "eyes", facts: seen } : !view && aboutProps ? { from: "scene" } : undefined;
+      const bySight: SightSource | undefined = seen ? { from: "eyes", facts: seen } : !view && fromSight ? { from: "scene" } : undefined;
       const prompt = this.buildPrompt(npc, card, line, standing, view?.tokens, bySight);
       this.prompts.set(npc, prompt);
       this.images.set(npc, view?.image ?? null);
@@ -357,12 +358,14 @@ export class Conversations {
         ctl.abort();
         stopWaiting();
       }, o.deadlineMs + 1000);
+      // A worked-out sight answer is voiced cooler: sampled at 0.7 the small model miscounted.
+      const temperature = bySight && prompt.includes(SIGHT_ANSWER_LEAD) ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
       const consume = async () => {
         const sub = rt.model.submit({
           prompt: ids.length > 0 ? ids : prompt,
           options: {
             maxNewTokens: o.maxNewTokens,
-            ...(o.temperature > 0 ? { doSample: true, temperature: o.temperature, topP: o.topP, seed: (Math.random() * 2 ** 31) >>> 0 } : { doSample: false }),
+            ...(temperature > 0 ? { doSample: true, temperature, topP: o.topP, seed: (Math.random() * 2 ** 31) >>> 0 } : { doSample: false }),
           },
           lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
           ...(view ? { image: view.image } : {}),

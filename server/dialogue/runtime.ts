@@ -85,6 +85,12 @@ export interface DialogueOptions {
   temperature?: number;
   topP?: number;
   /**
+   * The temperature (at most `temperature`) of a reply that voices a sight answer worked out before
+   * the model speaks (core/vision/ask.ts: "sight answer: two barrels"): the fact stays, the wording
+   * still varies. Default 0.2.
+   */
+  sightTemperature?: number;
+  /**
    * How a line about sight is answered (core/vision/sight.ts): "eyes" with the NPC's rendered view
    * (visual tokens and the vision package's skill pack), "scene" with what is in its view written
    * out from the scene graph (core/vision/seen.ts, the `skill-sight` pack), "auto" (default) the
@@ -110,6 +116,7 @@ export const DIALOGUE_DEFAULTS = {
   adapterRetryMs: 10_000,
   temperature: 0.7,
   topP: 0.9,
+  sightTemperature: 0.2,
   sight: "auto",
 } as const;
 
@@ -263,6 +270,7 @@ function checkOptions(o: ResolvedDialogueOptions): void {
   num("drainMs", 0, 600_000);
   num("adapterRetryMs", 0, 86_400_000);
   num("temperature", 0, 10);
+  num("sightTemperature", 0, 10);
   num("topP", 0.01, 1);
   if (!["auto", "eyes", "scene"].includes(o.sight)) throw new Error(`dialogue option sight=${JSON.stringify(o.sight)} must be "auto", "eyes" or "scene"`);
 }

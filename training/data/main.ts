@@ -8,7 +8,7 @@ import { makeScenario, type Sample } from "./sample.ts";
 import { anchoredIds, sceneVariant } from "./scene-variants.ts";
 import { heldOutFacts, heldOutItems, heldOutPlaces, heldOutVillagers, INTENT_WEIGHTS, type Split } from "./situations.ts";
 import { loadWorld } from "./world.ts";
-import { asksAboutProps } from "../../core/vision/sight.ts";
+import { answersFromSight } from "../../core/vision/sight.ts";
 
 // The data engine CLI:
 //   npm run data -- --out data/ --samples 200000 --seed 1 [--heldout 0.1] [--evals evals/]
@@ -128,7 +128,7 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
     const sc = makeScenario(w, rng, split, `${args.seed}-${attempts}`, {
       phraseGrammar: args.phraseGrammar, sightLines: args.sightLines, restateFacts: args.restateFacts, ...(intentWeights ? { intent: rng.weighted(intentWeights) } : {}),
     });
-    if (!sc || (args.onlySight && !asksAboutProps(sc.sample.say))) { empty++; continue; }
+    if (!sc || (args.onlySight && !answersFromSight(sc.sample.say))) { empty++; continue; }
     const s = sc.sample;
     const verdict = filter.offer(dedupText(s), `${split}|${s.npc}|${s.intent}`);
     if (verdict !== "kept") { dropped[verdict]++; bump(droppedBySplit, split); continue; }

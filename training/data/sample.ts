@@ -3,12 +3,13 @@ import { renderCompletion, type Turn } from "../../core/prompt/layout.ts";
 import type { Pose } from "../../core/prompt/nearby.ts";
 import { assemblePrompt, DEFAULT_PROMPT_BUDGET, playerInFront, sceneNpcEntities } from "../../core/prompt/context.ts";
 import { personSolid, sightFacts } from "../../core/vision/seen.ts";
-import { asksAboutProps } from "../../core/vision/sight.ts";
+import { nearInAnswer, readSightQuestion } from "../../core/vision/ask.ts";
+import { answersFromSight } from "../../core/vision/sight.ts";
 import { formatReply } from "../../core/prompt/reply.ts";
 import { restateFact } from "./restate.ts";
 import { Rng } from "./rng.ts";
 import {
-  CALM_STATES, HISTORY_INTENTS, INTENT_WEIGHTS, makeSituation, PLAYER_NAMES, type Ctx, type Situation, type Split,
+  CALM_STATES, HISTORY_INTENTS, INTENT_WEIGHTS, listPhrase, makeSituation, PLAYER_NAMES, voice, type Ctx, type Situation, type Split,
 } from "./situations.ts";
 import type { World } from "./world.ts";
 
@@ -117,7 +118,7 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
   // The player stands 1.5-3 m in front of the NPC, a little to one side.
   const playerPosition = playerInFront(pose, 1.5 + rng.float() * 1.5, (rng.float() - 0.5) * 1.5);
   const others = sceneNpcEntities(world.scene, npc.id).filter((e) => world.npcs.some((n) => n.id === e.id));
-  const sight = options.sightLines && asksAboutProps(situation.say)
+  const sight = options.sightLines && answersFromSight(situation.say)
     ? sightFacts(world.scene.objects, pose, [...others.map((e) => personSolid(e.id, e.position)), personSolid("player", playerPosition)])
     : undefined;
   const built = assemblePrompt({
@@ -126,6 +127,13 @@ export function makeScenario(world: World, rng: Rng, split: Split, id: string, o
   }, approxTokens, PROMPT_BUDGET);
 
   let reply = situation.reply;
+  if (sight && situation.intent === "nearby" && readSightQuestion(situation.say)?.t === "list") {
+    // "What do you see?" on the sight path names what its answer line names: the props in sight,
+    // nearest first, then the nearest other thing (core/vision/ask.ts).
+    const near = nearInAnswer(built.text);
+    const names = [...new Set(sight.map((s) => s.label)), ...(near ? [near] : [])];
+    if (names.length) reply = formatReply(voice(ctx, "nearby", { list: listPhrase(names.map((n) => `the ${n}`)) }), situation.mood, situation.actions);
+  }
   const restate = options.restateFacts ?? 0;
   if (restate > 0 && situation.fact && built.parts.facts.includes(situation.fact) && rng.chance(restate)) {
     reply = formatReply(restateFact(card, situation.fact, rng), situation.mood, situation.actions);

@@ -195,7 +195,7 @@ function villagerName(ctx: Ctx, id: string): string {
   return ctx.rng.pick(forms);
 }
 
-function listPhrase(names: string[]): string {
+export function listPhrase(names: string[]): string {
   if (names.length <= 1) return names.join("");
   return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { SIGHT_SKILL } from "../../core/vision/seen.ts";
-import { asksAboutProps } from "../../core/vision/sight.ts";
+import { answersFromSight } from "../../core/vision/sight.ts";
 import type { ViewRecord } from "../vision/render.ts";
 import { sceneOfRecord, sightPromptFor } from "../vision/sight-data.ts";
 import { loadCards } from "./world.ts";
@@ -13,7 +13,7 @@ import { groundingFigures } from "./grounding-summary.ts";
 import { foldPacks, openModel } from "./grounding-suite.ts";
 
 // eval:grounding --sight scene: the same held-out questions answered the way the server answers
-// lines when it does not use the eyes: a line about the props in sight (asksAboutProps) with the
+// lines when it does not use the eyes: a line about the props in sight (answersFromSight) with the
 // props in the NPC's view marked among its nearby lines (core/vision/seen.ts), the persona pack and
 // the skill-sight pack; any other line ("what do you see?") on the text path. "Blind" is every line
 // on the text path (no marks, persona pack only), as the server answered before. This measures reading the lines, not seeing: the
@@ -57,7 +57,7 @@ export async function runSceneSight(a: { model: string; adapters: string; batch:
   };
   // As the server routes: a line about the props in sight gets the marks and the sight skill,
   // any other takes the text path. Blind: every line on the text path (the server before).
-  const seeing = await run("as the server", (q) => (asksAboutProps(q.question) ? withSight : noSight)(views[q.view], card(q), q.question), (q) => asksAboutProps(q.question));
+  const seeing = await run("as the server", (q) => (answersFromSight(q.question) ? withSight : noSight)(views[q.view], card(q), q.question), (q) => answersFromSight(q.question));
   const blind = await run("text path", (q) => noSight(views[q.view], card(q), q.question), () => false);
   await model.session.release?.();
   const visible = views.map((v) => v.props.filter((p) => p.visible).map((p) => `${p.colour} ${p.kind}`));

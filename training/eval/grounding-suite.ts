@@ -21,7 +21,7 @@ import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { Projector } from "../../core/vision/projector.ts";
 import { personSolid, SIGHT_SKILL, sightFacts } from "../../core/vision/seen.ts";
-import { asksAboutProps, asksAboutSight } from "../../core/vision/sight.ts";
+import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
 import { nodeBankFiles } from "../../server/adapters/files.ts";
 import { readSuite } from "./run-suite.ts";
 import { loadCards, loadScene } from "./world.ts";
@@ -77,8 +77,8 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const views = new Map<string, Float32Array>();
   // As the game: the view only for lines about what is in sight (--always-view: every line).
   const sees = (c: EvalCase) => !a.noView && (a.alwaysView || asksAboutSight(c.say));
-  // --sight scene: the lines the server answers from the scene graph (asksAboutProps).
-  const sightLine = (c: EvalCase) => !a.noView && (a.alwaysView || asksAboutProps(c.say));
+  // --sight scene: the lines the server answers from the scene graph (answersFromSight).
+  const sightLine = (c: EvalCase) => !a.noView && (a.alwaysView || answersFromSight(c.say));
   for (const c of cases) {
     const key = `${c.scene}\u0000${c.npc}`;
     if (!scenes.has(c.scene)) scenes.set(c.scene, loadScene(c.scene, root));

@@ -9,7 +9,7 @@ import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { PropDetector } from "../../core/vision/detector.ts";
 import { Projector } from "../../core/vision/projector.ts";
 import { SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
-import { asksAboutProps } from "../../core/vision/sight.ts";
+import { answersFromSight } from "../../core/vision/sight.ts";
 import type { ViewRecord } from "../vision/render.ts";
 import { sceneOfRecord, sightPromptFor } from "../vision/sight-data.ts";
 import { loadCards } from "./world.ts";
@@ -29,7 +29,7 @@ import { foldPacks, openModel } from "./grounding-suite.ts";
 // real runtime the way the game does: the picture is encoded in headless Chromium on
 // onnxruntime-web (--node: onnxruntime-node), projected to visual tokens, spliced into the prompt,
 // generated greedily with the NPC's persona pack and the skill-vision pack. When the package has a
-// prop detector (core/vision/detector.ts), a question about the props in view (asksAboutProps) is
+// prop detector (core/vision/detector.ts), a question about the props in view (answersFromSight) is
 // answered as the server does with such a package: the detector's props as the sight lines, the
 // scene's props left out of the nearby lines, the persona and skill-sight packs, no visual tokens.
 // The same questions are asked again with a blank picture (blind). Last stdout line: one JSON object.
@@ -148,7 +148,7 @@ async function main() {
   const detector = vpkg.detectorWeights && vpkg.manifest.detector ? new PropDetector(vpkg.detectorWeights, vpkg.manifest, vpkg.manifest.detector) : null;
   const detected: SightFact[][] = detector ? Array.from({ length: nViews }, (_, i) => detector.sight(features.subarray(i * D, (i + 1) * D))) : [];
   const blankSight = detector ? detector.sight(blankFeatures) : [];
-  const byDetector = (q: QaRecord) => detector !== null && asksAboutProps(q.question);
+  const byDetector = (q: QaRecord) => detector !== null && answersFromSight(q.question);
   // The prompt of a question the detector answers, given each view's props (seeing, or blank).
   let eyesPrompt: ((sightOf: (view: number) => SightFact[]) => (q: QaRecord) => string) | null = null;
   if (detector) {

@@ -10,7 +10,7 @@ import type { Scene } from "../../core/scene/schema.ts";
 import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
 import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
 import { personSolid, sightFacts } from "../../core/vision/seen.ts";
-import { asksAboutProps } from "../../core/vision/sight.ts";
+import { answersFromSight } from "../../core/vision/sight.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { loadCards, loadScene } from "./world.ts";
 
@@ -82,7 +82,7 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
     const moment = caseMoment(c, scene, cards);
     speakers.push(moment.card.id);
     speakerCards.push(moment.card);
-    const sight = opts.sight === true && asksAboutProps(c.say);
+    const sight = opts.sight === true && answersFromSight(c.say);
     sights.push(sight);
     if (!sight) return assemblePrompt(moment, count).text;
     const people = [...(moment.others ?? []), { id: "player", position: moment.playerPosition ?? playerInFront(moment.pose) }].map((e) => personSolid(e.id, e.position));

@@ -10,7 +10,8 @@ import { Rng } from "../data/rng.ts";
 import { loadCards } from "../eval/world.ts";
 import { parseFlags } from "./flags.ts";
 import type { ViewRecord } from "./render.ts";
-import { voice, type Voice } from "./voices.ts";
+import { nearInAnswer } from "../../core/vision/ask.ts";
+import { voice, type Core, type Voice } from "./voices.ts";
 
 // Grounding questions about rendered views (CLEVR-style, from core/vision/view.ts truth),
 // answered in the NPC's own voice. Reads <in>/<split>/views.jsonl, writes <in>/<split>/qa.jsonl:
@@ -226,8 +227,9 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
     }
     case "what_see": {
       if (border.length > 0) return null;
+      // Said nearest first, as the sight lines list them.
       const items = [...vis].sort((x, y) => x.u - y.u).map(label);
-      return { type, q: phr("what_see"), key: items, core: { t: "list", items } };
+      return { type, q: phr("what_see"), key: items, core: { t: "list", items: [...vis].sort((x, y) => x.depth - y.depth).map(label) } };
     }
   }
 }
@@ -277,8 +279,11 @@ export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCa
       made++;
       used.set(type, used.get(type)! + 1);
       const question = addNoise(ask.q, rng, 1);
-      const reply = `[mood:${card.defaultMood}] ${voice(npc, rng)(ask.core)}`;
       const prompt = (opts.promptFor ?? imagePrompt)(r, card, question);
+      // A list also names what the prompt's answer line gives as near (core/vision/ask.ts).
+      const near = ask.core.t === "list" ? nearInAnswer(prompt) : null;
+      const core: Core = ask.core.t === "list" && near ? { ...ask.core, near } : ask.core;
+      const reply = `[mood:${card.defaultMood}] ${voice(npc, rng)(core)}`;
       out.push({ view: r.index, npc, type, question, answer: reply, key: ask.key, ...(ask.probe ? { probe: ask.probe } : {}), prompt, completion: renderCompletion(reply) });
     }
   }

@@ -8,6 +8,7 @@ questions about props without the language model having learnt to read visual to
   ... --install=1      # also writes <package>/detector.safetensors and its entry in vision.json
   ... --train_encoder=1 --enc_lr=5e-4   # the encoder learns too (end to end from the pictures);
                        # --install then also writes <package>/encoder.safetensors
+  ... --train_splits=train,train2      # several rendered training splits (default: train)
 
 Net: features (64, D) as a (D, 8, 8) grid -> 3x3 conv (D -> hidden) -> ReLU -> 3x3 conv (hidden ->
 hidden) -> ReLU -> 1x1 conv (hidden -> 1 + kinds + colours + 1): object logit, kind logits, colour
@@ -40,7 +41,7 @@ from vision.package import load_package  # noqa: E402
 
 DEFAULTS = dict(package="assets/vision", data="data/vision", out="training/out/vision", minutes=6.0, max_steps=0,
                 batch=128, lr=2e-3, hidden=64, seed=1, threads=1, eval_every=200, install=0,
-                train_encoder=0, enc_lr=5e-4)
+                train_encoder=0, enc_lr=5e-4, train_splits="train")
 NK, NC = len(KINDS), len(COLOURS)
 
 
@@ -144,11 +145,16 @@ def main():
     manifest, enc, _ = load_package(cfg["package"])
     enc.eval()
     tune = bool(int(cfg["train_encoder"]))
-    tr_dir, ho_dir = os.path.join(cfg["data"], "train"), os.path.join(cfg["data"], "heldout")
-    images, views = load_images(tr_dir), load_views(tr_dir)
-    ho_images, ho_views = load_images(ho_dir), load_views(ho_dir)
-    if len(images) != len(views) or len(ho_images) != len(ho_views):
+    # --train_splits=train,train2: more rendered splits train together (the held-out split stays one).
+    tr_dirs = [os.path.join(cfg["data"], s.strip()) for s in str(cfg["train_splits"]).split(",") if s.strip()]
+    ho_dir = os.path.join(cfg["data"], "heldout")
+    parts = [(load_images(d), load_views(d)) for d in tr_dirs]
+    if any(len(i) != len(v) for i, v in parts):
         raise SystemExit(f"{cfg['data']}: pictures and views.jsonl lines differ in number")
+    images, views = torch.cat([i for i, _ in parts]), [v for _, vs in parts for v in vs]
+    ho_images, ho_views = load_images(ho_dir), load_views(ho_dir)
+    if len(ho_images) != len(ho_views):
+        raise SystemExit(f"{ho_dir}: pictures and views.jsonl lines differ in number")
     t0 = time.time()
     # The training pictures and their mirror images (labels mirrored).
     lab = grid_labels(views)

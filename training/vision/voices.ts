@@ -15,7 +15,7 @@ export type Core =
   | { t: "side"; what: string; side: "left" | "right" }
   | { t: "depth"; a: string; b: string; rel: "front" | "behind" }
   | { t: "nearest"; what: string; side?: "left" | "right" }
-  | { t: "list"; items: string[] };
+  | { t: "list"; items: string[]; near?: string };
 
 export type Voice = (c: Core) => string;
 
@@ -100,11 +100,21 @@ const WEN: Lines = {
 
 const VOICES: Record<string, Lines> = { brom: BROM, aldric: ALDRIC, hilde: HILDE, mira: MIRA, wen: WEN };
 
+// After a list, the nearest other thing (a landmark, a villager: the answer line's "near: the …").
+const NEAR: Record<string, ((near: string) => string)[]> = {
+  brom: [(n) => `The ${n}, close.`, (n) => `And the ${n}. Near.`],
+  aldric: [(n) => `Near my post stands the ${n}.`, (n) => `The ${n} is near, citizen.`],
+  hilde: [(n) => `And the ${n}, right by us, love.`, (n) => `Oh, and the ${n} close by, dearie.`],
+  mira: [(n) => `And the ${n}, right here!`, (n) => `Ooh, and the ${n} close by!`],
+  wen: [(n) => `And the ${n}, close as a root, little sprout.`, (n) => `The ${n} stands near, young one.`],
+};
+
 /** A reply maker for a character (others speak plainly, like Aldric without the title). */
 export function voice(npc: string, rng: Rng): Voice {
   const lines = VOICES[npc] ?? ALDRIC;
   return (c) => {
     const options = lines[c.t] as ((x: Core) => string)[];
-    return rng.pick(options)(c);
+    const said = rng.pick(options)(c);
+    return c.t === "list" && c.near ? `${said} ${rng.pick(NEAR[npc] ?? NEAR.aldric)(c.near)}` : said;
   };
 }
