@@ -44,13 +44,15 @@ describe("train_detector.py --train_encoder", () => {
     const m0 = JSON.parse(readFileSync(manifestFile, "utf8"));
     writeFileSync(manifestFile, JSON.stringify({ ...m0, grounding: { accuracy: 0.4, blind_accuracy: 0.3, questions: 9 } }));
     const encoderBefore = readFileSync(join(pkg, "encoder.safetensors"));
-    split("train", 96, 1);
+    split("train", 64, 1);
+    split("train2", 32, 3);
     split("heldout", 24, 2);
     const out = execFileSync(PYTHON, ["training/vision/train_detector.py", `--package=${pkg}`, `--data=${join(dir, "data")}`, `--out=${join(dir, "out")}`,
-      "--max_steps=60", "--eval_every=30", "--batch=16", "--hidden=16", "--train_encoder=1", "--enc_lr=2e-3", "--install=1"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      "--max_steps=60", "--eval_every=30", "--batch=16", "--hidden=16", "--train_encoder=1", "--enc_lr=2e-3", "--install=1", "--train_splits=train,train2"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(out).toMatch(/head starts from/);
     const last = JSON.parse(out.trim().split("\n").pop()!);
-    expect(last).toMatchObject({ encoder_trained: true, steps: 60 });
+    // Both training splits, one held-out split.
+    expect(last).toMatchObject({ encoder_trained: true, steps: 60, train_pictures: 96, heldout_pictures: 24 });
     const m1 = JSON.parse(readFileSync(manifestFile, "utf8"));
     expect(m1.grounding).toBeUndefined();
     expect(m1.detector).toMatchObject({ file: "detector.safetensors", hidden: 16 });

@@ -21,7 +21,12 @@ import { foldPacks, openModel } from "./grounding-suite.ts";
 
 const log = (l: string) => process.stderr.write(l + "\n");
 
-export async function runSceneSight(a: { model: string; adapters: string; batch: number; split: string; html: string; out: string }, qa: QaRecord[], views: ViewRecord[]) {
+/** Greedy replies, or with `--temperature` sampled as the server samples (top-p 0.9), seeded per question. */
+export function replyOptions(temperature: number, i: number) {
+  return temperature > 0 ? { maxNewTokens: 40, doSample: true, temperature, topP: 0.9, seed: 1 + i } : { maxNewTokens: 40, doSample: false };
+}
+
+export async function runSceneSight(a: { model: string; adapters: string; batch: number; split: string; html: string; out: string; temperature: number }, qa: QaRecord[], views: ViewRecord[]) {
   const cards = loadCards(process.cwd());
   const sceneOf = sceneOfRecord();
   const withSight = sightPromptFor(sceneOf);
@@ -37,8 +42,8 @@ export async function runSceneSight(a: { model: string; adapters: string; batch:
     const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
     const t0 = performance.now();
     let done = 0, lastLog = t0;
-    const texts = await Promise.all(qa.map(async (q) => {
-      const r = await sched.submit({ prompt: promptOf(q), options: { maxNewTokens: 40, doSample: false }, lora: await mixtureOf(q.npc, skillFor(q)) }).result;
+    const texts = await Promise.all(qa.map(async (q, i) => {
+      const r = await sched.submit({ prompt: promptOf(q), options: replyOptions(a.temperature, i), lora: await mixtureOf(q.npc, skillFor(q)) }).result;
       done++;
       if (performance.now() - lastLog > 5000) {
         lastLog = performance.now();

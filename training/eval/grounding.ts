@@ -18,9 +18,10 @@ import { answerMatches } from "./grounding-score.ts";
 import { groundingFigures } from "./grounding-summary.ts";
 import { groundingHtml } from "./grounding-html.ts";
 import { foldPacks, openModel } from "./grounding-suite.ts";
+import { replyOptions } from "./grounding-scene.ts";
 
 // npm run eval:grounding -- [--sight eyes|scene] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
-//   [--model assets/model] [--adapters adapters] [--node] [--html F] [--suite <cases.jsonl> [--no-view | --always-view]]
+//   [--model assets/model] [--adapters adapters] [--node] [--temperature T] [--html F] [--suite <cases.jsonl> [--no-view | --always-view]]
 // --sight scene: the scene-graph path instead of the eyes (training/eval/grounding-scene.ts).
 // --record: writes {accuracy, blind_accuracy, questions} into the package's vision.json as
 // `grounding` (the server trusts a package's eyes by it: core/vision/manifest.ts readsViews); only
@@ -39,10 +40,10 @@ export interface QaRecord {
   probe?: string; prompt: string;
 }
 
-const USAGE = "usage: npm run eval:grounding -- [--sight eyes|scene] [--record] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--html FILE] [--suite FILE [--no-view | --always-view]]";
+const USAGE = "usage: npm run eval:grounding -- [--sight eyes|scene] [--record] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--temperature T] [--html FILE] [--suite FILE [--no-view | --always-view]]";
 
 function parseArgs(argv: string[]) {
-  const a = { record: false, sight: "eyes", data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16 };
+  const a = { record: false, sight: "eyes", data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16, temperature: 0 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--node") { a.node = true; continue; }
@@ -55,6 +56,10 @@ function parseArgs(argv: string[]) {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${f} needs a positive integer, got ${v}`);
       a[f.slice(2) as "limit" | "batch"] = n;
+    } else if (f === "--temperature") {
+      const t = Number(v);
+      if (!(t >= 0 && t <= 10)) throw new Error(`--temperature must be a number from 0 to 10, got ${v}`);
+      a.temperature = t;
     } else if (f === "--sight") {
       if (v !== "eyes" && v !== "scene") throw new Error(`--sight must be eyes or scene, got ${v}\n${USAGE}`);
       a.sight = v;
@@ -177,11 +182,11 @@ async function main() {
     const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
     const t0 = performance.now();
     let done = 0, lastLog = t0;
-    const texts = await Promise.all(qa.map(async (q) => {
+    const texts = await Promise.all(qa.map(async (q, i) => {
       const req = byDetector(q)
         ? { prompt: promptOf!(q), lora: await mixtureOf(q.npc, SIGHT_SKILL) }
         : { prompt: q.prompt, lora: await mixtureOf(q.npc, visionAdapter), image: imageOf(q) };
-      const r = await sched.submit({ ...req, options: { maxNewTokens: 40, doSample: false } }).result;
+      const r = await sched.submit({ ...req, options: replyOptions(a.temperature, i) }).result;
       done++;
       if (performance.now() - lastLog > 5000) {
         lastLog = performance.now();
