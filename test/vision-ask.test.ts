@@ -41,6 +41,8 @@ describe("readSightQuestion", () => {
     ["lovely view from up here", null],
     ["do you see the well?", null],
     ["is there a smithy around here?", null],
+    ["that's what I'm looking for", null],
+    ["this is just what I wanted to see", null],
     ["hello there, how are you?", null],
     ["sell me a sword", null],
     ["let me know what you think", null],

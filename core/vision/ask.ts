@@ -73,8 +73,9 @@ function fuzzy<T>(w: string, table: Record<string, T>): T | undefined {
 // It asks ("what", "anything", "tell", "describe", "list"): "see you later!" and "nice view" say
 // nothing to answer, and "do you see the well?" asks about a thing this reader cannot name.
 const LIST_TABLE: Record<string, true> = Object.fromEntries(["see", "sees", "view", "sight", "looking", "describe", "list", "front", "before", "around"].map((w) => [w, true]));
-const ASKING = new Set(["what", "wat", "wot", "anything", "everything", "tell", "describe", "list", "name"]);
+const ASKING = new Set(["what", "wat", "wot", "wht", "anything", "everything", "tell", "describe", "list", "name"]);
 // Words one letter from "what" that are words of their own ("wjat" is read as what; "that" is not).
+const STATING = new Set(["that", "this", "is", "exactly", "just"]);
 const NOT_ASKING = new Set(["that", "chat", "whet", "wheat", "shat", "want", "wait", "whit", "whats"]);
 const CUE_TABLE: Record<string, string> = Object.fromEntries(CUES.map((c) => [c, c]));
 
@@ -130,7 +131,9 @@ export function readSightQuestion(line: string): SightQuestion | null {
     if (has(ws, "nearest", "closest")) return { t: "nearest" };
     // (a cue word is itself: "right" is not a typo of "sight")
     const sightWord = ws.some((w) => LIST_TABLE[w.w] || (!CUE_TABLE[w.w] && fuzzy(w.w, LIST_TABLE)));
-    if (sightWord && ws.some((w) => ASKING.has(w.w) || (!NOT_ASKING.has(w.w) && w.w.length >= 4 && ["what", "describe"].some((a) => oneEdit(w.w, a))))) return { t: "list" };
+    // "that's what I'm looking for" tells; it does not ask: a "what" after "that" or "is" is no question.
+    const asks = (w: Word, i: number) => !(STATING.has(ws[i - 1]?.w ?? "") && w.w !== "describe" && w.w !== "list" && w.w !== "tell");
+    if (sightWord && ws.some((w, i) => (ASKING.has(w.w) || (!NOT_ASKING.has(w.w) && w.w.length >= 4 && ["what", "describe"].some((a) => oneEdit(w.w, a)))) && asks(w, i))) return { t: "list" };
     return null;
   }
   if (things.length === 1 && (has(ws, "left", "right") || phrase(line, /\bwhich (side|way|hand)\b|\bwhere\b/))) return { t: "side", of: plain(things[0]) };
