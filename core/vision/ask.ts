@@ -75,8 +75,17 @@ function fuzzy<T>(w: string, table: Record<string, T>): T | undefined {
 const LIST_TABLE: Record<string, true> = Object.fromEntries(["see", "sees", "view", "sight", "looking", "describe", "list", "front", "before", "around"].map((w) => [w, true]));
 const ASKING = new Set(["what", "wat", "wot", "wht", "anything", "everything", "tell", "describe", "list", "name"]);
 // Words one letter from "what" that are words of their own ("wjat" is read as what; "that" is not).
-const STATING = new Set(["that", "this", "is", "exactly", "just"]);
 const NOT_ASKING = new Set(["that", "chat", "whet", "wheat", "shat", "want", "wait", "whit", "whats"]);
+// "that's what I'm looking for" tells; it does not ask: a "what" after these is no question.
+const STATING = new Set(["that", "this", "is", "exactly", "just"]);
+const ALWAYS_ASKING = new Set(["describe", "list", "tell"]);
+
+/** Does word `w` (after `prev`) ask: "what", "wjat", "anything", "describe", but not "that's what". */
+function asking(w: string, prev: string): boolean {
+  if (ALWAYS_ASKING.has(w)) return true;
+  const word = ASKING.has(w) || (!NOT_ASKING.has(w) && w.length >= 4 && (oneEdit(w, "what") || oneEdit(w, "describe")));
+  return word && !STATING.has(prev);
+}
 const CUE_TABLE: Record<string, string> = Object.fromEntries(CUES.map((c) => [c, c]));
 
 function words(line: string): Word[] {
@@ -131,9 +140,7 @@ export function readSightQuestion(line: string): SightQuestion | null {
     if (has(ws, "nearest", "closest")) return { t: "nearest" };
     // (a cue word is itself: "right" is not a typo of "sight")
     const sightWord = ws.some((w) => LIST_TABLE[w.w] || (!CUE_TABLE[w.w] && fuzzy(w.w, LIST_TABLE)));
-    // "that's what I'm looking for" tells; it does not ask: a "what" after "that" or "is" is no question.
-    const asks = (w: Word, i: number) => !(STATING.has(ws[i - 1]?.w ?? "") && w.w !== "describe" && w.w !== "list" && w.w !== "tell");
-    if (sightWord && ws.some((w, i) => (ASKING.has(w.w) || (!NOT_ASKING.has(w.w) && w.w.length >= 4 && ["what", "describe"].some((a) => oneEdit(w.w, a)))) && asks(w, i))) return { t: "list" };
+    if (sightWord && ws.some((w, i) => asking(w.w, ws[i - 1]?.w ?? ""))) return { t: "list" };
     return null;
   }
   if (things.length === 1 && (has(ws, "left", "right") || phrase(line, /\bwhich (side|way|hand)\b|\bwhere\b/))) return { t: "side", of: plain(things[0]) };
@@ -198,9 +205,10 @@ export function answerSight(q: SightQuestion, sight: readonly SightFact[]): stri
 }
 
 const NEAR = "; near: the ";
+const ANSWER = "sight answer: ";
 
 /** How an answer line starts among the nearby lines. */
-export const SIGHT_ANSWER_LEAD = "- sight answer: ";
+export const SIGHT_ANSWER_LEAD = `- ${ANSWER}`;
 
 /**
  * "sight answer: …" for a line about the props in sight, or null when the line asks nothing this
@@ -211,7 +219,7 @@ export function sightAnswerLine(say: string, sight: readonly SightFact[], near?:
   const q = readSightQuestion(say);
   const a = q ? answerSight(q, sight) : null;
   if (!a) return null;
-  return `sight answer: ${a}${q!.t === "list" && near ? NEAR + near : ""}`;
+  return `${ANSWER}${a}${q!.t === "list" && near ? NEAR + near : ""}`;
 }
 
 /** The nearest other thing an answer line in `prompt` names (sightAnswerLine's `near`), or null. */
