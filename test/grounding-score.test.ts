@@ -16,6 +16,11 @@ describe("grounding answers", () => {
   it("reads counts, colours, kinds, sides and depth", () => {
     expect(countOf("Three barrels, friend.")).toBe(3);
     expect(countOf("None at all.")).toBe(0);
+    // a denial of seeing counts nothing; "any" alone is no count
+    expect(countOf("Oh, I don't see a bucket, friend! None at all!")).toBe(0);
+    expect(countOf("I can't see any barrels.")).toBe(0);
+    expect(countOf("Any? Two, love.")).toBe(2);
+    expect(countOf("I see a bucket by the well.")).toBe(1);
     expect(answerMatches("count", "two", "Two. Both crates.")).toBe(true);
     expect(answerMatches("count", "two", "Three of them.")).toBe(false);
     expect(answerMatches("colour", "red", "[mood:calm] It's red, love.")).toBe(true);
@@ -29,6 +34,8 @@ describe("grounding answers", () => {
     expect(answerMatches("nearest", "yellow sack", "The nearest is a yellow sack.")).toBe(true);
     expect(answerMatches("nearest", "yellow sack", "A red sack.")).toBe(false);
     expect(answerMatches("colour", "none", "I don't see one.")).toBe(true);
+    expect(answerMatches("colour", "none", "Oh, zero buckets, dearie!")).toBe(true);
+    expect(answerMatches("colour", "none", "It's blue, and zero doubt.")).toBe(false);
   });
 
   it("what_see needs exactly the props in view; denied kinds name nothing", () => {
