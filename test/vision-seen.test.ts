@@ -145,6 +145,31 @@ describe("data:sight samples", () => {
   });
 });
 
+describe("side questions as players ask them", () => {
+  it("training asks about a kind alone and about things out of view; held-out questions stay about one prop in view", () => {
+    const cards = loadCards(process.cwd());
+    const records = Array.from({ length: 150 }, (_, i) => record(i, "generated", generateView(78 * 1_000_003 + i)));
+    const promptFor = sightPromptFor(sceneOfRecord());
+    const side = (split: string) => questionsFor(records, cards, { split, perView: 9, seed: 3, promptFor }).filter((q) => q.type === "side");
+    const train = side("train"), heldout = side("heldout");
+    const answerOf = (q: { prompt: string }) => q.prompt.split("\n").find((l) => l.includes("sight answer: "))!;
+    const absent = train.filter((q) => q.key === "none");
+    expect(absent.length).toBeGreaterThan(0);
+    for (const q of absent) {
+      expect(answerOf(q)).toMatch(/sight answer: no [a-z ]+ in sight$/);
+      expect(q.answer.toLowerCase()).toMatch(/\b(no|none|don't)\b/);
+    }
+    // "where's the barrel?" with one barrel in view: the side, as the answer line gives it.
+    const kindAlone = train.filter((q) => typeof q.key === "string" && q.key !== "none" && !/\b(red|blue|green|yellow|brown|grey|white|purple)\b/.test(q.question.toLowerCase()));
+    expect(kindAlone.length).toBeGreaterThan(0);
+    for (const q of kindAlone) expect(answerOf(q)).toContain(`is on the ${q.key}`);
+    for (const q of heldout) {
+      expect(["left", "right"]).toContain(q.key);
+      expect(answerOf(q)).toContain(`is on the ${q.key}`);
+    }
+  });
+});
+
 describe("data engine --sight-lines", () => {
   it("marks what is in view for lines about sight only; other lines and runs without it are as before", () => {
     const world = loadWorld(".");

@@ -77,7 +77,7 @@ export const ASK: Record<string, [string[], string[]]> = {
     ["Name the {c} object for me.", "What's the {c} object you see?", "Tell me what the {c} thing is."],
   ],
   side: [
-    ["Is the {a} on your left or your right?", "Which side is the {a} on?", "Where's the {a}, left or right?", "The {a}: left or right of you?", "Is the {a} to your left or to your right?", "The {a}, is it on your left or right?", "On which side do you see the {a}?", "Is the {a} left of you or right of you?", "Where is the {a}, your left or your right?"],
+    ["Is the {a} on your left or your right?", "Which side is the {a} on?", "Where's the {a}, left or right?", "The {a}: left or right of you?", "Is the {a} to your left or to your right?", "The {a}, is it on your left or right?", "On which side do you see the {a}?", "Is the {a} left of you or right of you?", "Where is the {a}, your left or your right?", "Where is the {a}?", "Where's the {a}?"],
     ["Which hand is the {a} nearer, left or right?", "Left or right, the {a}?", "Which way is the {a}, left or right?"],
   ],
   depth: [
@@ -179,6 +179,15 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
       return { type, q: fill(phr("countColour"), { c: colour }), key: NUMBERS[n], core: { t: "count", n: NUMBERS[n], what: n === 1 ? `${colour} thing` : `${colour} things` } };
     }
     case "colour": {
+      // (train only, now and then) a kind seen more than once: each one's colour.
+      if (!heldout && rng.chance(0.15)) {
+        const many = KINDS.filter((k) => vis.filter((p) => p.kind === k).length >= 2 && !unsure((p) => p.kind === k));
+        if (many.length > 0) {
+          const kind = rng.pick(many);
+          const items = vis.filter((p) => p.kind === kind).sort((x, y) => x.depth - y.depth).map(label);
+          return { type, q: fill(phr("colour"), { k: kind }), key: items, core: { t: "list", items } };
+        }
+      }
       // Ask about a kind seen exactly once; now and then a kind not in view (no answer).
       const once = KINDS.filter((k) => vis.filter((p) => p.kind === k).length === 1 && !unsure((p) => p.kind === k));
       const absent = KINDS.filter((k) => !vis.some((p) => p.kind === k) && !unsure((p) => p.kind === k));
@@ -204,6 +213,10 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
       return { type, q: fill(phr("kind"), { c: colour }), key: "none", core: { t: "none", what: `${colour} thing` } };
     }
     case "side": {
+      if (!heldout) {
+        const other = sideAsPlayersAsk(vis, unsure, rng);
+        if (other) return { type, q: fill(phr("side"), { a: other.ask }), key: other.key, core: other.core };
+      }
       const uniq = vis.filter((p) => vis.filter((x) => label(x) === label(p)).length === 1 && !unsure((x) => label(x) === label(p)) && Math.abs(p.u - 0.5) >= 0.08);
       if (uniq.length === 0) return null;
       const p = rng.pick(uniq);
@@ -232,6 +245,36 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
       return { type, q: phr("what_see"), key: items, core: { t: "list", items: [...vis].sort((x, y) => x.depth - y.depth).map(label) } };
     }
   }
+}
+
+/**
+ * Side questions as players also ask them (train only, about a third of the time): about a kind
+ * ("where's the barrel?") when one of it is in view, about a thing not in view (none), or about a
+ * kind seen more than once (each one and its side, as the answer line gives them). Null: ask as usual.
+ */
+function sideAsPlayersAsk(vis: Prop[], unsure: (pred: (p: Prop) => boolean) => boolean, rng: Rng): { ask: string; key: string | string[]; core: Core } | null {
+  const r = rng.float();
+  const clear = (p: Prop) => Math.abs(p.u - 0.5) >= 0.08;
+  const ofKind = (k: string) => vis.filter((p) => p.kind === k);
+  if (r < 0.15) {
+    const once = KINDS.filter((k) => ofKind(k).length === 1 && clear(ofKind(k)[0]) && !unsure((p) => p.kind === k));
+    if (once.length === 0) return null;
+    const p = ofKind(rng.pick(once))[0];
+    return { ask: p.kind, key: p.side, core: { t: "side", what: p.kind, side: p.side } };
+  }
+  if (r < 0.27) {
+    const absent = KINDS.flatMap((k) => [k, ...COLOURS.map((c) => `${c} ${k}`)]).filter((a) => !vis.some((p) => a === p.kind || a === label(p)) && !unsure((p) => a === p.kind || a === label(p)));
+    if (absent.length === 0) return null;
+    const a = rng.pick(absent);
+    return { ask: a, key: "none", core: { t: "none", what: a } };
+  }
+  if (r < 0.35) {
+    const many = KINDS.filter((k) => ofKind(k).length >= 2 && ofKind(k).every(clear) && !unsure((p) => p.kind === k));
+    if (many.length === 0) return null;
+    const ps = ofKind(rng.pick(many)).sort((x, y) => x.depth - y.depth);
+    return { ask: ps[0].kind, key: ps.map(label), core: { t: "list", items: ps.map((p) => `${label(p)} on my ${p.side}`) } };
+  }
+  return null;
 }
 
 function sideOf(p: Prop): "left" | "right" | undefined {
