@@ -20,6 +20,7 @@ describe("grounding answers", () => {
     expect(countOf("Oh, I don't see a bucket, friend! None at all!")).toBe(0);
     expect(countOf("I can't see any barrels.")).toBe(0);
     expect(countOf("Any? Two, love.")).toBe(2);
+    expect(countOf("Hmm... nothing, little sprout. An empty field.")).toBe(0);
     expect(countOf("I see a bucket by the well.")).toBe(1);
     expect(answerMatches("count", "two", "Two. Both crates.")).toBe(true);
     expect(answerMatches("count", "two", "Three of them.")).toBe(false);

@@ -24,16 +24,16 @@ export function polarity(text: string): "yes" | "no" | null {
 // "I don't see a bucket": the "a" after a denial of seeing counts nothing.
 const DENIED_SIGHT = /\b(?:don'?t|do not|can'?t|cannot|not) see (?:a|an|any)$/;
 
-/** The first count said (a number word or digits; "none"/"no" = 0, "I don't see a bucket" = 0). */
+/** The first count said (a number word or digits; "none"/"no"/"nothing" = 0, "I don't see a bucket" = 0). */
 export function countOf(text: string): number | null {
   const t = norm(text);
-  const m = /\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+|none|no|a single|just the one|only one|a|an|any)\b/.exec(t);
+  const m = /\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+|none|no|nothing|a single|just the one|only one|a|an|any)\b/.exec(t);
   if (!m) return null;
   const w = m[1];
   if (DENIED_SIGHT.test(t.slice(0, m.index + w.length))) return 0;
   if (w === "any") return countOf(t.slice(m.index + w.length));
   if (/^\d+$/.test(w)) return Number(w);
-  if (w === "none" || w === "no") return 0;
+  if (w === "none" || w === "no" || w === "nothing") return 0;
   if (w === "a single" || w === "just the one" || w === "only one" || w === "a" || w === "an") return 1;
   return NUMBERS.indexOf(w);
 }
