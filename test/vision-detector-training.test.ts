@@ -4,6 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hasTorch, PYTHON } from "./python.ts";
+import { nodeBackend } from "../core/runtime/backend-node.ts";
+import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
+import { VisionEncoder } from "../core/vision/encoder.ts";
+import { PropDetector } from "../core/vision/detector.ts";
+import { loadVisionPackage } from "../core/vision/manifest.ts";
 
 // train_detector.py with --train_encoder=1 on a tiny dataset of flat squares (a coloured square
 // per picture where its prop's centre is, a view record that says so), from a random package with
@@ -61,5 +66,39 @@ describe("train_detector.py --train_encoder", () => {
     const curve = JSON.parse(readFileSync(join(dir, "out", "detector_metrics.json"), "utf8")).curve as { train_loss: number }[];
     const mean = (xs: { train_loss: number }[]) => xs.reduce((a, c) => a + c.train_loss, 0) / xs.length;
     expect(mean(curve.slice(-10))).toBeLessThan(mean(curve.slice(0, 10)));
+  }, 180_000);
+
+  it.skipIf(!hasTorch())("--fresh trains a new, wider encoder with BatchNorm and ships it folded: the runtime finds what PyTorch finds", async () => {
+    const pkg = join(dir, "pkg-fresh");
+    execFileSync(PYTHON, ["training/vision/make_package.py", "--random", "--out", pkg, "--hidden", "64", "--feature-dim", "32", "--seed", "8", "--detector-hidden", "16"]);
+    split("train", 64, 1);
+    split("heldout", 24, 2);
+    const out = execFileSync(PYTHON, ["training/vision/train_detector.py", `--package=${pkg}`, `--data=${join(dir, "data")}`, `--out=${join(dir, "out-fresh")}`,
+      "--max_steps=40", "--eval_every=40", "--batch=16", "--hidden=12", "--fresh=1", "--widths=8,12,16,20,20", "--lr=3e-3", "--enc_lr=3e-3", "--install=1"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(out).not.toMatch(/head starts from/);
+    const last = JSON.parse(out.trim().split("\n").pop()!);
+    expect(last).toMatchObject({ encoder_trained: true, encoder_fresh: true, steps: 40 });
+    const m = JSON.parse(readFileSync(join(pkg, "vision.json"), "utf8"));
+    expect(m.encoder_convs).toEqual([[3, 8, 1], [8, 12, 2], [12, 16, 2], [16, 20, 2], [20, 20, 1]]);
+    expect(m.detector).toMatchObject({ hidden: 12 });
+    expect(m.metrics.encoder_with_detector.fresh).toBe(true);
+    // The installed (folded) encoder in the runtime's ONNX graph and the runtime's detector decode
+    // against PyTorch's (training/vision/reference.py).
+    const refFile = join(dir, "fresh-ref.json");
+    execFileSync(PYTHON, ["training/vision/reference.py", "--pkg", pkg, "--out", refFile]);
+    const ref = JSON.parse(readFileSync(refFile, "utf8")) as { pixels: number[]; features: number[]; detected: [number, number, string, string, number, number][][] };
+    const vp = await loadVisionPackage(pkg, nodePackageFiles);
+    const enc = await VisionEncoder.create(vp, nodeBackend({ threads: 1 }));
+    const feats = await enc.encode(Float32Array.from(ref.pixels), 2);
+    await enc.release();
+    let worst = 0;
+    for (let i = 0; i < feats.length; i++) worst = Math.max(worst, Math.abs(feats[i] - ref.features[i]));
+    expect(worst).toBeLessThan(1e-3);
+    const det = new PropDetector(vp.detectorWeights!, vp.manifest, vp.manifest.detector!);
+    const per = 64 * 32;
+    for (let b = 0; b < 2; b++) {
+      const got = det.detect(Float32Array.from(ref.features.slice(b * per, (b + 1) * per)));
+      expect(got.map((d) => `${d.cy},${d.cx} ${d.colour} ${d.kind}`).sort()).toEqual(ref.detected[b].map((w) => `${w[0]},${w[1]} ${w[3]} ${w[2]}`).sort());
+    }
   }, 180_000);
 });

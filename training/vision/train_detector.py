@@ -101,12 +101,18 @@ def losses(det, g, lab):
 
 def decode(obj, kind, colour, depth, threshold):
     """One picture's outputs -> [(cy, cx, kind, colour, depth m)], a cell kept when its object
-    probability passes `threshold` and is the largest in its 3x3 neighbourhood."""
+    probability passes `threshold` and no neighbour (3x3) that reads as the same kind and colour is
+    more likely. A quarter of the props in view stand in the next cell to another; suppressing every
+    weaker neighbour lost one of each such pair (recall 0.74 -> 0.82 on the held-out split)."""
     p = torch.sigmoid(obj)
-    peak = F.max_pool2d(p[None, None], 3, stride=1, padding=1)[0, 0]
+    label = kind.argmax(0) * len(COLOURS) + colour.argmax(0)
+    G = p.shape[0]
     out = []
-    for cy, cx in ((p >= threshold) & (p >= peak)).nonzero().tolist():
-        out.append((cy, cx, KINDS[kind[:, cy, cx].argmax().item()], COLOURS[colour[:, cy, cx].argmax().item()], math.exp(depth[cy, cx].item())))
+    for cy, cx in (p >= threshold).nonzero().tolist():
+        stronger_same = any(0 <= cy + dy < G and 0 <= cx + dx < G and p[cy + dy, cx + dx] > p[cy, cx] and label[cy + dy, cx + dx] == label[cy, cx]
+                            for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        if not stronger_same:
+            out.append((cy, cx, KINDS[kind[:, cy, cx].argmax().item()], COLOURS[colour[:, cy, cx].argmax().item()], math.exp(depth[cy, cx].item())))
     return out
 
 
