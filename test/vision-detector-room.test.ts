@@ -4,7 +4,7 @@
 // generic line about sight still takes the view's visual tokens.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
-import { PropDetector } from "../core/vision/detector.ts";
+import { MAX_SEEN, PropDetector } from "../core/vision/detector.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
 import { answerSight, sightAnswerLine } from "../core/vision/ask.ts";
 import { SIGHT_SKILL, sightSummary } from "../core/vision/seen.ts";
@@ -29,6 +29,9 @@ describe("the eyes' prop detector in a conversation", { timeout: 120_000 }, () =
     const f = Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i * 0.37) * 3);
     const expected = detector.sight(f);
     expect(expected.length).toBeGreaterThan(0);
+    // A random detector on a made-up picture finds props everywhere; the sight facts keep the most likely.
+    expect(detector.detect(f).length).toBeGreaterThan(MAX_SEEN);
+    expect(expected.length).toBe(MAX_SEEN);
     yard.bot.send("npc_view", { npc: "brom", features: featureBytes(f) });
     await waitFor(() => r.npcViews!.latest("brom") !== undefined, 5000, "view stored");
     // The worker thread's detector found what this one finds.

@@ -36,6 +36,9 @@ export interface DetectedProp {
   p: number;
 }
 
+/** The most props a view's sight facts hold (the rendered views never show more than 6). */
+export const MAX_SEEN = 12;
+
 /** Output channels of the head: object, kinds, colours, log-depth. */
 export const DETECTOR_OUTPUTS = 1 + KINDS.length + COLOURS.length + 1;
 
@@ -139,10 +142,15 @@ export class PropDetector {
     return props.sort((a, b) => b.p - a.p);
   }
 
-  /** What the NPC sees, as sight facts (nearest first): the left half of the picture is its left. */
+  /**
+   * What the NPC sees, as sight facts (nearest first): the left half of the picture is its left.
+   * At most MAX_SEEN props, the most likely: a picture the detector reads as full of props (noise,
+   * an art style it never saw) must not crowd the rest of the prompt out.
+   */
   sight(features: Float32Array): SightFact[] {
     const G = this.manifest.grid;
     return this.detect(features)
+      .slice(0, MAX_SEEN)
       .map((d, i) => ({ id: `seen-${i + 1}`, label: `${d.colour} ${d.kind}`, depth: d.depth, side: d.cx < G / 2 ? ("left" as const) : ("right" as const) }))
       .sort((a, b) => a.depth - b.depth);
   }
