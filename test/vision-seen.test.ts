@@ -12,7 +12,7 @@ import { nearInAnswer, sightAnswerLine } from "../core/vision/ask.ts";
 import { NOTHING_IN_SIGHT, personSolid, sightFacts, sightNearby, sightOfViews } from "../core/vision/seen.ts";
 import { record } from "../training/vision/render.ts";
 import { generateView } from "../training/vision/scenes.ts";
-import { sightPromptFor, sceneOfRecord } from "../training/vision/sight-data.ts";
+import { sceneRecords, sightPromptFor, sceneOfRecord } from "../training/vision/sight-data.ts";
 import { questionsFor } from "../training/vision/questions.ts";
 import { loadCards } from "../training/eval/world.ts";
 import { Rng } from "../training/data/rng.ts";
@@ -167,6 +167,25 @@ describe("side questions as players ask them", () => {
       expect(["left", "right"]).toContain(q.key);
       expect(answerOf(q)).toContain(`is on the ${q.key}`);
     }
+  });
+});
+
+describe("data:sight --scene", () => {
+  it("asks the questions in a real scene, from its NPCs' posts, in their voices, among its landmarks", () => {
+    const cards = loadCards(process.cwd());
+    const records = sceneRecords("scenes/village.json", 60, 5);
+    expect(records.length).toBe(60);
+    expect(new Set(records.map((r) => r.source))).toEqual(new Set(["scene:village"]));
+    const qa = questionsFor(records, cards, { split: "train", perView: 3, seed: 2, promptFor: sightPromptFor(sceneOfRecord()) });
+    expect(qa.length).toBeGreaterThan(40);
+    // Each question is put to the NPC whose view it is, and its prompt is that NPC's, at its post.
+    for (const q of qa) {
+      expect(q.npc).toBe(records[q.view].npc.id);
+      expect(q.prompt).toContain(`You are ${cards.get(q.npc)!.name}`);
+    }
+    expect(qa.some((q) => /- well: /.test(q.prompt) || /- forge: /.test(q.prompt))).toBe(true);
+    // Questions about props get their worked-out answer line.
+    expect(qa.filter((q) => q.type !== "pope" && q.prompt.includes("sight answer: ")).length).toBeGreaterThan(qa.length / 2);
   });
 });
 

@@ -12,7 +12,7 @@ import { loadCards } from "../eval/world.ts";
 import { parseFlags } from "./flags.ts";
 import { questionsFor, type PromptFor } from "./questions.ts";
 import { record, type ViewRecord } from "./render.ts";
-import { generateView } from "./scenes.ts";
+import { generateView, sceneViews } from "./scenes.ts";
 
 // Training samples for the `skill-sight` pack: the grounding questions (questions.ts: types,
 // phrasings, the NPC's voice) asked about generated scenes, with what the NPC sees written as
@@ -22,6 +22,8 @@ import { generateView } from "./scenes.ts";
 //   npm run data:sight -- --split train --views 20000 --seed 1 --out data/sight
 //   → data/sight/train.jsonl (prompt, completion, npc, mood, intent "sight_<type>"; tokenize it)
 //     data/sight/train.qa.jsonl (the question records, for reading)
+//   --scene scenes/village.json --scene-views 3000: also views of that scene from its NPCs' posts
+//     (moved about, props shifted), asked and answered as the game asks (its nearby lines, its NPCs)
 //   --eyes-share 0.3: that share of views written as the eyes see them (a vision package's prop
 //     detector, core/vision/detector.ts): the scene's props left out of the nearby lines, what is
 //     in view on the summary line only; so one pack reads the sight lines from either source.
@@ -78,8 +80,16 @@ export function sceneOfRecord(sceneFiles: Map<string, Scene> = new Map()): (r: V
   };
 }
 
+/** `n` view records of a scene file (scenes/<name>.json) from its NPCs' posts, numbered from `start`. */
+export function sceneRecords(sceneFile: string, n: number, seed: number, start = 0): ViewRecord[] {
+  const file = path.resolve(ROOT, sceneFile);
+  const scene = parseScene(JSON.parse(readFileSync(file, "utf8")), sceneFile);
+  const source = `scene:${path.basename(file, ".json")}`;
+  return sceneViews(scene, { extra: Math.max(0, n - scene.npcs.length), seed }).map((v, i) => record(start + i, source, v));
+}
+
 function main(): void {
-  const a = parseFlags(process.argv.slice(2), ["split", "views", "seed", "per-view", "out", "eyes-share"]);
+  const a = parseFlags(process.argv.slice(2), ["split", "views", "seed", "per-view", "out", "eyes-share", "scene", "scene-views"]);
   const eyesShare = Number(a["eyes-share"] ?? 0);
   if (!(eyesShare >= 0 && eyesShare <= 1)) throw new Error(`--eyes-share must be between 0 and 1, got ${a["eyes-share"]}`);
   const split = a.split ?? "train";
@@ -98,6 +108,14 @@ function main(): void {
       process.stderr.write(`data:sight ${split}: ${i + 1}/${views} views, ${el.toFixed(0)} s, ETA ${((el / (i + 1)) * (views - i - 1)).toFixed(0)} s\n`);
     }
   }
+  // --scene scenes/village.json --scene-views N: N more views of a real scene from its NPCs' posts
+  // (moved about, props shifted: scenes.ts sceneViews), so the questions are also asked where the
+  // game asks them, with the scene's landmarks, villagers and lore lines around the sight lines.
+  if (a.scene) {
+    const n = Number(a["scene-views"] ?? 2000);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--scene-views must be a whole number ≥ 1, got ${a["scene-views"]}`);
+    records.push(...sceneRecords(a.scene, n, seed * 7 + 3, records.length));
+  }
   // --eyes-share: that share of views (a stable hash of the view's seed) is written as the eyes see
   // it: the scene's props left out of the nearby lines, the view's props in the sight lines only.
   const asEyes = (r: ViewRecord) => ((Math.imul(r.seed ^ 0x9e3779b9, 2654435761) >>> 0) % 10000) / 10000 < eyesShare;
@@ -109,7 +127,7 @@ function main(): void {
   writeFileSync(path.join(out, `${split}.qa.jsonl`), qa.map((q) => JSON.stringify(q)).join("\n") + "\n");
   const by = new Map<string, number>();
   for (const q of qa) by.set(q.type, (by.get(q.type) ?? 0) + 1);
-  console.log(`data:sight ${split}: ${qa.length} questions over ${views} views in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${path.relative(ROOT, out)}/${split}.jsonl`);
+  console.log(`data:sight ${split}: ${qa.length} questions over ${records.length} views in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${path.relative(ROOT, out)}/${split}.jsonl`);
   console.log([...by.entries()].map(([t, n]) => `  ${t.padEnd(10)} ${n}`).join("\n"));
 }
 
