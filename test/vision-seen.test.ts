@@ -184,6 +184,8 @@ describe("data:sight --scene", () => {
       expect(q.prompt).toContain(`You are ${cards.get(q.npc)!.name}`);
     }
     expect(qa.some((q) => /- well: /.test(q.prompt) || /- forge: /.test(q.prompt))).toBe(true);
+    // A colour no prop has is never answered "none" there: a landmark may have it.
+    expect(qa.filter((q) => q.type === "kind" && q.key === "none")).toEqual([]);
     // Questions about props get their worked-out answer line.
     expect(qa.filter((q) => q.type !== "pope" && q.prompt.includes("sight answer: ")).length).toBeGreaterThan(qa.length / 2);
   });

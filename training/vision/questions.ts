@@ -208,7 +208,9 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
         const p = vis.find((x) => x.colour === colour)!;
         return { type, q: fill(phr("kind"), { c: colour }), key: p.kind, core: { t: "kind", colour, kind: p.kind } };
       }
-      if (absent.length === 0) return null;
+      // In a real scene a colour no prop has may be a landmark's ("what's that yellow thing?" - the
+      // gate lantern): the answer is in the nearby lines, not "none" (core/vision/ask.ts gives no line).
+      if (absent.length === 0 || r.source !== "generated") return null;
       const colour = rng.pick(absent);
       return { type, q: fill(phr("kind"), { c: colour }), key: "none", core: { t: "none", what: `${colour} thing` } };
     }
