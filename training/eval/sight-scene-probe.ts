@@ -11,8 +11,6 @@ import { loadCards } from "./world.ts";
 // `skill-sight`. Prints the failures (first 10), then one JSON line: accuracy and by type.
 //
 //   npx tsx training/eval/sight-scene-probe.ts [--scene scenes/village.json] [--views 250] [--seed 4242] [--adapters adapters]
-//
-// `kind` questions keyed "none" count a landmark of the colour as wrong ("the grey object?" → the forge).
 
 const a = parseFlags(process.argv.slice(2), ["scene", "views", "seed", "adapters", "model"]);
 const cards = loadCards(process.cwd());
