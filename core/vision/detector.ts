@@ -112,8 +112,10 @@ export class PropDetector {
       for (let k = 1; k < n; k++) if (out[(from + k) * N + cell] > out[(from + best) * N + cell]) best = k;
       return best;
     };
-    // A cell's reading: kind × colour.
-    const label = (cell: number) => argmax(1, KINDS.length, cell) * COLOURS.length + argmax(1 + KINDS.length, COLOURS.length, cell);
+    // Each cell's reading (kind, colour) and object probability, once.
+    const kindAt = Int32Array.from({ length: N }, (_, cell) => argmax(1, KINDS.length, cell));
+    const colourAt = Int32Array.from({ length: N }, (_, cell) => argmax(1 + KINDS.length, COLOURS.length, cell));
+    const label = (cell: number) => kindAt[cell] * COLOURS.length + colourAt[cell];
     const props: DetectedProp[] = [];
     for (let cy = 0; cy < G; cy++) {
       for (let cx = 0; cx < G; cx++) {
@@ -131,8 +133,8 @@ export class PropDetector {
         }
         if (!peak) continue;
         props.push({
-          kind: KINDS[argmax(1, KINDS.length, cell)],
-          colour: COLOURS[argmax(1 + KINDS.length, COLOURS.length, cell)],
+          kind: KINDS[kindAt[cell]],
+          colour: COLOURS[colourAt[cell]],
           cy, cx,
           depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]),
           p,
