@@ -78,6 +78,52 @@ function conv3(x: Float32Array, C: number, G: number, w: Float32Array, b: Float3
   return y;
 }
 
+/**
+ * The props in a head's output ((1 + kinds + colours + 1) channels of G×G cells, channel-major),
+ * most likely first: a cell is a prop when sigmoid(object) ≥ threshold and no neighbour (3×3)
+ * reading as the same kind and colour is more likely.
+ */
+export function decodeHead(out: Float32Array, G: number, threshold: number): DetectedProp[] {
+  const N = G * G;
+  if (out.length !== DETECTOR_OUTPUTS * N) throw new RangeError(`head output has ${out.length} values, expected ${DETECTOR_OUTPUTS} × ${N}`);
+  const prob = (cell: number) => 1 / (1 + Math.exp(-out[cell]));
+  const argmax = (from: number, n: number, cell: number) => {
+    let best = 0;
+    for (let k = 1; k < n; k++) if (out[(from + k) * N + cell] > out[(from + best) * N + cell]) best = k;
+    return best;
+  };
+  // Each cell's reading (kind, colour) and object probability, once.
+  const kindAt = Int32Array.from({ length: N }, (_, cell) => argmax(1, KINDS.length, cell));
+  const colourAt = Int32Array.from({ length: N }, (_, cell) => argmax(1 + KINDS.length, COLOURS.length, cell));
+  const label = (cell: number) => kindAt[cell] * COLOURS.length + colourAt[cell];
+  const props: DetectedProp[] = [];
+  for (let cy = 0; cy < G; cy++) {
+    for (let cx = 0; cx < G; cx++) {
+      const cell = cy * G + cx;
+      const p = prob(cell);
+      if (p < threshold) continue;
+      // Kept unless a neighbour reading as the same kind and colour is more likely: two different
+      // props in neighbouring cells both count (a quarter of the props in view stand so).
+      let peak = true;
+      for (let dy = -1; dy <= 1 && peak; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const y = cy + dy, x = cx + dx;
+          if (y >= 0 && y < G && x >= 0 && x < G && prob(y * G + x) > p && label(y * G + x) === label(cell)) { peak = false; break; }
+        }
+      }
+      if (!peak) continue;
+      props.push({
+        kind: KINDS[kindAt[cell]],
+        colour: COLOURS[colourAt[cell]],
+        cy, cx,
+        depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]),
+        p,
+      });
+    }
+  }
+  return props.sort((a, b) => b.p - a.p);
+}
+
 export class PropDetector {
   private readonly w: Record<string, Float32Array> = {};
 
@@ -106,42 +152,7 @@ export class PropDetector {
         out[o * N + cell] = s;
       }
     }
-    const prob = (cell: number) => 1 / (1 + Math.exp(-out[cell]));
-    const argmax = (from: number, n: number, cell: number) => {
-      let best = 0;
-      for (let k = 1; k < n; k++) if (out[(from + k) * N + cell] > out[(from + best) * N + cell]) best = k;
-      return best;
-    };
-    // Each cell's reading (kind, colour) and object probability, once.
-    const kindAt = Int32Array.from({ length: N }, (_, cell) => argmax(1, KINDS.length, cell));
-    const colourAt = Int32Array.from({ length: N }, (_, cell) => argmax(1 + KINDS.length, COLOURS.length, cell));
-    const label = (cell: number) => kindAt[cell] * COLOURS.length + colourAt[cell];
-    const props: DetectedProp[] = [];
-    for (let cy = 0; cy < G; cy++) {
-      for (let cx = 0; cx < G; cx++) {
-        const cell = cy * G + cx;
-        const p = prob(cell);
-        if (p < this.spec.threshold) continue;
-        // Kept unless a neighbour reading as the same kind and colour is more likely: two different
-        // props in neighbouring cells both count (a quarter of the props in view stand so).
-        let peak = true;
-        for (let dy = -1; dy <= 1 && peak; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const y = cy + dy, x = cx + dx;
-            if (y >= 0 && y < G && x >= 0 && x < G && prob(y * G + x) > p && label(y * G + x) === label(cell)) { peak = false; break; }
-          }
-        }
-        if (!peak) continue;
-        props.push({
-          kind: KINDS[kindAt[cell]],
-          colour: COLOURS[colourAt[cell]],
-          cy, cx,
-          depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]),
-          p,
-        });
-      }
-    }
-    return props.sort((a, b) => b.p - a.p);
+    return decodeHead(out, G, this.spec.threshold);
   }
 
   /**

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { decodeHead, DETECTOR_OUTPUTS } from "../core/vision/detector.ts";
+import { COLOURS, KINDS } from "../core/vision/vocab.ts";
+
+// Hand-built head outputs on a 6×6 grid: each cell's object logit, one kind and one colour that
+// win their argmax, and a log-depth. Checks the decode rule the runtime and train_detector.py share.
+const G = 6, N = G * G;
+
+function head(cells: { cy: number; cx: number; logit: number; kind: string; colour: string; depth?: number }[]): Float32Array {
+  const out = new Float32Array(DETECTOR_OUTPUTS * N).fill(0);
+  for (let c = 0; c < N; c++) out[c] = -8; // nothing anywhere else
+  for (const { cy, cx, logit, kind, colour, depth = 3 } of cells) {
+    const cell = cy * G + cx;
+    out[cell] = logit;
+    out[(1 + KINDS.indexOf(kind)) * N + cell] = 5;
+    out[(1 + KINDS.length + COLOURS.indexOf(colour)) * N + cell] = 5;
+    out[(DETECTOR_OUTPUTS - 1) * N + cell] = Math.log(depth);
+  }
+  return out;
+}
+
+describe("detector decode", () => {
+  it("keeps two different props standing in neighbouring cells", () => {
+    const props = decodeHead(head([
+      { cy: 2, cx: 2, logit: 3, kind: "barrel", colour: "red", depth: 4 },
+      { cy: 2, cx: 3, logit: 2, kind: "crate", colour: "red", depth: 5 },
+      { cy: 3, cx: 3, logit: 1.5, kind: "barrel", colour: "blue" },
+    ]), G, 0.6);
+    expect(props.map((p) => `${p.colour} ${p.kind}`)).toEqual(["red barrel", "red crate", "blue barrel"]);
+    expect(props[0]).toMatchObject({ cy: 2, cx: 2 });
+    expect(props[0].depth).toBeCloseTo(4, 5);
+    expect(props[1].depth).toBeCloseTo(5, 5);
+  });
+
+  it("reads one prop spread over neighbouring cells as one, at its most likely cell", () => {
+    const props = decodeHead(head([
+      { cy: 1, cx: 1, logit: 1, kind: "sack", colour: "white" },
+      { cy: 1, cx: 2, logit: 4, kind: "sack", colour: "white" },
+      { cy: 2, cx: 2, logit: 2, kind: "sack", colour: "white" },
+    ]), G, 0.6);
+    expect(props).toHaveLength(1);
+    expect(props[0]).toMatchObject({ kind: "sack", colour: "white", cy: 1, cx: 2 });
+  });
+
+  it("keeps the same prop twice when two cells apart, and drops cells under the threshold", () => {
+    const props = decodeHead(head([
+      { cy: 0, cx: 0, logit: 2, kind: "bucket", colour: "grey" },
+      { cy: 0, cx: 2, logit: 3, kind: "bucket", colour: "grey" },
+      { cy: 5, cx: 5, logit: 0.2, kind: "crate", colour: "green" }, // sigmoid 0.55 < 0.6
+    ]), G, 0.6);
+    expect(props.map((p) => [p.cy, p.cx])).toEqual([[0, 2], [0, 0]]);
+  });
+
+  it("refuses an output of the wrong size", () => {
+    expect(() => decodeHead(new Float32Array(10), G, 0.6)).toThrow(/head output has 10 values/);
+  });
+});
