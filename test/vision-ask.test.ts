@@ -54,6 +54,7 @@ describe("readSightQuestion", () => {
   it("reads one-letter typos of the vocabulary but not common words next to it", () => {
     expect(readSightQuestion("is there a gey sack?")).toEqual({ t: "exists", of: { colour: "grey", kind: "sack" } });
     expect(readSightQuestion("is the buckt on your lfet or right")).toEqual({ t: "side", of: { kind: "bucket" } });
+    expect(readSightQuestion("Whihc side is the whute crate on?")).toEqual({ t: "side", of: { colour: "white", kind: "crate" } });
     expect(readSightQuestion("watch your back")).toBeNull();
     expect(readSightQuestion("I'll create a stack of them")).toBeNull();
   });

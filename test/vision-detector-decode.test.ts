@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { decodeHead, DETECTOR_OUTPUTS } from "../core/vision/detector.ts";
-import { COLOURS, KINDS } from "../core/vision/vocab.ts";
+import { COLOURS, KINDS, type ColourWord, type Kind } from "../core/vision/vocab.ts";
 
 // Hand-built head outputs on a 6×6 grid: each cell's object logit, one kind and one colour that
 // win their argmax, and a log-depth. Checks the decode rule the runtime and train_detector.py share.
 const G = 6, N = G * G;
 
-function head(cells: { cy: number; cx: number; logit: number; kind: string; colour: string; depth?: number }[]): Float32Array {
+function head(cells: { cy: number; cx: number; logit: number; kind: Kind; colour: ColourWord; depth?: number }[]): Float32Array {
   const out = new Float32Array(DETECTOR_OUTPUTS * N).fill(0);
   for (let c = 0; c < N; c++) out[c] = -8; // nothing anywhere else
   for (const { cy, cx, logit, kind, colour, depth = 3 } of cells) {

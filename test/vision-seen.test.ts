@@ -9,11 +9,12 @@ import { Scene, type SceneObject } from "../core/scene/schema.ts";
 import { readsViews, type VisionManifest } from "../core/vision/manifest.ts";
 import { nearbyFacts } from "../core/prompt/nearby.ts";
 import { nearInAnswer, sightAnswerLine } from "../core/vision/ask.ts";
+import { COLOURS } from "../core/vision/vocab.ts";
 import { NOTHING_IN_SIGHT, personSolid, sightFacts, sightNearby, sightOfViews } from "../core/vision/seen.ts";
 import { record } from "../training/vision/render.ts";
 import { generateView } from "../training/vision/scenes.ts";
 import { sceneRecords, sightPromptFor, sceneOfRecord } from "../training/vision/sight-data.ts";
-import { questionsFor } from "../training/vision/questions.ts";
+import { colourNearby, questionsFor } from "../training/vision/questions.ts";
 import { loadCards } from "../training/eval/world.ts";
 import { Rng } from "../training/data/rng.ts";
 import { makeScenario, PROMPT_BUDGET } from "../training/data/sample.ts";
@@ -170,6 +171,32 @@ describe("side questions as players ask them", () => {
   });
 });
 
+describe("a colour no prop has", () => {
+  it("training answers none only when no nearby line has the colour; held-out questions keep asking", () => {
+    const cards = loadCards(process.cwd());
+    const records = Array.from({ length: 300 }, (_, i) => record(i, "generated", generateView(79 * 1_000_003 + i)));
+    const promptFor = sightPromptFor(sceneOfRecord());
+    const none = (split: string) => questionsFor(records, cards, { split, perView: 9, seed: 4, promptFor }).filter((q) => q.type === "kind" && q.key === "none");
+    const train = none("train"), heldout = none("heldout");
+    expect(train.length).toBeGreaterThan(0);
+    let named = 0;
+    for (const q of train) {
+      for (const c of COLOURS.filter((c) => q.answer.toLowerCase().includes(c))) { named++; expect(colourNearby(q.prompt, c)).toBe(false); }
+    }
+    expect(named).toBeGreaterThan(train.length / 2);
+    // The held-out split still asks them (eval:grounding scores "none" there), landmark or not.
+    expect(heldout.some((q) => COLOURS.some((c) => q.answer.toLowerCase().includes(c) && colourNearby(q.prompt, c)))).toBe(true);
+  });
+
+  it("colourNearby reads the nearby lines, not the sight lines or the player's", () => {
+    const p = "<|persona|>x\n<|near|>- in sight: no barrels, crates, sacks, buckets\n- fence-0: fence, dark brown, 6 m left (south-west)\n- bucket-1: red bucket, 8 m behind (north)\n<|player|>what's the green thing?<|end|>\n<|npc|>";
+    expect(colourNearby(p, "brown")).toBe(true);
+    expect(colourNearby(p, "red")).toBe(true);
+    expect(colourNearby(p, "green")).toBe(false);
+    expect(colourNearby(p.replace("- fence-0: fence, dark brown", "- fence-0: fence"), "brown")).toBe(false);
+  });
+});
+
 describe("data:sight --scene", () => {
   it("asks the questions in a real scene, from its NPCs' posts, in their voices, among its landmarks", () => {
     const cards = loadCards(process.cwd());
@@ -184,8 +211,10 @@ describe("data:sight --scene", () => {
       expect(q.prompt).toContain(`You are ${cards.get(q.npc)!.name}`);
     }
     expect(qa.some((q) => /- well: /.test(q.prompt) || /- forge: /.test(q.prompt))).toBe(true);
-    // A colour no prop has is never answered "none" there: a landmark may have it.
-    expect(qa.filter((q) => q.type === "kind" && q.key === "none")).toEqual([]);
+    // A colour no prop has is answered "none" only when no nearby line has it (a landmark may).
+    for (const q of qa.filter((q) => q.type === "kind" && q.key === "none")) {
+      for (const c of COLOURS.filter((c) => q.answer.toLowerCase().includes(c))) expect(colourNearby(q.prompt, c)).toBe(false);
+    }
     // Questions about props get their worked-out answer line.
     expect(qa.filter((q) => q.type !== "pope" && q.prompt.includes("sight answer: ")).length).toBeGreaterThan(qa.length / 2);
   });

@@ -143,7 +143,7 @@ export function readSightQuestion(line: string): SightQuestion | null {
     if (sightWord && ws.some((w, i) => asking(w.w, ws[i - 1]?.w ?? ""))) return { t: "list" };
     return null;
   }
-  if (things.length === 1 && (has(ws, "left", "right") || phrase(line, /\bwhich (side|way|hand)\b|\bwhere\b/))) return { t: "side", of: plain(things[0]) };
+  if (things.length === 1 && (has(ws, "left", "right") || phrase(line, /\bwhich (way|hand)\b|\bwhere\b|\bside\b/))) return { t: "side", of: plain(things[0]) };
   // "what colour is the crate?", and "is the bucket red or blue?"
   const colourAsked = has(ws, "colour", "color", "coloured", "colored") || phrase(line, /\b(shade|hue|tint)\b/) ||
     (named.filter((r) => r.colour && !r.kind).length >= 2 && has(ws, "or"));

@@ -208,9 +208,9 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
         const p = vis.find((x) => x.colour === colour)!;
         return { type, q: fill(phr("kind"), { c: colour }), key: p.kind, core: { t: "kind", colour, kind: p.kind } };
       }
-      // In a real scene a colour no prop has may be a landmark's ("what's that yellow thing?" - the
-      // gate lantern): the answer is in the nearby lines, not "none" (core/vision/ask.ts gives no line).
-      if (absent.length === 0 || r.source !== "generated") return null;
+      // A colour no prop has may be a landmark's ("what's that yellow thing?" - the gate lantern):
+      // training drops the question when a nearby line has the colour (questionsFor).
+      if (absent.length === 0) return null;
       const colour = rng.pick(absent);
       return { type, q: fill(phr("kind"), { c: colour }), key: "none", core: { t: "none", what: `${colour} thing` } };
     }
@@ -293,6 +293,18 @@ function parseArgs(argv: string[]): { in: string; split: string; perView: number
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/**
+ * Does a nearby line other than the sight lines (a landmark, a villager, a prop out of view) have
+ * the colour? Then "what's that yellow thing?" is about it, and "none" would teach
+ * the NPC to deny what stands beside it.
+ */
+export function colourNearby(prompt: string, colour: string): boolean {
+  const at = prompt.indexOf("<|near|>");
+  if (at < 0) return false;
+  const lines = prompt.slice(at).split("<|player|>")[0].split("\n").filter((l) => /^(<\|near\|>)?- /.test(l) && !/^(<\|near\|>)?- (sight answer|in sight)\b/.test(l));
+  return lines.some((l) => new RegExp(`\\b${colour}\\b`).test(l.slice(l.indexOf(":") + 1)));
+}
+
 /** Questions for every view of a split, about `perView` each, types balanced over the split. */
 /** The prompt of a question: by default the view's placeholders; `promptFor` gives another (the sight lines of training/vision/sight-data.ts). */
 export type PromptFor = (r: ViewRecord, card: CharacterCard, question: string) => string;
@@ -320,11 +332,12 @@ export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCa
       if (made >= opts.perView) break;
       const ask = makeQuestion(type, r, rng, heldout, ctx);
       if (!ask) continue;
+      const question = addNoise(ask.q, rng, 1);
+      const prompt = (opts.promptFor ?? imagePrompt)(r, card, question);
+      if (!heldout && type === "kind" && ask.core.t === "none" && colourNearby(prompt, ask.core.what.split(" ")[0])) continue;
       if (type === "pope") { if (ask.key === "yes") yes++; else no++; }
       made++;
       used.set(type, used.get(type)! + 1);
-      const question = addNoise(ask.q, rng, 1);
-      const prompt = (opts.promptFor ?? imagePrompt)(r, card, question);
       // A list also names what the prompt's answer line gives as near (core/vision/ask.ts).
       const near = ask.core.t === "list" ? nearInAnswer(prompt) : null;
       const core: Core = ask.core.t === "list" && near ? { ...ask.core, near } : ask.core;
