@@ -83,7 +83,7 @@ describe("answerSight", () => {
     expect(say("where's the green barrel?")).toBe("the green barrel is on the right");
     expect(say("is the white sack in front of the blue crate?")).toBe("the white sack is behind the blue crate");
     expect(say("what's closest?")).toBe("nearest is the red barrel on the left");
-    expect(say("what do you see?")).toBe("red barrel on the left, blue crate on the right, green barrel on the right, white sack on the left");
+    expect(say("what do you see?")).toBe("a red barrel, a blue crate, a green barrel and a white sack");
     expect(answerSight({ t: "list" }, [])).toBe("nothing in sight");
   });
   it("gives lines the grounding scorer reads as the right answer", () => {
@@ -98,7 +98,7 @@ describe("answerSight", () => {
     expect(sightAnswerLine("tell me about the war", SIGHT)).toBeNull();
   });
   it("names the nearest other thing after the whole view, and only there", () => {
-    expect(sightAnswerLine("what do you see?", SIGHT.slice(0, 1), "anvil block")).toBe("sight answer: red barrel on the left; near: the anvil block");
+    expect(sightAnswerLine("what do you see?", SIGHT.slice(0, 1), "anvil block")).toBe("sight answer: a red barrel; near: the anvil block");
     expect(sightAnswerLine("what do you see?", [], "well")).toBe("sight answer: nothing in sight; near: the well");
     expect(sightAnswerLine("how many sacks?", SIGHT, "well")).toBe("sight answer: one sack");
     expect(nearInAnswer(`<|near|>- ${sightAnswerLine("what do you see?", SIGHT, "cloth stall awning")}\n- in sight`)).toBe("cloth stall awning");

@@ -1,5 +1,5 @@
 import type { SightFact } from "./seen.ts";
-import { COLOURS, countPhrase, KINDS, type ColourWord, type Kind } from "./vocab.ts";
+import { COLOURS, countPhrase, KINDS, spokenList, type ColourWord, type Kind } from "./vocab.ts";
 
 // The answer to a question about the props in sight, worked out before the model speaks. The
 // player's line is read as a small program over the grounding vocabulary (how many of a kind or
@@ -8,6 +8,7 @@ import { COLOURS, countPhrase, KINDS, type ColourWord, type Kind } from "./vocab
 // graph or from its eyes' prop detector). The result is one plain sight line the model voices:
 //
 //   - sight answer: two barrels
+//   - sight answer: a red barrel, a blue crate and a white sack; near: the well
 //   - sight answer: yes, red barrel on the left
 //   - sight answer: the blue crate is in front of the green bucket
 //
@@ -200,7 +201,9 @@ export function answerSight(q: SightQuestion, sight: readonly SightFact[]): stri
     case "nearest":
       return sight.length ? `nearest is the ${where(sight[0])}` : "nothing in sight";
     case "list":
-      return sight.length ? sight.map(where).join(", ") : "nothing in sight";
+      // As the NPC says it ("a red barrel, a blue crate and a white sack"): the small model copies a
+      // list it can say word for word far better than one it must reword item by item.
+      return sight.length ? spokenList(sight.map(labelOf)) : "nothing in sight";
   }
 }
 

@@ -18,6 +18,17 @@ export const KIND_SHAPE: Record<Kind, "cylinder" | "box" | "sphere"> = {
 /** How a sight line says a count of props: "no barrels", "one barrel", "two barrels"; eight or more say "eight". */
 export const COUNT_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight"] as const;
 
+/** "a red barrel", "an orange…"; a counted phrase ("two barrels") takes no article. */
+export function withArticle(w: string): string {
+  return /^(two|three|four|five|six|seven|eight) /.test(w) ? w : /^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`;
+}
+
+/** "a red barrel, a blue crate and a white sack": things as said aloud, each once per thing. */
+export function spokenList(items: readonly string[]): string {
+  const xs = items.map(withArticle);
+  return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
+}
+
 /** "two barrels", "one red thing": `n` of `what` (a kind or "<colour> thing"), in count words. */
 export function countPhrase(n: number, what: string): string {
   return `${COUNT_WORDS[Math.min(n, COUNT_WORDS.length - 1)]} ${what}${n === 1 ? "" : "s"}`;

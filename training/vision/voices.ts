@@ -1,4 +1,5 @@
 import type { Rng } from "../data/rng.ts";
+import { spokenList, withArticle } from "../../core/vision/vocab.ts";
 
 // How each village character says what it sees (adapters/<id>/character.json speaking styles):
 // Brom clipped, Aldric formal ("citizen"), Hilde warm and rambling ("dearie"), Mira bubbly
@@ -19,15 +20,9 @@ export type Core =
 
 export type Voice = (c: Core) => string;
 
-/** "a red barrel", "an orange…"; a counted phrase ("two barrels") takes no article. */
-const an = (w: string) => (/^(two|three|four|five|six|seven|eight) /.test(w) ? w : /^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`);
+const an = withArticle;
+const listing = spokenList;
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** "a red barrel, a blue crate and a white sack". */
-function listing(items: string[]): string {
-  const xs = items.map(an);
-  return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
-}
 
 type Lines = { [K in Core["t"]]: ((c: Extract<Core, { t: K }>) => string)[] };
 
