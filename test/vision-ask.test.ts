@@ -61,8 +61,8 @@ describe("readSightQuestion", () => {
 });
 
 describe("answerSight", () => {
-  const say = (line: string) => answerSight(readSightQuestion(line)!, SIGHT);
-  const said = (line: string) => say(line) ?? "";
+  const say = (line: string, elsewhere?: ReadonlySet<string>) => answerSight(readSightQuestion(line)!, SIGHT, elsewhere);
+  const said = (line: string, elsewhere?: ReadonlySet<string>) => say(line, elsewhere) ?? "";
   it("counts, by kind and by colour, none included", () => {
     expect(say("how many barrels?")).toBe("two barrels");
     expect(say("how many buckets?")).toBe("no buckets");
@@ -92,6 +92,13 @@ describe("answerSight", () => {
     expect(answerMatches("colour", "none", said("what colour is the bucket?"))).toBe(true);
     expect(answerMatches("depth", "behind", said("is the white sack in front of the blue crate?"))).toBe(true);
     expect(answerMatches("what_see", ["red barrel", "blue crate", "green barrel", "white sack"], said("what do you see?"))).toBe(true);
+  });
+  it("a colour no prop in sight has: none only when no other nearby thing has it", () => {
+    expect(sightAnswerLine("what's that yellow thing?", SIGHT, "gate lantern", new Set(["yellow", "brown"]))).toBeNull();
+    expect(sightAnswerLine("what's that yellow thing?", SIGHT, "well", new Set(["brown"]))).toBe("sight answer: no yellow thing in sight");
+    expect(sightAnswerLine("is anything yellow over there?", SIGHT, "well", new Set(["grey"]))).toBe("sight answer: no yellow thing in sight");
+    expect(sightAnswerLine("what's that yellow thing?", SIGHT)).toBeNull();
+    expect(answerMatches("kind", "none", said("what's the yellow thing?", new Set()))).toBe(true);
   });
   it("answers only lines it can read", () => {
     expect(sightAnswerLine("how many sacks?", SIGHT)).toBe("sight answer: one sack");

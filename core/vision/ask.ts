@@ -169,13 +169,16 @@ const where = (f: SightFact) => `${labelOf(f)} on the ${f.side}`;
  * red berries?"): the line may be about a landmark or anything else of that colour, which the nearby
  * lines answer, not the props.
  */
-export function answerSight(q: SightQuestion, sight: readonly SightFact[]): string | null {
+export function answerSight(q: SightQuestion, sight: readonly SightFact[], elsewhere?: ReadonlySet<string>): string | null {
+  // A colour asked alone that no prop in sight has: "none" only when nothing else nearby has it
+  // either (`elsewhere`: the colours of the other nearby lines); otherwise no line, as without it.
+  const noneOf = (colour: ColourWord) => (elsewhere && !elsewhere.has(colour) ? `no ${colour} thing in sight` : null);
   switch (q.t) {
     case "count":
       return counted(sight.filter(matches(q.of)).length, q.of);
     case "exists": {
       const found = sight.filter(matches(q.of));
-      if (found.length === 0) return q.of.kind ? `no ${refWords(q.of)} in sight` : null;
+      if (found.length === 0) return q.of.kind ? `no ${refWords(q.of)} in sight` : noneOf(q.of.colour!);
       return found.length === 1 ? `yes, ${where(found[0])}` : `yes, ${counted(found.length, q.of)}: ${found.map(where).join(", ")}`;
     }
     case "colour": {
@@ -185,7 +188,7 @@ export function answerSight(q: SightQuestion, sight: readonly SightFact[]): stri
     }
     case "kind": {
       const found = sight.filter(matches({ colour: q.colour }));
-      if (found.length === 0) return null;
+      if (found.length === 0) return noneOf(q.colour);
       return found.length === 1 ? `the ${q.colour} thing is a ${kindOf(found[0])}` : `${counted(found.length, { colour: q.colour })}: ${found.map(kindOf).join(" and ")}`;
     }
     case "side": {
@@ -218,9 +221,9 @@ export const SIGHT_ANSWER_LEAD = `- ${ANSWER}`;
  * reader knows. A line asking for everything in view also names `near`, the nearest other thing
  * (a landmark, a villager): "sight answer: red barrel on the left; near: the anvil block".
  */
-export function sightAnswerLine(say: string, sight: readonly SightFact[], near?: string): string | null {
+export function sightAnswerLine(say: string, sight: readonly SightFact[], near?: string, elsewhere?: ReadonlySet<string>): string | null {
   const q = readSightQuestion(say);
-  const a = q ? answerSight(q, sight) : null;
+  const a = q ? answerSight(q, sight, elsewhere) : null;
   if (!a) return null;
   return `${ANSWER}${a}${q!.t === "list" && near ? NEAR + near : ""}`;
 }

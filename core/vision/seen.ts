@@ -2,7 +2,7 @@ import { objectFact, renderNearbyFact, type NearbyFact } from "../prompt/nearby.
 import type { SceneObject } from "../scene/schema.ts";
 import { sightAnswerLine } from "./ask.ts";
 import { viewProps, type PropView, type Pose, type Solid } from "./view.ts";
-import { countPhrase, kindOfTags, KINDS } from "./vocab.ts";
+import { colourWordsIn, countPhrase, kindOfTags, KINDS } from "./vocab.ts";
 
 // What an NPC sees, from the scene graph. For a line about sight answered without a view the
 // server writes the usual nearby lines (core/prompt/nearby.ts: the same things, same order) and
@@ -75,7 +75,10 @@ export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightF
   const inSight = new Set(sight.map((s) => s.id));
   // Not a prop (one out of view is not seen; "rain barrel" would read as a barrel), not the player.
   const near = usual.find((f) => f.id !== "player" && !inSight.has(f.id) && !kindOfTags(f.tags))?.name;
-  const answer = say ? sightAnswerLine(say, sight, near) : null;
+  // The colours of the other nearby things (landmarks, villagers, props out of view): "what's that
+  // yellow thing?" with no yellow prop in sight is about one of them, or else about nothing.
+  const elsewhere = new Set(usual.filter((f) => f.id !== "player" && !inSight.has(f.id)).flatMap((f) => colourWordsIn(`${f.name} ${f.colour ?? ""}`)));
+  const answer = say ? sightAnswerLine(say, sight, near, elsewhere) : null;
   const lines = [...(answer ? [answer] : []), sightSummary(sight), ...usual.map(mark)];
   const listed = new Set(usual.map((f) => f.id));
   const byId = new Map(objects.map((o) => [o.id, o]));

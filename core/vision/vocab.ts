@@ -37,6 +37,12 @@ export function countPhrase(n: number, what: string): string {
 export const COLOURS = ["red", "blue", "green", "yellow", "brown", "grey", "white", "purple"] as const;
 export type ColourWord = (typeof COLOURS)[number];
 
+/** The colour words a name or colour phrase holds ("dark brown" → brown, "gray cloak" → grey). */
+export function colourWordsIn(text: string): ColourWord[] {
+  const t = text.toLowerCase().replace(/\bgray\b/g, "grey");
+  return COLOURS.filter((c) => new RegExp(`\\b${c}\\b`).test(t));
+}
+
 /** Canonical RGB (0..1) of each colour word: what a generated prop of that colour is painted. */
 export const COLOUR_RGB: Record<ColourWord, [number, number, number]> = {
   red: [0.66, 0.16, 0.13],

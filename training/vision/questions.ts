@@ -293,18 +293,6 @@ function parseArgs(argv: string[]): { in: string; split: string; perView: number
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/**
- * Does a nearby line other than the sight lines (a landmark, a villager, a prop out of view) have
- * the colour? Then "what's that yellow thing?" is about it, and "none" would teach
- * the NPC to deny what stands beside it.
- */
-export function colourNearby(prompt: string, colour: string): boolean {
-  const at = prompt.indexOf("<|near|>");
-  if (at < 0) return false;
-  const lines = prompt.slice(at).split("<|player|>")[0].split("\n").filter((l) => /^(<\|near\|>)?- /.test(l) && !/^(<\|near\|>)?- (sight answer|in sight)\b/.test(l));
-  return lines.some((l) => new RegExp(`\\b${colour}\\b`).test(l.slice(l.indexOf(":") + 1)));
-}
-
 /** Questions for every view of a split, about `perView` each, types balanced over the split. */
 /** The prompt of a question: by default the view's placeholders; `promptFor` gives another (the sight lines of training/vision/sight-data.ts). */
 export type PromptFor = (r: ViewRecord, card: CharacterCard, question: string) => string;
@@ -334,7 +322,10 @@ export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCa
       if (!ask) continue;
       const question = addNoise(ask.q, rng, 1);
       const prompt = (opts.promptFor ?? imagePrompt)(r, card, question);
-      if (!heldout && type === "kind" && ask.core.t === "none" && colourNearby(prompt, ask.core.what.split(" ")[0])) continue;
+      // "what's that yellow thing?" with no yellow prop in sight: "none" is taught only where the
+      // prompt's answer line says so (core/vision/ask.ts: nothing nearby has the colour either); with
+      // no answer line the nearby lines answer (a landmark), which the dialogue data teaches.
+      if (!heldout && type === "kind" && ask.core.t === "none" && prompt.includes("<|near|>") && !prompt.includes(`sight answer: no ${ask.core.what} in sight`)) continue;
       if (type === "pope") { if (ask.key === "yes") yes++; else no++; }
       made++;
       used.set(type, used.get(type)! + 1);
