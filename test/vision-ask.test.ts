@@ -85,6 +85,10 @@ describe("answerSight", () => {
     expect(say("what's closest?")).toBe("nearest is the red barrel on the left");
     expect(say("what do you see?")).toBe("a red barrel, a blue crate, a green barrel and a white sack");
     expect(answerSight({ t: "list" }, [])).toBe("nothing in sight");
+    // The same thing seen more than once is counted where it first comes.
+    const twice = [fact("grey sack", "left", 2), fact("red barrel", "right", 3), fact("grey sack", "right", 4), fact("grey sack", "left", 5)];
+    expect(answerSight({ t: "list" }, twice)).toBe("three grey sacks and a red barrel");
+    expect(answerMatches("what_see", ["grey sack", "red barrel", "grey sack", "grey sack"], answerSight({ t: "list" }, twice)!)).toBe(true);
   });
   it("gives lines the grounding scorer reads as the right answer", () => {
     expect(answerMatches("count", "two", said("how many barrels?"))).toBe(true);

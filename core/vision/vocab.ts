@@ -23,9 +23,15 @@ export function withArticle(w: string): string {
   return /^(two|three|four|five|six|seven|eight) /.test(w) ? w : /^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`;
 }
 
-/** "a red barrel, a blue crate and a white sack": things as said aloud, each once per thing. */
+/**
+ * "a red barrel, two grey sacks and a white sack": things as said aloud, in order, the same thing
+ * seen twice or more counted where it first comes ("a grey sack, a grey sack" made the small model
+ * lose its place in the list and repeat the item).
+ */
 export function spokenList(items: readonly string[]): string {
-  const xs = items.map(withArticle);
+  const counts = new Map<string, number>();
+  for (const it of items) counts.set(it, (counts.get(it) ?? 0) + 1);
+  const xs = [...counts].map(([it, n]) => (n === 1 ? withArticle(it) : countPhrase(n, it)));
   return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
 }
 
