@@ -34,6 +34,9 @@ describe("readSightQuestion", () => {
     ["what's the nearest?", { t: "nearest" }],
     ["describe your surroundings", { t: "list" }],
     ["wat can u see", { t: "list" }],
+    ["what are you seeing?", { t: "list" }],
+    ["tell me what's ahead of you", { t: "list" }],
+    ["what do you spot?", { t: "list" }],
     ["anything worth a look around here?", { t: "list" }],
     // Sight words that ask nothing, or ask about a thing this reader cannot name (a landmark).
     ["see you at the gate!", null],

@@ -174,6 +174,22 @@ describe("side questions as players ask them", () => {
   });
 });
 
+describe("'what do you see?' as players put it", () => {
+  it("training composes the question (all read as asking for the whole view, none a held-out phrasing)", () => {
+    const cards = loadCards(process.cwd());
+    const records = Array.from({ length: 200 }, (_, i) => record(i, "generated", generateView(80 * 1_000_003 + i)));
+    const see = (split: string) => questionsFor(records, cards, { split, perView: 9, seed: 5, promptFor: sightPromptFor(sceneOfRecord()) }).filter((q) => q.type === "what_see");
+    const heldoutPhrasings = new Set(see("heldout").map((q) => q.question.toLowerCase().replace(/[^a-z' ]/g, "").trim()));
+    const train = see("train");
+    const kinds = new Set(train.map((q) => q.question.toLowerCase().replace(/[^a-z' ]/g, "").trim()));
+    expect(kinds.size).toBeGreaterThan(40);
+    for (const q of train) {
+      expect(heldoutPhrasings.has(q.question.toLowerCase().replace(/[^a-z' ]/g, "").trim())).toBe(false);
+      expect(q.prompt).toContain("<|near|>- sight answer: ");
+    }
+  });
+});
+
 describe("a colour no prop has", () => {
   it("training answers none only under an answer line saying so; held-out questions keep asking", () => {
     const cards = loadCards(process.cwd());

@@ -10,7 +10,7 @@ import { Rng } from "../data/rng.ts";
 import { loadCards } from "../eval/world.ts";
 import { parseFlags } from "./flags.ts";
 import type { ViewRecord } from "./render.ts";
-import { nearInAnswer } from "../../core/vision/ask.ts";
+import { nearInAnswer, readSightQuestion } from "../../core/vision/ask.ts";
 import { voice, type Core, type Voice } from "./voices.ts";
 
 // Grounding questions about rendered views (CLEVR-style, from core/vision/view.ts truth),
@@ -107,6 +107,22 @@ function dress(t: string, rng: Rng): string {
   if (rng.chance(0.3)) out = rng.pick(DRESS.openers) + out.charAt(0).toLowerCase() + out.slice(1);
   if (rng.chance(0.15)) out += rng.pick(DRESS.closers);
   return out;
+}
+
+// (train only) "what do you see?" as players put it: a verb and what is in view, composed, so the
+// reply follows the answer line's list rather than a few memorised phrasings. The held-out
+// phrasings are never made; a composition the sight reader would not read as asking for the whole
+// view (core/vision/ask.ts) is not used, since the game would give it no list.
+const SEE_VERBS = ["describe", "list", "name", "tell me", "say", "go through", "run through", "give me"];
+const SEE_WHAT = ["what you see", "what you can see", "what's around you", "what is in front of you", "everything you see", "the things you see", "what you're looking at", "what's ahead of you", "what lies ahead", "what you spot", "what's in view", "the view", "your surroundings"];
+const SEE_ASKS = ["what's ahead?", "what's out there?", "what lies before you?", "anything in view?", "what's in view?", "what are you seeing?", "what d'you see?", "what do your eyes see?", "what do you see out there?", "what do you spot?"];
+const SEE_HELDOUT = new Set(ASK.what_see[1].map((q) => q.toLowerCase().replace(/[^a-z' ]/g, "").trim()));
+
+function seeAsked(rng: Rng): string | null {
+  const q = rng.chance(0.7) ? `${rng.pick(SEE_VERBS)} ${rng.pick(SEE_WHAT)}${rng.pick([".", "", "?", " please."])}` : rng.pick(SEE_ASKS);
+  if (SEE_HELDOUT.has(q.toLowerCase().replace(/[^a-z' ]/g, "").trim())) return null;
+  if (readSightQuestion(q)?.t !== "list") return null;
+  return q.charAt(0).toUpperCase() + q.slice(1);
 }
 
 type Ask = { type: QType; q: string; key: string | string[]; core: Parameters<Voice>[0]; probe?: QaRecord["probe"] };
@@ -244,7 +260,8 @@ function makeQuestion(type: QType, r: ViewRecord, rng: Rng, heldout: boolean, ct
       if (border.length > 0) return null;
       // Said nearest first, as the sight lines list them.
       const items = [...vis].sort((x, y) => x.u - y.u).map(label);
-      return { type, q: phr("what_see"), key: items, core: { t: "list", items: [...vis].sort((x, y) => x.depth - y.depth).map(label) } };
+      const q = (!heldout && rng.chance(0.4) && seeAsked(rng)) || phr("what_see");
+      return { type, q, key: items, core: { t: "list", items: [...vis].sort((x, y) => x.depth - y.depth).map(label) } };
     }
   }
 }
