@@ -36,7 +36,6 @@ describe("readSightQuestion", () => {
     ["wat can u see", { t: "list" }],
     ["what are you seeing?", { t: "list" }],
     ["tell me what's ahead of you", { t: "list" }],
-    ["what do you spot?", { t: "list" }],
     ["anything worth a look around here?", { t: "list" }],
     // Sight words that ask nothing, or ask about a thing this reader cannot name (a landmark).
     ["see you at the gate!", null],
@@ -125,6 +124,6 @@ describe("answerSight", () => {
 describe("answersFromSight", () => {
   it("routes lines about the props and lines asking for the whole view to the sight path", () => {
     for (const l of ["what do you see?", "Describe what's before you.", "how many crates?", "what colour is the sack?", "what's the nearest thing?"]) expect(answersFromSight(l), l).toBe(true);
-    for (const l of ["see you later", "do you see the well?", "what's near you?", "where is the tavern?", "hello"]) expect(answersFromSight(l), l).toBe(false);
+    for (const l of ["see you later", "do you see the well?", "what's near you?", "where is the tavern?", "hello", "What things are near this spot?"]) expect(answersFromSight(l), l).toBe(false);
   });
 });

@@ -73,7 +73,7 @@ function fuzzy<T>(w: string, table: Record<string, T>): T | undefined {
 // A line naming no prop that asks what is in sight: "what do you see?", "describe what's before you".
 // It asks ("what", "anything", "tell", "describe", "list"): "see you later!" and "nice view" say
 // nothing to answer, and "do you see the well?" asks about a thing this reader cannot name.
-const LIST_TABLE: Record<string, true> = Object.fromEntries(["see", "sees", "seeing", "spot", "view", "sight", "visible", "looking", "describe", "list", "front", "before", "ahead", "around", "surroundings"].map((w) => [w, true]));
+const LIST_TABLE: Record<string, true> = Object.fromEntries(["see", "sees", "seeing", "view", "sight", "visible", "looking", "describe", "list", "front", "before", "ahead", "around", "surroundings"].map((w) => [w, true]));
 const ASKING = new Set(["what", "wat", "wot", "wht", "anything", "everything", "tell", "describe", "list", "name"]);
 // Words one letter from "what" that are words of their own ("wjat" is read as what; "that" is not).
 const NOT_ASKING = new Set(["that", "chat", "whet", "wheat", "shat", "want", "wait", "whit", "whats"]);

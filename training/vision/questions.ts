@@ -114,8 +114,8 @@ function dress(t: string, rng: Rng): string {
 // phrasings are never made; a composition the sight reader would not read as asking for the whole
 // view (core/vision/ask.ts) is not used, since the game would give it no list.
 const SEE_VERBS = ["describe", "list", "name", "tell me", "say", "go through", "run through", "give me"];
-const SEE_WHAT = ["what you see", "what you can see", "what's around you", "what is in front of you", "everything you see", "the things you see", "what you're looking at", "what's ahead of you", "what lies ahead", "what you spot", "what's in view", "the view", "your surroundings"];
-const SEE_ASKS = ["what's ahead?", "what's out there?", "what lies before you?", "anything in view?", "what's in view?", "what are you seeing?", "what d'you see?", "what do your eyes see?", "what do you see out there?", "what do you spot?"];
+const SEE_WHAT = ["what you see", "what you can see", "what's around you", "what is in front of you", "everything you see", "the things you see", "what you're looking at", "what's ahead of you", "what lies ahead", "what's in view", "the view", "your surroundings"];
+const SEE_ASKS = ["what's ahead?", "what's out there?", "what lies before you?", "anything in view?", "what's in view?", "what are you seeing?", "what d'you see?", "what do your eyes see?", "what do you see out there?"];
 const SEE_HELDOUT = new Set(ASK.what_see[1].map((q) => q.toLowerCase().replace(/[^a-z' ]/g, "").trim()));
 
 function seeAsked(rng: Rng): string | null {
