@@ -35,6 +35,7 @@ describe("readSightQuestion", () => {
     ["describe your surroundings", { t: "list" }],
     ["wat can u see", { t: "list" }],
     ["what are you seeing?", { t: "list" }],
+    ["oi, anytjing in view?", { t: "list" }],
     ["tell me what's ahead of you", { t: "list" }],
     ["anything worth a look around here?", { t: "list" }],
     // Sight words that ask nothing, or ask about a thing this reader cannot name (a landmark).

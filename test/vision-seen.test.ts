@@ -190,6 +190,26 @@ describe("'what do you see?' as players put it", () => {
   });
 });
 
+describe("questions in a conversation", () => {
+  it("training now and then puts an earlier question and reply about the same view before the question; held-out never", () => {
+    const cards = loadCards(process.cwd());
+    const records = Array.from({ length: 60 }, (_, i) => record(i, "generated", generateView(81 * 1_000_003 + i)));
+    const qa = (split: string) => questionsFor(records, cards, { split, perView: 3, seed: 6, promptFor: sightPromptFor(sceneOfRecord()) });
+    const train = qa("train");
+    const turns = (p: string) => p.split("<|player|>").length - 1;
+    const followUps = train.filter((q) => turns(q.prompt) === 2);
+    // (the prompt budget drops the earlier exchange when the nearby lines fill it, as in the game)
+    expect(followUps.length).toBeGreaterThan(train.length / 20);
+    for (const q of followUps) {
+      const before = train[train.indexOf(q) - 1];
+      expect(before.view).toBe(q.view);
+      expect(q.prompt).toContain(`<|player|>${before.question}<|end|>\n<|npc|>${before.answer}<|end|>`);
+      expect(q.prompt.endsWith(`<|player|>${q.question}<|end|>\n<|npc|>`)).toBe(true);
+    }
+    expect(qa("heldout").every((q) => turns(q.prompt) === 1)).toBe(true);
+  });
+});
+
 describe("a colour no prop has", () => {
   it("training answers none only under an answer line saying so; held-out questions keep asking", () => {
     const cards = loadCards(process.cwd());

@@ -84,7 +84,7 @@ const ALWAYS_ASKING = new Set(["describe", "list", "tell"]);
 /** Does word `w` (after `prev`) ask: "what", "wjat", "anything", "describe", but not "that's what". */
 function asking(w: string, prev: string): boolean {
   if (ALWAYS_ASKING.has(w)) return true;
-  const word = ASKING.has(w) || (!NOT_ASKING.has(w) && w.length >= 4 && (oneEdit(w, "what") || oneEdit(w, "describe")));
+  const word = ASKING.has(w) || (!NOT_ASKING.has(w) && w.length >= 4 && (oneEdit(w, "what") || oneEdit(w, "describe") || oneEdit(w, "anything")));
   return word && !STATING.has(prev);
 }
 const CUE_TABLE: Record<string, string> = Object.fromEntries(CUES.map((c) => [c, c]));

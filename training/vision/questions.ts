@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CharacterCard } from "../../core/character/schema.ts";
-import { renderCompletion, renderPrompt } from "../../core/prompt/layout.ts";
+import { renderCompletion, renderPrompt, type Turn } from "../../core/prompt/layout.ts";
 import { personaCore, selectFacts } from "../../core/prompt/persona.ts";
 import { COLOURS, KINDS, type ColourWord, type Kind } from "../../core/vision/vocab.ts";
 import { addNoise } from "../data/noise.ts";
@@ -312,9 +312,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 
 /** Questions for every view of a split, about `perView` each, types balanced over the split. */
 /** The prompt of a question: by default the view's placeholders; `promptFor` gives another (the sight lines of training/vision/sight-data.ts). */
-export type PromptFor = (r: ViewRecord, card: CharacterCard, question: string) => string;
+export type PromptFor = (r: ViewRecord, card: CharacterCard, question: string, history?: Turn[]) => string;
 
-const imagePrompt: PromptFor = (_r, card, question) => renderPrompt({ persona: personaCore(card), facts: selectFacts(card, question, 4), view: 16, nearby: [], history: [], say: question });
+const imagePrompt: PromptFor = (_r, card, question, history = []) => renderPrompt({ persona: personaCore(card), facts: selectFacts(card, question, 4), view: 16, nearby: [], history, say: question });
 
 export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCard>, opts: { split: string; perView: number; seed: number; promptFor?: PromptFor }): QaRecord[] {
   const rng = new Rng(`vision-qa-${opts.split}-${opts.seed}`);
@@ -333,12 +333,16 @@ export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCa
     const card = cards.get(npc)!;
     const order = rng.shuffle([...TYPES]).sort((a, b) => used.get(a)! - used.get(b)!);
     let made = 0;
+    // (train only) now and then the question follows an earlier one about the same view, as in a
+    // conversation: the reply must come from this question's answer line, not the last reply.
+    let last: Turn[] = [];
     for (const type of order) {
       if (made >= opts.perView) break;
       const ask = makeQuestion(type, r, rng, heldout, ctx);
       if (!ask) continue;
       const question = addNoise(ask.q, rng, 1);
-      const prompt = (opts.promptFor ?? imagePrompt)(r, card, question);
+      const history = !heldout && last.length > 0 && rng.chance(0.35) ? last : [];
+      const prompt = (opts.promptFor ?? imagePrompt)(r, card, question, history);
       // "what's that yellow thing?" with no yellow prop in sight: "none" is taught only where the
       // prompt's answer line says so (core/vision/ask.ts: nothing nearby has the colour either); with
       // no answer line the nearby lines answer (a landmark), which the dialogue data teaches.
@@ -350,6 +354,7 @@ export function questionsFor(views: ViewRecord[], cards: Map<string, CharacterCa
       const near = ask.core.t === "list" ? nearInAnswer(prompt) : null;
       const core: Core = ask.core.t === "list" && near ? { ...ask.core, near } : ask.core;
       const reply = `[mood:${card.defaultMood}] ${voice(npc, rng)(core)}`;
+      last = [{ role: "player", text: question }, { role: "npc", text: reply }];
       out.push({ view: r.index, npc, type, question, answer: reply, key: ask.key, ...(ask.probe ? { probe: ask.probe } : {}), prompt, completion: renderCompletion(reply) });
     }
   }

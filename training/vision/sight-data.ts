@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt, playerInFront } from "../../core/prompt/context.ts";
 import type { Entity } from "../../core/prompt/nearby.ts";
+import type { Turn } from "../../core/prompt/layout.ts";
 import { parseScene } from "../../core/scene/load.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import { sightOfViews, type SightFact } from "../../core/vision/seen.ts";
@@ -50,13 +51,13 @@ export interface SightPromptOptions {
  */
 export function sightPromptFor(sceneOf: (r: ViewRecord) => Scene, opts: SightPromptOptions = {}): PromptFor {
   const lines = opts.sightLines ?? true;
-  return (r: ViewRecord, card: CharacterCard, question: string) => {
+  return (r: ViewRecord, card: CharacterCard, question: string, history: Turn[] = []) => {
     const eyes = opts.fromEyes?.(r);
     const scene = sceneOf(r);
     const pose = { position: r.npc.position, facing: r.npc.facing };
     const others: Entity[] = r.figures.map((f) => ({ id: f.id, name: f.role, tags: [f.role], position: f.position }));
     return assemblePrompt({
-      card, scene, npcId: r.npc.id, pose, playerPosition: playerInFront(pose), others, say: question,
+      card, scene, npcId: r.npc.id, pose, playerPosition: playerInFront(pose), others, say: question, history,
       ...(eyes ? { sight: eyes, sightFrom: "eyes" as const } : lines ? { sight: sightOfViews(r.props) } : {}),
     }, approxTokens, PROMPT_BUDGET).text;
   };
