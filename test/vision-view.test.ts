@@ -189,8 +189,10 @@ describe("grounding questions", () => {
 
   it("dresses some training questions with openers and closers, never held-out ones", () => {
     const openers = (qs: { question: string }[]) => qs.filter((q) => DRESS.openers.some((o) => q.question.startsWith(o))).length;
-    expect(openers(qa) / qa.length).toBeGreaterThan(0.15);
-    expect(openers(qa) / qa.length).toBeLessThan(0.45);
+    // (what_see questions are partly composed in training, with no opener: counted apart)
+    const templated = qa.filter((q) => q.type !== "what_see");
+    expect(openers(templated) / templated.length).toBeGreaterThan(0.1);
+    expect(openers(templated) / templated.length).toBeLessThan(0.45);
     const held = questionsFor(views, cards, { split: "heldout", perView: 6, seed: 1 });
     expect(openers(held)).toBe(0);
   });
