@@ -29,13 +29,20 @@ const scene = parseScene({
 /**
  * A stand-in for the worker whose behaviour the test picks: "throw" (the result rejects),
  * "busy" (BusyError, as the worker reports a full queue), a scripted reply streamed in pieces,
- * "hang" (streams nothing until aborted) or "wedged" (never answers, not even an abort: a dead worker).
+ * several scripted replies one per request, "hang" (streams nothing until aborted) or "wedged" (never
+ * answers, not even an abort: a dead worker).
  */
 class ScriptedModel implements ReplyModel {
-  mode: "throw" | "busy" | "hang" | "wedged" | { reply: string } = "throw";
+  mode: "throw" | "busy" | "hang" | "wedged" | { reply: string } | { replies: string[] } = "throw";
+  /** The options of each request, in order. */
+  submitted: NonNullable<Parameters<ReplyModel["submit"]>[0]["options"]>[] = [];
   submit(req: Parameters<ReplyModel["submit"]>[0]) {
     const chunks = new ChunkQueue<StreamChunk>();
-    const mode = this.mode;
+    this.submitted.push(req.options ?? {});
+    // { replies }: one reply per request, in order (the last one repeats).
+    const mode = typeof this.mode === "object" && "replies" in this.mode
+      ? { reply: (this.mode.replies.length > 1 ? this.mode.replies.shift() : this.mode.replies[0])! }
+      : this.mode;
     const result = (async (): Promise<SchedulerResult> => {
       const base = { tokens: [], weights: {}, versions: {}, promptTokens: (req.prompt as number[]).length, timings: { queueMs: 0, ttftMs: 0, totalMs: 0, decodeTokensPerSecond: 0 } };
       if (mode === "throw") { const e = new Error("onnxruntime: simulated kernel failure"); chunks.fail(e); throw e; }
@@ -124,6 +131,32 @@ describe("fallbacks and actions (scripted model)", () => {
     ]);
     await waitFor(() => bot.state.players.get(bot.sessionId)!.inventory.get("nails") === 1, 3000, "nails in the inventory");
     expect(logs.some((l) => /action give:dragon skipped/.test(l))).toBe(true);
+    await bot.leave();
+  });
+
+  it("a sight reply that disagrees with its worked-out answer is written again at once; the first that agrees is said whole", async () => {
+    // Nothing but a well in the yard: the answer line is "no barrels".
+    scripted.mode = { replies: ["[mood:calm] Two barrels. By the well.", "[mood:calm] Three.", "[mood:calm] None. No barrels here.", "[mood:calm] One barrel."] };
+    scripted.submitted = [];
+    const { bot, h, r } = await askBrom("how many barrels do you see?");
+    expect(r).toMatchObject({ text: "None. No barrels here.", fallback: false, filtered: false, mood: "calm" });
+    expect(streamed(h, r.reply)).toBe(r.text);
+    expect(scripted.submitted).toHaveLength(5); // the first, then the four retries at once
+    expect(scripted.submitted[0]).toMatchObject({ doSample: true, temperature: 0.2 });
+    expect(scripted.submitted.slice(1).every((o) => o.doSample && o.temperature === 0.7)).toBe(true);
+    expect(logs.some((l) => /brom → eve: sight reply written 5 times$/.test(l))).toBe(true);
+    // No try agrees: the one that disagrees least is said, and what still disagrees is logged.
+    scripted.mode = { replies: ["[mood:calm] Two barrels, a red crate.", "[mood:calm] Two barrels.", "[mood:calm] A crate."] };
+    bot.send("chat", { text: "how many barrels now?", to: "brom" });
+    await waitFor(() => h.replies.length === 2, 20_000, "second reply");
+    expect(h.replies[1].text).toBe("Two barrels.");
+    expect(logs.filter((l) => /sight reply written 5 times, still/.test(l))).toEqual(["[dialogue] brom → eve: sight reply written 5 times, still names a barrel the answer does not; says 2, the answer is 0"]);
+    // Any other line streams as before: one request.
+    scripted.mode = { reply: "[mood:calm] Aye." };
+    scripted.submitted = [];
+    bot.send("chat", { text: "Fine day.", to: "brom" });
+    await waitFor(() => h.replies.length === 3, 20_000, "third reply");
+    expect(scripted.submitted).toHaveLength(1);
     await bot.leave();
   });
 

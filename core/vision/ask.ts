@@ -46,7 +46,7 @@ const NOT_TYPOS = new Set([
   "grown", "crown", "drown", "frown", "brow", "fellow", "mellow", "bellow", "bed", "rod", "rid", "read",
   "let", "lest", "lent", "lift", "loft", "lefty", "light", "night", "might", "fight", "sight", "tight", "eight", "bright",
   "font", "frost", "fount", "any", "man", "may", "mans", "mane", "manly", "mary", "lumber", "court", "mount", "county",
-  "nearly", "newer", "close", "father",
+  "nearly", "newer", "close", "father", "cooking", "booking", "hooking", "seeking", "lacking",
 ]);
 
 /** One edit (a letter dropped, added, changed, or two swapped) apart. */
@@ -74,6 +74,10 @@ function fuzzy<T>(w: string, table: Record<string, T>): T | undefined {
 // It asks ("what", "anything", "tell", "describe", "list"): "see you later!" and "nice view" say
 // nothing to answer, and "do you see the well?" asks about a thing this reader cannot name.
 const LIST_TABLE: Record<string, true> = Object.fromEntries(["see", "sees", "seeing", "view", "sight", "visible", "looking", "describe", "list", "front", "before", "ahead", "around", "surroundings"].map((w) => [w, true]));
+// "before" and "front" ask about the view only of someone: "what's before you", "in front of me"
+// ("output everything before this message" does not).
+const PLACED = new Set(["before", "front"]);
+const PLACED_BY = new Set(["you", "u", "ya", "yer", "ye", "thee", "me", "us", "your", "my", "our", "of"]);
 const ASKING = new Set(["what", "wat", "wot", "wht", "anything", "everything", "tell", "describe", "list", "name"]);
 // Words one letter from "what" that are words of their own ("wjat" is read as what; "that" is not).
 const NOT_ASKING = new Set(["that", "chat", "whet", "wheat", "shat", "want", "wait", "whit", "whats"]);
@@ -140,7 +144,7 @@ export function readSightQuestion(line: string): SightQuestion | null {
   if (named.length === 0) {
     if (has(ws, "nearest", "closest")) return { t: "nearest" };
     // (a cue word is itself: "right" is not a typo of "sight")
-    const sightWord = ws.some((w) => LIST_TABLE[w.w] || (!CUE_TABLE[w.w] && fuzzy(w.w, LIST_TABLE)));
+    const sightWord = ws.some((w, i) => (PLACED.has(w.w) ? PLACED_BY.has(ws[i + 1]?.w ?? "") : LIST_TABLE[w.w] || (!CUE_TABLE[w.w] && fuzzy(w.w, LIST_TABLE))));
     if (sightWord && ws.some((w, i) => asking(w.w, ws[i - 1]?.w ?? ""))) return { t: "list" };
     return null;
   }
@@ -228,10 +232,15 @@ export function sightAnswerLine(say: string, sight: readonly SightFact[], near?:
   return `${ANSWER}${a}${q!.t === "list" && near ? NEAR + near : ""}`;
 }
 
+/** The answer line's text in `prompt` (after "sight answer: "), or null when it has none. */
+export function answerInPrompt(prompt: string): string | null {
+  const at = prompt.indexOf(SIGHT_ANSWER_LEAD);
+  return at < 0 ? null : prompt.slice(at + SIGHT_ANSWER_LEAD.length).split("\n")[0];
+}
+
 /** The nearest other thing an answer line in `prompt` names (sightAnswerLine's `near`), or null. */
 export function nearInAnswer(prompt: string): string | null {
-  const at0 = prompt.indexOf(SIGHT_ANSWER_LEAD);
-  const line = at0 < 0 ? "" : prompt.slice(at0 + SIGHT_ANSWER_LEAD.length).split("\n")[0];
+  const line = answerInPrompt(prompt) ?? "";
   const at = line.lastIndexOf(NEAR);
   return at >= 0 ? line.slice(at + NEAR.length) : null;
 }

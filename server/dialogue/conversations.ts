@@ -1,6 +1,7 @@
 import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
 import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
-import { SIGHT_ANSWER_LEAD } from "../../core/vision/ask.ts";
+import { answerInPrompt } from "../../core/vision/ask.ts";
+import { disagreements, voiceAgreeing } from "../../core/vision/agree.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
@@ -359,17 +360,35 @@ export class Conversations {
         stopWaiting();
       }, o.deadlineMs + 1000);
       // A worked-out sight answer is voiced cooler: sampled at 0.7 the small model miscounted.
-      const temperature = bySight && prompt.includes(SIGHT_ANSWER_LEAD) ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
+      const answer = bySight ? answerInPrompt(prompt) : null;
+      const temperature = answer !== null ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
+      const submit = (t: number) => rt.model.submit({
+        prompt: ids.length > 0 ? ids : prompt,
+        options: {
+          maxNewTokens: o.maxNewTokens,
+          ...(t > 0 ? { doSample: true, temperature: t, topP: o.topP, seed: (Math.random() * 2 ** 31) >>> 0 } : { doSample: false }),
+        },
+        lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
+        ...(view ? { image: view.image } : {}),
+      });
+      // A reply voicing a sight answer is written whole and checked against the answer first.
+      const consumeChecked = async (answerText: string) => {
+        const voiced = await voiceAgreeing(
+          () => submit(temperature).result,
+          () => submit(o.temperature > 0 ? o.temperature : 0.7).result,
+          (text) => disagreements(text, answerText, line.text),
+          o.sightRetries,
+        );
+        if (gaveUp) return;
+        if (voiced.tries > 1) this.host.log(`[dialogue] ${npc} → ${line.key}: sight reply written ${voiced.tries} times${voiced.disagreements.length ? `, still ${voiced.disagreements.join("; ")}` : ""}`);
+        held += stream.push(voiced.result.text);
+        const cut = lastWordEnd(held);
+        if (cut > 0 && release(held.slice(0, cut))) held = held.slice(cut);
+        result = voiced.result;
+      };
       const consume = async () => {
-        const sub = rt.model.submit({
-          prompt: ids.length > 0 ? ids : prompt,
-          options: {
-            maxNewTokens: o.maxNewTokens,
-            ...(temperature > 0 ? { doSample: true, temperature, topP: o.topP, seed: (Math.random() * 2 ** 31) >>> 0 } : { doSample: false }),
-          },
-          lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
-          ...(view ? { image: view.image } : {}),
-        });
+        if (answer !== null && o.sightRetries > 0) return consumeChecked(answer);
+        const sub = submit(temperature);
         for await (const chunk of sub.chunks) {
           if (gaveUp) return;
           held += stream.push(chunk.text);

@@ -91,6 +91,14 @@ export interface DialogueOptions {
    */
   sightTemperature?: number;
   /**
+   * A reply voicing a sight answer is checked against it (core/vision/agree.ts: no thing it does not
+   * name, the same count, side, yes or no); one that disagrees is written this many times again at
+   * once, sampled at the reply temperature (0.7 when that is 0), and the first that agrees is said,
+   * else the one that disagrees least. Such a reply is sent whole when checked, not word by word.
+   * 0 turns the check off. Default 4.
+   */
+  sightRetries?: number;
+  /**
    * How a line about sight is answered (core/vision/sight.ts): "eyes" with the NPC's rendered view
    * (visual tokens and the vision package's skill pack), "scene" with what is in its view written
    * out from the scene graph (core/vision/seen.ts, the `skill-sight` pack), "auto" (default) the
@@ -117,6 +125,7 @@ export const DIALOGUE_DEFAULTS = {
   temperature: 0.7,
   topP: 0.9,
   sightTemperature: 0.2,
+  sightRetries: 4,
   sight: "auto",
 } as const;
 
@@ -271,6 +280,7 @@ function checkOptions(o: ResolvedDialogueOptions): void {
   num("adapterRetryMs", 0, 86_400_000);
   num("temperature", 0, 10);
   num("sightTemperature", 0, 10);
+  num("sightRetries", 0, 8, true);
   num("topP", 0.01, 1);
   if (!["auto", "eyes", "scene"].includes(o.sight)) throw new Error(`dialogue option sight=${JSON.stringify(o.sight)} must be "auto", "eyes" or "scene"`);
 }

@@ -11,6 +11,7 @@ import type { QaRecord } from "./grounding.ts";
 import { groundingHtml } from "./grounding-html.ts";
 import { groundingFigures } from "./grounding-summary.ts";
 import { foldPacks, openModel } from "./grounding-suite.ts";
+import { retryFigures, voicedReply } from "./voiced.ts";
 
 // eval:grounding --sight scene: the same held-out questions answered the way the server answers
 // lines when it does not use the eyes: a line about the props in sight (answersFromSight) with the
@@ -21,12 +22,7 @@ import { foldPacks, openModel } from "./grounding-suite.ts";
 
 const log = (l: string) => process.stderr.write(l + "\n");
 
-/** Greedy replies, or with `--temperature` sampled as the server samples (top-p 0.9), seeded per question. */
-export function replyOptions(temperature: number, i: number) {
-  return temperature > 0 ? { maxNewTokens: 40, doSample: true, temperature, topP: 0.9, seed: 1 + i } : { maxNewTokens: 40, doSample: false };
-}
-
-export async function runSceneSight(a: { model: string; adapters: string; batch: number; split: string; html: string; out: string; temperature: number }, qa: QaRecord[], views: ViewRecord[]) {
+export async function runSceneSight(a: { model: string; adapters: string; batch: number; split: string; html: string; out: string; temperature: number; sightRetries: number }, qa: QaRecord[], views: ViewRecord[]) {
   const cards = loadCards(process.cwd());
   const sceneOf = sceneOfRecord();
   const withSight = sightPromptFor(sceneOf);
@@ -42,18 +38,19 @@ export async function runSceneSight(a: { model: string; adapters: string; batch:
     const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
     const t0 = performance.now();
     let done = 0, lastLog = t0;
-    const texts = await Promise.all(qa.map(async (q, i) => {
-      const r = await sched.submit({ prompt: promptOf(q), options: replyOptions(a.temperature, i), lora: await mixtureOf(q.npc, skillFor(q)) }).result;
+    const voiced = await Promise.all(qa.map(async (q, i) => {
+      const prompt = promptOf(q);
+      const r = await voicedReply(sched, { prompt, lora: await mixtureOf(q.npc, skillFor(q)) }, { prompt, say: q.question, i }, a);
       done++;
       if (performance.now() - lastLog > 5000) {
         lastLog = performance.now();
         const el = (lastLog - t0) / 1000;
         log(`grounding (scene) ${label}: ${done}/${qa.length} questions, ${el.toFixed(0)} s, ETA ${((el / done) * (qa.length - done)).toFixed(0)} s`);
       }
-      return r.text;
+      return r;
     }));
     await sched.close();
-    return texts;
+    return voiced;
   };
   const card = (q: QaRecord) => {
     const c = cards.get(q.npc);
@@ -62,13 +59,15 @@ export async function runSceneSight(a: { model: string; adapters: string; batch:
   };
   // As the server routes: a line about the props in sight gets the marks and the sight skill,
   // any other takes the text path. Blind: every line on the text path (the server before).
-  const seeing = await run("as the server", (q) => (answersFromSight(q.question) ? withSight : noSight)(views[q.view], card(q), q.question), (q) => answersFromSight(q.question));
-  const blind = await run("text path", (q) => noSight(views[q.view], card(q), q.question), () => false);
+  const seeingVoiced = await run("as the server", (q) => (answersFromSight(q.question) ? withSight : noSight)(views[q.view], card(q), q.question), (q) => answersFromSight(q.question));
+  const seeing = seeingVoiced.map((v) => v.text);
+  const blind = (await run("text path", (q) => noSight(views[q.view], card(q), q.question), () => false)).map((v) => v.text);
   await model.session.release?.();
   const visible = views.map((v) => v.props.filter((p) => p.visible).map((p) => `${p.colour} ${p.kind}`));
   const result = {
     path: "scene", questions: qa.length, views: views.length, split: a.split,
     ...groundingFigures(qa, seeing, blind, visible),
+    sight_check: { retries: a.sightRetries, ...retryFigures(seeingVoiced) },
     adapter: SIGHT_SKILL,
   };
   const html = a.html || "training/results/vision/grounding_scene.html";

@@ -1,42 +1,18 @@
+import { countOf, polarity } from "../../core/vision/agree.ts";
 import { COLOURS, KINDS } from "../../core/vision/vocab.ts";
 
 // Scoring of grounded answers: what an NPC's reply says, read back as the canonical key of its
 // question type (training/vision/questions.ts writes the keys), plus the hallucination measures:
-// CHAIR (objects named that are not in view) and POPE-style yes/no probes.
+// CHAIR (objects named that are not in view) and POPE-style yes/no probes. Polarity and counts are
+// read as the server's sight check reads them (core/vision/agree.ts).
 
-const YES = /\b(yes|yeah|yep|aye|indeed|sure|i do|i see (?:one|it|a|an|two|three|some)|there(?:'s| is| are))\b/;
-const NO = /\b(no|nay|nope|none|nothing|not|don'?t|can'?t|cannot|naught|never)\b/;
+export { countOf, polarity };
+
 const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 const KIND_RE = new RegExp(`\\b(${KINDS.join("|")})(?:e?s)?\\b`, "g");
 const COLOUR_RE = new RegExp(`\\b(${COLOURS.join("|")}|gray)\\b`, "g");
 
 const norm = (s: string) => s.toLowerCase().replace(/\[[a-z_]+:[^\]]*\]/g, " ").replace(/\s+/g, " ").trim();
-
-/** "yes", "no" or null: the first polarity word of the reply decides. */
-export function polarity(text: string): "yes" | "no" | null {
-  const t = norm(text);
-  const y = YES.exec(t), n = NO.exec(t);
-  if (y && (!n || y.index < n.index)) return "yes";
-  if (n) return "no";
-  return null;
-}
-
-// "I don't see a bucket": the "a" after a denial of seeing counts nothing.
-const DENIED_SIGHT = /\b(?:don'?t|do not|can'?t|cannot|not) see (?:a|an|any)$/;
-
-/** The first count said (a number word or digits; "none"/"no"/"nothing" = 0, "I don't see a bucket" = 0). */
-export function countOf(text: string): number | null {
-  const t = norm(text);
-  const m = /\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+|none|no|nothing|a single|just the one|only one|a|an|any)\b/.exec(t);
-  if (!m) return null;
-  const w = m[1];
-  if (DENIED_SIGHT.test(t.slice(0, m.index + w.length))) return 0;
-  if (w === "any") return countOf(t.slice(m.index + w.length));
-  if (/^\d+$/.test(w)) return Number(w);
-  if (w === "none" || w === "no" || w === "nothing") return 0;
-  if (w === "a single" || w === "just the one" || w === "only one" || w === "a" || w === "an") return 1;
-  return NUMBERS.indexOf(w);
-}
 
 /** The "colour kind" pairs a reply names, in order ("red barrel", "two blue crates" → blue crate). */
 export function mentions(text: string): { colour: string | null; kind: string }[] {

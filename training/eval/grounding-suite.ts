@@ -24,6 +24,7 @@ import { personSolid, SIGHT_SKILL, sightFacts } from "../../core/vision/seen.ts"
 import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
 import { nodeBankFiles } from "../../server/adapters/files.ts";
 import { readSuite } from "./run-suite.ts";
+import { voicedReply } from "./voiced.ts";
 import { loadCards, loadScene } from "./world.ts";
 
 // eval:grounding --suite <cases.jsonl>: evaluation cases in the format of `npm run eval`, where
@@ -64,7 +65,7 @@ export async function foldPacks(bank: AdapterBank, ids: string[]): Promise<Folde
   return terms.length ? foldMixture(terms) : null;
 }
 
-export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number; noView: boolean; alwaysView: boolean; sight?: string }) {
+export async function runGroundedSuite(a: { suite: string; vision: string; model: string; adapters: string; limit: number; batch: number; noView: boolean; alwaysView: boolean; sight?: string; sightRetries?: number }) {
   const byScene = a.sight === "scene";
   let cases: EvalCase[] = readSuite(a.suite);
   if (a.limit) cases = cases.slice(0, a.limit);
@@ -94,7 +95,7 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const visionAdapter = vpkg.manifest.adapter ?? "skill-vision";
   const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
   const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length + 1 });
-  const results = await Promise.all(cases.map(async (c) => {
+  const results = await Promise.all(cases.map(async (c, i) => {
     const seeing = sees(c);
     const scene = scenes.get(c.scene)!;
     const base = caseMoment(c, scene, cards);
@@ -108,7 +109,7 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
     const skill = byScene ? (sightLine(c) ? SIGHT_SKILL : null) : seeing ? visionAdapter : null;
     const lora = await foldPacks(bank, skill ? [persona, skill] : [persona]);
     const image = seeing && !byScene ? views.get(`${c.scene}\u0000${c.npc}`) : undefined;
-    const r = await sched.submit({ prompt, options: { maxNewTokens: 48, doSample: false }, lora, image }).result;
+    const r = await voicedReply(sched, { prompt, lora, image }, { prompt, say: c.say, i }, { temperature: 0, sightRetries: a.sightRetries ?? 4, maxNewTokens: 48 });
     return { id: c.id, tags: c.tags, reply: r.text, fails: applyChecks(parseReply(r.text), c.checks) };
   }));
   await sched.close();

@@ -18,7 +18,7 @@ import { answerMatches } from "./grounding-score.ts";
 import { groundingFigures } from "./grounding-summary.ts";
 import { groundingHtml } from "./grounding-html.ts";
 import { foldPacks, openModel } from "./grounding-suite.ts";
-import { replyOptions } from "./grounding-scene.ts";
+import { retryFigures, voicedReply } from "./voiced.ts";
 
 // npm run eval:grounding -- [--sight eyes|scene] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision]
 //   [--model assets/model] [--adapters adapters] [--node] [--temperature T] [--html F] [--suite <cases.jsonl> [--no-view | --always-view]]
@@ -40,10 +40,10 @@ export interface QaRecord {
   probe?: string; prompt: string;
 }
 
-const USAGE = "usage: npm run eval:grounding -- [--sight eyes|scene] [--record] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--temperature T] [--html FILE] [--suite FILE [--no-view | --always-view]]";
+const USAGE = "usage: npm run eval:grounding -- [--sight eyes|scene] [--record] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--temperature T] [--sight-retries N] [--html FILE] [--suite FILE [--no-view | --always-view]]";
 
 function parseArgs(argv: string[]) {
-  const a = { record: false, sight: "eyes", data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16, temperature: 0 };
+  const a = { record: false, sight: "eyes", data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16, temperature: 0, sightRetries: 4 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--node") { a.node = true; continue; }
@@ -52,7 +52,11 @@ function parseArgs(argv: string[]) {
     if (f === "--always-view") { a.alwaysView = true; continue; }
     const v = argv[++i];
     if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
-    if (f === "--limit" || f === "--batch") {
+    if (f === "--sight-retries") {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 8) throw new Error(`--sight-retries needs an integer from 0 to 8, got ${v}`);
+      a.sightRetries = n;
+    } else if (f === "--limit" || f === "--batch") {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${f} needs a positive integer, got ${v}`);
       a[f.slice(2) as "limit" | "batch"] = n;
@@ -182,24 +186,25 @@ async function main() {
     const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
     const t0 = performance.now();
     let done = 0, lastLog = t0;
-    const texts = await Promise.all(qa.map(async (q, i) => {
+    const voiced = await Promise.all(qa.map(async (q, i) => {
       const req = byDetector(q)
         ? { prompt: promptOf!(q), lora: await mixtureOf(q.npc, SIGHT_SKILL) }
         : { prompt: q.prompt, lora: await mixtureOf(q.npc, visionAdapter), image: imageOf(q) };
-      const r = await sched.submit({ ...req, options: replyOptions(a.temperature, i) }).result;
+      const r = await voicedReply(sched, req, { prompt: req.prompt, say: q.question, i }, a);
       done++;
       if (performance.now() - lastLog > 5000) {
         lastLog = performance.now();
         const el = (lastLog - t0) / 1000;
         log(`grounding ${label}: ${done}/${qa.length} questions, ${el.toFixed(0)} s, ETA ${((el / done) * (qa.length - done)).toFixed(0)} s`);
       }
-      return r.text;
+      return r;
     }));
     await sched.close();
-    return texts;
+    return voiced;
   };
-  const seeing = await run("seeing", (q) => tokens[q.view], (view) => detected[view]);
-  const blind = await run("blind", () => blank, () => blankSight);
+  const seeingVoiced = await run("seeing", (q) => tokens[q.view], (view) => detected[view]);
+  const seeing = seeingVoiced.map((v) => v.text);
+  const blind = (await run("blind", () => blank, () => blankSight)).map((v) => v.text);
   await model.session.release?.();
 
   // With a detector: the same figures on each part (the questions each way answered).
@@ -212,6 +217,7 @@ async function main() {
     questions: qa.length, views: nViews, split: a.split,
     ...groundingFigures(qa, seeing, blind, visible),
     ...(detector ? { detector_only: part(byDetector), tokens_only: part((q) => !byDetector(q)) } : {}),
+    sight_check: { retries: a.sightRetries, ...retryFigures(seeingVoiced) },
     encode_ms_browser: encodeWhere === "browser" ? r4(pct(encodeMs, 0.5)) : null,
     encode_ms_browser_p95: encodeWhere === "browser" ? r4(pct(encodeMs, 0.95)) : null,
     encode_ms_node: encodeWhere === "node" ? r4(pct(encodeMs, 0.5)) : undefined,

@@ -11,6 +11,7 @@ import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
 import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
 import { personSolid, sightFacts } from "../../core/vision/seen.ts";
 import { answersFromSight } from "../../core/vision/sight.ts";
+import { voicedReply } from "./voiced.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
 import { loadCards, loadScene } from "./world.ts";
 
@@ -56,6 +57,8 @@ export interface SuiteOptions {
    * `sight` argument), so it can add the skill-sight pack.
    */
   sight?: boolean;
+  /** Sight replies that disagree with their answer are written this many times again (the server's `sightRetries`, 4). */
+  sightRetries?: number;
 }
 
 export interface RunResult extends CaseResult {
@@ -110,7 +113,9 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
         maxNewTokens: opts.maxNewTokens ?? 64,
         ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
       };
-      subs.push(sched.submit({ prompt: ids, options, lora }).result.then((r) => {
+      // A sight line's reply is checked against its answer as the server checks it (core/vision/agree.ts).
+      const voiced = voicedReply(sched, { prompt: ids, lora }, { prompt: prompts[k], say: cases[k].say, i: k }, { temperature: 0, sightRetries: opts.sightRetries ?? 4, maxNewTokens: options.maxNewTokens, firstOptions: options });
+      subs.push(voiced.then(({ result: r }) => {
         const el = (performance.now() - t0) / 1000;
         if ((k + 1) % B === 0) log(`eval: ~${k + 1}/${cases.length} cases, ${el.toFixed(0)} s`);
         return result(k, r.text, r.weights);

@@ -1,0 +1,235 @@
+import { readSightQuestion } from "./ask.ts";
+import { COLOURS, KINDS, type ColourWord, type Kind } from "./vocab.ts";
+
+// Does a reply say what the NPC worked out it sees? A line about the props in sight gets its
+// answer before the model speaks ("sight answer: a red barrel and two grey sacks", core/vision/ask.ts);
+// the small model voices it, and now and then says something else: an item twice, a thing that is
+// not there, "zero" for two, the left for the right. The server checks each such reply against its
+// answer line and, when they disagree, voices it again (voiceAgreeing below): what the NPC says
+// about its view then agrees with what it saw, in its own words. The check reads what a reply
+// claims (props with their colours and counts, a count, yes or no, a side, in front or behind);
+// what the player said selects which claims must match.
+
+const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+const YES = /\b(yes|yeah|yep|aye|indeed|sure|i do|i see (?:one|it|a|an|two|three|some)|there(?:'s| is| are))\b/;
+const NO = /\b(no|nay|nope|none|nothing|not|don'?t|can'?t|cannot|naught|never)\b/;
+
+/** Lower case, tags ("[mood:calm]") dropped, "gray" read as grey, spaces collapsed. */
+export function plainReply(text: string): string {
+  return text.toLowerCase().replace(/[’`]/g, "'").replace(/\[[a-z_]+:[^\]]*\]/g, " ").replace(/\bgray\b/g, "grey").replace(/\s+/g, " ").trim();
+}
+
+/** "yes", "no" or null: the first polarity word of the reply decides. */
+export function polarity(text: string): "yes" | "no" | null {
+  const t = plainReply(text);
+  const y = YES.exec(t), n = NO.exec(t);
+  if (y && (!n || y.index < n.index)) return "yes";
+  if (n) return "no";
+  return null;
+}
+
+// "I don't see a bucket": the "a" after a denial of seeing counts nothing.
+const DENIED_SIGHT = /\b(?:don'?t|do not|can'?t|cannot|not) see (?:a|an|any)$/;
+
+/** The first count said (a number word or digits; "none"/"no"/"nothing" = 0, "I don't see a bucket" = 0). */
+export function countOf(text: string): number | null {
+  const t = plainReply(text);
+  const m = /\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+|none|no|nothing|a single|just the one|only one|a|an|any)\b/.exec(t);
+  if (!m) return null;
+  const w = m[1];
+  if (DENIED_SIGHT.test(t.slice(0, m.index + w.length))) return 0;
+  if (w === "any") return countOf(t.slice(m.index + w.length));
+  if (/^\d+$/.test(w)) return Number(w);
+  if (w === "none" || w === "no" || w === "nothing") return 0;
+  if (w === "a single" || w === "just the one" || w === "only one" || w === "a" || w === "an") return 1;
+  return NUMBERS.indexOf(w);
+}
+
+/** A prop a text names: its kind, its colour when said, how many (null: a plural with no number). */
+export interface PropSaid {
+  kind: Kind;
+  colour: ColourWord | null;
+  count: number | null;
+}
+
+/** What a text claims about the props: those it names, and the colours it says without a kind. */
+export interface Claims {
+  props: PropSaid[];
+  colours: Set<ColourWord>;
+}
+
+const KIND_OF: Record<string, Kind> = Object.fromEntries(KINDS.flatMap((k) => [[k, k], [`${k}s`, k], [`${k}es`, k]]));
+const COLOUR_SET = new Set<string>(COLOURS);
+const NEGATION = new Set(["no", "not", "none", "nothing", "zero", "never", "nor", "without", "dont", "cant", "cannot", "nowhere", "nay", "nope"]);
+const ONE = new Set(["a", "an", "one", "the", "this", "that", "another", "single", "lone"]);
+
+/** Clauses of a text, each with whether it denies (a negation before its first prop) or asks ("a barrel?"). */
+function clauses(t: string): string[][] {
+  return t.split(/[.!;:,]+|\?+|\s(?:and|but|or|while|with)\s/).map((c) => c.match(/[a-z0-9']+/g)?.map((w) => w.replace(/'/g, "")) ?? []).filter((c) => c.length > 0);
+}
+
+/**
+ * Claims a text makes about props: "two grey sacks and a red barrel" → grey sack ×2, red barrel ×1.
+ * Clauses that deny ("no barrels", "I don't see a crate") or only ask back ("A barrel?") claim nothing.
+ */
+export function claims(text: string): Claims {
+  const t = plainReply(text);
+  const props: PropSaid[] = [];
+  const colours = new Set<ColourWord>();
+  // Questions echo the player ("A barrel? None."): drop the asked part before reading.
+  const stated = t.replace(/[^.!?;]*\?/g, ".");
+  for (const ws of clauses(stated)) {
+    if (ws.some((w) => NEGATION.has(w))) continue;
+    const attached = new Set<number>();
+    ws.forEach((w, i) => {
+      const kind = KIND_OF[w];
+      if (!kind) return;
+      let at = i - 1;
+      let colour: ColourWord | null = null;
+      // "red barrel", "red wooden barrel"
+      for (const j of [i - 1, i - 2]) {
+        if (j >= 0 && COLOUR_SET.has(ws[j])) { colour = ws[j] as ColourWord; attached.add(j); at = j - 1; break; }
+      }
+      const before = ws[at];
+      const n = before === undefined ? -1 : /^\d+$/.test(before) ? Number(before) : NUMBERS.indexOf(before);
+      const plural = w !== kind;
+      const count = n >= 0 ? n : ONE.has(before ?? "") && !plural ? 1 : plural ? null : 1;
+      props.push({ kind, colour, count });
+    });
+    ws.forEach((w, i) => { if (COLOUR_SET.has(w) && !attached.has(i)) colours.add(w as ColourWord); });
+  }
+  return { props, colours };
+}
+
+const labelOf = (p: PropSaid) => (p.colour ? `${p.colour} ${p.kind}` : p.kind);
+// A side as said: "on my left", "to the right", "left side", "left of the well", "Left." ("if I've
+// counted right" is no side).
+const SIDE = /\b(?:on|to|at|off|by)\s+(?:the\s+|my\s+|your\s+|our\s+)?(left|right)\b|\b(left|right)(?=\s*(?:side|hand|of\b|-hand))|(?:^|[.!?,;:]\s*)(left|right)\b/g;
+const sideWords = (t: string) => new Set([...t.matchAll(SIDE)].map((m) => m[1] ?? m[2] ?? m[3]));
+const FRONT = /\b(front|nearer|closer)\b/, BEHIND = /\b(behind|farther|further)\b/;
+function depthWord(t: string): "front" | "behind" | null {
+  const f = FRONT.exec(t), b = BEHIND.exec(t);
+  if (f && (!b || f.index < b.index)) return "front";
+  return b ? "behind" : null;
+}
+
+/**
+ * Where `reply` disagrees with `answer` (an answer line's text without its "sight answer: " lead,
+ * core/vision/ask.ts) for the player's line `say`: one short reason per disagreement, none when
+ * they agree. Every reply must not name a prop the answer does not; the question's kind adds its
+ * own: a list names each thing as often as the answer does, a count says the number, yes/no the
+ * same polarity, a colour the colour, a side the side, in front or behind the same order.
+ */
+export function disagreements(reply: string, answer: string, say: string): string[] {
+  const q = readSightQuestion(say);
+  const line = plainReply(answer.split("; near:")[0]);
+  const r = plainReply(reply);
+  const out: string[] = [];
+  const said = claims(r), truth = claims(line);
+  const kinds = new Set(truth.props.map((p) => p.kind));
+  const labels = new Set(truth.props.filter((p) => p.colour).map(labelOf));
+  // "the barrel is red", "the red thing is a barrel", "two barrels: red and blue"
+  for (const p of truth.props) if (!p.colour) for (const c of truth.colours) labels.add(`${c} ${p.kind}`);
+  // "two brown things": any kind of that colour.
+  const anyKind = truth.props.length === 0 && truth.colours.size > 0;
+  for (const p of said.props) {
+    const ok = anyKind ? !p.colour || truth.colours.has(p.colour) : p.colour ? labels.has(labelOf(p)) : kinds.has(p.kind);
+    if (!ok) out.push(`names a ${labelOf(p)} the answer does not`);
+  }
+  if (!q) return out;
+  const lineNo = /^(no|nothing)\b/.test(line);
+  switch (q.t) {
+    case "list": {
+      const want = new Map<string, number>();
+      for (const p of truth.props) want.set(labelOf(p), (want.get(labelOf(p)) ?? 0) + (p.count ?? 2));
+      for (const [label, n] of want) {
+        const hits = said.props.filter((p) => labelOf(p) === label);
+        if (hits.length === 0) { out.push(`leaves out the ${label}`); continue; }
+        if (hits.some((p) => p.count === null)) { if (n < 2) out.push(`says ${label}s, the answer has one`); continue; }
+        const m = hits.reduce((a, p) => a + p.count!, 0);
+        if (m !== n) out.push(`says ${m} ${label}, the answer has ${n}`);
+      }
+      break;
+    }
+    case "count": {
+      const n = countOf(line), m = countOf(r);
+      if (m !== n) out.push(m === null ? "says no number" : `says ${m}, the answer is ${n}`);
+      break;
+    }
+    case "exists": {
+      // "A barrel, young one." says yes by naming it.
+      const want = lineNo ? "no" : line.startsWith("yes") ? "yes" : null, got = polarity(r) ?? (said.props.length > 0 ? "yes" : null);
+      if (want && got !== want) out.push(`does not say ${want}`);
+      break;
+    }
+    case "colour":
+    case "kind": {
+      const saidColours = new Set([...said.colours, ...said.props.flatMap((p) => (p.colour ? [p.colour] : []))]);
+      const lineColours = new Set([...truth.colours, ...truth.props.flatMap((p) => (p.colour ? [p.colour] : []))]);
+      for (const c of saidColours) if (!lineColours.has(c)) out.push(`says ${c}, the answer does not`);
+      if (!lineNo && q.t === "colour" && ![...lineColours].some((c) => saidColours.has(c))) out.push("does not say the colour");
+      if (!lineNo && q.t === "kind" && !said.props.some((p) => kinds.has(p.kind))) out.push("does not say what it is");
+      break;
+    }
+    case "nearest": {
+      const first = truth.props[0], got = said.props[0];
+      if (first && got && labelOf(got) !== labelOf(first)) out.push(`starts with the ${labelOf(got)}, the nearest is the ${labelOf(first)}`);
+      if (first && !got) out.push(`does not name the ${labelOf(first)}`);
+      break;
+    }
+    case "depth": {
+      const want = depthWord(line), got = depthWord(r);
+      if (!want) break;
+      // "the crate is behind the barrel" says the same as "the barrel is in front of the crate": the
+      // thing named before the depth word is the one the reply places ("Behind the crate." places
+      // the one asked about).
+      const [a, b] = truth.props;
+      const at = Math.min(...[FRONT.exec(r)?.index, BEHIND.exec(r)?.index].filter((x): x is number => x !== undefined));
+      const subject = claims(r.slice(0, at)).props.at(-1);
+      const is = (x: PropSaid | undefined) => !!x && !!subject && subject.kind === x.kind && (!subject.colour || !x.colour || subject.colour === x.colour);
+      const flipped = is(b) && !is(a);
+      const expect = flipped ? (want === "front" ? "behind" : "front") : want;
+      if (got !== expect) out.push(got ? `says ${got}, the answer is ${expect}` : "does not say in front or behind");
+      break;
+    }
+  }
+  // One thing on one side: the reply names that side, not the other.
+  const sides = sideWords(line);
+  if ((q.t === "side" || q.t === "exists" || q.t === "nearest") && sides.size === 1) {
+    const got = sideWords(r), want = [...sides][0];
+    if (got.size > 0 && !got.has(want)) out.push(`says ${[...got][0]}, the answer is ${want}`);
+    else if (q.t === "side" && got.size === 0) out.push(`does not say ${want}`);
+  }
+  return out;
+}
+
+/** A generation voiced, checked against the answer: the reply kept, how many were written, what still disagrees. */
+export interface Voiced<R> {
+  result: R;
+  tries: number;
+  disagreements: string[];
+}
+
+/**
+ * The first reply that agrees: `first()` alone, and when it disagrees `retries` more written at once
+ * (`again(k)`, k = 1..retries, sampled: a different wording, the same answer); the first of them that
+ * agrees is kept, else the one that disagrees least (the first reply on a tie).
+ */
+export async function voiceAgreeing<R extends { text: string }>(
+  first: () => Promise<R>,
+  again: (k: number) => Promise<R>,
+  check: (text: string) => string[],
+  retries: number,
+): Promise<Voiced<R>> {
+  const r0 = await first();
+  const d0 = check(r0.text);
+  if (d0.length === 0 || retries <= 0) return { result: r0, tries: 1, disagreements: d0 };
+  const more = await Promise.all(Array.from({ length: retries }, (_, i) => again(i + 1)));
+  let best: Voiced<R> = { result: r0, tries: 1 + retries, disagreements: d0 };
+  for (const r of more) {
+    const d = check(r.text);
+    if (d.length < best.disagreements.length) best = { result: r, tries: 1 + retries, disagreements: d };
+    if (d.length === 0) break;
+  }
+  return best;
+}

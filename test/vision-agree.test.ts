@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { sightAnswerLine } from "../core/vision/ask.ts";
+import { claims, disagreements, voiceAgreeing } from "../core/vision/agree.ts";
+import type { SightFact } from "../core/vision/seen.ts";
+
+// The check of a sight reply against its worked-out answer (core/vision/agree.ts): replies in the
+// NPCs' voices that say the answer pass, replies that add, drop, repeat, miscount or turn a thing
+// around fail, each with a reason. Answer lines come from the real answer writer (core/vision/ask.ts).
+
+const fact = (label: string, side: "left" | "right", depth: number): SightFact => ({ id: label.replace(" ", "-"), label, side, depth });
+const SIGHT = [fact("red barrel", "left", 2.1), fact("grey sack", "right", 3.0), fact("grey sack", "right", 3.6), fact("blue crate", "right", 4.4)];
+
+/** The answer line for `say` over SIGHT, without its lead. */
+const answer = (say: string, sight: readonly SightFact[] = SIGHT) => sightAnswerLine(say, sight, "well")!.replace(/^sight answer: /, "");
+const check = (say: string, reply: string, sight?: readonly SightFact[]) => disagreements(reply, answer(say, sight), say);
+
+describe("claims", () => {
+  it("reads props with colours and counts; denied and asked-back clauses claim nothing", () => {
+    expect(claims("[mood:calm] A red barrel, two grey sacks and a blue crate.").props).toEqual([
+      { kind: "barrel", colour: "red", count: 1 }, { kind: "sack", colour: "grey", count: 2 }, { kind: "crate", colour: "blue", count: 1 },
+    ]);
+    expect(claims("Barrels everywhere, gray ones.").props).toEqual([{ kind: "barrel", colour: null, count: null }]);
+    expect(claims("No barrels. I don't see a crate. A bucket? Nothing of the sort.").props).toEqual([]);
+    expect([...claims("It's red, like a cherry.").colours]).toEqual(["red"]);
+  });
+});
+
+describe("disagreements", () => {
+  it("a list: every thing as often as it is seen, nothing more", () => {
+    expect(answer("what do you see?")).toBe("a red barrel, two grey sacks and a blue crate; near: the well");
+    expect(check("what do you see?", "[mood:calm] Hmph. Red barrel, two grey sacks, a blue crate. The well.")).toEqual([]);
+    expect(check("what do you see?", "Oh, a red barrel, grey sacks and a blue crate, dearie!")).toEqual([]);
+    expect(check("what do you see?", "A red barrel, a grey sack and a blue crate.")).toEqual(["says 1 grey sack, the answer has 2"]);
+    expect(check("what do you see?", "A red barrel, two grey sacks, a blue crate and a blue crate.")).toEqual(["says 2 blue crate, the answer has 1"]);
+    expect(check("what do you see?", "A red barrel, two grey sacks, a blue crate and a white bucket.")).toEqual(["names a white bucket the answer does not"]);
+    expect(check("what do you see?", "Two grey sacks and a blue crate.")).toEqual(["leaves out the red barrel"]);
+    expect(check("what do you see?", "A red sack, two grey sacks and a blue crate.")).toEqual(["names a red sack the answer does not", "leaves out the red barrel"]);
+    expect(check("what do you see?", "Nothing at all.", [])).toEqual([]);
+    expect(check("what do you see?", "Aye, a barrel.", [])).toEqual(["names a barrel the answer does not"]);
+  });
+
+  it("a count, yes or no, a colour, a kind", () => {
+    expect(check("how many sacks are there?", "Two. Both grey.")).toEqual([]);
+    expect(check("how many sacks are there?", "Three sacks, love!")).toEqual(["says 3, the answer is 2"]);
+    expect(check("how many buckets are there?", "None, citizen.")).toEqual([]);
+    expect(check("how many buckets are there?", "Aye, a bucket.")).toEqual(["names a bucket the answer does not", "says 1, the answer is 0"]);
+    expect(check("how many buckets are there?", "Zero buckets. Aye.")).toEqual([]);
+    expect(check("how many grey things are there?", "Two: both sacks.")).toEqual([]);
+    expect(check("how many grey things are there?", "A grey sack and a white crate.")).toEqual(["names a white crate the answer does not", "says 1, the answer is 2"]);
+    expect(check("is there a red barrel?", "Aye. On my left.")).toEqual([]);
+    expect(check("is there a red barrel?", "Nay, none.")).toEqual(["does not say yes"]);
+    expect(check("is there a red barrel?", "A red barrel, young one.")).toEqual([]);
+    expect(check("is there a white sack?", "Hmm.")).toEqual(["does not say no"]);
+    expect(check("any white sacks?", "A white sack? No, not here.")).toEqual([]);
+    expect(check("what colour is the barrel?", "Red, like a cherry.")).toEqual([]);
+    expect(check("what colour is the barrel?", "It's blue.")).toEqual(["says blue, the answer does not", "does not say the colour"]);
+    expect(check("what colour is the bucket?", "Don't see a bucket.")).toEqual([]);
+    expect(check("what colour is the bucket?", "There is none, citizen. I do not see a bucket.")).toEqual([]);
+    expect(check("what's the blue thing?", "That's a crate.")).toEqual([]);
+    expect(check("what's the blue thing?", "A sack, that.")).toEqual(["names a sack the answer does not", "does not say what it is"]);
+  });
+
+  it("sides, the nearest, in front or behind (said either way round)", () => {
+    expect(check("where is the red barrel?", "Off to my left.")).toEqual([]);
+    expect(check("where is the red barrel?", "To my right, lad.")).toEqual(["says right, the answer is left"]);
+    expect(check("where is the red barrel?", "Hmph. Over there.")).toEqual(["does not say left"]);
+    expect(check("what's the closest thing?", "The red barrel, left of me.")).toEqual([]);
+    expect(check("what's the closest thing?", "One barrel.")).toEqual(["starts with the barrel, the nearest is the red barrel"]);
+    expect(check("where is the red barrel?", "Left. If I've counted right.")).toEqual([]);
+    expect(check("where is the red barrel?", "On the right side, love.")).toEqual(["says right, the answer is left"]);
+    expect(check("what's the closest thing?", "A blue crate.")).toEqual(["names a blue crate the answer does not", "starts with the blue crate, the nearest is the red barrel"]);
+    expect(answer("is the blue crate behind the red barrel?")).toBe("the blue crate is behind the red barrel");
+    expect(check("is the blue crate behind the red barrel?", "Aye, the crate's behind it.")).toEqual([]);
+    expect(check("is the blue crate behind the red barrel?", "The barrel is in front.")).toEqual([]);
+    expect(check("is the blue crate behind the red barrel?", "Behind. Behind the red barrel.")).toEqual([]);
+    expect(check("is the blue crate behind the red barrel?", "The crate is in front.")).toEqual(["says front, the answer is behind"]);
+    expect(check("is the blue crate behind the red barrel?", "In front of the red barrel, lad.")).toEqual(["says front, the answer is behind"]);
+  });
+});
+
+describe("voiceAgreeing", () => {
+  const reply = (text: string) => ({ text });
+  it("keeps a first reply that agrees without writing more", async () => {
+    let more = 0;
+    const v = await voiceAgreeing(async () => reply("ok"), async () => { more++; return reply("x"); }, (t) => (t === "ok" ? [] : ["bad"]), 2);
+    expect(v).toEqual({ result: { text: "ok" }, tries: 1, disagreements: [] });
+    expect(more).toBe(0);
+  });
+
+  it("writes the retries at once and keeps the first that agrees, else the least wrong (the first on a tie)", async () => {
+    const asked: number[] = [];
+    const v = await voiceAgreeing(async () => reply("bad bad"), async (k) => { asked.push(k); return reply(k === 1 ? "bad" : "ok"); }, (t) => t.split(" ").filter((w) => w === "bad"), 2);
+    expect(asked).toEqual([1, 2]);
+    expect(v).toEqual({ result: { text: "ok" }, tries: 3, disagreements: [] });
+    const w = await voiceAgreeing(async () => reply("bad"), async () => reply("bad"), (t) => (t === "bad" ? ["bad"] : []), 2);
+    expect(w).toMatchObject({ result: { text: "bad" }, tries: 3, disagreements: ["bad"] });
+    const z = await voiceAgreeing(async () => reply("bad"), async () => reply("ok"), (t) => (t === "bad" ? ["bad"] : []), 0);
+    expect(z.tries).toBe(1);
+  });
+});

@@ -1,0 +1,41 @@
+import type { Scheduler, SchedulerRequest } from "../../core/runtime/scheduler/scheduler.ts";
+import { answerInPrompt } from "../../core/vision/ask.ts";
+import { disagreements, voiceAgreeing } from "../../core/vision/agree.ts";
+
+// Replies in the grounding evaluations, voiced as the server voices them (server/dialogue/conversations.ts).
+
+/** Greedy replies, or with `--temperature` sampled as the server samples (top-p 0.9), seeded per question. */
+export function replyOptions(temperature: number, i: number, maxNewTokens = 40) {
+  return temperature > 0 ? { maxNewTokens, doSample: true, temperature, topP: 0.9, seed: 1 + i } : { maxNewTokens, doSample: false };
+}
+
+/**
+ * Case `i`'s reply as the server voices it: when `prompt` (the text `req` carries, as text or ids)
+ * has a sight answer, the reply is checked against it (core/vision/agree.ts) and, when they
+ * disagree, written `sightRetries` more times (sampled at 0.7, seeded per case and try); the first
+ * that agrees is kept, else the one that disagrees least. `tries` counts the replies written.
+ * `firstOptions` replace the first try's options (greedy, or `temperature` seeded by `i`).
+ */
+export async function voicedReply(
+  sched: Scheduler,
+  req: Omit<SchedulerRequest, "options">,
+  c: { prompt: string; say: string; i: number },
+  a: { temperature: number; sightRetries: number; maxNewTokens?: number; firstOptions?: SchedulerRequest["options"] },
+) {
+  const answer = answerInPrompt(c.prompt);
+  const once = (options: SchedulerRequest["options"]) => sched.submit({ ...req, options }).result;
+  const first = () => once(a.firstOptions ?? replyOptions(a.temperature, c.i, a.maxNewTokens));
+  if (answer === null || a.sightRetries === 0) {
+    const result = await first();
+    return { result, text: result.text, tries: 1, checked: false, agrees: true };
+  }
+  const v = await voiceAgreeing(first, (k) => once(replyOptions(0.7, c.i + k * 100_003, a.maxNewTokens)), (t) => disagreements(t, answer, c.say), a.sightRetries);
+  return { result: v.result, text: v.result.text, tries: v.tries, checked: true, agrees: v.disagreements.length === 0 };
+}
+
+/** How often the check re-voiced a reply, and how often no try agreed. */
+export function retryFigures(voiced: readonly { tries: number; checked: boolean; agrees: boolean }[]) {
+  const checked = voiced.filter((v) => v.checked);
+  const r4 = (x: number) => Math.round(x * 10000) / 10000;
+  return { checked: checked.length, revoiced: r4(checked.filter((v) => v.tries > 1).length / Math.max(1, checked.length)), still_disagree: r4(checked.filter((v) => !v.agrees).length / Math.max(1, checked.length)) };
+}
