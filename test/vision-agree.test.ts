@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { sightAnswerLine } from "../core/vision/ask.ts";
-import { claims, disagreements, voiceAgreeing } from "../core/vision/agree.ts";
-import type { SightFact } from "../core/vision/seen.ts";
+import { claims, disagreements, sightCheckFor, voiceAgreeing } from "../core/vision/agree.ts";
+import { sightSummary, type SightFact } from "../core/vision/seen.ts";
 
 // The check of a sight reply against its worked-out answer (core/vision/agree.ts): replies in the
 // NPCs' voices that say the answer pass, replies that add, drop, repeat, miscount or turn a thing
@@ -75,6 +75,23 @@ describe("disagreements", () => {
     expect(check("is the blue crate behind the red barrel?", "Behind. Behind the red barrel.")).toEqual([]);
     expect(check("is the blue crate behind the red barrel?", "The crate is in front.")).toEqual(["says front, the answer is behind"]);
     expect(check("is the blue crate behind the red barrel?", "In front of the red barrel, lad.")).toEqual(["says front, the answer is behind"]);
+  });
+});
+
+describe("sightCheckFor", () => {
+  const prompt = (lines: string[]) => `<|persona|>You are Brom.\n<|near|>${lines.map((l) => `- ${l}\n`).join("")}<|player|>`;
+  it("checks against the answer line, else the view's summary (the props named only), else not at all", () => {
+    const withAnswer = prompt([sightAnswerLine("how many sacks?", SIGHT)!, sightSummary(SIGHT), "anvil: anvil, dark brown, 1 m left"]);
+    expect(sightCheckFor(withAnswer, "how many sacks?")!("Three sacks.")).toEqual(["says 3, the answer is 2"]);
+    // "what's that brown thing?" with no brown prop in view: no answer line, the anvil may be it.
+    const summaryOnly = prompt([sightSummary(SIGHT), "anvil: anvil, dark brown, 1 m left"]);
+    const check = sightCheckFor(summaryOnly, "what's that brown thing?")!;
+    expect(check("That's the anvil, lad.")).toEqual([]);
+    expect(check("That's a barrel. A brown barrel.")).toEqual(["names a brown barrel the answer does not"]);
+    expect(check("A bucket, lad.")).toEqual(["names a bucket the answer does not"]);
+    expect(check("The red barrel? Left of me.")).toEqual([]);
+    expect(sightCheckFor(prompt([sightSummary([])]), "what's that?")!("A crate.")).toEqual(["names a crate the answer does not"]);
+    expect(sightCheckFor(prompt(["anvil: anvil, dark brown, 1 m left"]), "hello")).toBeNull();
   });
 });
 

@@ -1,4 +1,5 @@
-import { readSightQuestion } from "./ask.ts";
+import { answerInPrompt, readSightQuestion } from "./ask.ts";
+import { summaryInPrompt } from "./seen.ts";
 import { COLOURS, KINDS, type ColourWord, type Kind } from "./vocab.ts";
 
 // Does a reply say what the NPC worked out it sees? A line about the props in sight gets its
@@ -201,6 +202,18 @@ export function disagreements(reply: string, answer: string, say: string): strin
     else if (q.t === "side" && got.size === 0) out.push(`does not say ${want}`);
   }
   return out;
+}
+
+/**
+ * The check for a reply to `say` under `prompt`, or null when the prompt says nothing of the props
+ * in sight: against its answer line when it has one, else against its summary of the view (then only
+ * the props named: "what's that brown thing?" with no brown prop in view must not get "a barrel").
+ */
+export function sightCheckFor(prompt: string, say: string): ((reply: string) => string[]) | null {
+  const answer = answerInPrompt(prompt);
+  if (answer !== null) return (reply) => disagreements(reply, answer, say);
+  const seen = summaryInPrompt(prompt);
+  return seen === null ? null : (reply) => disagreements(reply, seen, "");
 }
 
 /** A generation voiced, checked against the answer: the reply kept, how many were written, what still disagrees. */

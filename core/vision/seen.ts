@@ -89,6 +89,15 @@ export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightF
   return lines;
 }
 
+/**
+ * The props a prompt's summary line (sightSummary) names, as a list ("blue crate on the left, red
+ * barrel on the right", "nothing"), or null when the prompt has none.
+ */
+export function summaryInPrompt(prompt: string): string | null {
+  const m = /(?:^|\n|\|>)- in sight(?:, nearest first: ([^;\n]*);|: no )/.exec(prompt);
+  return m ? m[1] ?? "nothing" : null;
+}
+
 /** The first sight line: the props in view, nearest first, with their side, then a count of each kind (NOTHING_IN_SIGHT when none). */
 export function sightSummary(sight: readonly SightFact[]): string {
   if (sight.length === 0) return NOTHING_IN_SIGHT;

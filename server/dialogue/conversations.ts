@@ -1,7 +1,7 @@
 import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
 import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
 import { answerInPrompt } from "../../core/vision/ask.ts";
-import { disagreements, voiceAgreeing } from "../../core/vision/agree.ts";
+import { sightCheckFor, voiceAgreeing } from "../../core/vision/agree.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
@@ -360,8 +360,8 @@ export class Conversations {
         stopWaiting();
       }, o.deadlineMs + 1000);
       // A worked-out sight answer is voiced cooler: sampled at 0.7 the small model miscounted.
-      const answer = bySight ? answerInPrompt(prompt) : null;
-      const temperature = answer !== null ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
+      const temperature = bySight && answerInPrompt(prompt) !== null ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
+      const check = bySight && o.sightRetries > 0 ? sightCheckFor(prompt, line.text) : null;
       const submit = (t: number) => rt.model.submit({
         prompt: ids.length > 0 ? ids : prompt,
         options: {
@@ -371,12 +371,13 @@ export class Conversations {
         lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
         ...(view ? { image: view.image } : {}),
       });
-      // A reply voicing a sight answer is written whole and checked against the answer first.
-      const consumeChecked = async (answerText: string) => {
+      // A reply about the props in sight is written whole and checked against the answer (or the
+      // view's summary) first.
+      const consumeChecked = async (agrees: (text: string) => string[]) => {
         const voiced = await voiceAgreeing(
           () => submit(temperature).result,
           () => submit(o.temperature > 0 ? o.temperature : 0.7).result,
-          (text) => disagreements(text, answerText, line.text),
+          agrees,
           o.sightRetries,
         );
         if (gaveUp) return;
@@ -387,7 +388,7 @@ export class Conversations {
         result = voiced.result;
       };
       const consume = async () => {
-        if (answer !== null && o.sightRetries > 0) return consumeChecked(answer);
+        if (check !== null) return consumeChecked(check);
         const sub = submit(temperature);
         for await (const chunk of sub.chunks) {
           if (gaveUp) return;

@@ -1,6 +1,5 @@
 import type { Scheduler, SchedulerRequest } from "../../core/runtime/scheduler/scheduler.ts";
-import { answerInPrompt } from "../../core/vision/ask.ts";
-import { disagreements, voiceAgreeing } from "../../core/vision/agree.ts";
+import { sightCheckFor, voiceAgreeing } from "../../core/vision/agree.ts";
 
 // Replies in the grounding evaluations, voiced as the server voices them (server/dialogue/conversations.ts).
 
@@ -11,8 +10,8 @@ export function replyOptions(temperature: number, i: number, maxNewTokens = 40) 
 
 /**
  * Case `i`'s reply as the server voices it: when `prompt` (the text `req` carries, as text or ids)
- * has a sight answer, the reply is checked against it (core/vision/agree.ts) and, when they
- * disagree, written `sightRetries` more times (sampled at 0.7, seeded per case and try); the first
+ * has a sight answer or a summary of the view, the reply is checked against it
+ * (core/vision/agree.ts: sightCheckFor) and, when they disagree, written `sightRetries` more times (sampled at 0.7, seeded per case and try); the first
  * that agrees is kept, else the one that disagrees least. `tries` counts the replies written.
  * `firstOptions` replace the first try's options (greedy, or `temperature` seeded by `i`).
  */
@@ -22,14 +21,14 @@ export async function voicedReply(
   c: { prompt: string; say: string; i: number },
   a: { temperature: number; sightRetries: number; maxNewTokens?: number; firstOptions?: SchedulerRequest["options"] },
 ) {
-  const answer = answerInPrompt(c.prompt);
+  const check = sightCheckFor(c.prompt, c.say);
   const once = (options: SchedulerRequest["options"]) => sched.submit({ ...req, options }).result;
   const first = () => once(a.firstOptions ?? replyOptions(a.temperature, c.i, a.maxNewTokens));
-  if (answer === null || a.sightRetries === 0) {
+  if (check === null || a.sightRetries === 0) {
     const result = await first();
     return { result, text: result.text, tries: 1, checked: false, agrees: true };
   }
-  const v = await voiceAgreeing(first, (k) => once(replyOptions(0.7, c.i + k * 100_003, a.maxNewTokens)), (t) => disagreements(t, answer, c.say), a.sightRetries);
+  const v = await voiceAgreeing(first, (k) => once(replyOptions(0.7, c.i + k * 100_003, a.maxNewTokens)), check, a.sightRetries);
   return { result: v.result, text: v.result.text, tries: v.tries, checked: true, agrees: v.disagreements.length === 0 };
 }
 
