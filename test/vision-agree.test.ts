@@ -64,6 +64,8 @@ describe("disagreements", () => {
     expect(check("where is the red barrel?", "Off to my left.")).toEqual([]);
     expect(check("where is the red barrel?", "To my right, lad.")).toEqual(["says right, the answer is left"]);
     expect(check("where is the red barrel?", "Hmph. Over there.")).toEqual(["does not say left"]);
+    expect(check("where is the bucket?", "There. The forge.")).toEqual(["does not say it is not in sight"]);
+    expect(check("where is the bucket?", "No bucket here, lad.")).toEqual([]);
     expect(check("what's the closest thing?", "The red barrel, left of me.")).toEqual([]);
     expect(check("what's the closest thing?", "One barrel.")).toEqual(["starts with the barrel, the nearest is the red barrel"]);
     expect(check("where is the red barrel?", "Left. If I've counted right.")).toEqual([]);

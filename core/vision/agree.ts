@@ -139,6 +139,8 @@ export function disagreements(reply: string, answer: string, say: string): strin
   }
   if (!q) return out;
   const lineNo = /^(no|nothing)\b/.test(line);
+  // "where is the barrel?" under "no barrel in sight": the reply says so, not "There. The forge."
+  if (lineNo && (q.t === "side" || q.t === "colour" || q.t === "depth" || q.t === "nearest") && !(NO.test(r) && said.props.length === 0)) out.push("does not say it is not in sight");
   switch (q.t) {
     case "list": {
       const want = new Map<string, number>();
