@@ -26,17 +26,20 @@ describe("claims", () => {
 });
 
 describe("disagreements", () => {
-  it("a list: every thing as often as it is seen, nothing more", () => {
+  it("a list: every thing as often as it is seen, nothing more, and the thing near by", () => {
     expect(answer("what do you see?")).toBe("a red barrel, two grey sacks and a blue crate; near: the well");
     expect(check("what do you see?", "[mood:calm] Hmph. Red barrel, two grey sacks, a blue crate. The well.")).toEqual([]);
-    expect(check("what do you see?", "Oh, a red barrel, grey sacks and a blue crate, dearie!")).toEqual([]);
-    expect(check("what do you see?", "A red barrel, a grey sack and a blue crate.")).toEqual(["says 1 grey sack, the answer has 2"]);
-    expect(check("what do you see?", "A red barrel, two grey sacks, a blue crate and a blue crate.")).toEqual(["says 2 blue crate, the answer has 1"]);
-    expect(check("what do you see?", "A red barrel, two grey sacks, a blue crate and a white bucket.")).toEqual(["names a white bucket the answer does not"]);
-    expect(check("what do you see?", "Two grey sacks and a blue crate.")).toEqual(["leaves out the red barrel"]);
-    expect(check("what do you see?", "A red sack, two grey sacks and a blue crate.")).toEqual(["names a red sack the answer does not", "leaves out the red barrel"]);
-    expect(check("what do you see?", "Nothing at all.", [])).toEqual([]);
-    expect(check("what do you see?", "Aye, a barrel.", [])).toEqual(["names a barrel the answer does not"]);
+    expect(check("what do you see?", "Oh, a red barrel, grey sacks and a blue crate, dearie! And the well!")).toEqual([]);
+    expect(check("what do you see?", "A red barrel, two grey sacks and a blue crate.")).toEqual(["leaves out the well"]);
+    expect(check("what do you see?", "A red barrel, a grey sack and a blue crate by the well.")).toEqual(["says 1 grey sack, the answer has 2"]);
+    expect(check("what do you see?", "A red barrel, two grey sacks, a blue crate and a blue crate. The well.")).toEqual(["says 2 blue crate, the answer has 1"]);
+    expect(check("what do you see?", "A red barrel, two grey sacks, a blue crate and a white bucket. The well.")).toEqual(["names a white bucket the answer does not"]);
+    expect(check("what do you see?", "Two grey sacks and a blue crate. The well.")).toEqual(["leaves out the red barrel"]);
+    expect(check("what do you see?", "A red sack, two grey sacks and a blue crate. The well.")).toEqual(["names a red sack the answer does not", "leaves out the red barrel"]);
+    // A denial runs on through a bare list; "but" or an article starts anew.
+    expect(check("what do you see?", "I see nothing of note. No barrels, crates, sacks or buckets. The well, near.", [])).toEqual([]);
+    expect(check("what do you see?", "No barrels, but a crate. The well.", [])).toEqual(["names a crate the answer does not"]);
+    expect(check("what do you see?", "Aye, a barrel. The well.", [])).toEqual(["names a barrel the answer does not"]);
   });
 
   it("a count, yes or no, a colour, a kind", () => {

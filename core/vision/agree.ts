@@ -64,9 +64,24 @@ const COLOUR_SET = new Set<string>(COLOURS);
 const NEGATION = new Set(["no", "not", "none", "nothing", "zero", "never", "nor", "without", "dont", "cant", "cannot", "nowhere", "nay", "nope"]);
 const ONE = new Set(["a", "an", "one", "the", "this", "that", "another", "single", "lone"]);
 
-/** Clauses of a text, each with whether it denies (a negation before its first prop) or asks ("a barrel?"). */
-function clauses(t: string): string[][] {
-  return t.split(/[.!;:,]+|\?+|\s(?:and|but|or|while|with)\s/).map((c) => c.match(/[a-z0-9']+/g)?.map((w) => w.replace(/'/g, "")) ?? []).filter((c) => c.length > 0);
+const words = (c: string) => c.match(/[a-z0-9']+/g)?.map((w) => w.replace(/'/g, "")) ?? [];
+
+/**
+ * The clauses of a text that claim something: a clause with a negation denies, and so does a bare
+ * list after it in the same sentence ("No barrels, crates or buckets"), but not one that starts
+ * anew ("No barrels, but two sacks", "none here, a red crate there").
+ */
+function affirmed(t: string): string[][] {
+  const out: string[][] = [];
+  for (const sentence of t.split(/[.!;?]+/)) {
+    let denying = false;
+    for (const ws of sentence.split(/[:,]+|\s(?:and|but|or|while|with)\s/).map(words).filter((c) => c.length > 0)) {
+      const bare = KIND_OF[ws[0]] !== undefined || COLOUR_SET.has(ws[0]) || ws[0] === "nor";
+      denying = ws.some((w) => NEGATION.has(w)) || (denying && bare);
+      if (!denying) out.push(ws);
+    }
+  }
+  return out;
 }
 
 /**
@@ -79,8 +94,7 @@ export function claims(text: string): Claims {
   const colours = new Set<ColourWord>();
   // Questions echo the player ("A barrel? None."): drop the asked part before reading.
   const stated = t.replace(/[^.!?;]*\?/g, ".");
-  for (const ws of clauses(stated)) {
-    if (ws.some((w) => NEGATION.has(w))) continue;
+  for (const ws of affirmed(stated)) {
     const attached = new Set<number>();
     ws.forEach((w, i) => {
       const kind = KIND_OF[w];
@@ -123,7 +137,8 @@ function depthWord(t: string): "front" | "behind" | null {
  */
 export function disagreements(reply: string, answer: string, say: string): string[] {
   const q = readSightQuestion(say);
-  const line = plainReply(answer.split("; near:")[0]);
+  const [propsPart, nearPart] = answer.split("; near:");
+  const line = plainReply(propsPart);
   const r = plainReply(reply);
   const out: string[] = [];
   const said = claims(r), truth = claims(line);
@@ -152,6 +167,9 @@ export function disagreements(reply: string, answer: string, say: string): strin
         const m = hits.reduce((a, p) => a + p.count!, 0);
         if (m !== n) out.push(`says ${m} ${label}, the answer has ${n}`);
       }
+      // The thing near by the answer names ("near: the tree crown"): "the tree" or "the crown" will do.
+      const near = nearPart ? plainReply(nearPart).replace(/^the /, "") : "";
+      if (near && !words(near).some((w) => w.length >= 3 && new RegExp(`\\b${w}`).test(r))) out.push(`leaves out the ${near}`);
       break;
     }
     case "count": {
