@@ -35,7 +35,7 @@ export async function runSceneSight(a: { model: string; adapters: string; batch:
     return folded.get(key)!;
   };
   const run = async (label: string, promptOf: (q: QaRecord) => string, skillFor: (q: QaRecord) => boolean) => {
-    const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
+    const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length * (1 + a.sightRetries) + 1 }); // room for every retry
     const t0 = performance.now();
     let done = 0, lastLog = t0;
     const voiced = await Promise.all(qa.map(async (q, i) => {

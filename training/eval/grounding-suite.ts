@@ -94,7 +94,7 @@ export async function runGroundedSuite(a: { suite: string; vision: string; model
   const { session, model, bank } = await openModel(a.model, a.adapters);
   const visionAdapter = vpkg.manifest.adapter ?? "skill-vision";
   const count = (t: string) => model.tokenizer.encode(t, { addSpecialTokens: false }).length;
-  const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length + 1 });
+  const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: cases.length * (1 + (a.sightRetries ?? 4)) + 1 });
   const results = await Promise.all(cases.map(async (c, i) => {
     const seeing = sees(c);
     const scene = scenes.get(c.scene)!;

@@ -183,7 +183,7 @@ async function main() {
 
   const run = async (label: string, imageOf: (q: QaRecord) => Float32Array, sightOf: (view: number) => SightFact[]) => {
     const promptOf = eyesPrompt?.(sightOf);
-    const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length + 1 });
+    const sched = new Scheduler(model, { maxBatch: a.batch, maxQueue: qa.length * (1 + a.sightRetries) + 1 }); // room for every retry
     const t0 = performance.now();
     let done = 0, lastLog = t0;
     const voiced = await Promise.all(qa.map(async (q, i) => {

@@ -104,7 +104,7 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
     };
   };
   if (opts.mixture) {
-    const sched = new Scheduler(model, { maxBatch: B, maxQueue: cases.length + 1 });
+    const sched = new Scheduler(model, { maxBatch: B, maxQueue: cases.length * (1 + (opts.sightRetries ?? 4)) + 1 });
     const subs = [];
     for (let k = 0; k < cases.length; k++) {
       const ids = model.encodePrompt(prompts[k]);
