@@ -134,7 +134,7 @@ describe("fallbacks and actions (scripted model)", () => {
     await bot.leave();
   });
 
-  it("a sight reply that disagrees with its worked-out answer is written again at once; the first that agrees is said whole", async () => {
+  it("a sight reply that disagrees with its worked-out answer is written again at once; the first that agrees is said whole, else the answer plainly", async () => {
     // Nothing but a well in the yard: the answer line is "no barrels".
     scripted.mode = { replies: ["[mood:calm] Two barrels. By the well.", "[mood:calm] Three.", "[mood:calm] None. No barrels here.", "[mood:calm] One barrel."] };
     scripted.submitted = [];
@@ -145,12 +145,14 @@ describe("fallbacks and actions (scripted model)", () => {
     expect(scripted.submitted[0]).toMatchObject({ doSample: true, temperature: 0.2 });
     expect(scripted.submitted.slice(1).every((o) => o.doSample && o.temperature === 0.7)).toBe(true);
     expect(logs.some((l) => /brom → eve: sight reply written 5 times$/.test(l))).toBe(true);
-    // No try agrees: the one that disagrees least is said, and what still disagrees is logged.
-    scripted.mode = { replies: ["[mood:calm] Two barrels, a red crate.", "[mood:calm] Two barrels.", "[mood:calm] A crate."] };
+    // No try agrees: the answer is said plainly, in the mood of the reply that disagreed least, and
+    // what that reply got wrong is logged.
+    scripted.mode = { replies: ["[mood:calm] Two barrels, a red crate.", "[mood:angry] Two barrels.", "[mood:calm] A crate."] };
     bot.send("chat", { text: "how many barrels now?", to: "brom" });
     await waitFor(() => h.replies.length === 2, 20_000, "second reply");
-    expect(h.replies[1].text).toBe("Two barrels.");
-    expect(logs.filter((l) => /sight reply written 5 times, still/.test(l))).toEqual(["[dialogue] brom → eve: sight reply written 5 times, still names a barrel the answer does not; says 2, the answer is 0"]);
+    expect(h.replies[1]).toMatchObject({ text: "No barrels.", mood: "angry", fallback: false });
+    expect(streamed(h, h.replies[1].reply)).toBe("No barrels.");
+    expect(logs.filter((l) => /sight reply written 5 times, said plainly/.test(l))).toEqual(["[dialogue] brom → eve: sight reply written 5 times, said plainly: every try names a barrel the answer does not; says 2, the answer is 0"]);
     // Any other line streams as before: one request.
     scripted.mode = { reply: "[mood:calm] Aye." };
     scripted.submitted = [];

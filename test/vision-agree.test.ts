@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sightAnswerLine } from "../core/vision/ask.ts";
-import { claims, disagreements, sightCheckFor, voiceAgreeing } from "../core/vision/agree.ts";
+import { claims, disagreements, sayPlainly, sightCheckFor, voiceAgreeing } from "../core/vision/agree.ts";
 import { sightSummary, type SightFact } from "../core/vision/seen.ts";
 
 // The check of a sight reply against its worked-out answer (core/vision/agree.ts): replies in the
@@ -87,16 +87,33 @@ describe("sightCheckFor", () => {
   const prompt = (lines: string[]) => `<|persona|>You are Brom.\n<|near|>${lines.map((l) => `- ${l}\n`).join("")}<|player|>`;
   it("checks against the answer line, else the view's summary (the props named only), else not at all", () => {
     const withAnswer = prompt([sightAnswerLine("how many sacks?", SIGHT)!, sightSummary(SIGHT), "anvil: anvil, dark brown, 1 m left"]);
-    expect(sightCheckFor(withAnswer, "how many sacks?")!("Three sacks.")).toEqual(["says 3, the answer is 2"]);
+    expect(sightCheckFor(withAnswer, "how many sacks?")!.agrees("Three sacks.")).toEqual(["says 3, the answer is 2"]);
+    expect(sightCheckFor(withAnswer, "how many sacks?")!.plainly).toBe("Two sacks.");
     // "what's that brown thing?" with no brown prop in view: no answer line, the anvil may be it.
     const summaryOnly = prompt([sightSummary(SIGHT), "anvil: anvil, dark brown, 1 m left"]);
-    const check = sightCheckFor(summaryOnly, "what's that brown thing?")!;
+    const check = sightCheckFor(summaryOnly, "what's that brown thing?")!.agrees;
+    expect(sightCheckFor(summaryOnly, "what's that brown thing?")!.plainly).toBeNull();
     expect(check("That's the anvil, lad.")).toEqual([]);
     expect(check("That's a barrel. A brown barrel.")).toEqual(["names a brown barrel the answer does not"]);
     expect(check("A bucket, lad.")).toEqual(["names a bucket the answer does not"]);
     expect(check("The red barrel? Left of me.")).toEqual([]);
-    expect(sightCheckFor(prompt([sightSummary([])]), "what's that?")!("A crate.")).toEqual(["names a crate the answer does not"]);
+    expect(sightCheckFor(prompt([sightSummary([])]), "what's that?")!.agrees("A crate.")).toEqual(["names a crate the answer does not"]);
     expect(sightCheckFor(prompt(["anvil: anvil, dark brown, 1 m left"]), "hello")).toBeNull();
+  });
+});
+
+describe("sayPlainly", () => {
+  it("says an answer line as a sentence that agrees with it, whatever was asked", () => {
+    expect(sayPlainly("a red barrel, two grey sacks and a blue crate; near: the well")).toBe("A red barrel, two grey sacks and a blue crate. The well is near by.");
+    expect(sayPlainly("no barrels")).toBe("No barrels.");
+    const asked = ["what do you see?", "how many sacks are there?", "how many buckets?", "is there a red barrel?", "any white sacks?", "what colour is the barrel?",
+      "what colour is the bucket?", "what's the blue thing?", "where is the red barrel?", "where's the bucket?", "what's the closest thing?", "is the blue crate behind the red barrel?"];
+    for (const say of asked) for (const sight of [SIGHT, SIGHT.slice(2), []]) {
+      const line = sightAnswerLine(say, sight, "well");
+      if (line === null) continue; // "what's the blue thing?" with nothing blue: no answer line
+      const a = line.replace(/^sight answer: /, "");
+      expect([say, a, disagreements(sayPlainly(a), a, say)]).toEqual([say, a, []]);
+    }
   });
 });
 
@@ -105,7 +122,7 @@ describe("voiceAgreeing", () => {
   it("keeps a first reply that agrees without writing more", async () => {
     let more = 0;
     const v = await voiceAgreeing(async () => reply("ok"), async () => { more++; return reply("x"); }, (t) => (t === "ok" ? [] : ["bad"]), 2);
-    expect(v).toEqual({ result: { text: "ok" }, tries: 1, disagreements: [] });
+    expect(v).toEqual({ result: { text: "ok" }, tries: 1, disagreements: [], plain: false });
     expect(more).toBe(0);
   });
 
@@ -113,10 +130,17 @@ describe("voiceAgreeing", () => {
     const asked: number[] = [];
     const v = await voiceAgreeing(async () => reply("bad bad"), async (k) => { asked.push(k); return reply(k === 1 ? "bad" : "ok"); }, (t) => t.split(" ").filter((w) => w === "bad"), 2);
     expect(asked).toEqual([1, 2]);
-    expect(v).toEqual({ result: { text: "ok" }, tries: 3, disagreements: [] });
+    expect(v).toEqual({ result: { text: "ok" }, tries: 3, disagreements: [], plain: false });
     const w = await voiceAgreeing(async () => reply("bad"), async () => reply("bad"), (t) => (t === "bad" ? ["bad"] : []), 2);
     expect(w).toMatchObject({ result: { text: "bad" }, tries: 3, disagreements: ["bad"] });
     const z = await voiceAgreeing(async () => reply("bad"), async () => reply("ok"), (t) => (t === "bad" ? ["bad"] : []), 0);
     expect(z.tries).toBe(1);
+  });
+
+  it("says the answer plainly when no try agrees and a plain answer is given", async () => {
+    const v = await voiceAgreeing(async () => reply("bad bad"), async () => reply("bad"), (t) => t.split(" ").filter((w) => w === "bad"), 2, (least) => ({ text: `${least.text} -> plain` }));
+    expect(v).toEqual({ result: { text: "bad -> plain" }, tries: 3, disagreements: ["bad"], plain: true });
+    const ok = await voiceAgreeing(async () => reply("bad"), async () => reply("ok"), (t) => (t === "bad" ? ["bad"] : []), 2, () => reply("plain"));
+    expect(ok).toMatchObject({ result: { text: "ok" }, plain: false });
   });
 });

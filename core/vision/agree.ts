@@ -225,44 +225,64 @@ export function disagreements(reply: string, answer: string, say: string): strin
 }
 
 /**
+ * An answer line said plainly, for when no written reply agrees with it: "no barrels" → "No
+ * barrels.", "a red barrel and a blue crate; near: the well" → "A red barrel and a blue crate.
+ * The well is near by."
+ */
+export function sayPlainly(answer: string): string {
+  const [main, near] = answer.split("; near: ");
+  const cap = (x: string) => x.charAt(0).toUpperCase() + x.slice(1);
+  return `${cap(main.trim())}.${near ? ` ${cap(near.trim())} is near by.` : ""}`;
+}
+
+/** How a reply about the props in sight is checked: what disagrees, and the answer said plainly (null without an answer line). */
+export interface SightCheck {
+  agrees: (reply: string) => string[];
+  plainly: string | null;
+}
+
+/**
  * The check for a reply to `say` under `prompt`, or null when the prompt says nothing of the props
  * in sight: against its answer line when it has one, else against its summary of the view (then only
  * the props named: "what's that brown thing?" with no brown prop in view must not get "a barrel").
  */
-export function sightCheckFor(prompt: string, say: string): ((reply: string) => string[]) | null {
+export function sightCheckFor(prompt: string, say: string): SightCheck | null {
   const answer = answerInPrompt(prompt);
-  if (answer !== null) return (reply) => disagreements(reply, answer, say);
+  if (answer !== null) return { agrees: (reply) => disagreements(reply, answer, say), plainly: sayPlainly(answer) };
   const seen = summaryInPrompt(prompt);
-  return seen === null ? null : (reply) => disagreements(reply, seen, "");
+  return seen === null ? null : { agrees: (reply) => disagreements(reply, seen, ""), plainly: null };
 }
 
-/** A generation voiced, checked against the answer: the reply kept, how many were written, what still disagrees. */
+/** A generation voiced, checked against the answer: the reply kept, how many were written, what still disagrees, whether it is the answer said plainly. */
 export interface Voiced<R> {
   result: R;
   tries: number;
   disagreements: string[];
+  plain: boolean;
 }
 
 /**
  * The first reply that agrees: `first()` alone, and when it disagrees `retries` more written at once
  * (`again(k)`, k = 1..retries, sampled: a different wording, the same answer); the first of them that
- * agrees is kept, else the one that disagrees least (the first reply on a tie).
+ * agrees is kept. When none does: `plainly(least)` if given (the answer said plainly, made from the
+ * reply that disagrees least), else that reply itself (the first on a tie), with what still disagrees.
  */
 export async function voiceAgreeing<R extends { text: string }>(
   first: () => Promise<R>,
   again: (k: number) => Promise<R>,
   check: (text: string) => string[],
   retries: number,
+  plainly?: (least: R) => R,
 ): Promise<Voiced<R>> {
   const r0 = await first();
   const d0 = check(r0.text);
-  if (d0.length === 0 || retries <= 0) return { result: r0, tries: 1, disagreements: d0 };
+  if (d0.length === 0 || retries <= 0) return { result: r0, tries: 1, disagreements: d0, plain: false };
   const more = await Promise.all(Array.from({ length: retries }, (_, i) => again(i + 1)));
-  let best: Voiced<R> = { result: r0, tries: 1 + retries, disagreements: d0 };
+  let best: Voiced<R> = { result: r0, tries: 1 + retries, disagreements: d0, plain: false };
   for (const r of more) {
     const d = check(r.text);
-    if (d.length < best.disagreements.length) best = { result: r, tries: 1 + retries, disagreements: d };
-    if (d.length === 0) break;
+    if (d.length < best.disagreements.length) best = { result: r, tries: 1 + retries, disagreements: d, plain: false };
+    if (d.length === 0) return best;
   }
-  return best;
+  return plainly ? { result: plainly(best.result), tries: best.tries, disagreements: best.disagreements, plain: true } : best;
 }

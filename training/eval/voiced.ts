@@ -1,4 +1,5 @@
-import type { Scheduler, SchedulerRequest } from "../../core/runtime/scheduler/scheduler.ts";
+import type { Scheduler, SchedulerRequest, SchedulerResult } from "../../core/runtime/scheduler/scheduler.ts";
+import { parseReply } from "../../core/prompt/reply.ts";
 import { sightCheckFor, voiceAgreeing } from "../../core/vision/agree.ts";
 
 // Replies in the grounding evaluations, voiced as the server voices them (server/dialogue/conversations.ts).
@@ -26,15 +27,17 @@ export async function voicedReply(
   const first = () => once(a.firstOptions ?? replyOptions(a.temperature, c.i, a.maxNewTokens));
   if (check === null || a.sightRetries === 0) {
     const result = await first();
-    return { result, text: result.text, tries: 1, checked: false, agrees: true };
+    return { result, text: result.text, tries: 1, checked: false, agrees: true, plain: false };
   }
-  const v = await voiceAgreeing(first, (k) => once(replyOptions(0.7, c.i + k * 100_003, a.maxNewTokens)), check, a.sightRetries);
-  return { result: v.result, text: v.result.text, tries: v.tries, checked: true, agrees: v.disagreements.length === 0 };
+  // As the server: when no try agrees, the answer said plainly in the reply's mood.
+  const plainly = check.plainly === null ? undefined : (least: SchedulerResult) => ({ ...least, text: `[mood:${parseReply(least.text).mood ?? "calm"}] ${check.plainly}` });
+  const v = await voiceAgreeing(first, (k) => once(replyOptions(0.7, c.i + k * 100_003, a.maxNewTokens)), check.agrees, a.sightRetries, plainly);
+  return { result: v.result, text: v.result.text, tries: v.tries, checked: true, agrees: v.disagreements.length === 0, plain: v.plain };
 }
 
-/** How often the check re-voiced a reply, and how often no try agreed. */
-export function retryFigures(voiced: readonly { tries: number; checked: boolean; agrees: boolean }[]) {
+/** How often the check re-voiced a reply, how often no try agreed, and how often the answer was then said plainly. */
+export function retryFigures(voiced: readonly { tries: number; checked: boolean; agrees: boolean; plain: boolean }[]) {
   const checked = voiced.filter((v) => v.checked);
-  const r4 = (x: number) => Math.round(x * 10000) / 10000;
-  return { checked: checked.length, revoiced: r4(checked.filter((v) => v.tries > 1).length / Math.max(1, checked.length)), still_disagree: r4(checked.filter((v) => !v.agrees).length / Math.max(1, checked.length)) };
+  const share = (keep: (v: (typeof checked)[number]) => boolean) => Math.round((checked.filter(keep).length / Math.max(1, checked.length)) * 10000) / 10000;
+  return { checked: checked.length, revoiced: share((v) => v.tries > 1), no_try_agreed: share((v) => !v.agrees), said_plainly: share((v) => v.plain) };
 }
