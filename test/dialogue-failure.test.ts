@@ -145,8 +145,8 @@ describe("fallbacks and actions (scripted model)", () => {
     expect(scripted.submitted[0]).toMatchObject({ doSample: true, temperature: 0.2 });
     expect(scripted.submitted.slice(1).every((o) => o.doSample && o.temperature === 0.7)).toBe(true);
     expect(logs.some((l) => /brom → eve: sight reply written 5 times$/.test(l))).toBe(true);
-    // No try agrees: the answer is said plainly, in the mood of the reply that disagreed least, and
-    // what that reply got wrong is logged.
+    // No try agrees: the answer is said plainly, in the mood and opening words of the reply that
+    // disagreed least, and what that reply got wrong is logged.
     scripted.mode = { replies: ["[mood:calm] Two barrels, a red crate.", "[mood:angry] Two barrels.", "[mood:calm] A crate."] };
     bot.send("chat", { text: "how many barrels now?", to: "brom" });
     await waitFor(() => h.replies.length === 2, 20_000, "second reply");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sightAnswerLine } from "../core/vision/ask.ts";
-import { claims, disagreements, sayPlainly, sightCheckFor, voiceAgreeing } from "../core/vision/agree.ts";
+import { claims, disagreements, sayPlainly, sightCheckFor, voiceAgreeing, voicePlainly } from "../core/vision/agree.ts";
 import { sightSummary, type SightFact } from "../core/vision/seen.ts";
 
 // The check of a sight reply against its worked-out answer (core/vision/agree.ts): replies in the
@@ -113,6 +113,20 @@ describe("sayPlainly", () => {
       if (line === null) continue; // "what's the blue thing?" with nothing blue: no answer line
       const a = line.replace(/^sight answer: /, "");
       expect([say, a, disagreements(sayPlainly(a), a, say)]).toEqual([say, a, []]);
+    }
+  });
+});
+
+describe("voicePlainly", () => {
+  it("keeps the closest reply's mood and opening words that claim nothing, and says the answer", () => {
+    const plain = "A red barrel and two grey sacks. The well is near by.";
+    expect(voicePlainly("[mood:cheerful] Oh, let me see, dearie: a yellow crate and a purple bucket. That's the lot.", plain)).toBe("[mood:cheerful] Oh, let me see, dearie: a red barrel and two grey sacks. The well is near by.");
+    expect(voicePlainly("[mood:calm] Hmph. A white sack. The anvil.", plain)).toBe("[mood:calm] Hmph. A red barrel and two grey sacks. The well is near by.");
+    expect(voicePlainly("[mood:calm] There. The red barrel.", "No barrel in sight.")).toBe("[mood:calm] No barrel in sight.");
+    expect(voicePlainly("[mood:angry] Aye, three of them.", "Two barrels.")).toBe("[mood:angry] Two barrels.");
+    for (const say of ["what do you see?", "how many sacks are there?"]) {
+      const a = answer(say);
+      expect(disagreements(voicePlainly("[mood:calm] Ahh, little sprout, I see a blue bucket.", sayPlainly(a)), a, say)).toEqual([]);
     }
   });
 });

@@ -235,6 +235,33 @@ export function sayPlainly(answer: string): string {
   return `${cap(main.trim())}.${near ? ` ${cap(near.trim())} is near by.` : ""}`;
 }
 
+/** Does a piece of a reply claim nothing about the view (no prop, colour, number, side, depth or denial)? */
+function claimsNothing(piece: string): boolean {
+  const ws = words(plainReply(piece));
+  return ws.length > 0 && !ws.some((w) => KIND_OF[w] || COLOUR_SET.has(w) || NEGATION.has(w) || NUMBERS.includes(w) || /^\d+$/.test(w) ||
+    ["left", "right", "front", "behind", "nearer", "closer", "farther", "further", "nearest", "closest", "yes", "aye", "yeah", "yep", "sure", "indeed",
+      "sight", "there", "here", "it", "its", "that", "this", "those", "them", "one", "ones"].includes(w));
+}
+
+/**
+ * The reply that came closest, its claims replaced by the answer said plainly: its mood tag and its
+ * opening words that claim nothing stay ("[mood:cheerful] Oh, let me see, dearie: " + "a red barrel
+ * and two grey sacks. The well is near by."), so the NPC still sounds like itself.
+ */
+export function voicePlainly(least: string, plainly: string): string {
+  const mood = /^\s*(\[mood:[a-z_]+\])/i.exec(least)?.[1];
+  const body = least.replace(/\[[a-z_]+:[^\]]*\]/gi, " ").replace(/\s+/g, " ").trim();
+  let opener = "";
+  for (const piece of body.match(/[^.!?:,;]+[.!?:,;]*\s*/g) ?? []) {
+    if (!claimsNothing(piece) || opener.length + piece.length > 60) break;
+    opener += piece;
+  }
+  opener = opener.trim();
+  const open = /[:,;]$/.test(opener);
+  const said = open ? plainly.charAt(0).toLowerCase() + plainly.slice(1) : plainly;
+  return [mood, opener, said].filter(Boolean).join(" ");
+}
+
 /** How a reply about the props in sight is checked: what disagrees, and the answer said plainly (null without an answer line). */
 export interface SightCheck {
   agrees: (reply: string) => string[];

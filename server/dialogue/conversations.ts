@@ -1,7 +1,7 @@
 import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
 import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
 import { answerInPrompt } from "../../core/vision/ask.ts";
-import { sightCheckFor, voiceAgreeing, type SightCheck } from "../../core/vision/agree.ts";
+import { sightCheckFor, voiceAgreeing, voicePlainly, type SightCheck } from "../../core/vision/agree.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
@@ -372,14 +372,15 @@ export class Conversations {
         ...(view ? { image: view.image } : {}),
       });
       // A reply about the props in sight is written whole and checked against the answer (or the
-      // view's summary) first; when no try agrees, the answer is said plainly in the reply's mood.
+      // view's summary) first; when no try agrees, the answer is said plainly in the closest reply's
+      // mood and opening words.
       const consumeChecked = async ({ agrees, plainly }: SightCheck) => {
         const voiced = await voiceAgreeing(
           () => submit(temperature).result,
           () => submit(o.temperature > 0 ? o.temperature : 0.7).result,
           agrees,
           o.sightRetries,
-          plainly === null ? undefined : (least) => ({ ...least, text: `[mood:${parseReply(least.text).mood ?? card.defaultMood}] ${plainly}` }),
+          plainly === null ? undefined : (least) => ({ ...least, text: voicePlainly(parseReply(least.text).mood ? least.text : `[mood:${card.defaultMood}] ${least.text}`, plainly) }),
         );
         if (gaveUp) return;
         if (voiced.tries > 1) {

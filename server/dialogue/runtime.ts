@@ -93,8 +93,8 @@ export interface DialogueOptions {
   /**
    * A reply voicing a sight answer is checked against it (core/vision/agree.ts: no thing it does not
    * name, the same count, side, yes or no); one that disagrees is written this many times again at
-   * once, sampled at the reply temperature (0.7 when that is 0), and the first that agrees is said,
-   * else the one that disagrees least. Such a reply is sent whole when checked, not word by word.
+   * once, sampled at the reply temperature (0.7 when that is 0), and the first that agrees is said;
+   * when none does, the answer itself, said plainly (core/vision/agree.ts: sayPlainly). Such a reply is sent whole when checked, not word by word.
    * 0 turns the check off. Default 4.
    */
   sightRetries?: number;

@@ -1,6 +1,5 @@
 import type { Scheduler, SchedulerRequest, SchedulerResult } from "../../core/runtime/scheduler/scheduler.ts";
-import { parseReply } from "../../core/prompt/reply.ts";
-import { sightCheckFor, voiceAgreeing } from "../../core/vision/agree.ts";
+import { sightCheckFor, voiceAgreeing, voicePlainly } from "../../core/vision/agree.ts";
 
 // Replies in the grounding evaluations, voiced as the server voices them (server/dialogue/conversations.ts).
 
@@ -29,8 +28,8 @@ export async function voicedReply(
     const result = await first();
     return { result, text: result.text, tries: 1, checked: false, agrees: true, plain: false };
   }
-  // As the server: when no try agrees, the answer said plainly in the reply's mood.
-  const plainly = check.plainly === null ? undefined : (least: SchedulerResult) => ({ ...least, text: `[mood:${parseReply(least.text).mood ?? "calm"}] ${check.plainly}` });
+  // As the server: when no try agrees, the answer said plainly in the closest reply's mood and opening words.
+  const plainly = check.plainly === null ? undefined : (least: SchedulerResult) => ({ ...least, text: voicePlainly(least.text, check.plainly!) });
   const v = await voiceAgreeing(first, (k) => once(replyOptions(0.7, c.i + k * 100_003, a.maxNewTokens)), check.agrees, a.sightRetries, plainly);
   return { result: v.result, text: v.result.text, tries: v.tries, checked: true, agrees: v.disagreements.length === 0, plain: v.plain };
 }
