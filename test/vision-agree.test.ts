@@ -151,6 +151,13 @@ describe("voiceAgreeing", () => {
     expect(z.tries).toBe(1);
   });
 
+  it("a retry that fails drops out; the first reply still stands", async () => {
+    const v = await voiceAgreeing(async () => reply("bad"), async (k) => { if (k === 1) throw new Error("busy"); return reply("ok"); }, (t) => (t === "bad" ? ["bad"] : []), 2);
+    expect(v).toMatchObject({ result: { text: "ok" }, plain: false });
+    const w = await voiceAgreeing(async () => reply("bad"), async () => { throw new Error("busy"); }, (t) => (t === "bad" ? ["bad"] : []), 2);
+    expect(w).toMatchObject({ result: { text: "bad" }, disagreements: ["bad"], plain: false });
+  });
+
   it("says the answer plainly when no try agrees and a plain answer is given", async () => {
     const v = await voiceAgreeing(async () => reply("bad bad"), async () => reply("bad"), (t) => t.split(" ").filter((w) => w === "bad"), 2, (least) => ({ text: `${least.text} -> plain` }));
     expect(v).toEqual({ result: { text: "bad -> plain" }, tries: 3, disagreements: ["bad"], plain: true });

@@ -304,7 +304,8 @@ export async function voiceAgreeing<R extends { text: string }>(
   const r0 = await first();
   const d0 = check(r0.text);
   if (d0.length === 0 || retries <= 0) return { result: r0, tries: 1, disagreements: d0, plain: false };
-  const more = await Promise.all(Array.from({ length: retries }, (_, i) => again(i + 1)));
+  // A retry that fails (a busy worker, a deadline) only drops out: the first reply still stands.
+  const more = (await Promise.allSettled(Array.from({ length: retries }, (_, i) => again(i + 1)))).flatMap((x) => (x.status === "fulfilled" ? [x.value] : []));
   let best: Voiced<R> = { result: r0, tries: 1 + retries, disagreements: d0, plain: false };
   for (const r of more) {
     const d = check(r.text);
