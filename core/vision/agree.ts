@@ -11,7 +11,8 @@ import { COLOURS, KINDS, type ColourWord, type Kind } from "./vocab.ts";
 // claims (props with their colours and counts, a count, yes or no, a side, in front or behind);
 // what the player said selects which claims must match.
 
-const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+/** Number words a reply may count with. */
+export const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 const YES = /\b(yes|yeah|yep|aye|indeed|sure|i do|i see (?:one|it|a|an|two|three|some)|there(?:'s| is| are))\b/;
 const NO = /\b(no|nay|nope|none|nothing|not|don'?t|can'?t|cannot|naught|never)\b/;
 
@@ -136,92 +137,100 @@ function depthWord(t: string): "front" | "behind" | null {
  * same polarity, a colour the colour, a side the side, in front or behind the same order.
  */
 export function disagreements(reply: string, answer: string, say: string): string[] {
+  return agreementWith(answer, say)(reply);
+}
+
+/** disagreements() for one answer and question, read once, for each reply written to them. */
+export function agreementWith(answer: string, say: string): (reply: string) => string[] {
   const q = readSightQuestion(say);
   const [propsPart, nearPart] = answer.split("; near:");
   const line = plainReply(propsPart);
-  const r = plainReply(reply);
-  const out: string[] = [];
-  const said = claims(r), truth = claims(line);
+  const truth = claims(line);
   const kinds = new Set(truth.props.map((p) => p.kind));
   const labels = new Set(truth.props.filter((p) => p.colour).map(labelOf));
   // "the barrel is red", "the red thing is a barrel", "two barrels: red and blue"
   for (const p of truth.props) if (!p.colour) for (const c of truth.colours) labels.add(`${c} ${p.kind}`);
   // "two brown things": any kind of that colour.
   const anyKind = truth.props.length === 0 && truth.colours.size > 0;
-  for (const p of said.props) {
-    const ok = anyKind ? !p.colour || truth.colours.has(p.colour) : p.colour ? labels.has(labelOf(p)) : kinds.has(p.kind);
-    if (!ok) out.push(`names a ${labelOf(p)} the answer does not`);
-  }
-  if (!q) return out;
-  const lineNo = /^(no|nothing)\b/.test(line);
-  // "where is the barrel?" under "no barrel in sight": the reply says so, not "There. The forge."
-  if (lineNo && (q.t === "side" || q.t === "colour" || q.t === "depth" || q.t === "nearest") && !(NO.test(r) && said.props.length === 0)) out.push("does not say it is not in sight");
-  switch (q.t) {
-    case "list": {
-      const want = new Map<string, number>();
-      for (const p of truth.props) want.set(labelOf(p), (want.get(labelOf(p)) ?? 0) + (p.count ?? 2));
-      for (const [label, n] of want) {
-        const hits = said.props.filter((p) => labelOf(p) === label);
-        if (hits.length === 0) { out.push(`leaves out the ${label}`); continue; }
-        if (hits.some((p) => p.count === null)) { if (n < 2) out.push(`says ${label}s, the answer has one`); continue; }
-        const m = hits.reduce((a, p) => a + p.count!, 0);
-        if (m !== n) out.push(`says ${m} ${label}, the answer has ${n}`);
+  return (reply) => {
+    const r = plainReply(reply);
+    const out: string[] = [];
+    const said = claims(r);
+    for (const p of said.props) {
+      const ok = anyKind ? !p.colour || truth.colours.has(p.colour) : p.colour ? labels.has(labelOf(p)) : kinds.has(p.kind);
+      if (!ok) out.push(`names a ${labelOf(p)} the answer does not`);
+    }
+    if (!q) return out;
+    const lineNo = /^(no|nothing)\b/.test(line);
+    // "where is the barrel?" under "no barrel in sight": the reply says so, not "There. The forge."
+    if (lineNo && (q.t === "side" || q.t === "colour" || q.t === "depth" || q.t === "nearest") && !(NO.test(r) && said.props.length === 0)) out.push("does not say it is not in sight");
+    switch (q.t) {
+      case "list": {
+        const want = new Map<string, number>();
+        for (const p of truth.props) want.set(labelOf(p), (want.get(labelOf(p)) ?? 0) + (p.count ?? 2));
+        for (const [label, n] of want) {
+          const hits = said.props.filter((p) => labelOf(p) === label);
+          if (hits.length === 0) { out.push(`leaves out the ${label}`); continue; }
+          if (hits.some((p) => p.count === null)) { if (n < 2) out.push(`says ${label}s, the answer has one`); continue; }
+          const m = hits.reduce((a, p) => a + p.count!, 0);
+          if (m !== n) out.push(`says ${m} ${label}, the answer has ${n}`);
+        }
+        // The thing near by the answer names ("near: the tree crown"): "the tree" or "the crown" will do.
+        const near = nearPart ? plainReply(nearPart).replace(/^the /, "") : "";
+        if (near && !words(near).some((w) => w.length >= 3 && new RegExp(`\\b${w}`).test(r))) out.push(`leaves out the ${near}`);
+        break;
       }
-      // The thing near by the answer names ("near: the tree crown"): "the tree" or "the crown" will do.
-      const near = nearPart ? plainReply(nearPart).replace(/^the /, "") : "";
-      if (near && !words(near).some((w) => w.length >= 3 && new RegExp(`\\b${w}`).test(r))) out.push(`leaves out the ${near}`);
-      break;
+      case "count": {
+        const n = countOf(line), m = countOf(r);
+        if (m !== n) out.push(m === null ? "says no number" : `says ${m}, the answer is ${n}`);
+        break;
+      }
+      case "exists": {
+        // "A barrel, young one." says yes by naming it.
+        const want = lineNo ? "no" : line.startsWith("yes") ? "yes" : null, got = polarity(r) ?? (said.props.length > 0 ? "yes" : null);
+        if (want && got !== want) out.push(`does not say ${want}`);
+        break;
+      }
+      case "colour":
+      case "kind": {
+        const saidColours = new Set([...said.colours, ...said.props.flatMap((p) => (p.colour ? [p.colour] : []))]);
+        const lineColours = new Set([...truth.colours, ...truth.props.flatMap((p) => (p.colour ? [p.colour] : []))]);
+        for (const c of saidColours) if (!lineColours.has(c)) out.push(`says ${c}, the answer does not`);
+        if (!lineNo && q.t === "colour" && ![...lineColours].some((c) => saidColours.has(c))) out.push("does not say the colour");
+        if (!lineNo && q.t === "kind" && !said.props.some((p) => kinds.has(p.kind))) out.push("does not say what it is");
+        break;
+      }
+      case "nearest": {
+        const first = truth.props[0], got = said.props[0];
+        if (first && got && labelOf(got) !== labelOf(first)) out.push(`starts with the ${labelOf(got)}, the nearest is the ${labelOf(first)}`);
+        if (first && !got) out.push(`does not name the ${labelOf(first)}`);
+        break;
+      }
+      case "depth": {
+        const want = depthWord(line), got = depthWord(r);
+        if (!want) break;
+        // "the crate is behind the barrel" says the same as "the barrel is in front of the crate": the
+        // thing named before the depth word is the one the reply places ("Behind the crate." places
+        // the one asked about).
+        const [a, b] = truth.props;
+        const at = Math.min(...[FRONT.exec(r)?.index, BEHIND.exec(r)?.index].filter((x): x is number => x !== undefined));
+        const subject = claims(r.slice(0, at)).props.at(-1);
+        const is = (x: PropSaid | undefined) => !!x && !!subject && subject.kind === x.kind && (!subject.colour || !x.colour || subject.colour === x.colour);
+        const flipped = is(b) && !is(a);
+        const expect = flipped ? (want === "front" ? "behind" : "front") : want;
+        if (got !== expect) out.push(got ? `says ${got}, the answer is ${expect}` : "does not say in front or behind");
+        break;
+      }
     }
-    case "count": {
-      const n = countOf(line), m = countOf(r);
-      if (m !== n) out.push(m === null ? "says no number" : `says ${m}, the answer is ${n}`);
-      break;
+    // One thing on one side: the reply names that side, not the other.
+    const sides = sideWords(line);
+    if ((q.t === "side" || q.t === "exists" || q.t === "nearest") && sides.size === 1) {
+      const got = sideWords(r), want = [...sides][0];
+      if (got.size > 0 && !got.has(want)) out.push(`says ${[...got][0]}, the answer is ${want}`);
+      else if (q.t === "side" && got.size === 0) out.push(`does not say ${want}`);
     }
-    case "exists": {
-      // "A barrel, young one." says yes by naming it.
-      const want = lineNo ? "no" : line.startsWith("yes") ? "yes" : null, got = polarity(r) ?? (said.props.length > 0 ? "yes" : null);
-      if (want && got !== want) out.push(`does not say ${want}`);
-      break;
-    }
-    case "colour":
-    case "kind": {
-      const saidColours = new Set([...said.colours, ...said.props.flatMap((p) => (p.colour ? [p.colour] : []))]);
-      const lineColours = new Set([...truth.colours, ...truth.props.flatMap((p) => (p.colour ? [p.colour] : []))]);
-      for (const c of saidColours) if (!lineColours.has(c)) out.push(`says ${c}, the answer does not`);
-      if (!lineNo && q.t === "colour" && ![...lineColours].some((c) => saidColours.has(c))) out.push("does not say the colour");
-      if (!lineNo && q.t === "kind" && !said.props.some((p) => kinds.has(p.kind))) out.push("does not say what it is");
-      break;
-    }
-    case "nearest": {
-      const first = truth.props[0], got = said.props[0];
-      if (first && got && labelOf(got) !== labelOf(first)) out.push(`starts with the ${labelOf(got)}, the nearest is the ${labelOf(first)}`);
-      if (first && !got) out.push(`does not name the ${labelOf(first)}`);
-      break;
-    }
-    case "depth": {
-      const want = depthWord(line), got = depthWord(r);
-      if (!want) break;
-      // "the crate is behind the barrel" says the same as "the barrel is in front of the crate": the
-      // thing named before the depth word is the one the reply places ("Behind the crate." places
-      // the one asked about).
-      const [a, b] = truth.props;
-      const at = Math.min(...[FRONT.exec(r)?.index, BEHIND.exec(r)?.index].filter((x): x is number => x !== undefined));
-      const subject = claims(r.slice(0, at)).props.at(-1);
-      const is = (x: PropSaid | undefined) => !!x && !!subject && subject.kind === x.kind && (!subject.colour || !x.colour || subject.colour === x.colour);
-      const flipped = is(b) && !is(a);
-      const expect = flipped ? (want === "front" ? "behind" : "front") : want;
-      if (got !== expect) out.push(got ? `says ${got}, the answer is ${expect}` : "does not say in front or behind");
-      break;
-    }
-  }
-  // One thing on one side: the reply names that side, not the other.
-  const sides = sideWords(line);
-  if ((q.t === "side" || q.t === "exists" || q.t === "nearest") && sides.size === 1) {
-    const got = sideWords(r), want = [...sides][0];
-    if (got.size > 0 && !got.has(want)) out.push(`says ${[...got][0]}, the answer is ${want}`);
-    else if (q.t === "side" && got.size === 0) out.push(`does not say ${want}`);
-  }
-  return out;
+    return out;
+  };
 }
 
 /**
@@ -275,9 +284,9 @@ export interface SightCheck {
  */
 export function sightCheckFor(prompt: string, say: string): SightCheck | null {
   const answer = answerInPrompt(prompt);
-  if (answer !== null) return { agrees: (reply) => disagreements(reply, answer, say), plainly: sayPlainly(answer) };
+  if (answer !== null) return { agrees: agreementWith(answer, say), plainly: sayPlainly(answer) };
   const seen = summaryInPrompt(prompt);
-  return seen === null ? null : { agrees: (reply) => disagreements(reply, seen, ""), plainly: null };
+  return seen === null ? null : { agrees: agreementWith(seen, ""), plainly: null };
 }
 
 /** A generation voiced, checked against the answer: the reply kept, how many were written, what still disagrees, whether it is the answer said plainly. */

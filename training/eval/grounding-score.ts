@@ -1,4 +1,4 @@
-import { countOf, polarity } from "../../core/vision/agree.ts";
+import { countOf, NUMBERS, polarity } from "../../core/vision/agree.ts";
 import { COLOURS, KINDS } from "../../core/vision/vocab.ts";
 
 // Scoring of grounded answers: what an NPC's reply says, read back as the canonical key of its
@@ -8,7 +8,6 @@ import { COLOURS, KINDS } from "../../core/vision/vocab.ts";
 
 export { countOf, polarity };
 
-const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 const KIND_RE = new RegExp(`\\b(${KINDS.join("|")})(?:e?s)?\\b`, "g");
 const COLOUR_RE = new RegExp(`\\b(${COLOURS.join("|")}|gray)\\b`, "g");
 
