@@ -299,3 +299,32 @@ describe("BatchState when the forward pass fails", () => {
     await batch.step(); // nothing to do, no throw
   });
 });
+
+describe("GenerationRow picks only ids the tokenizer can write, and fails alone", () => {
+  it("never picks the padding rows past the tokenizer's size, greedy or sampled", () => {
+    const limits = { vocabSize: 8, maxPositions: 64, eosTokenIds: [], outputSize: 5 };
+    // The padding rows (5..7) carry the largest logits, as an untrained padding row may.
+    const logits = () => Float32Array.from([0, 1, 2, 0.5, 0, 9, 9, 9]);
+    const greedy = new GenerationRow([1], resolveGenerationConfig({ maxNewTokens: 1 }), limits, null);
+    greedy.accept(logits());
+    expect(greedy.tokens).toEqual([2]);
+    for (let seed = 1; seed <= 50; seed++) {
+      const sampled = new GenerationRow([1], resolveGenerationConfig({ maxNewTokens: 1, doSample: true, temperature: 1, seed }), limits, null);
+      sampled.accept(logits());
+      expect(sampled.tokens[0]).toBeLessThan(5);
+    }
+  });
+
+  it("a row whose decoding throws fails with the error instead of throwing into the batch", async () => {
+    const limits = { vocabSize: 8, maxPositions: 64, eosTokenIds: [] };
+    const bad = new GenerationRow([1], resolveGenerationConfig({ maxNewTokens: 2 }), limits, () => { throw new Error("cannot decode id 3"); });
+    const good = new GenerationRow([2], resolveGenerationConfig({ maxNewTokens: 1 }), limits, (t) => t.join(","));
+    const logits = Float32Array.from([0, 0, 0, 5, 0, 0, 0, 0]);
+    expect(() => bad.accept(logits.slice())).not.toThrow();
+    good.accept(logits.slice());
+    expect(bad.finished).toBe(true);
+    await expect(bad.result).rejects.toThrow(/cannot decode id 3/);
+    await expect(bad.chunks.next()).rejects.toThrow(/cannot decode id 3/);
+    expect((await good.result).tokenIds).toEqual([3]);
+  });
+});

@@ -102,7 +102,7 @@ export class LanguageModel {
     const row = new GenerationRow(
       ids,
       cfg,
-      { vocabSize: this.config.vocabSize, maxPositions: this.config.maxPositions, eosTokenIds: this.config.eosTokenIds },
+      { vocabSize: this.config.vocabSize, maxPositions: this.config.maxPositions, eosTokenIds: this.config.eosTokenIds, outputSize: this.tokenizer.size },
       (t) => this.tokenizer.decode(t, { skipSpecialTokens: true }),
       signal,
     );

@@ -41,6 +41,11 @@ export interface RowLimits {
   maxPositions: number;
   /** EOS ids of the model, used when the config gives none. */
   eosTokenIds: readonly number[];
+  /**
+   * Ids the tokenizer can write (its size): a model whose vocab_size is padded past the tokenizer
+   * (a multiple of 64, say) never picks the padding rows, which no text decodes to. Default: all.
+   */
+  outputSize?: number;
 }
 
 /** Visual tokens for a row: `embeds` [n, H] replace the embeddings of the n `tokenId` ids. */
@@ -77,6 +82,7 @@ export class GenerationRow {
   private readonly decoder: IncrementalDecoder | null;
   private readonly stops: StopStringFilter;
   private readonly t0 = performance.now();
+  private readonly outputSize: number;
   private tFirst = 0;
   private resolve!: (r: GenerationResult) => void;
   private rejectResult!: (e: unknown) => void;
@@ -105,6 +111,7 @@ export class GenerationRow {
     this.promptIds = promptIds;
     // Each generated token but the last is fed back at position L, L+1, ...; all must fit.
     this.maxNewTokens = Math.min(config.maxNewTokens, limits.maxPositions - L);
+    this.outputSize = Math.min(limits.outputSize ?? limits.vocabSize, limits.vocabSize);
     this.processors = processorsFor(config);
     this.seed = config.doSample ? (config.seed ?? randomSeed()) : null;
     this.rng = this.seed === null ? null : mulberry32(this.seed);
@@ -124,9 +131,21 @@ export class GenerationRow {
     return this.finishReason !== null;
   }
 
-  /** Picks the next token from this row's logits [V] (changed in place) and streams it. */
+  /**
+   * Picks the next token from this row's logits [V] (changed in place) and streams it. A failure
+   * here (a processor, the sampler, the decoder) fails this row alone; the batch goes on.
+   */
   accept(logits: Float32Array): void {
     if (this.finished) return;
+    try {
+      this.acceptToken(logits);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private acceptToken(logits: Float32Array): void {
+    if (this.outputSize < logits.length) logits.fill(-Infinity, this.outputSize);
     for (const p of this.processors) p(logits, this.seen);
     const token = this.rng ? sampleFromLogits(logits, this.rng) : argmax(logits);
     if (this.tokens.length === 0) this.tFirst = performance.now();
