@@ -43,6 +43,7 @@ function dialogueFromEnv(): DialogueOptions | undefined {
     spinUs: numberFromEnv("KITH_MODEL_SPIN_US", DEFAULT_SPIN_US, 0, 100_000, true),
     sight: sightFromEnv(),
     sightRetries: numberFromEnv("KITH_SIGHT_RETRIES", DIALOGUE_DEFAULTS.sightRetries, 0, 8, true),
+    loreRetries: numberFromEnv("KITH_LORE_RETRIES", DIALOGUE_DEFAULTS.loreRetries, 0, 8, true),
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CharacterCard } from "../core/character/schema.ts";
 import { parseReply } from "../core/prompt/reply.ts";
 import { counterfactualSamples } from "../training/data/counterfactual.ts";
-import { firstPersonFact, restateFact } from "../training/data/restate.ts";
+import { firstPersonFact, restateFact } from "../core/prompt/restate.ts";
 import { Rng } from "../training/data/rng.ts";
 import { makeScenario } from "../training/data/sample.ts";
 import { syntheticFactSamples } from "../training/data/synthetic-facts.ts";

@@ -162,6 +162,35 @@ describe("fallbacks and actions (scripted model)", () => {
     await bot.leave();
   });
 
+  it("a reply to a question a card fact answers that does not say it is written again; when no try does, the fact in the card's words", async () => {
+    const fact = brom.facts.find((f) => f.expect.includes("thirty"))!; // "Brom has worked the Oakhollow forge for thirty years."
+    scripted.mode = { replies: ["[mood:calm] Ore cart's late.", "[mood:calm] Hmph.", "[mood:calm] Thirty years, lad.", "[mood:calm] Aye."] };
+    scripted.submitted = [];
+    const { bot, h, r } = await askBrom("so how long have you been smithing?");
+    expect(r).toMatchObject({ text: "Thirty years, lad.", fallback: false, mood: "calm" });
+    expect(streamed(h, r.reply)).toBe(r.text);
+    expect(scripted.submitted).toHaveLength(5);
+    expect(logs.some((l) => /brom → eve: lore reply written 5 times$/.test(l))).toBe(true);
+    // No try says it: one of the fact's own lines, in the mood of the closest reply.
+    scripted.mode = { replies: ["[mood:angry] Hmph. Busy."] };
+    bot.send("chat", { text: "been at that forge long, then?", to: "brom" });
+    await waitFor(() => h.replies.length === 2, 20_000, "second reply");
+    expect(fact.say).toContain(h.replies[1].text);
+    expect(h.replies[1]).toMatchObject({ mood: "angry", fallback: false });
+    expect(logs.some((l) => /lore reply written 5 times, said plainly: every try does not say thirty or 30/.test(l))).toBe(true);
+    // A reply that says it is kept as written, one request; so is any line that asks no fact.
+    scripted.mode = { reply: "[mood:calm] Thirty winters." };
+    scripted.submitted = [];
+    bot.send("chat", { text: "how long have you worked this forge?", to: "brom" });
+    await waitFor(() => h.replies.length === 3, 20_000, "third reply");
+    expect(h.replies[2].text).toBe("Thirty winters.");
+    scripted.mode = { reply: "[mood:calm] Aye. Good day." };
+    bot.send("chat", { text: "where is the well?", to: "brom" });
+    await waitFor(() => h.replies.length === 4, 20_000, "fourth reply");
+    expect(scripted.submitted).toHaveLength(2);
+    await bot.leave();
+  });
+
   it("safety: a reply that claims to be an AI is cut before the claim reaches players and deflected in character", async () => {
     scripted.mode = { reply: "[mood:calm] Hmph. I am just a language model, lad. Ask me anything." };
     const { bot, h, r } = await askBrom("What are you?");
@@ -212,7 +241,7 @@ describe("fallbacks and actions (scripted model)", () => {
     const h = listen(bot);
     const aldric = () => bot.state.npcs.get("aldric")!;
     expect(aldric().state).toBe("patrol");
-    bot.send("chat", { text: "Anything to report, guard?", to: "aldric" });
+    bot.send("chat", { text: "Good evening, guard.", to: "aldric" });
     await waitFor(() => h.replies.length === 1, 10_000, "npc_reply");
     expect(h.replies[0]).toMatchObject({ npc: "aldric", text: "Move along, citizen." });
     await waitFor(() => aldric().state === "talk", 2000, "talk state");

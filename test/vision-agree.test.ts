@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { sightAnswerLine } from "../core/vision/ask.ts";
-import { claims, disagreements, sayPlainly, sightCheckFor, voiceAgreeing, voicePlainly } from "../core/vision/agree.ts";
+import { claims, disagreements, sayPlainly, sightCheckFor, voicePlainly } from "../core/vision/agree.ts";
+import { voiceAgreeing } from "../core/prompt/reply-check.ts";
 import { sightSummary, type SightFact } from "../core/vision/seen.ts";
 
 // The check of a sight reply against its worked-out answer (core/vision/agree.ts): replies in the

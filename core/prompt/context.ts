@@ -71,6 +71,11 @@ export function playerInFront(pose: Pose, ahead = 2, side = 0): Vec3 {
   return [x + f[0] * ahead + f[1] * side, y, z + f[1] * ahead - f[0] * side];
 }
 
+/** Words for the villagers facts are about, from the scene's NPCs: "the blacksmith" finds Brom's facts. */
+export function factAliases(scene: Scene): Record<string, string> {
+  return Object.fromEntries(scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
+}
+
 export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEFAULT_PROMPT_BUDGET): BuiltPrompt {
   const player: Entity = { id: "player", name: "player", tags: ["player"], position: m.playerPosition ?? playerInFront(m.pose) };
   const others = m.others ?? sceneNpcEntities(m.scene, m.npcId);
@@ -78,11 +83,9 @@ export function assemblePrompt(m: Moment, countTokens: CountTokens, budget = DEF
   const facts = nearbyFacts(seen, m.pose, { mention: m.say, exclude: [m.npcId], entities: [player, ...others] });
   // Props in view beyond the usual lines are looked up among `seen`'s objects: from the eyes, none.
   const nearby = m.sight ? sightNearby(facts, m.sight, seen.objects, m.pose, m.say) : facts.map(renderNearbyFact);
-  // Words for the villagers facts are about: "the blacksmith" finds Brom's facts.
-  const aliases = Object.fromEntries(m.scene.npcs.map((n) => [n.character, `${n.role} ${n.name}`]));
   return buildPrompt({
     persona: personaCore(m.card),
-    facts: selectFacts(m.card, m.say, PERSONA_FACTS, aliases),
+    facts: selectFacts(m.card, m.say, PERSONA_FACTS, factAliases(m.scene)),
     view: m.view,
     state: m.state ?? "",
     nearby,

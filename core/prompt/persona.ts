@@ -28,7 +28,7 @@ export function goodsLine(goods: Good[]): string {
 
 const STOP = new Set("a an the is are was of to in on at for and or you your me my i do does did what who how where when why can it its that this with from about tell".split(" "));
 
-function keywords(text: string): Set<string> {
+export function keywords(text: string): Set<string> {
   const out = new Set<string>();
   for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
     if (STOP.has(w) || w.length < 2) continue;
@@ -37,7 +37,8 @@ function keywords(text: string): Set<string> {
   return out;
 }
 
-const TRADE_WORDS = keywords("buy sell sells price prices cost costs coins much cheap goods wares trade haggle deal offer pay");
+/** Words of trade ("buy", "price", "coins"): the goods line answers a line that has them. */
+export const TRADE_WORDS = keywords("buy sell sells price prices cost costs coins much cheap goods wares trade haggle deal offer pay");
 
 // Words a player uses for a whole topic rather than for one fact: "any news?" names no rumour,
 // "got any work?" no quest. A fact of the topic counts them as its own keywords.
@@ -46,7 +47,7 @@ const TOPIC_WORDS: Partial<Record<Fact["topic"], Set<string>>> = {
   quest: keywords("work job jobs help helping hand task tasks errand errands quest quests favour favor need needs earn chore chores assist anything useful"),
 };
 
-type Cand = { text: string; keys: Set<string>; order: number };
+type Cand = { text: string; keys: Set<string>; order: number; fact?: Fact };
 
 // Fact keyword sets per card and alias table; cards are immutable once parsed.
 const candCache = new WeakMap<CharacterCard, Map<string, Cand[]>>();
@@ -61,6 +62,7 @@ function candidates(card: CharacterCard, aliases: Record<string, string>): Cand[
       text: f.text,
       keys: new Set([...keywords([f.text, f.about ?? "", f.about ? aliases[f.about] ?? "" : "", ...f.ask].join(" ")), ...(TOPIC_WORDS[f.topic] ?? [])]),
       order: i + 1,
+      fact: f,
     }));
     if (card.goods.length > 0) {
       cands.unshift({ text: goodsLine(card.goods), keys: new Set([...TRADE_WORDS, ...keywords(card.goods.map((g) => `${g.name} ${g.item}`).join(" "))]), order: 0 });
@@ -77,9 +79,29 @@ function candidates(card: CharacterCard, aliases: Record<string, string>): Cand[
  * `about` (e.g. { brom: "blacksmith smith" }, from the scene's NPC roles).
  */
 export function selectFacts(card: CharacterCard, say: string, k = 4, aliases: Record<string, string> = {}): string[] {
+  return rankFacts(card, say, aliases).slice(0, k).map((s) => s.text);
+}
+
+/** A candidate fact line for a player's line: its text, the card fact (none for the goods line), the line's keywords it shares and how many. */
+export interface RankedFact {
+  text: string;
+  fact?: Fact;
+  score: number;
+  matched: string[];
+  /** Of `matched`, the words a player uses for the fact's whole topic ("news" for a rumour). */
+  topical: string[];
+}
+
+/** Every candidate line of `card` for `say`, as `selectFacts` orders them (most shared keywords first, ties in card order, the goods line first among equals). */
+export function rankFacts(card: CharacterCard, say: string, aliases: Record<string, string> = {}): RankedFact[] {
   const query = keywords(say);
-  const cands = candidates(card, aliases);
-  const scored = cands.map((c) => ({ c, score: [...query].filter((w) => c.keys.has(w)).length }));
+  const scored = candidates(card, aliases).map((c) => {
+    const matched = [...query].filter((w) => c.keys.has(w));
+    return { c, matched, score: matched.length };
+  });
   scored.sort((a, b) => b.score - a.score || a.c.order - b.c.order);
-  return scored.slice(0, k).map((s) => s.c.text);
+  return scored.map(({ c, score, matched }) => {
+    const topic = c.fact ? TOPIC_WORDS[c.fact.topic] : undefined;
+    return { text: c.text, ...(c.fact ? { fact: c.fact } : {}), score, matched, topical: topic ? matched.filter((w) => topic.has(w)) : [] };
+  });
 }

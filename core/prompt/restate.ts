@@ -1,11 +1,17 @@
-import type { CharacterCard } from "../../core/character/schema.ts";
-import type { Rng } from "./rng.ts";
+import type { CharacterCard } from "../character/schema.ts";
+
+/** The random choices restating needs (training/data/rng.ts's seeded Rng has them). */
+export interface Chooser {
+  chance(p: number): boolean;
+  pick<T>(items: readonly T[]): T;
+}
 
 // A card fact said by the NPC itself: "Brom has worked the Oakhollow forge for thirty years." →
 // "Aye. I have worked the Oakhollow forge for thirty years." Replies like these teach that a fact
 // question is answered from the matching fact line of the prompt, a copy that would work for facts
 // never asked about in training (the card's `say` lines, by contrast, are learnt per fact and say
-// nothing for a new one). Data engine `--restate-facts P`, synthetic-facts.ts.
+// nothing for a new one). Data engine `--restate-facts P`, synthetic-facts.ts; the lore check
+// (lore-check.ts) says a fact this way when no reply agrees with it and the card has no line for it.
 //
 // Rules (English, small on purpose): the NPC's name as a subject ("Brom has", "Wen healed") becomes
 // "I" with the verb put to the first person (has → have, is → am, needs → need); as an object or
@@ -89,7 +95,7 @@ function cardWords(card: CharacterCard): string {
 }
 
 /** The fact as the NPC would say it: first person, now and then with one of the card's tics or forms of address. */
-export function restateFact(card: CharacterCard, fact: string, rng: Rng): string {
+export function restateFact(card: CharacterCard, fact: string, rng: Chooser): string {
   let text = firstPersonFact(card, fact.trim());
   const style = card.speakingStyle;
   const tics = (style.tics ?? []).filter((t) => /[,.!?]$/.test(t));

@@ -1,12 +1,13 @@
 import { answerInPrompt, readSightQuestion } from "./ask.ts";
 import { summaryInPrompt } from "./seen.ts";
 import { COLOURS, KINDS, type ColourWord, type Kind } from "./vocab.ts";
+import { moodTagOf, type ReplyCheck } from "../prompt/reply-check.ts";
 
 // Does a reply say what the NPC worked out it sees? A line about the props in sight gets its
 // answer before the model speaks ("sight answer: a red barrel and two grey sacks", core/vision/ask.ts);
 // the small model voices it, and now and then says something else: an item twice, a thing that is
 // not there, "zero" for two, the left for the right. The server checks each such reply against its
-// answer line and, when they disagree, voices it again (voiceAgreeing below): what the NPC says
+// answer line and, when they disagree, voices it again (core/prompt/reply-check.ts): what the NPC says
 // about its view then agrees with what it saw, in its own words. The check reads what a reply
 // claims (props with their colours and counts, a count, yes or no, a side, in front or behind);
 // what the player said selects which claims must match.
@@ -258,7 +259,7 @@ function claimsNothing(piece: string): boolean {
  * and two grey sacks. The well is near by."), so the NPC still sounds like itself.
  */
 export function voicePlainly(least: string, plainly: string): string {
-  const mood = /^\s*(\[mood:[a-z_]+\])/i.exec(least)?.[1];
+  const mood = moodTagOf(least);
   const body = least.replace(/\[[a-z_]+:[^\]]*\]/gi, " ").replace(/\s+/g, " ").trim();
   let opener = "";
   for (const piece of body.match(/[^.!?:,;]+[.!?:,;]*\s*/g) ?? []) {
@@ -269,6 +270,19 @@ export function voicePlainly(least: string, plainly: string): string {
   const open = /[:,;]$/.test(opener);
   const said = open ? plainly.charAt(0).toLowerCase() + plainly.slice(1) : plainly;
   return [mood, opener, said].filter(Boolean).join(" ");
+}
+
+/**
+ * The sight check as the server and the evaluations voice it (core/prompt/reply-check.ts): when no
+ * try agrees, the answer said plainly in the closest reply's mood (else `defaultMood`) and opening words.
+ */
+export function sightReplyCheck(prompt: string, say: string, defaultMood?: string): ReplyCheck | null {
+  const check = sightCheckFor(prompt, say);
+  if (check === null) return null;
+  const plain = check.plainly;
+  const voice = plain === null ? null : (least: string) =>
+    voicePlainly(moodTagOf(least) || defaultMood === undefined ? least : `[mood:${defaultMood}] ${least}`, plain);
+  return { kind: "sight", agrees: check.agrees, voice };
 }
 
 /** How a reply about the props in sight is checked: what disagrees, and the answer said plainly (null without an answer line). */
@@ -287,39 +301,4 @@ export function sightCheckFor(prompt: string, say: string): SightCheck | null {
   if (answer !== null) return { agrees: agreementWith(answer, say), plainly: sayPlainly(answer) };
   const seen = summaryInPrompt(prompt);
   return seen === null ? null : { agrees: agreementWith(seen, ""), plainly: null };
-}
-
-/** A generation voiced, checked against the answer: the reply kept, how many were written, what still disagrees, whether it is the answer said plainly. */
-export interface Voiced<R> {
-  result: R;
-  tries: number;
-  disagreements: string[];
-  plain: boolean;
-}
-
-/**
- * The first reply that agrees: `first()` alone, and when it disagrees `retries` more written at once
- * (`again(k)`, k = 1..retries, sampled: a different wording, the same answer); the first of them that
- * agrees is kept. When none does: `plainly(least)` if given (the answer said plainly, made from the
- * reply that disagrees least), else that reply itself (the first on a tie), with what still disagrees.
- */
-export async function voiceAgreeing<R extends { text: string }>(
-  first: () => Promise<R>,
-  again: (k: number) => Promise<R>,
-  check: (text: string) => string[],
-  retries: number,
-  plainly?: (least: R) => R,
-): Promise<Voiced<R>> {
-  const r0 = await first();
-  const d0 = check(r0.text);
-  if (d0.length === 0 || retries <= 0) return { result: r0, tries: 1, disagreements: d0, plain: false };
-  // A retry that fails (a busy worker, a deadline) only drops out: the first reply still stands.
-  const more = (await Promise.allSettled(Array.from({ length: retries }, (_, i) => again(i + 1)))).flatMap((x) => (x.status === "fulfilled" ? [x.value] : []));
-  let best: Voiced<R> = { result: r0, tries: 1 + retries, disagreements: d0, plain: false };
-  for (const r of more) {
-    const d = check(r.text);
-    if (d.length < best.disagreements.length) best = { result: r, tries: 1 + retries, disagreements: d, plain: false };
-    if (d.length === 0) return best;
-  }
-  return plainly ? { result: plainly(best.result), tries: best.tries, disagreements: best.disagreements, plain: true } : best;
 }

@@ -1,9 +1,11 @@
 import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
 import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
 import { answerInPrompt } from "../../core/vision/ask.ts";
-import { sightCheckFor, voiceAgreeing, voicePlainly, type SightCheck } from "../../core/vision/agree.ts";
+import { sightReplyCheck } from "../../core/vision/agree.ts";
+import { loreCheckFor } from "../../core/prompt/lore-check.ts";
+import { voiceAgreeing, type ReplyCheck } from "../../core/prompt/reply-check.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
-import { assemblePrompt } from "../../core/prompt/context.ts";
+import { assemblePrompt, factAliases } from "../../core/prompt/context.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
 import type { Entity } from "../../core/prompt/nearby.ts";
 import { formatReply, parseReply } from "../../core/prompt/reply.ts";
@@ -361,7 +363,13 @@ export class Conversations {
       }, o.deadlineMs + 1000);
       // A worked-out sight answer is voiced cooler: sampled at 0.7 the small model miscounted.
       const temperature = bySight && answerInPrompt(prompt) !== null ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
-      const check = bySight && o.sightRetries > 0 ? sightCheckFor(prompt, line.text) : null;
+      // A reply about the props in sight is checked against its worked-out answer (core/vision/agree.ts),
+      // one to a question a card fact answers against that fact (core/prompt/lore-check.ts).
+      const check: ReplyCheck | null = bySight
+        ? (o.sightRetries > 0 ? sightReplyCheck(prompt, line.text, card.defaultMood) : null)
+        : o.loreRetries > 0
+          ? loreCheckFor(card, line.text, { aliases: factAliases(this.liveScene), pick: (Math.random() * 1e6) >>> 0, state: this.threat >= 0.5 ? "danger" : "" })
+          : null;
       const submit = (t: number) => rt.model.submit({
         prompt: ids.length > 0 ? ids : prompt,
         options: {
@@ -371,21 +379,21 @@ export class Conversations {
         lora: mix.lora, deadlineMs: o.deadlineMs, signal: ctl.signal,
         ...(view ? { image: view.image } : {}),
       });
-      // A reply about the props in sight is written whole and checked against the answer (or the
-      // view's summary) first; when no try agrees, the answer is said plainly in the closest reply's
-      // mood and opening words.
-      const consumeChecked = async ({ agrees, plainly }: SightCheck) => {
+      // A checked reply is written whole and checked first; when no try agrees, the answer is said
+      // plainly in the closest reply's mood (and, for sight, its opening words that claim nothing).
+      const consumeChecked = async (c: ReplyCheck) => {
+        const voice = c.voice;
         const voiced = await voiceAgreeing(
           () => submit(temperature).result,
           () => submit(o.temperature > 0 ? o.temperature : 0.7).result,
-          agrees,
-          o.sightRetries,
-          plainly === null ? undefined : (least) => ({ ...least, text: voicePlainly(parseReply(least.text).mood ? least.text : `[mood:${card.defaultMood}] ${least.text}`, plainly) }),
+          c.agrees,
+          c.kind === "sight" ? o.sightRetries : o.loreRetries,
+          voice === null ? undefined : (least) => ({ ...least, text: voice(least.text) }),
         );
         if (gaveUp) return;
         if (voiced.tries > 1) {
           const still = voiced.disagreements.length ? `, ${voiced.plain ? "said plainly: every try" : "still"} ${voiced.disagreements.join("; ")}` : "";
-          this.host.log(`[dialogue] ${npc} → ${line.key}: sight reply written ${voiced.tries} times${still}`);
+          this.host.log(`[dialogue] ${npc} → ${line.key}: ${c.kind} reply written ${voiced.tries} times${still}`);
         }
         held += stream.push(voiced.result.text);
         const cut = lastWordEnd(held);

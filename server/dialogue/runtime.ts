@@ -99,6 +99,14 @@ export interface DialogueOptions {
    */
   sightRetries?: number;
   /**
+   * A reply to a question a card fact answers ("where does your silk come from?", "who are you?")
+   * is checked against that fact (core/prompt/lore-check.ts: one of its `expect` words, or the
+   * card's name or role); one that does not say it is written this many times again at once, and
+   * the first that does is said; when none does, the fact in the card's own words (one of its `say`
+   * lines) in the closest reply's mood. Sent whole when checked. 0 turns the check off. Default 4.
+   */
+  loreRetries?: number;
+  /**
    * How a line about sight is answered (core/vision/sight.ts): "eyes" with the NPC's rendered view
    * (visual tokens and the vision package's skill pack), "scene" with what is in its view written
    * out from the scene graph (core/vision/seen.ts, the `skill-sight` pack), "auto" (default) the
@@ -126,6 +134,7 @@ export const DIALOGUE_DEFAULTS = {
   topP: 0.9,
   sightTemperature: 0.2,
   sightRetries: 4,
+  loreRetries: 4,
   sight: "auto",
 } as const;
 
@@ -281,6 +290,7 @@ function checkOptions(o: ResolvedDialogueOptions): void {
   num("temperature", 0, 10);
   num("sightTemperature", 0, 10);
   num("sightRetries", 0, 8, true);
+  num("loreRetries", 0, 8, true);
   num("topP", 0.01, 1);
   if (!["auto", "eyes", "scene"].includes(o.sight)) throw new Error(`dialogue option sight=${JSON.stringify(o.sight)} must be "auto", "eyes" or "scene"`);
 }

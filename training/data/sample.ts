@@ -6,7 +6,7 @@ import { personSolid, sightFacts } from "../../core/vision/seen.ts";
 import { nearInAnswer, readSightQuestion } from "../../core/vision/ask.ts";
 import { answersFromSight } from "../../core/vision/sight.ts";
 import { formatReply } from "../../core/prompt/reply.ts";
-import { restateFact } from "./restate.ts";
+import { restateFact } from "../../core/prompt/restate.ts";
 import { Rng } from "./rng.ts";
 import {
   CALM_STATES, HISTORY_INTENTS, INTENT_WEIGHTS, listPhrase, makeSituation, PLAYER_NAMES, voice, type Ctx, type Situation, type Split,

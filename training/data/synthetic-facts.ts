@@ -5,7 +5,7 @@ import { formatReply } from "../../core/prompt/reply.ts";
 import { properName } from "./counterfactual.ts";
 import { addNoise } from "./noise.ts";
 import { templatesFor } from "./phrasings.ts";
-import { restateFact } from "./restate.ts";
+import { restateFact } from "../../core/prompt/restate.ts";
 import { Rng } from "./rng.ts";
 import { approxTokens, PROMPT_BUDGET, type Sample } from "./sample.ts";
 import type { World } from "./world.ts";

@@ -22,18 +22,20 @@ import { loadCards } from "./world.ts";
 
 // npm run eval:model -- [--model assets/model] [--heldout data/heldout] [--ppl-samples 200]
 //   [--evals evals] [--limit N] [--batch 16] [--results training/results]
-//   [--adapters adapters | --adapters none] [--gate-samples 2000] [--seed 1]
+//   [--adapters adapters | --adapters none] [--gate-samples 2000] [--seed 1] [--lore-retries 4]
 // One JSON line (last on stdout): held-out perplexity (computed with the runtime on the exported
 // weights, completion tokens only); every suite in --evals generated twice: base model only, and
 // the game's path (adapter bank + gate: persona pack at weight 1 + gated mood packs, through the
-// continuous-batching scheduler); the n-gram speaker classifier's accuracy on both sets of replies;
+// continuous-batching scheduler, each reply checked as the server checks it: sight lines against
+// their answer, questions a card fact answers against the fact; the suites are also scored on the
+// first replies, the model's own before any check); the n-gram speaker classifier's accuracy on both sets of replies;
 // the gate's mood accuracy on held-out data samples (its top mood vs the sample's mood label), for
 // the trained gate (adapters/gate/) and the rule gate.
 
-const USAGE = "usage: npm run eval:model -- [--model DIR] [--heldout PREFIX] [--ppl-samples N] [--evals DIR] [--limit N] [--batch N] [--results DIR] [--adapters DIR|none] [--gate-samples N] [--seed N]";
+const USAGE = "usage: npm run eval:model -- [--model DIR] [--heldout PREFIX] [--ppl-samples N] [--evals DIR] [--limit N] [--batch N] [--results DIR] [--adapters DIR|none] [--gate-samples N] [--seed N] [--lore-retries N]";
 
 function parseArgs(argv: string[]) {
-  const a = { model: "assets/model", heldout: "data/heldout", pplSamples: 200, evals: "evals", limit: 0, batch: 16, results: "training/results", adapters: "adapters", gateSamples: 2000, seed: 1 };
+  const a = { model: "assets/model", heldout: "data/heldout", pplSamples: 200, evals: "evals", limit: 0, batch: 16, results: "training/results", adapters: "adapters", gateSamples: 2000, seed: 1, loreRetries: 4 };
   for (let i = 0; i < argv.length; i += 2) {
     const f = argv[i], v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
@@ -48,6 +50,7 @@ function parseArgs(argv: string[]) {
     else if (f === "--adapters") a.adapters = v;
     else if (f === "--gate-samples") a.gateSamples = num();
     else if (f === "--seed") a.seed = num();
+    else if (f === "--lore-retries") a.loreRetries = num();
     else throw new Error(`unknown option "${f}"\n${USAGE}`);
   }
   return a;
@@ -72,17 +75,19 @@ async function main() {
   /** Every suite; `mixture` set = the game's adapter path. */
   const runAll = async (label: string, mixture?: Parameters<typeof runSuite>[2]["mixture"], sight = false) => {
     const scores: Record<string, SuiteScore> = {};
+    const firstScores: Record<string, SuiteScore> = {};
     const all: RunResult[] = [];
     for (const f of suites) {
       const name = suiteName(f);
       let cases = readSuite(join(a.evals, f));
       if (a.limit) cases = cases.slice(0, a.limit);
-      const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, mixture, sight, progress: (l) => process.stderr.write(`${label} ${name} ${l}\n`) });
+      const results = await runSuite(model, cases, { root: process.cwd(), batch: a.batch, mixture, sight, loreRetries: a.loreRetries, progress: (l) => process.stderr.write(`${label} ${name} ${l}\n`) });
       scores[name] = scoreResults(results);
+      firstScores[name] = scoreResults(results.map((r) => (r.voiced ? { ...r, fails: r.voiced.firstFails } : r)));
       writeFileSync(join(a.results, `eval-${name}${mixture ? "-adapters" : ""}.html`), resultsHtml(`${name} (${label})`, a.model, cases, results, scores[name]));
       all.push(...results);
     }
-    return { scores, all };
+    return { scores, firstScores, all };
   };
   const base = await runAll("base");
 
@@ -154,6 +159,10 @@ async function main() {
     mean_suite_score: mean(base.scores),
     suites_with_adapters: adapted ? flat(adapted.scores) : null,
     mean_suite_score_with_adapters: adapted ? mean(adapted.scores) : null,
+    // The game's path scored on each case's first reply: the model with its adapters, before the checks.
+    suites_with_adapters_first_reply: adapted ? flat(adapted.firstScores) : null,
+    mean_suite_score_with_adapters_first_reply: adapted ? mean(adapted.firstScores) : null,
+    reply_checks: adapted ? { lore_retries: a.loreRetries, sight: checkFigures(adapted.all, "sight"), lore: checkFigures(adapted.all, "lore") } : null,
     speaker_id: {
       accuracy: r4(speakerAcc(base.all)),
       accuracy_with_adapters: adapted ? r4(speakerAcc(adapted.all)) : null,
@@ -166,6 +175,13 @@ async function main() {
   };
   writeFileSync(join(a.results, "eval-model.json"), JSON.stringify({ ...summary, samples: pick(base.all), samples_with_adapters: adapted ? pick(adapted.all) : null }, null, 1) + "\n");
   console.log(JSON.stringify(summary));
+}
+
+/** Of the replies a check of `kind` applied to: how many, the share written again, and the share said plainly (no try agreed). */
+function checkFigures(rs: RunResult[], kind: "sight" | "lore") {
+  const mine = rs.filter((r) => r.voiced?.kind === kind);
+  const share = (n: number) => Math.round((n / Math.max(1, mine.length)) * 1e4) / 1e4;
+  return { checked: mine.length, revoiced: share(mine.filter((r) => r.voiced!.tries > 1).length), said_plainly: share(mine.filter((r) => r.voiced!.plain).length) };
 }
 
 function candidatesOf(card: CharacterCard | null) {

@@ -4,7 +4,8 @@ import type { CharacterCard } from "../../core/character/schema.ts";
 import { caseMoment, parseEvalCase, type EvalCase } from "../../core/eval/case.ts";
 import { applyChecks } from "../../core/eval/checks.ts";
 import type { CaseResult } from "../../core/eval/score.ts";
-import { assemblePrompt, playerInFront } from "../../core/prompt/context.ts";
+import { assemblePrompt, factAliases, playerInFront } from "../../core/prompt/context.ts";
+import { loreCheckFor } from "../../core/prompt/lore-check.ts";
 import { parseReply } from "../../core/prompt/reply.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
@@ -59,6 +60,8 @@ export interface SuiteOptions {
   sight?: boolean;
   /** Sight replies that disagree with their answer are written this many times again (the server's `sightRetries`, 4). */
   sightRetries?: number;
+  /** With `mixture`: replies to a question a card fact answers that do not say it are written this many times again (the server's `loreRetries`, 4; core/prompt/lore-check.ts). */
+  loreRetries?: number;
 }
 
 export interface RunResult extends CaseResult {
@@ -70,6 +73,8 @@ export interface RunResult extends CaseResult {
   actions: string[];
   /** Adapter id → weight the reply was generated with (runs with a mixture only). */
   weights?: Record<string, number>;
+  /** Runs with a mixture: how the reply was checked (sight or lore), how many were written, whether the answer was said plainly, and the checks' verdict on the first reply (the model's own). */
+  voiced?: { kind?: "sight" | "lore"; tries: number; plain: boolean; firstFails: string[] };
 }
 
 export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: SuiteOptions): Promise<RunResult[]> {
@@ -95,16 +100,17 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
   const log = opts.progress ?? ((l: string) => process.stderr.write(l + "\n"));
   const out: RunResult[] = [];
   const t0 = performance.now();
-  const result = (k: number, text: string, weights?: Record<string, number>): RunResult => {
+  const result = (k: number, text: string, weights?: Record<string, number>, voiced?: RunResult["voiced"]): RunResult => {
     const c = cases[k];
     const parsed = parseReply(text);
     return {
       id: c.id, tags: c.tags, reply: text, fails: applyChecks(parsed, c.checks), prompt: prompts[k], speaker: speakers[k],
-      text: parsed.text, mood: parsed.mood, actions: parsed.actions.map((a) => `${a.kind}:${a.arg}`), ...(weights ? { weights } : {}),
+      text: parsed.text, mood: parsed.mood, actions: parsed.actions.map((a) => `${a.kind}:${a.arg}`), ...(weights ? { weights } : {}), ...(voiced ? { voiced } : {}),
     };
   };
   if (opts.mixture) {
-    const sched = new Scheduler(model, { maxBatch: B, maxQueue: cases.length * (1 + (opts.sightRetries ?? 4)) + 1 });
+    const loreRetries = opts.loreRetries ?? 4;
+    const sched = new Scheduler(model, { maxBatch: B, maxQueue: cases.length * (1 + Math.max(opts.sightRetries ?? 4, loreRetries)) + 1 });
     const subs = [];
     for (let k = 0; k < cases.length; k++) {
       const ids = model.encodePrompt(prompts[k]);
@@ -113,12 +119,16 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
         maxNewTokens: opts.maxNewTokens ?? 64,
         ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
       };
-      // A sight line's reply is checked against its answer as the server checks it (core/vision/agree.ts).
-      const voiced = voicedReply(sched, { prompt: ids, lora }, { prompt: prompts[k], say: cases[k].say, i: k }, { temperature: 0, sightRetries: opts.sightRetries ?? 4, maxNewTokens: options.maxNewTokens, firstOptions: options });
-      subs.push(voiced.then(({ result: r }) => {
+      // The reply is checked as the server checks it: a sight line's against its answer (core/vision/agree.ts),
+      // a question a card fact answers against that fact (core/prompt/lore-check.ts).
+      const c = cases[k];
+      const lore = sights[k] || loreRetries === 0 ? null : loreCheckFor(speakerCards[k], c.say, { aliases: factAliases(scenes.get(c.scene)!), pick: k, state: c.state });
+      const voiced = voicedReply(sched, { prompt: ids, lora }, { prompt: prompts[k], say: c.say, i: k, ...(sights[k] ? {} : { check: lore }) },
+        { temperature: 0, sightRetries: opts.sightRetries ?? 4, loreRetries, maxNewTokens: options.maxNewTokens, firstOptions: options });
+      subs.push(voiced.then((v) => {
         const el = (performance.now() - t0) / 1000;
         if ((k + 1) % B === 0) log(`eval: ~${k + 1}/${cases.length} cases, ${el.toFixed(0)} s`);
-        return result(k, r.text, r.weights);
+        return result(k, v.text, v.result.weights, { kind: v.kind, tries: v.tries, plain: v.plain, firstFails: applyChecks(parseReply(v.first), c.checks) });
       }));
     }
     const rs = await Promise.all(subs);

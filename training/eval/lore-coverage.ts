@@ -1,0 +1,74 @@
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { factAliases } from "../../core/prompt/context.ts";
+import { loreCheckFor } from "../../core/prompt/lore-check.ts";
+import { loadCards, loadScene } from "./world.ts";
+
+// npm run eval:lore-coverage -- --data data/heldout.jsonl [--data more.jsonl] [--scene scenes/village.json] [--out training/results/lore-coverage.json]
+// Where the lore check (core/prompt/lore-check.ts) applies, measured on data-engine samples whose
+// intent is known: per intent, how many lines it checks, and of those how many the sample's own
+// (correct) reply would fail. Checked fact, villager, rumour, quest and introduce lines are what it
+// is for; a check elsewhere (a greeting, a price, an out-of-world question) is a line it should
+// have left to the model. One JSON line last.
+
+function parseArgs(argv: string[]) {
+  const a = { data: [] as string[], scene: "scenes/village.json", out: "training/results/lore-coverage.json", show: 20 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const f = argv[i], v = argv[i + 1];
+    if (v === undefined) throw new Error(`${f} needs a value`);
+    if (f === "--data") a.data.push(v);
+    else if (f === "--scene") a.scene = v;
+    else if (f === "--out") a.out = v;
+    else if (f === "--show") a.show = Number(v);
+    else throw new Error(`unknown option "${f}"; usage: npm run eval:lore-coverage -- --data FILE.jsonl [--scene FILE] [--out FILE] [--show N]`);
+  }
+  if (a.data.length === 0) throw new Error("--data FILE.jsonl is needed (a data engine split: npm run data -- --out DIR)");
+  return a;
+}
+
+const FOR_LORE = new Set(["fact", "villager", "rumour", "quest", "introduce"]);
+
+function main() {
+  const a = parseArgs(process.argv.slice(2));
+  const cards = loadCards(process.cwd());
+  const aliases = factAliases(loadScene(a.scene, process.cwd()));
+  const by: Record<string, { lines: number; checked: number; own_reply_fails: number }> = {};
+  const misses: string[] = [];
+  for (const file of a.data) {
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const s = JSON.parse(line) as { npc: string; intent: string; say: string; state?: string; completion: string };
+      const card = cards.get(s.npc);
+      if (!card) continue;
+      const b = (by[s.intent] ??= { lines: 0, checked: 0, own_reply_fails: 0 });
+      b.lines++;
+      const check = loreCheckFor(card, s.say, { aliases, state: s.state ?? "" });
+      if (!check) continue;
+      b.checked++;
+      const d = check.agrees(s.completion);
+      if (d.length > 0) {
+        b.own_reply_fails++;
+        misses.push(`${s.intent} ${s.npc} ${JSON.stringify(s.say)} → ${s.completion.replace(/<\|end\|>$/, "")} | ${d[0]}`);
+      }
+    }
+  }
+  for (const m of misses.slice(0, a.show)) process.stderr.write(m + "\n");
+  const sum = (keep: (k: string) => boolean, f: "lines" | "checked" | "own_reply_fails") => Object.entries(by).filter(([k]) => keep(k)).reduce((n, [, v]) => n + v[f], 0);
+  const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+  const lore = (k: string) => FOR_LORE.has(k);
+  const other = (k: string) => !FOR_LORE.has(k);
+  const summary = {
+    samples: sum(() => true, "lines"),
+    lore_lines: sum(lore, "lines"),
+    lore_checked: r4(sum(lore, "checked") / Math.max(1, sum(lore, "lines"))),
+    lore_own_reply_fails: r4(sum(lore, "own_reply_fails") / Math.max(1, sum(lore, "checked"))),
+    other_lines: sum(other, "lines"),
+    other_checked: r4(sum(other, "checked") / Math.max(1, sum(other, "lines"))),
+    by_intent: Object.fromEntries(Object.entries(by).sort(([x], [y]) => x.localeCompare(y))),
+  };
+  mkdirSync(dirname(a.out), { recursive: true });
+  writeFileSync(a.out, JSON.stringify(summary, null, 1) + "\n");
+  console.log(JSON.stringify(summary));
+}
+
+main();
