@@ -41,6 +41,9 @@ describe("askedFacts", () => {
     expect(asked(aldric, "any chance I could build a fire out here?")).toEqual(["No fires may be lit outside a hearth or the forge."]);
     expect(asked(wen, "Old Wen, how many years have you seen? how old are you")).toEqual(["Old Wen is eighty-one years old, the eldest in Oakhollow."]);
     expect(asked(mira, "what's your take on the innkeeper?")).toEqual(["Hilde Barrow is Mira's best friend and they trade gossip every evening."]);
+    // One of the fact's own questions inside the line, though every word of it is a stop word.
+    expect(asked(mira, "so where are you from, originally?")).toEqual(["Mira was born in Millbrook, the market town down the south road."]);
+    expect(asksToActOrForTheWay("where are you from?")).toBe(false);
   });
 
   it("a question by topic takes every fact of that topic, the best first", () => {

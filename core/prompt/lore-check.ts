@@ -38,7 +38,7 @@ const TELLING = "tell|say|explain|describe|remind|recommend|suggest|share|name";
 const REQUEST = new RegExp(`\\b(?:can|could|would|will|wont|won't|would|please)\\s+(?:you|u|ya|ye)\\s+(?!${TELLING}\\b)[a-z]+|^\\s*please\\b(?!\\s+(?:${TELLING})\\b)|\\b(?:may|can|could)\\s+i\\s+(?:get|have|buy|purchase|take|borrow)\\b`);
 const DO_THIS = /(?:^|[,.;:!?]\s*)(?:please\s+|now\s+|ok\s+|okay\s+)?(?:walk|go|come|follow|show|give|hand|point|wave|bow|sit|dance|lead|take|bring|fetch|turn|jump|nod|stop|wait|run|meet|hug|kneel|salute|smile|laugh|sing|sell|buy|fix|mend|repair|sharpen|make|forge)\b/;
 const THE_WAY = new RegExp([
-  "\\bwhere(?:\\s+exactly)?\\s*(?:is|are|'s|s)\\b", "\\bwheres\\b", "\\bwhereabouts\\b", "\\bwhere\\b.*\\b(?:is|are)\\s*[?!.]*$",
+  "\\bwhere(?:\\s+exactly)?\\s*(?:is|are|'s|s)\\b(?!\\s+(?:you|u|ya)\\b)", "\\bwheres\\b", "\\bwhereabouts\\b", "\\bwhere\\b.*\\b(?:is|are)\\s*[?!.]*$",
   "\\bknow\\s+\\w+\\s+(?:the|a|an)\\s+.+\\s(?:is|are)\\s*[?!.]*$", // "do you know where (or wjere) the market is"
   "\\b(?:do|can|could|should|would)\\s+i\\s+(?:go|get|find|reach|head)\\b", "\\bhow\\s+to\\s+(?:find|get|go|reach)\\b",
   "\\b(?:which|wich|what)\\s+(?:way|road|path|direction)\\b", "\\bleads?\\s+to\\b", "\\bfar\\b", "\\b(?:near(?:by)?|close\\s+by)\\s*[?!.]*$", "\\bdirections?\\b", "\\bthe\\s+way\\s+to\\b",
@@ -151,7 +151,8 @@ function asksAboutSurroundings(say: string): boolean {
 }
 
 /**
- * The card facts `say` asks about, or none. Each candidate line (retrieval's, persona.ts) counts
+ * The card facts `say` asks about, or none. A line holding one of a fact's own `ask` questions
+ * word for word asks about that fact. Otherwise each candidate line (retrieval's, persona.ts) counts
  * the line's words it shares that are not `WEAK` (a topic's names count) and must share at least
  * half of the line's own such words ("how do I fix my laptop?" is not asking about mending
  * blades). Among those sharing the most, one matched by its topic's own names comes first ("any
@@ -165,6 +166,11 @@ function asksAboutSurroundings(say: string): boolean {
  * two unrelated facts tie ("what's the village like?").
  */
 export function askedFacts(card: CharacterCard, say: string, aliases: Record<string, string> = {}, inPrompt = 4): Fact[] {
+  // One of a fact's own `ask` questions, word for word within the line ("where are you from,
+  // originally?"), asks about it, whatever the keywords say.
+  const line = plain(say);
+  const direct = card.facts.filter((f) => f.ask.some((q) => ` ${line} `.includes(` ${plain(q)} `)));
+  if (direct.length === 1) return direct;
   const ranked: RankedFact[] = rankFacts(card, say, aliases);
   // "What's new?" and "what's going on?" ask for news ("the new iphone" does not): then the words
   // a rumour matches by its topic name it.
@@ -204,6 +210,11 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
     : top.flatMap((x) => (x.r.fact !== undefined && x.i < inPrompt ? [x.r.fact] : []));
   if (new Set(facts.map((f) => f.topic)).size === 1) return [best.r.fact, ...facts.filter((f) => f !== best.r.fact)];
   return top.length > 2 ? [] : [best.r.fact];
+}
+
+/** Lower case, words only, single spaces. */
+function plain(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9' ]+/g, " ").replace(/\s+/g, " ").trim();
 }
 
 /** Does the fact speak of the NPC's own `word` ("Hilde's stew", "her stew")? */
