@@ -128,8 +128,8 @@ describe("npm run eval:lore-coverage", () => {
     expect(summary.by_intent).toEqual({
       fact: { lines: 2, checked: 2, own_reply_fails: 1 },
       greet: { lines: 1, checked: 0, own_reply_fails: 0 },
-      price: { lines: 1, checked: 0, own_reply_fails: 0 },
+      price: { lines: 1, checked: 1, own_reply_fails: 0 },
     });
-    expect(summary).toMatchObject({ samples: 4, lore_lines: 2, lore_checked: 1, lore_own_reply_fails: 0.5, other_lines: 2, other_checked: 0 });
+    expect(summary).toMatchObject({ samples: 4, lore_lines: 2, lore_checked: 1, lore_own_reply_fails: 0.5, trade_lines: 1, trade_checked: 1, trade_own_reply_fails: 0, other_lines: 1, other_checked: 0 });
   });
 });

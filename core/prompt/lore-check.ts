@@ -3,6 +3,8 @@ import { asksAboutSight } from "../vision/sight.ts";
 import { keywords, rankFacts, TRADE_WORDS, type RankedFact } from "./persona.ts";
 import { firstPersonFact } from "./restate.ts";
 import { moodTagOf, type ReplyCheck } from "./reply-check.ts";
+import { cardLine } from "./card-lines.ts";
+import { tradeCheckFor } from "./trade-check.ts";
 
 // The lore check: a question a card fact answers gets a reply that says it. Retrieval
 // (persona.ts) puts the fact that answers a player's question first among the prompt's fact lines,
@@ -19,7 +21,8 @@ import { moodTagOf, type ReplyCheck } from "./reply-check.ts";
 // or about the surroundings ("what's near you?": the nearby lines answer those), nor about prices
 // (the goods line answers those), asked when no danger is near, whose best fact (askedFacts) is in
 // the prompt and is not one of many unrelated facts tied on one common word. "Who are you?" and
-// "what's your trade?" are checked against the card's name and role.
+// "what's your trade?" are checked against the card's name and role. Trade lines (a price, a sale,
+// an offer, the list of goods) are checked by trade-check.ts under the same knob.
 
 const QUESTION_OPENING = /^(?:(?:so|and|but|well|ok|okay|then|hey|oh|um|hmm|now)[\s,]+)?(?:what|whats|what's|who|whos|who's|whose|whom|where|wheres|where's|when|why|how|hows|how's|which|is|isn't|are|aren't|was|were|do|does|did|don't|doesn't|can|could|will|would|should|have|has|had|any|anything|anyone|tell me|got any)\b/;
 
@@ -115,12 +118,13 @@ export function factInVoice(card: CharacterCard, fact: Fact, pick = 0): string {
   return lines.length > 0 ? lines[pick % lines.length] : firstPersonFact(card, fact.text);
 }
 
-/** The NPC's name and trade in its own words: a card `introduce` line (slots {name} and {role} filled), else "I'm <name>, the <role>." */
+/** The NPC's name and trade in its own words: one of the card's `introduce` lines (slots filled), else "I'm <name>, the <role>." */
 export function introductionInVoice(card: CharacterCard, pick = 0): string {
-  const lines = (card.lines?.introduce ?? [])
-    .map((l) => l.replace(/\{name\}/g, card.name).replace(/\{role\}/g, card.role))
-    .filter((l) => !l.includes("{"));
-  return lines.length > 0 ? lines[pick % lines.length] : `I'm ${card.name}, the ${card.role}.`;
+  try {
+    return cardLine(card, "introduce", {}, pick);
+  } catch {
+    return `I'm ${card.name}, the ${card.role}.`; // a line with a slot only the data engine fills
+  }
 }
 
 // Words that name no fact of their own: the NPC's surroundings, senses, generic verbs, colours.
@@ -261,6 +265,9 @@ export function loreCheckFor(card: CharacterCard, line: string, o: LoreCheckOpti
   const say = withoutAddress(card, line);
   const pick = o.pick ?? 0;
   const aliases = o.aliases ?? {};
+  // Prices, sales, offers and the list of goods: the card's goods line answers (trade-check.ts).
+  const trade = tradeCheckFor(card, say, pick);
+  if (trade !== null) return trade;
   if (!asksSomething(say) && !asksWhoYouAre(say)) return null;
   if (asksToActOrForTheWay(say) || asksAboutSurroundings(say)) return null;
   if (asksWhoYouAre(say)) {

@@ -49,5 +49,10 @@ export function asksAboutProps(line: string): boolean {
  * no props hears of stays in the reply.
  */
 export function answersFromSight(line: string): boolean {
+  if (TRADE.test(line)) return false;
   return asksAboutProps(line) || readSightQuestion(line)?.t === "list";
 }
+
+// "How many coins for the tonic?" counts coins, not props: a line about prices is a trade line
+// (core/prompt/trade-check.ts).
+const TRADE = /\b(?:coins?|price|prices|cost|costs|pay|buy|sell|sells|selling)\b/i;

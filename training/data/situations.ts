@@ -7,6 +7,8 @@ import { grammarTemplates, heldOut, PHRASINGS, templatesFor } from "./phrasings.
 import { addNoise } from "./noise.ts";
 import { hashString, type Rng } from "./rng.ts";
 import type { World } from "./world.ts";
+import { fillLine as fill, linesFor, numberForms, sentenceCase } from "../../core/prompt/card-lines.ts";
+import { haggleAnswer } from "../../core/prompt/trade-check.ts";
 
 // Situations: one player line and the NPC's in-voice reply, per intent. Each generator fills a
 // phrasing template, picks the facts/items/places it is about, writes the reply from the card's
@@ -96,44 +98,15 @@ const RELATIVE_PHRASE: Record<Direction, string> = {
   ahead: "in front of me", "ahead-right": "ahead on my right", right: "to my right", "behind-right": "behind me on the right",
   behind: "behind me", "behind-left": "behind me on the left", left: "to my left", "ahead-left": "ahead on my left",
 };
-const NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-  "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"];
 /** Things an NPC must never say when asked to leave the world. */
 export const OUT_OF_WORLD = ["language model", "as an ai", "i am an ai", "i'm an ai", "ai assistant", "openai", "system prompt", "```", "def ", "SELECT "];
 
-const numberForms = (n: number) => (n < NUMBER_WORDS.length ? [String(n), NUMBER_WORDS[n]] : [String(n)]);
-
-// Neutral lines for cards without their own (an imported SillyTavern card, say).
-const FALLBACK_LINES: Record<string, string[]> = {
-  introduce: ["I am {name}, the {role}."], farewell: ["Farewell."], unknown: ["I do not know."],
-  price: ["The {item} is {price} coins {unit}."], goods_list: ["I have {list}."], haggle_accept: ["{offer} coins. Agreed."],
-  haggle_counter: ["Not {offer}. {counter} coins."], haggle_refuse: ["The price is {price} coins."], sold: ["Here is your {item}."],
-  repair: ["I do not do repairs."], directions: ["The {place} is {dist} metres {dir}."], directions_here: ["You are there."],
-  nearby: ["Near me: {list}."], what_is: ["That is the {thing}, {dist} metres {dir}."], angry: ["How rude."],
-  cheerful: ["Thank you, that is kind."], afraid: ["Help! We must hide!"], sad: ["I am sorry to hear that."],
-  thanks: ["You are welcome."], refuse_ooc: ["I know nothing of that."], injection: ["I am {name}, nothing else."],
-  are_you_ai: ["I am {name}, the {role}."], emote: ["Very well."], give: ["Here."], give_refuse: ["I have no {item}."],
-  walk: ["Follow me to the {place}."], point: ["There: the {thing}."], remember_name: ["You are {name}."],
-  dont_know_name: ["I do not know your name."],
-};
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-function fill(template: string, slots: Record<string, string | number>): string {
-  return template.replace(/\{([a-z_]+)\}/g, (whole, key: string) => {
-    if (!(key in slots)) throw new Error(`template "${template}" needs slot {${key}}`);
-    return String(slots[key]);
-  }).replace(/\b(the) the\b/gi, "$1"); // "the {place}" with "The Rusty Tankard"
-}
-
-/** Capitalises the first letter of the line and of each sentence (slots may start one). */
-function sentenceCase(s: string): string {
-  return s.replace(/(^|[.!?]\s+)([a-z])/g, (_m, pre: string, c: string) => pre + c.toUpperCase());
-}
-
 /** An in-voice line for `key`, slots filled ({address} and {name} of the NPC always available). */
 export function voice(ctx: Ctx, key: string, slots: Record<string, string | number> = {}): string {
-  const lines = ctx.card.lines[key] ?? FALLBACK_LINES[key];
+  const lines = linesFor(ctx.card, key);
   if (!lines) throw new Error(`no line "${key}" for ${ctx.card.id} and no fallback`);
   const address = ctx.card.speakingStyle.address.length > 0 ? ctx.rng.pick(ctx.card.speakingStyle.address) : "friend";
   return sentenceCase(fill(ctx.rng.pick(lines), { address, name: ctx.card.name, role: ctx.card.role, ...slots }));
@@ -370,15 +343,13 @@ const GENERATORS: Record<string, Gen> = {
   haggle: (ctx, mode) => {
     const good = splitPick(ctx, ctx.card.goods.filter((g) => !g.service && g.price >= 3), (g) => g.item, heldOutItems(ctx.card), mode);
     if (!good) return undefined;
-    const floor = good.floor ?? good.price;
     const offer = Math.max(1, Math.round(good.price * ctx.rng.pick([0.3, 0.5, 0.7, 0.8, 0.9])));
-    let reply: string;
-    let expect: number;
-    if (offer >= floor) { reply = voice(ctx, "haggle_accept", { offer, item: good.name }); expect = offer; }
-    else if (offer >= floor * 0.6 && floor < good.price) {
-      const counter = Math.ceil((floor + good.price) / 2) === good.price ? floor : Math.ceil((floor + good.price) / 2);
-      reply = voice(ctx, "haggle_counter", { offer, counter, item: good.name }); expect = counter;
-    } else { reply = voice(ctx, "haggle_refuse", { price: good.price, item: good.name }); expect = good.price; }
+    // The NPC's rule for an offer, as the server's trade check applies it (core/prompt/trade-check.ts).
+    const answer = haggleAnswer(good, offer);
+    const expect = answer.coins;
+    const reply = answer.kind === "accept" ? voice(ctx, "haggle_accept", { offer, item: good.name })
+      : answer.kind === "counter" ? voice(ctx, "haggle_counter", { offer, counter: answer.coins, item: good.name })
+        : voice(ctx, "haggle_refuse", { price: good.price, item: good.name });
     const history: Turn[] = ctx.rng.chance(0.5) ? [
       { role: "player", text: addNoise(fill(template(ctx, "price", mode === "template" ? "train" : mode).text, { item: good.name }), ctx.rng, ctx.noise) },
       { role: "npc", text: formatReply(voice(ctx, "price", { item: good.name, price: good.price, unit: good.unit }), ctx.card.defaultMood) },

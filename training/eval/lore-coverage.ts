@@ -7,9 +7,10 @@ import { loadCards, loadScene } from "./world.ts";
 // npm run eval:lore-coverage -- --data data/heldout.jsonl [--data more.jsonl] [--scene scenes/village.json] [--out training/results/lore-coverage.json]
 // Where the lore check (core/prompt/lore-check.ts) applies, measured on data-engine samples whose
 // intent is known: per intent, how many lines it checks, and of those how many the sample's own
-// (correct) reply would fail. Checked fact, villager, rumour, quest and introduce lines are what it
-// is for; a check elsewhere (a greeting, a price, an out-of-world question) is a line it should
-// have left to the model. One JSON line last.
+// (correct) reply would fail. Checked fact, villager, rumour, quest and introduce lines, and
+// price, buy, haggle and goods-list lines (core/prompt/trade-check.ts), are what it is for; a
+// check elsewhere (a greeting, directions, an out-of-world question) is a line it should have left
+// to the model. One JSON line last.
 
 function parseArgs(argv: string[]) {
   const a = { data: [] as string[], scene: "scenes/village.json", out: "training/results/lore-coverage.json", show: 20 };
@@ -27,6 +28,7 @@ function parseArgs(argv: string[]) {
 }
 
 const FOR_LORE = new Set(["fact", "villager", "rumour", "quest", "introduce"]);
+const FOR_TRADE = new Set(["price", "buy", "haggle", "goods_list"]);
 
 function main() {
   const a = parseArgs(process.argv.slice(2));
@@ -56,12 +58,16 @@ function main() {
   const sum = (keep: (k: string) => boolean, f: "lines" | "checked" | "own_reply_fails") => Object.entries(by).filter(([k]) => keep(k)).reduce((n, [, v]) => n + v[f], 0);
   const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
   const lore = (k: string) => FOR_LORE.has(k);
-  const other = (k: string) => !FOR_LORE.has(k);
+  const trade = (k: string) => FOR_TRADE.has(k);
+  const other = (k: string) => !FOR_LORE.has(k) && !FOR_TRADE.has(k);
   const summary = {
     samples: sum(() => true, "lines"),
     lore_lines: sum(lore, "lines"),
     lore_checked: r4(sum(lore, "checked") / Math.max(1, sum(lore, "lines"))),
     lore_own_reply_fails: r4(sum(lore, "own_reply_fails") / Math.max(1, sum(lore, "checked"))),
+    trade_lines: sum(trade, "lines"),
+    trade_checked: r4(sum(trade, "checked") / Math.max(1, sum(trade, "lines"))),
+    trade_own_reply_fails: r4(sum(trade, "own_reply_fails") / Math.max(1, sum(trade, "checked"))),
     other_lines: sum(other, "lines"),
     other_checked: r4(sum(other, "checked") / Math.max(1, sum(other, "lines"))),
     by_intent: Object.fromEntries(Object.entries(by).sort(([x], [y]) => x.localeCompare(y))),
