@@ -26,6 +26,7 @@ describe("readTradeLine", () => {
   it("tells a price question, a purchase, an offer and a request for the list apart", () => {
     expect(kindOf(brom, "what would an axe head run me, price-wise?")).toBe("price axe_head");
     expect(kindOf(mira, "those boots look costly")).toBe("price boots");
+    expect(kindOf(brom, "what do you charge to sharpen a dagger?")).toBe("price sharpening");
     expect(kindOf(hilde, "one bowl of stew for me, please")).toBe("buy stew");
     expect(kindOf(mira, "a silk ribbon, please")).toBe("buy ribbon");
     expect(kindOf(brom, "here's my coin for the horseshoe")).toBe("buy horseshoe");

@@ -1,4 +1,5 @@
 import type { CharacterCard, Fact, Good } from "../character/schema.ts";
+import { editDistance } from "../scene/suggest.ts";
 
 // Persona header from a character card: a fixed core (who, voice, what they may do) and a short
 // list of facts picked for the player's line. Server and data engine both call these.
@@ -72,6 +73,29 @@ function candidates(card: CharacterCard, aliases: Record<string, string>): Cand[
   return cands;
 }
 
+/** Same length, the same letters but two neighbours swapped ("cahrge", "charge"). */
+function swapped(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((ch, i) => (ch === b[i] ? [] : [i]));
+  return diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]];
+}
+
+/**
+ * The line's keywords with a typo mended where it is plain: a word of 6 letters or more that no
+ * fact line has, one letter or one swap away from exactly one word of 6 or more that one has
+ * ("who is in cahrge here?" finds the council's fact). Shorter words are left: "still" is not "stall".
+ */
+function correctTypos(query: Set<string>, cands: Cand[]): Set<string> {
+  const known = new Set(cands.flatMap((c) => [...c.keys]));
+  const out = new Set<string>();
+  for (const w of query) {
+    if (known.has(w) || w.length < 6) { out.add(w); continue; }
+    const near = [...known].filter((k) => k.length >= 6 && Math.abs(k.length - w.length) <= 1 && (swapped(w, k) || editDistance(w, k) === 1));
+    out.add(near.length === 1 ? near[0] : w);
+  }
+  return out;
+}
+
 /**
  * Up to `k` persona fact lines for the player's line: facts sharing the most keywords with it
  * first (ties in card order), then the card's first facts to fill. The goods line counts as a
@@ -94,8 +118,9 @@ export interface RankedFact {
 
 /** Every candidate line of `card` for `say`, as `selectFacts` orders them (most shared keywords first, ties in card order, the goods line first among equals). */
 export function rankFacts(card: CharacterCard, say: string, aliases: Record<string, string> = {}): RankedFact[] {
-  const query = keywords(say);
-  const scored = candidates(card, aliases).map((c) => {
+  const cands = candidates(card, aliases);
+  const query = correctTypos(keywords(say), cands);
+  const scored = cands.map((c) => {
     const matched = [...query].filter((w) => c.keys.has(w));
     return { c, matched, score: matched.length };
   });

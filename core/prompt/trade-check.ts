@@ -23,7 +23,7 @@ export type TradeAsk =
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const SERVING = /^(?:bag|mug|bowl|slice|loaf|coil|cup|pot|jar|bottle|pair|piece|bolt|sack|bunch|skein)\s+of\s+/;
 
-/** The ways a player names a good, longest first: "bag of nails", "nails"; "leather boots", "boots"; "mug of dark ale", "dark ale". */
+/** The ways a player names a good, longest first: "bag of nails", "nails"; "leather boots", "boots"; "mug of dark ale", "dark ale"; "sharpen" for the sharpening. */
 function namesOfGood(g: Good): string[] {
   const name = g.name.toLowerCase();
   const out = new Set([name, g.item.replace(/_/g, " ")]);
@@ -31,6 +31,8 @@ function namesOfGood(g: Good): string[] {
   out.add(bare);
   const last = bare.split(/\s+/).at(-1)!;
   if (last.length >= 3) out.add(last);
+  // A service by its verb: "sharpening" is asked for as "sharpen", "mending" as "mend".
+  if (g.service && /ing$/.test(g.item) && g.item.length > 6) out.add(g.item.slice(0, -3));
   return [...out].sort((a, b) => b.length - a.length);
 }
 
