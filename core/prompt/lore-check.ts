@@ -135,7 +135,7 @@ const WEAK = keywords(
   "new today now day days time way get got go going come coming make made know knew hear heard say said talk talking well much " +
   "many people folk something everything anything any some someone lately happen happened strange name named call called " +
   "next by as up out off over into onto than then so if too very just all yes oh town doing behind been being have having " +
-  "going morning evening afternoon yours mine " +
+  "going morning evening afternoon yours mine story stories old " +
   "oi hi hello ah eh yo uh er friend mate pal buddy sir madam dear love " +
   "could would should might may will shall must " +
   "chance curious curiosity wondering wonder always wanted want ask asking something listen hmm um lol thanks thank please sorry hey " +
@@ -182,12 +182,14 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
   const naming = (w: string) => TOPIC_NAMES.has(w) || (news && RUMOUR_WORDS.has(w));
   // "your stew": the words the player puts after "your" ("Hilde's stew" answers it).
   const yours = keywords((say.toLowerCase().match(/\b(?:your|ur|yer)\s+([a-z]+)/g) ?? []).map((m) => m.split(/\s+/)[1]).join(" "));
+  // The NPC's own name names none of its facts ("is Old Wen a witch?" asked of Wen).
+  const weak = (w: string) => WEAK.has(w) || ownNames(card).has(w);
   // The line's own words that could name a fact: a fact must share at least half of them.
-  const own = [...keywords(say)].filter((w) => !WEAK.has(w) || naming(w));
+  const own = [...keywords(say)].filter((w) => !weak(w) || naming(w));
   if (own.length === 0) return [];
   const scored = ranked.map((r, i) => {
     const topical = r.topical.filter(naming);
-    const strong = r.matched.filter((w) => !WEAK.has(w) || topical.includes(w));
+    const strong = r.matched.filter((w) => !weak(w) || topical.includes(w));
     const names = r.fact ? namesIn(r.fact, aliases) : new Set<string>();
     return {
       r, i,
