@@ -73,6 +73,14 @@ describe("loreCheckFor", () => {
     expect(loreCheckFor(brom, "how long have you been smithing?", { aliases, pick: 1 })!.voice!("[mood:calm] x")).toBe("[mood:calm] Thirty years at this anvil. Aye.");
   });
 
+  it("an echo of the question is no answer: the expected words the question says do not count", () => {
+    const check = loreCheckFor(wen, "who leads the village council?", { aliases })!;
+    expect(check.agrees("[mood:calm] Ahh, the council. Bitter, but it lifts the drooping stem.")).toHaveLength(1);
+    expect(check.agrees("[mood:calm] I head the elders, little sprout.")).toEqual([]);
+    // Words the question does not say still count as the card has them.
+    expect(loreCheckFor(wen, "are you on the council?", { aliases })!.agrees("[mood:calm] I lead it, seedling.")).toEqual([]);
+  });
+
   it("who the NPC is: its name or its trade agrees; else one of its introductions", () => {
     const check = loreCheckFor(hilde, "and who might you be?", { aliases })!;
     expect(check.agrees("[mood:cheerful] I'm Hilde, love!")).toEqual([]);

@@ -97,12 +97,19 @@ function ownNames(card: CharacterCard): Set<string> {
 }
 
 /**
- * The words a reply to `say` must say one of to agree with `fact`: its `expect` words, or without
- * them its names and numbers (capitalised words past the first, digits) the question does not hold,
- * or failing those its longer words the question does not hold.
+ * The words a reply to `say` must say one of to agree with `fact`: its `expect` words the question
+ * does not already say (an echo of "who leads the council?" names the council and tells nothing);
+ * when the question says them all, or the fact has none, its names and numbers (capitalised words
+ * past the first, digits) the question does not hold, or failing those its longer words the
+ * question does not hold.
  */
 export function answerWords(card: CharacterCard, fact: Fact, say: string): string[] {
-  if (fact.expect.length > 0) return fact.expect;
+  const fresh = fact.expect.filter((w) => !says(say, w));
+  if (fresh.length > 0) return fresh;
+  return derivedWords(card, fact, say);
+}
+
+function derivedWords(card: CharacterCard, fact: Fact, say: string): string[] {
   const asked = new Set(say.toLowerCase().match(/[a-z0-9]+/g) ?? []);
   const own = ownNames(card);
   const tokens = fact.text.match(/[A-Za-z0-9][A-Za-z0-9'-]*/g) ?? [];
