@@ -89,6 +89,13 @@ describe("tradeCheckFor", () => {
     expect(check.voice!("[mood:cheerful] x")).toBe("[mood:cheerful] Oh, I've got mug of ale, mug of dark ale, bowl of stew and loaf of bread, dearie, everything a body needs!");
   });
 
+  it("a card line with a slot the situation lacks gives way to the neutral line", () => {
+    const raw = JSON.parse(readFileSync("adapters/brom/character.json", "utf8"));
+    raw.lines.price = ["{item} for {weapon}? {price}."];
+    const odd = parseCharacterCardJson(JSON.stringify(raw), "brom");
+    expect(tradeCheckFor(odd, "how much is the dagger?")!.voice!("[mood:calm] x")).toBe("[mood:calm] The dagger is 25 coins each.");
+  });
+
   it("the lore check takes trade lines through it, and none in danger", () => {
     expect(loreCheckFor(brom, "Brom, how much is the dagger?")!.agrees("[mood:calm] 25.")).toEqual([]);
     expect(loreCheckFor(brom, "how much is the dagger?", { state: "danger: wolves" })).toBeNull();

@@ -52,7 +52,13 @@ export function sentenceCase(s: string): string {
 export function cardLine(card: CharacterCard, key: string, slots: Record<string, string | number> = {}, pick = 0): string {
   const lines = linesFor(card, key);
   const address = card.speakingStyle.address;
-  return sentenceCase(fillLine(lines[pick % lines.length], {
-    address: address.length > 0 ? address[pick % address.length] : "friend", name: card.name, role: card.role, ...slots,
-  }));
+  const all = { address: address.length > 0 ? address[pick % address.length] : "friend", name: card.name, role: card.role, ...slots };
+  try {
+    return sentenceCase(fillLine(lines[pick % lines.length], all));
+  } catch (e) {
+    // A card line with a slot this situation does not have ({weapon} in a price line): the neutral line.
+    const neutral = FALLBACK_LINES[key];
+    if (!neutral || lines === neutral) throw e;
+    return sentenceCase(fillLine(neutral[0], all));
+  }
 }
