@@ -44,6 +44,9 @@ describe("askedFacts", () => {
     // One of the fact's own questions inside the line, though every word of it is a stop word.
     expect(asked(mira, "so where are you from, originally?")).toEqual(["Mira was born in Millbrook, the market town down the south road."]);
     expect(asksToActOrForTheWay("where are you from?")).toBe(false);
+    // The card's own question wins over the reader of directions: "how far is Millbrook?" is Aldric's road fact.
+    expect(loreCheckFor(aldric, "so how far is Millbrook?", { aliases })!.agrees("[mood:calm] Half a day's walk, citizen.")).toEqual([]);
+    expect(loreCheckFor(aldric, "how far is the well?", { aliases })).toBeNull();
   });
 
   it("a question by topic takes every fact of that topic, the best first", () => {

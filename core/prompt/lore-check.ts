@@ -163,7 +163,7 @@ function asksAboutSurroundings(say: string): boolean {
 
 /**
  * The card facts `say` asks about, or none. A line holding one of a fact's own `ask` questions
- * word for word asks about that fact. Otherwise each candidate line (retrieval's, persona.ts) counts
+ * word for word asks about that fact (`directlyAsked`). Otherwise each candidate line (retrieval's, persona.ts) counts
  * the line's words it shares that are not `WEAK` (a topic's names count) and must share at least
  * half of the line's own such words ("how do I fix my laptop?" is not asking about mending
  * blades). Among those sharing the most, one matched by its topic's own names comes first ("any
@@ -177,11 +177,8 @@ function asksAboutSurroundings(say: string): boolean {
  * two unrelated facts tie ("what's the village like?").
  */
 export function askedFacts(card: CharacterCard, say: string, aliases: Record<string, string> = {}, inPrompt = 4): Fact[] {
-  // One of a fact's own `ask` questions, word for word within the line ("where are you from,
-  // originally?"), asks about it, whatever the keywords say.
-  const line = plain(say);
-  const direct = card.facts.filter((f) => f.ask.some((q) => ` ${line} `.includes(` ${plain(q)} `)));
-  if (direct.length === 1) return direct;
+  const direct = directlyAsked(card, say);
+  if (direct !== undefined) return [direct];
   const ranked: RankedFact[] = rankFacts(card, say, aliases);
   // "What's new?" and "what's going on?" ask for news ("the new iphone" does not): then the words
   // a rumour matches by its topic name it.
@@ -223,6 +220,17 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
     : top.flatMap((x) => (x.r.fact !== undefined && x.i < inPrompt ? [x.r.fact] : []));
   if (new Set(facts.map((f) => f.topic)).size === 1) return [best.r.fact, ...facts.filter((f) => f !== best.r.fact)];
   return top.length > 2 ? [] : [best.r.fact];
+}
+
+/**
+ * The fact one of whose own `ask` questions the line holds word for word ("where are you from,
+ * originally?", "how far is Millbrook?"), when exactly one does: the card's author says that line
+ * asks about it, whatever the keywords or the readers of requests and directions say.
+ */
+export function directlyAsked(card: CharacterCard, say: string): Fact | undefined {
+  const line = ` ${plain(say)} `;
+  const direct = card.facts.filter((f) => f.ask.some((q) => plain(q) !== "" && line.includes(` ${plain(q)} `)));
+  return direct.length === 1 ? direct[0] : undefined;
 }
 
 /** Lower case, words only, single spaces. */
@@ -277,9 +285,12 @@ export function loreCheckFor(card: CharacterCard, line: string, o: LoreCheckOpti
   // Prices, sales, offers and the list of goods: the card's goods line answers (trade-check.ts).
   const trade = tradeCheckFor(card, say, pick);
   if (trade !== null) return trade;
-  if (!asksSomething(say) && !asksWhoYouAre(say)) return null;
-  if (asksToActOrForTheWay(say) || asksAboutSurroundings(say)) return null;
-  if (asksWhoYouAre(say)) {
+  const direct = directlyAsked(card, say);
+  if (direct === undefined) {
+    if (!asksSomething(say) && !asksWhoYouAre(say)) return null;
+    if (asksToActOrForTheWay(say) || asksAboutSurroundings(say)) return null;
+  }
+  if (direct === undefined && asksWhoYouAre(say)) {
     const words = [...ownNames(card)].filter((w) => w !== "old").concat(card.role.toLowerCase().split(/[\s-]+/).filter((w) => w.length >= 4));
     return {
       kind: "lore",
