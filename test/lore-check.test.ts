@@ -49,6 +49,12 @@ describe("askedFacts", () => {
     expect(loreCheckFor(aldric, "how far is the well?", { aliases })).toBeNull();
   });
 
+  it("mends a plain typo in a long word, not in a short one", () => {
+    expect(asked(aldric, "who is in cahrge of the rules round here?")).toEqual(["The village council of elders, headed by Old Wen, makes the rules."]);
+    expect(asked(aldric, "who is in cahrge here?")).toEqual(["The village council of elders, headed by Old Wen, makes the rules."]);
+    expect(asked(mira, "is the forge still hot?")).toEqual([]); // "still" is not "stall"
+  });
+
   it("a question by topic takes every fact of that topic, the best first", () => {
     expect(asked(aldric, "heard any gossip about the road?")).toEqual([
       "Wolves have been sighted on the south road after dusk.",

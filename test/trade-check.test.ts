@@ -48,6 +48,9 @@ describe("haggleAnswer", () => {
     expect(haggleAnswer(sword, 50)).toEqual({ kind: "accept", coins: 50 });
     expect(haggleAnswer(sword, 30)).toEqual({ kind: "counter", coins: 55 });
     expect(haggleAnswer(sword, 29)).toEqual({ kind: "refuse", coins: 60 });
+    // Halfway rounds up to the price itself: the counter is the floor.
+    const horseshoe = brom.goods.find((g) => g.item === "horseshoe")!; // 4, floor 3
+    expect(haggleAnswer(horseshoe, 2)).toEqual({ kind: "counter", coins: 3 });
     const rope = mira.goods.find((g) => g.item === "rope")!; // 2, floor 2: no room
     expect(haggleAnswer(rope, 1)).toEqual({ kind: "refuse", coins: 2 });
   });
