@@ -179,6 +179,9 @@ function asksAboutSurroundings(say: string): boolean {
 export function askedFacts(card: CharacterCard, say: string, aliases: Record<string, string> = {}, inPrompt = 4): Fact[] {
   const direct = directlyAsked(card, say);
   if (direct !== undefined) return [direct];
+  // A line about prices or buying ("what can I buy here?", "how about 3 for the tonic?") is a trade
+  // line: the goods line answers it. ("Where did you learn your trade?" asks about a craft.)
+  if (/\d/.test(say) || /\bgoing\s+(?:for|r\w+)\b/i.test(say) || [...keywords(say)].some((w) => TRADING.has(w))) return [];
   const ranked: RankedFact[] = rankFacts(card, say, aliases);
   // "What's new?" and "what's going on?" ask for news ("the new iphone" does not): then the words
   // a rumour matches by its topic name it.
@@ -187,7 +190,8 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
   // "your stew": the words the player puts after "your" ("Hilde's stew" answers it).
   const yours = keywords((say.toLowerCase().match(/\b(?:your|ur|yer)\s+([a-z]+)/g) ?? []).map((m) => m.split(/\s+/)[1]).join(" "));
   // The NPC's own name names none of its facts ("is Old Wen a witch?" asked of Wen).
-  const weak = (w: string) => WEAK.has(w) || ownNames(card).has(w);
+  const ownWords = ownNames(card);
+  const weak = (w: string) => WEAK.has(w) || ownWords.has(w);
   // The line's own words that could name a fact: a fact must share at least half of them.
   const own = [...keywords(say)].filter((w) => !weak(w) || naming(w));
   if (own.length === 0) return [];
@@ -210,9 +214,6 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
   const best = scored[0];
   const top = scored.filter((x) => x.strong === best.strong && x.topical === best.topical && x.r.score === best.r.score && x.owned === best.owned && x.named === best.named && isGoods(x) === isGoods(best));
   if (best.r.fact === undefined || best.i >= inPrompt) return [];
-  // A line about prices or buying ("what can I buy here?", "how about 3 for the tonic?") is a trade
-  // line: the goods line answers it. ("Where did you learn your trade?" asks about a craft.)
-  if (/\d/.test(say) || /\bgoing\s+(?:for|r\w+)\b/i.test(say) || [...keywords(say)].some((w) => TRADING.has(w))) return [];
   // Asked by its topic ("any news from the road?"), any fact of that topic answers
   // (any of the card's: the model may know one the prompt had no room for).
   const facts = best.topical === 1

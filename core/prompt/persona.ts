@@ -86,14 +86,22 @@ function swapped(a: string, b: string): boolean {
  * ("who is in cahrge here?" finds the council's fact). Shorter words are left: "still" is not "stall".
  */
 function correctTypos(query: Set<string>, cands: Cand[]): Set<string> {
-  const known = new Set(cands.flatMap((c) => [...c.keys]));
+  let known = knownWords.get(cands);
+  if (!known) knownWords.set(cands, (known = vocabularyOf(cands)));
   const out = new Set<string>();
   for (const w of query) {
-    if (known.has(w) || w.length < 6) { out.add(w); continue; }
-    const near = [...known].filter((k) => k.length >= 6 && Math.abs(k.length - w.length) <= 1 && (swapped(w, k) || editDistance(w, k) === 1));
+    if (known.all.has(w) || w.length < 6) { out.add(w); continue; }
+    const near = known.long.filter((k) => Math.abs(k.length - w.length) <= 1 && (swapped(w, k) || editDistance(w, k) === 1));
     out.add(near.length === 1 ? near[0] : w);
   }
   return out;
+}
+
+// The words of a card's candidate lines (cached with them), and those of 6 letters or more.
+const knownWords = new WeakMap<Cand[], { all: Set<string>; long: string[] }>();
+function vocabularyOf(cands: Cand[]): { all: Set<string>; long: string[] } {
+  const all = new Set(cands.flatMap((c) => [...c.keys]));
+  return { all, long: [...all].filter((k) => k.length >= 6) };
 }
 
 /**

@@ -2,6 +2,7 @@ import { answerInPrompt, readSightQuestion } from "./ask.ts";
 import { summaryInPrompt } from "./seen.ts";
 import { COLOURS, KINDS, type ColourWord, type Kind } from "./vocab.ts";
 import { moodTagOf, type ReplyCheck } from "../prompt/reply-check.ts";
+import { NUMBER_WORDS } from "../prompt/card-lines.ts";
 
 // Does a reply say what the NPC worked out it sees? A line about the props in sight gets its
 // answer before the model speaks ("sight answer: a red barrel and two grey sacks", core/vision/ask.ts);
@@ -12,8 +13,8 @@ import { moodTagOf, type ReplyCheck } from "../prompt/reply-check.ts";
 // claims (props with their colours and counts, a count, yes or no, a side, in front or behind);
 // what the player said selects which claims must match.
 
-/** Number words a reply may count with. */
-export const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+/** Number words a reply may count with (the card lines' list, up to ten). */
+export const NUMBERS = NUMBER_WORDS.slice(0, 11);
 const YES = /\b(yes|yeah|yep|aye|indeed|sure|i do|i see (?:one|it|a|an|two|three|some)|there(?:'s| is| are))\b/;
 const NO = /\b(no|nay|nope|none|nothing|not|don'?t|can'?t|cannot|naught|never)\b/;
 
