@@ -185,9 +185,27 @@ describe("fallbacks and actions (scripted model)", () => {
     await waitFor(() => h.replies.length === 3, 20_000, "third reply");
     expect(h.replies[2].text).toBe("Thirty winters.");
     scripted.mode = { reply: "[mood:calm] Aye. Good day." };
-    bot.send("chat", { text: "where is the well?", to: "brom" });
+    bot.send("chat", { text: "fine weather for it, eh", to: "brom" });
     await waitFor(() => h.replies.length === 4, 20_000, "fourth reply");
     expect(scripted.submitted).toHaveLength(2);
+    await bot.leave();
+  });
+
+  it("a request to act gets the action's tag, and a question about the surroundings the nearby lines' answer", async () => {
+    // "Wave at me" answered in words alone, every try: the card's emote line with the tag.
+    scripted.mode = { reply: "[mood:calm] Aye." };
+    scripted.submitted = [];
+    const { bot, h, r } = await askBrom("go on, wave at me");
+    expect(scripted.submitted).toHaveLength(5);
+    expect(r.actions).toEqual(["emote:wave"]);
+    expect(brom.lines.emote).toContain(r.text);
+    expect(logs.some((l) => /brom → eve: act reply written 5 times, said plainly: every try no \[emote:wave\]/.test(l))).toBe(true);
+    // "Where's the well?" (east of Brom in this yard): a later try that says so is the one said.
+    scripted.mode = { replies: ["[mood:calm] That way. West.", "[mood:calm] Hmph.", "[mood:calm] Well's east. Five metres.", "[mood:calm] Aye."] };
+    bot.send("chat", { text: "where's the well, smith?", to: "brom" });
+    await waitFor(() => h.replies.length === 2, 20_000, "second reply");
+    expect(h.replies[1].text).toBe("Well's east. Five metres.");
+    expect(logs.some((l) => /brom → eve: near reply written 5 times$/.test(l))).toBe(true);
     await bot.leave();
   });
 

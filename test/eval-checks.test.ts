@@ -21,6 +21,13 @@ describe("eval checks", () => {
     expect(containsWord("def foo(): pass", "def ")).toBe(true);
     expect(containsWord("undefined", "def ")).toBe(false);
     expect(containsWord("see ```code```", "```")).toBe(true);
+    // A plural or possessive ending on a word, never on a number.
+    expect(containsWord("She pays her tolls on time.", "toll")).toBe(true);
+    expect(containsWord("Hilde's stew", "hilde")).toBe(true);
+    expect(containsWord("two hearths", "hearth")).toBe(true);
+    expect(containsWord("tollbooth", "toll")).toBe(false);
+    expect(containsWord("That is 25 coins.", "2")).toBe(false);
+    expect(containsWord("That is 2s.", "2")).toBe(false);
   });
 
   it("applies contains_any, contains_none, action and mood to a parsed reply", () => {

@@ -124,7 +124,7 @@ describe("loreCheckFor", () => {
   });
 });
 
-describe("npm run eval:lore-coverage", () => {
+describe("npm run eval:lore-coverage (every text-path check)", () => {
   it("counts, per intent, the lines the check applies to and the samples' own replies it would fail", async () => {
     const { execFileSync } = await import("node:child_process");
     const { mkdtempSync, writeFileSync, readFileSync: read } = await import("node:fs");
@@ -136,6 +136,8 @@ describe("npm run eval:lore-coverage", () => {
       { npc: "brom", intent: "fact", say: "been at the forge long, then?", completion: "[mood:calm] Ore cart's late.<|end|>" },
       { npc: "hilde", intent: "greet", say: "hello there!", completion: "[mood:cheerful] Hello, dearie!<|end|>" },
       { npc: "wen", intent: "price", say: "what does the sleep tea cost?", completion: "[mood:calm] Three coins.<|end|>" },
+      { npc: "brom", intent: "emote", say: "go on, wave", completion: "[mood:calm] Aye. [emote:wave]<|end|>" },
+      { npc: "brom", intent: "emote", say: "nod for me", completion: "[mood:calm] Fine.<|end|>" },
     ];
     writeFileSync(join(dir, "d.jsonl"), samples.map((x) => JSON.stringify(x)).join("\n") + "\n");
     const out = join(dir, "cov.json");
@@ -143,10 +145,14 @@ describe("npm run eval:lore-coverage", () => {
     const summary = JSON.parse(stdout.trim().split("\n").pop()!);
     expect(summary).toEqual(JSON.parse(read(out, "utf8")));
     expect(summary.by_intent).toEqual({
-      fact: { lines: 2, checked: 2, own_reply_fails: 1 },
-      greet: { lines: 1, checked: 0, own_reply_fails: 0 },
-      price: { lines: 1, checked: 1, own_reply_fails: 0 },
+      fact: { lines: 2, checked: 2, own_reply_fails: 1, kinds: { lore: 2 } },
+      greet: { lines: 1, checked: 0, own_reply_fails: 0, kinds: {} },
+      price: { lines: 1, checked: 1, own_reply_fails: 0, kinds: { lore: 1 } },
+      emote: { lines: 2, checked: 2, own_reply_fails: 1, kinds: { act: 2 } },
     });
-    expect(summary).toMatchObject({ samples: 4, lore_lines: 2, lore_checked: 1, lore_own_reply_fails: 0.5, trade_lines: 1, trade_checked: 1, trade_own_reply_fails: 0, other_lines: 1, other_checked: 0 });
+    expect(summary).toMatchObject({
+      samples: 6, lore_lines: 2, lore_checked: 1, lore_own_reply_fails: 0.5, trade_lines: 1, trade_checked: 1, trade_own_reply_fails: 0,
+      act_lines: 2, act_checked: 1, act_own_reply_fails: 0.5, near_lines: 0, other_lines: 1, other_checked: 0,
+    });
   });
 });

@@ -19,7 +19,7 @@ import { loadCards } from "../training/eval/world.ts";
 import { Rng } from "../training/data/rng.ts";
 import { makeScenario, PROMPT_BUDGET } from "../training/data/sample.ts";
 import { loadWorld } from "../training/data/world.ts";
-import { asksAboutProps } from "../core/vision/sight.ts";
+import { answersFromSight } from "../core/vision/sight.ts";
 
 const RGB: Record<string, [number, number, number]> = { red: [0.72, 0.18, 0.15], blue: [0.2, 0.4, 0.7], green: [0.25, 0.55, 0.25] };
 const prop = (id: string, kind: "barrel" | "crate", colour: string, at: [number, number]): SceneObject => Scene.parse({
@@ -254,7 +254,7 @@ describe("data engine --sight-lines", () => {
       const b = makeScenario(world, new Rng(`s${i}`), "train", `s${i}`, { intent: i % 2 ? "what_is" : "greet" });
       if (!a || !b) continue;
       expect(a.sample.say).toBe(b.sample.say); // the option draws nothing
-      if (asksAboutProps(a.sample.say)) {
+      if (answersFromSight(a.sample.say)) {
         if (a.sample.tokens > PROMPT_BUDGET - 24) continue; // nearby lines trimmed from the end to fit
         sightSeen++;
         expect(a.sample.prompt).toMatch(/in sight on the (left|right)\n|- in sight: no barrels/);

@@ -4,7 +4,8 @@ import type { ParsedReply } from "../prompt/reply.ts";
 // contains_any / contains_none match whole words and numbers: "2" does not match "25" and "ale"
 // does not match "pale". A needle's own edges decide: an edge that is a letter or digit must meet
 // a non-word character (or the end of the text); an edge that is punctuation or space matches as is
-// ("def " matches "def foo", "```" matches anywhere).
+// ("def " matches "def foo", "```" matches anywhere). A needle ending in a letter may take a plural
+// or possessive ending: "toll" matches "tolls", "hearth" "hearths", "Hilde" "Hilde's".
 
 export interface Checks {
   contains_any?: string[];
@@ -23,12 +24,14 @@ function escapeRegExp(s: string): string {
 
 const WORD = /[\p{L}\p{N}_]/u;
 
-/** True when `needle` occurs in `text` as a whole word/number (case-insensitive). */
+/** True when `needle` occurs in `text` as a whole word/number, a word with a plural or possessive ending (case-insensitive). */
 export function containsWord(text: string, needle: string): boolean {
   if (needle.length === 0) return false;
   const before = WORD.test(needle[0]) ? "(?<![\\p{L}\\p{N}_])" : "";
-  const after = WORD.test(needle[needle.length - 1]) ? "(?![\\p{L}\\p{N}_])" : "";
-  return new RegExp(before + escapeRegExp(needle) + after, "iu").test(text);
+  const last = needle[needle.length - 1];
+  const ending = /\p{L}/u.test(last) ? "(?:s|es|'s|’s)?" : "";
+  const after = WORD.test(last) ? "(?![\\p{L}\\p{N}_])" : "";
+  return new RegExp(before + escapeRegExp(needle) + ending + after, "iu").test(text);
 }
 
 /** One line per failed check, e.g. `contains_any: none of ["16"]`; empty = passed. */

@@ -45,8 +45,13 @@ const THE_WAY = new RegExp([
   "\\bknow\\s+\\w+\\s+(?:the|a|an)\\s+.+\\s(?:is|are)\\s*[?!.]*$", // "do you know where (or wjere) the market is"
   "\\b(?:do|can|could|should|would)\\s+i\\s+(?:go|get|find|reach|head)\\b", "\\bhow\\s+to\\s+(?:find|get|go|reach)\\b",
   "\\b(?:which|wich|what)\\s+(?:way|road|path|direction)\\b", "\\bleads?\\s+to\\b", "\\bfar\\b", "\\b(?:near(?:by)?|close\\s+by)\\s*[?!.]*$", "\\bdirections?\\b", "\\bthe\\s+way\\s+to\\b",
-  "\\bshow\\s+me\\b", "\\blead\\s+me\\b", "\\btake\\s+me\\b",
+  "\\bshow\\s+me\\b", "\\blead\\s+me\\b", "\\btake\\s+me\\b", "\\bpoint\\s+(?:me|us)\\s+(?:to|toward|towards|in\\s+the\\s+direction\\s+of)\\b",
 ].join("|"));
+
+/** Does the line ask the way somewhere ("where's the well?", "is the market far?", "show me the way to the gate")? */
+export function asksTheWay(say: string): boolean {
+  return THE_WAY.test(say.toLowerCase());
+}
 
 /** Does the line ask the NPC to act ("can you walk to the well?", "walk with me", "please wave") or for the way somewhere ("where's the well?")? */
 export function asksToActOrForTheWay(say: string): boolean {
@@ -289,7 +294,8 @@ export function loreCheckFor(card: CharacterCard, line: string, o: LoreCheckOpti
   const direct = directlyAsked(card, say);
   if (direct === undefined) {
     if (!asksSomething(say) && !asksWhoYouAre(say)) return null;
-    if (asksToActOrForTheWay(say) || asksAboutSurroundings(say)) return null;
+    // "What's going on around here?" asks for news, not the surroundings.
+    if (asksToActOrForTheWay(say) || (asksAboutSurroundings(say) && !NEWS.test(say))) return null;
   }
   if (direct === undefined && asksWhoYouAre(say)) {
     const words = [...ownNames(card)].filter((w) => w !== "old").concat(card.role.toLowerCase().split(/[\s-]+/).filter((w) => w.length >= 4));

@@ -14,6 +14,13 @@ export type Direction = (typeof DIRECTIONS)[number];
 export const COMPASS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"] as const;
 export type Compass = (typeof COMPASS)[number];
 
+/** A direction as an NPC says where a thing is ("behind me on the left"). */
+export const RELATIVE_PHRASE: Record<Direction, string> = {
+  ahead: "in front of me", "ahead-right": "ahead on my right", right: "to my right", "behind-right": "behind me on the right",
+  behind: "behind me", "behind-left": "behind me on the left", left: "to my left", "ahead-left": "ahead on my left",
+};
+
+
 export interface Pose {
   position: Vec3;
   /** Yaw in radians. */
@@ -136,6 +143,8 @@ const SYNONYMS: Record<string, string[]> = {
 const SYNONYM_OF = new Map<string, string[]>();
 for (const [key, syns] of Object.entries(SYNONYMS)) for (const w of syns) SYNONYM_OF.set(w, [...(SYNONYM_OF.get(w) ?? []), key]);
 
+const COLOUR_WORDS = new Set([...PALETTE.flatMap(([name]) => name.split(" ")), "gray"]);
+
 const STOPWORDS = new Set("the and you your for are what where how that this with from near there here have any can who why when which".split(" "));
 
 function words(text: string): Set<string> {
@@ -183,23 +192,38 @@ function mentionScore(o: ObjectWords, w: string): number {
   return score;
 }
 
+interface Scored {
+  o: ObjectWords;
+  /** Score per word of the line. */
+  per: number[];
+  total: number;
+}
+
+/** Each scene object that the line's words name, with its score per word (colours count only beside another word). */
+function scoreMentions(scene: Scene, line: string): { said: string[]; scored: Scored[] } {
+  const said = [...words(line)].filter((w) => w.length >= 3 && !STOPWORDS.has(w));
+  const scored: Scored[] = [];
+  if (said.length === 0) return { said, scored };
+  for (const o of objectWords(scene)) {
+    const per = said.map((w) => mentionScore(o, w));
+    const total = per.reduce((a, b) => a + b, 0);
+    // A colour alone names no one thing ("what's that grey thing close to you?" is not the forge
+    // across the village): it counts beside another word for the same object ("the red barrel").
+    if (total > 0 && per.some((sc, i) => sc > 0 && !COLOUR_WORDS.has(said[i]))) scored.push({ o, per, total });
+  }
+  return { said, scored };
+}
+
 /**
  * Scene objects the line names, best match first: the object matching the most of the line's
  * words (summed scores; ties go to the bigger footprint), then the best for the words it left.
  */
 export function mentionedObjects(scene: Scene, line: string): SceneObject[] {
-  const said = [...words(line)].filter((w) => w.length >= 3 && !STOPWORDS.has(w));
-  if (said.length === 0) return [];
-  const scored: { o: ObjectWords; per: number[]; total: number }[] = [];
-  for (const o of objectWords(scene)) {
-    const per = said.map((w) => mentionScore(o, w));
-    const total = per.reduce((a, b) => a + b, 0);
-    if (total > 0) scored.push({ o, per, total });
-  }
+  const { said, scored } = scoreMentions(scene, line);
   const out: SceneObject[] = [];
   const open = new Set(said.map((_, i) => i));
   while (open.size > 0) {
-    let best: (typeof scored)[number] | undefined;
+    let best: Scored | undefined;
     let bestScore = 0;
     for (const c of scored) {
       let sc = 0;
@@ -212,6 +236,26 @@ export function mentionedObjects(scene: Scene, line: string): SceneObject[] {
   }
   return out;
 }
+
+/**
+ * The one scene object (or place) a line names, or undefined when it names none, or when an
+ * object of another name that stands apart matches it as well ("the stall" among four stalls, "the
+ * spive stall": the footprint would decide, not the player). Of tied parts of one place, the biggest. What the reply checks hold a reply to (act-check.ts, near-check.ts).
+ */
+export function clearlyMentioned(scene: Scene, line: string): SceneObject | undefined {
+  const { scored } = scoreMentions(scene, line);
+  const top = Math.max(0, ...scored.map((c) => c.total));
+  const best = scored.filter((c) => c.total === top);
+  if (best.length === 0) return undefined;
+  const one = best.reduce((a, b) => (b.o.area > a.o.area ? b : a)).o.obj;
+  // Parts of one place tie and stand together (a stall's awning, counter and posts; the gate's
+  // posts and lintel): that is still one place.
+  const apart = (o: SceneObject) => Math.hypot(o.position[0] - one.position[0], o.position[2] - one.position[2]);
+  return best.every((c) => c.o.obj.name === one.name || apart(c.o.obj) <= ONE_PLACE_M) ? one : undefined;
+}
+
+/** Objects tied for a line within this many metres of each other are one place. */
+const ONE_PLACE_M = 5;
 
 /** One scene object as a nearby fact from `pose` (what nearbyFacts writes for it). */
 export function objectFact(obj: SceneObject, pose: Pose, mentioned = false): NearbyFact {

@@ -1,3 +1,4 @@
+import { asksToPoint } from "../prompt/requests.ts";
 import { readSightQuestion } from "./ask.ts";
 import { COLOURS, KINDS } from "./vocab.ts";
 
@@ -49,7 +50,8 @@ export function asksAboutProps(line: string): boolean {
  * no props hears of stays in the reply.
  */
 export function answersFromSight(line: string): boolean {
-  if (TRADE.test(line)) return false;
+  // A thing to point out is pointed at, in view or not (core/prompt/act-check.ts).
+  if (TRADE.test(line) || asksToPoint(line)) return false;
   return asksAboutProps(line) || readSightQuestion(line)?.t === "list";
 }
 

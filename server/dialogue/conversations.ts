@@ -1,8 +1,7 @@
 import { personSolid, sightFacts, SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
 import { answersFromSight, asksAboutSight } from "../../core/vision/sight.ts";
 import { answerInPrompt } from "../../core/vision/ask.ts";
-import { sightReplyCheck } from "../../core/vision/agree.ts";
-import { loreCheckFor } from "../../core/prompt/lore-check.ts";
+import { checkFor } from "../../core/prompt/checks.ts";
 import { voiceAgreeing, type ReplyCheck } from "../../core/prompt/reply-check.ts";
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { assemblePrompt, factAliases } from "../../core/prompt/context.ts";
@@ -364,12 +363,12 @@ export class Conversations {
       // A worked-out sight answer is voiced cooler: sampled at 0.7 the small model miscounted.
       const temperature = bySight && answerInPrompt(prompt) !== null ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
       // A reply about the props in sight is checked against its worked-out answer (core/vision/agree.ts),
-      // one to a question a card fact answers against that fact (core/prompt/lore-check.ts).
-      const check: ReplyCheck | null = bySight
-        ? (o.sightRetries > 0 ? sightReplyCheck(prompt, line.text, card.defaultMood) : null)
-        : o.loreRetries > 0
-          ? loreCheckFor(card, line.text, { aliases: factAliases(this.liveScene), pick: (Math.random() * 1e6) >>> 0, state: this.threat >= 0.5 ? "danger" : "" })
-          : null;
+      // any other against what the card and the prompt say answers it (core/prompt/checks.ts: a fact,
+      // a trade, a request to act, what is around).
+      const check: ReplyCheck | null = checkFor(card, line.text, {
+        prompt, scene: this.liveScene, bySight: bySight !== undefined, sight: o.sightRetries > 0, text: o.loreRetries > 0,
+        aliases: factAliases(this.liveScene), pick: (Math.random() * 1e6) >>> 0, state: this.threat >= 0.5 ? "danger" : "",
+      });
       const submit = (t: number) => rt.model.submit({
         prompt: ids.length > 0 ? ids : prompt,
         options: {

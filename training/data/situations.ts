@@ -1,6 +1,7 @@
 import type { CharacterCard, Fact, Good, Mood } from "../../core/character/schema.ts";
 import type { NpcSpawn } from "../../core/scene/schema.ts";
-import { mentionedObjects, nearbyFacts, type NearbyFact, type Pose, type Direction } from "../../core/prompt/nearby.ts";
+import { EMOTE_PHRASES } from "../../core/prompt/requests.ts";
+import { mentionedObjects, nearbyFacts, RELATIVE_PHRASE, type NearbyFact, type Pose } from "../../core/prompt/nearby.ts";
 import { formatReply, type Action } from "../../core/prompt/reply.ts";
 import type { Turn } from "../../core/prompt/layout.ts";
 import { grammarTemplates, heldOut, PHRASINGS, templatesFor } from "./phrasings.ts";
@@ -89,15 +90,6 @@ const WEAPONS = ["sword", "axe", "knife", "dagger", "spear", "sickle"];
 const TOPICS = ["the president", "taxes in america", "the new iphone", "climate policy", "the prime minister", "crypto"];
 const STRANGERS = ["Garet", "Lisbet", "Corwin", "Maud", "Ivo", "Sabine", "Dunstan", "Elske"];
 const PLAYER_NAMES = ["Tam", "Rowan", "Ash", "Kira", "Bex", "Ollie", "Sorcha", "Finn", "Juno", "Pip", "Ada", "Lorcan", "Mei", "Tomas"];
-const EMOTE_PHRASES: Record<string, string> = {
-  wave: "wave", nod: "nod", bow: "bow", laugh: "laugh", shrug: "shrug", salute: "salute", clap: "clap",
-  smile: "smile", hammer: "strike the anvil", curtsy: "curtsy", hug: "give me a hug", wipe_hands: "wipe your hands",
-  sniff_herbs: "smell the herbs", shake_head: "shake your head", cross_arms: "cross your arms",
-};
-const RELATIVE_PHRASE: Record<Direction, string> = {
-  ahead: "in front of me", "ahead-right": "ahead on my right", right: "to my right", "behind-right": "behind me on the right",
-  behind: "behind me", "behind-left": "behind me on the left", left: "to my left", "ahead-left": "ahead on my left",
-};
 /** Things an NPC must never say when asked to leave the world. */
 export const OUT_OF_WORLD = ["language model", "as an ai", "i am an ai", "i'm an ai", "ai assistant", "openai", "system prompt", "```", "def ", "SELECT "];
 

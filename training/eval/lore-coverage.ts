@@ -1,16 +1,18 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { checkFor } from "../../core/prompt/checks.ts";
 import { factAliases } from "../../core/prompt/context.ts";
-import { loreCheckFor } from "../../core/prompt/lore-check.ts";
 import { loadCards, loadScene } from "./world.ts";
 
 // npm run eval:lore-coverage -- --data data/heldout.jsonl [--data more.jsonl] [--scene scenes/village.json] [--out training/results/lore-coverage.json]
-// Where the lore check (core/prompt/lore-check.ts) applies, measured on data-engine samples whose
-// intent is known: per intent, how many lines it checks, and of those how many the sample's own
-// (correct) reply would fail. Checked fact, villager, rumour, quest and introduce lines, and
-// price, buy, haggle and goods-list lines (core/prompt/trade-check.ts), are what it is for; a
-// check elsewhere (a greeting, directions, an out-of-world question) is a line it should have left
-// to the model. One JSON line last.
+// Where the text path's checks (core/prompt/checks.ts) apply, measured on data-engine samples whose
+// intent is known (drawn in `--scene`, no scene variants): per intent, how many lines are checked,
+// by which check, and of those how many the sample's own (correct) reply would fail. Fact,
+// villager, rumour, quest and introduce lines are the lore check's (core/prompt/lore-check.ts);
+// price, buy, haggle and goods-list lines the trade check's (trade-check.ts); emote, turn, walk and
+// point lines the act check's (act-check.ts); nearby, what-is and directions lines the near check's
+// (near-check.ts). A check elsewhere (a greeting, an out-of-world question, an insult) is a line it
+// should have left to the model. One JSON line last.
 
 function parseArgs(argv: string[]) {
   const a = { data: [] as string[], scene: "scenes/village.json", out: "training/results/lore-coverage.json", show: 20 };
@@ -29,28 +31,32 @@ function parseArgs(argv: string[]) {
 
 const FOR_LORE = new Set(["fact", "villager", "rumour", "quest", "introduce"]);
 const FOR_TRADE = new Set(["price", "buy", "haggle", "goods_list"]);
+const FOR_ACT = new Set(["emote", "turn", "walk", "point"]);
+const FOR_NEAR = new Set(["nearby", "what_is", "directions"]);
 
 function main() {
   const a = parseArgs(process.argv.slice(2));
   const cards = loadCards(process.cwd());
-  const aliases = factAliases(loadScene(a.scene, process.cwd()));
-  const by: Record<string, { lines: number; checked: number; own_reply_fails: number }> = {};
+  const scene = loadScene(a.scene, process.cwd());
+  const aliases = factAliases(scene);
+  const by: Record<string, { lines: number; checked: number; own_reply_fails: number; kinds: Record<string, number> }> = {};
   const misses: string[] = [];
   for (const file of a.data) {
     for (const line of readFileSync(file, "utf8").split("\n")) {
       if (!line.trim()) continue;
-      const s = JSON.parse(line) as { npc: string; intent: string; say: string; state?: string; completion: string };
+      const s = JSON.parse(line) as { npc: string; intent: string; say: string; state?: string; prompt?: string; completion: string };
       const card = cards.get(s.npc);
       if (!card) continue;
-      const b = (by[s.intent] ??= { lines: 0, checked: 0, own_reply_fails: 0 });
+      const b = (by[s.intent] ??= { lines: 0, checked: 0, own_reply_fails: 0, kinds: {} });
       b.lines++;
-      const check = loreCheckFor(card, s.say, { aliases, state: s.state ?? "" });
+      const check = checkFor(card, s.say, { prompt: s.prompt ?? "", scene, bySight: false, sight: false, text: true, aliases, state: s.state ?? "" });
       if (!check) continue;
       b.checked++;
+      b.kinds[check.kind] = (b.kinds[check.kind] ?? 0) + 1;
       const d = check.agrees(s.completion);
       if (d.length > 0) {
         b.own_reply_fails++;
-        misses.push(`${s.intent} ${s.npc} ${JSON.stringify(s.say)} → ${s.completion.replace(/<\|end\|>$/, "")} | ${d[0]}`);
+        misses.push(`${check.kind}: ${s.intent} ${s.npc} ${JSON.stringify(s.say)} → ${s.completion.replace(/<\|end\|>$/, "")} | ${d[0]}`);
       }
     }
   }
@@ -59,7 +65,9 @@ function main() {
   const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
   const lore = (k: string) => FOR_LORE.has(k);
   const trade = (k: string) => FOR_TRADE.has(k);
-  const other = (k: string) => !FOR_LORE.has(k) && !FOR_TRADE.has(k);
+  const act = (k: string) => FOR_ACT.has(k);
+  const near = (k: string) => FOR_NEAR.has(k);
+  const other = (k: string) => !FOR_LORE.has(k) && !FOR_TRADE.has(k) && !FOR_ACT.has(k) && !FOR_NEAR.has(k);
   const summary = {
     samples: sum(() => true, "lines"),
     lore_lines: sum(lore, "lines"),
@@ -68,6 +76,12 @@ function main() {
     trade_lines: sum(trade, "lines"),
     trade_checked: r4(sum(trade, "checked") / Math.max(1, sum(trade, "lines"))),
     trade_own_reply_fails: r4(sum(trade, "own_reply_fails") / Math.max(1, sum(trade, "checked"))),
+    act_lines: sum(act, "lines"),
+    act_checked: r4(sum(act, "checked") / Math.max(1, sum(act, "lines"))),
+    act_own_reply_fails: r4(sum(act, "own_reply_fails") / Math.max(1, sum(act, "checked"))),
+    near_lines: sum(near, "lines"),
+    near_checked: r4(sum(near, "checked") / Math.max(1, sum(near, "lines"))),
+    near_own_reply_fails: r4(sum(near, "own_reply_fails") / Math.max(1, sum(near, "checked"))),
     other_lines: sum(other, "lines"),
     other_checked: r4(sum(other, "checked") / Math.max(1, sum(other, "lines"))),
     by_intent: Object.fromEntries(Object.entries(by).sort(([x], [y]) => x.localeCompare(y))),

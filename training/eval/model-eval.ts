@@ -162,7 +162,7 @@ async function main() {
     // The game's path scored on each case's first reply: the model with its adapters, before the checks.
     suites_with_adapters_first_reply: adapted ? flat(adapted.firstScores) : null,
     mean_suite_score_with_adapters_first_reply: adapted ? mean(adapted.firstScores) : null,
-    reply_checks: adapted ? { lore_retries: a.loreRetries, sight: checkFigures(adapted.all, "sight"), lore: checkFigures(adapted.all, "lore") } : null,
+    reply_checks: adapted ? { lore_retries: a.loreRetries, sight: checkFigures(adapted.all, "sight"), lore: checkFigures(adapted.all, "lore"), act: checkFigures(adapted.all, "act"), near: checkFigures(adapted.all, "near") } : null,
     speaker_id: {
       accuracy: r4(speakerAcc(base.all)),
       accuracy_with_adapters: adapted ? r4(speakerAcc(adapted.all)) : null,
@@ -178,7 +178,7 @@ async function main() {
 }
 
 /** Of the replies a check of `kind` applied to: how many, the share written again, and the share said plainly (no try agreed). */
-function checkFigures(rs: RunResult[], kind: "sight" | "lore") {
+function checkFigures(rs: RunResult[], kind: NonNullable<NonNullable<RunResult["voiced"]>["kind"]>) {
   const mine = rs.filter((r) => r.voiced?.kind === kind);
   const share = (n: number) => Math.round((n / Math.max(1, mine.length)) * 1e4) / 1e4;
   return { checked: mine.length, revoiced: share(mine.filter((r) => r.voiced!.tries > 1).length), said_plainly: share(mine.filter((r) => r.voiced!.plain).length) };

@@ -5,7 +5,8 @@ import { caseMoment, parseEvalCase, type EvalCase } from "../../core/eval/case.t
 import { applyChecks } from "../../core/eval/checks.ts";
 import type { CaseResult } from "../../core/eval/score.ts";
 import { assemblePrompt, factAliases, playerInFront } from "../../core/prompt/context.ts";
-import { loreCheckFor } from "../../core/prompt/lore-check.ts";
+import { checkFor } from "../../core/prompt/checks.ts";
+import type { ReplyCheck } from "../../core/prompt/reply-check.ts";
 import { parseReply } from "../../core/prompt/reply.ts";
 import type { Scene } from "../../core/scene/schema.ts";
 import type { CallOptions, LanguageModel } from "../../core/runtime/index.ts";
@@ -74,7 +75,7 @@ export interface RunResult extends CaseResult {
   /** Adapter id → weight the reply was generated with (runs with a mixture only). */
   weights?: Record<string, number>;
   /** Runs with a mixture: how the reply was checked (sight or lore), how many were written, whether the answer was said plainly, and the checks' verdict on the first reply (the model's own). */
-  voiced?: { kind?: "sight" | "lore"; tries: number; plain: boolean; firstFails: string[] };
+  voiced?: { kind?: ReplyCheck["kind"]; tries: number; plain: boolean; firstFails: string[] };
 }
 
 export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: SuiteOptions): Promise<RunResult[]> {
@@ -120,10 +121,13 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
         ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
       };
       // The reply is checked as the server checks it: a sight line's against its answer (core/vision/agree.ts),
-      // a question a card fact answers against that fact (core/prompt/lore-check.ts).
+      // any other line's by core/prompt/checks.ts (a card fact, a trade, a request to act, what is around).
       const c = cases[k];
-      const lore = sights[k] || loreRetries === 0 ? null : loreCheckFor(speakerCards[k], c.say, { aliases: factAliases(scenes.get(c.scene)!), pick: k, state: c.state });
-      const voiced = voicedReply(sched, { prompt: ids, lora }, { prompt: prompts[k], say: c.say, i: k, ...(sights[k] ? {} : { check: lore }) },
+      const scene = scenes.get(c.scene)!;
+      const check = checkFor(speakerCards[k], c.say, {
+        prompt: prompts[k], scene, bySight: sights[k], sight: (opts.sightRetries ?? 4) > 0, text: loreRetries > 0, aliases: factAliases(scene), pick: k, state: c.state,
+      });
+      const voiced = voicedReply(sched, { prompt: ids, lora }, { prompt: prompts[k], say: c.say, i: k, check },
         { temperature: 0, sightRetries: opts.sightRetries ?? 4, loreRetries, maxNewTokens: options.maxNewTokens, firstOptions: options });
       subs.push(voiced.then((v) => {
         const el = (performance.now() - t0) / 1000;

@@ -13,7 +13,7 @@ export function replyOptions(temperature: number, i: number, maxNewTokens = 40) 
  * Case `i`'s reply as the server voices it: the reply is checked (core/prompt/reply-check.ts) by
  * `c.check` when given, else by the sight check when `prompt` (the text `req` carries, as text or
  * ids) has a sight answer or a summary of the view; when they disagree it is written again
- * (`sightRetries` times for sight, `loreRetries` for lore; sampled at 0.7, seeded per case and try),
+ * (`sightRetries` times for sight, `loreRetries` for the others; sampled at 0.7, seeded per case and try),
  * the first that agrees is kept, else the answer said plainly in the closest reply's mood.
  * `tries` counts the replies written; `first` is the first reply's text (the model's own, before any check). `firstOptions` replace the first try's options (greedy, or
  * `temperature` seeded by `i`).
@@ -25,7 +25,7 @@ export async function voicedReply(
   a: { temperature: number; sightRetries: number; loreRetries?: number; maxNewTokens?: number; firstOptions?: SchedulerRequest["options"] },
 ) {
   const check = c.check !== undefined ? c.check : sightReplyCheck(c.prompt, c.say);
-  const retries = check === null ? 0 : check.kind === "lore" ? (a.loreRetries ?? 0) : a.sightRetries;
+  const retries = check === null ? 0 : check.kind === "sight" ? a.sightRetries : (a.loreRetries ?? 0);
   const once = (options: SchedulerRequest["options"]) => sched.submit({ ...req, options }).result;
   let firstText = "";
   const first = async () => {

@@ -1,0 +1,41 @@
+import type { CharacterCard } from "../character/schema.ts";
+import type { Scene } from "../scene/schema.ts";
+import { sightReplyCheck } from "../vision/agree.ts";
+import { answerInPrompt } from "../vision/ask.ts";
+import { actCheckFor } from "./act-check.ts";
+import { loreCheckFor, withoutAddress, type LoreCheckOptions } from "./lore-check.ts";
+import { nearCheckFor } from "./near-check.ts";
+import type { ReplyCheck } from "./reply-check.ts";
+
+// Which check a reply gets (core/prompt/reply-check.ts). On the sight path (a line about the props
+// in view, its prompt holding the sight lines): the sight check (core/vision/agree.ts), except for
+// a colour asked alone that no prop in view has but a nearby thing does: then no answer line is
+// worked out and the nearby lines answer (near). On the text path: a question the card answers
+// (lore, trade), else a request to act (act), else a question about what is around (near). None in
+// danger, where the NPC answers the danger.
+
+export interface CheckOptions extends LoreCheckOptions {
+  /** The prompt the reply answers (its nearby and sight lines). */
+  prompt: string;
+  /** The scene the prompt was built from (what a line names). */
+  scene: Scene;
+  /** The line takes the sight path. */
+  bySight: boolean;
+  /** Which checks are on: the sight check, and the others (lore, trade, act, near). */
+  sight: boolean;
+  text: boolean;
+}
+
+/** The check for a reply to `line`, or null when none applies (or the one that would is off). */
+export function checkFor(card: CharacterCard, line: string, o: CheckOptions): ReplyCheck | null {
+  const text = o.text && !/^danger\b/i.test(o.state ?? "");
+  // "Well, where's the gate?": an opening interjection names nothing.
+  const say = withoutAddress(card, line).replace(/^\s*(?:well|so|oh|ok|okay|um|hmm|right)\s*,\s*/i, "");
+  const pick = o.pick ?? 0;
+  if (o.bySight) {
+    const near = text && answerInPrompt(o.prompt) === null ? nearCheckFor(card, say, o.prompt, o.scene, pick) : null;
+    return near ?? (o.sight ? sightReplyCheck(o.prompt, line, card.defaultMood) : null);
+  }
+  if (!text) return null;
+  return loreCheckFor(card, line, o) ?? actCheckFor(card, say, o.prompt, o.scene, pick) ?? nearCheckFor(card, say, o.prompt, o.scene, pick);
+}

@@ -1,0 +1,162 @@
+// The act and near checks (core/prompt/act-check.ts, near-check.ts, requests.ts) and the choice of
+// check (core/prompt/checks.ts): which lines ask for an action or about the surroundings, what a
+// reply must carry or say, and what is said when none does. The cards and the scene are the
+// village's own; the prompts are assembled as the server assembles them; the player lines are this
+// file's, in neither the evaluation suites nor the data engine's lists.
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { parseCharacterCardJson, type CharacterCard } from "../core/character/schema.ts";
+import { actCheckFor } from "../core/prompt/act-check.ts";
+import { checkFor } from "../core/prompt/checks.ts";
+import { assemblePrompt, factAliases, playerInFront, sceneNpcEntities } from "../core/prompt/context.ts";
+import { asksWhatIsAround, colourThingAsked, nearbyLinesOf, nearCheckFor } from "../core/prompt/near-check.ts";
+import { mentionedObjects } from "../core/prompt/nearby.ts";
+import { asksToFaceThem, asksToPoint, requestedEmote } from "../core/prompt/requests.ts";
+import { parseScene } from "../core/scene/load.ts";
+import { answersFromSight, asksAboutProps } from "../core/vision/sight.ts";
+
+const card = (id: string) => parseCharacterCardJson(readFileSync(`adapters/${id}/character.json`, "utf8"), id);
+const brom = card("brom"), hilde = card("hilde"), wen = card("wen");
+const scene = parseScene(JSON.parse(readFileSync("scenes/village.json", "utf8")), "scenes/village.json");
+
+/** The prompt of `npc` at its spawn point for `say`, text path (no sight lines). */
+function promptFor(c: CharacterCard, say: string): string {
+  const npc = scene.npcs.find((n) => n.character === c.id)!;
+  const pose = { position: npc.position, facing: npc.facing };
+  return assemblePrompt({ card: c, scene, npcId: npc.id, pose, playerPosition: playerInFront(pose), others: sceneNpcEntities(scene, npc.id), say }, (s) => Math.ceil(s.length / 3)).text;
+}
+const act = (c: CharacterCard, say: string) => actCheckFor(c, say, promptFor(c, say), scene, 0);
+const near = (c: CharacterCard, say: string) => nearCheckFor(c, say, promptFor(c, say), scene, 0);
+
+describe("reading requests to act", () => {
+  it("hears an emote the card allows asked for in many ways, and not talk about one", () => {
+    for (const l of ["wave!", "Oi, give us a wave", "go on then, shrug", "why don't you nod", "how about a nod?", "bet you can't fold your arms", "hit the anvil for me"]) expect(requestedEmote(brom, l), l).not.toBeNull();
+    expect(requestedEmote(brom, "hit the anvil for me")).toBe("hammer");
+    expect(requestedEmote(brom, "bet you can't fold your arms")).toBe("cross_arms");
+    for (const l of ["I waved at you yesterday", "do you wave at strangers?", "please don't wave", "do you sell a bow?", "nice shrug"]) expect(requestedEmote(brom, l), l).toBeNull();
+    // Curtsying is Hilde's, not Brom's.
+    expect(requestedEmote(hilde, "curtsey for me, love")).toBe("curtsy");
+    expect(requestedEmote(brom, "curtsey for me")).toBeNull();
+  });
+
+  it("hears a request to face the player and to point, not a look at something else", () => {
+    for (const l of ["look at me when I talk", "hey, over here!", "turn around, smith", "eyes on me"]) expect(asksToFaceThem(l), l).toBe(true);
+    for (const l of ["look at the well", "don't look at me", "I looked around"]) expect(asksToFaceThem(l), l).toBe(false);
+    for (const l of ["which one is the grindstone?", "point at the signpost", "show me the beehive"]) expect(asksToPoint(l), l).toBe(true);
+    // "Point me to" asks the way (the near check), like "show me the way to".
+    for (const l of ["show me how you wave", "show me the way to the well", "show me your wares", "what's the point?", "point me to the signpost"]) expect(asksToPoint(l), l).toBe(false);
+  });
+
+  it("sends a request to point at a prop to the text path, where the act check takes it", () => {
+    expect(asksAboutProps("which one is the brown barrel?")).toBe(true);
+    expect(answersFromSight("which one is the brown barrel?")).toBe(false);
+    expect(answersFromSight("is the brown barrel on your left?")).toBe(true);
+  });
+});
+
+describe("the act check", () => {
+  it("wants the emote's tag, and says a line of the card's with it when no reply carries it", () => {
+    const c = act(brom, "go on, wave at me")!;
+    expect(c.kind).toBe("act");
+    expect(c.agrees("[mood:calm] Aye.")).toEqual(["no [emote:wave]"]);
+    expect(c.agrees("[mood:calm] Aye. [emote:wave]")).toEqual([]);
+    const plain = c.voice!("[mood:angry] Hmph.");
+    expect(plain.startsWith("[mood:angry] ")).toBe(true);
+    expect(plain.endsWith("[emote:wave]")).toBe(true);
+    expect(brom.lines.emote.some((l) => plain.includes(l))).toBe(true);
+  });
+
+  it("leaves an action the card does not allow to the model", () => {
+    expect(act(brom, "curtsy for me")).toBeNull();
+    // Brom does not walk to the herb hut: no act check (the way there may still be checked).
+    expect(act(brom, "take me to the herb hut")).toBeNull();
+  });
+
+  it("wants a walk to the place named, among the card's places", () => {
+    const c = act(wen, "would you lead me to the drying rack?")!;
+    expect(c.agrees("[mood:calm] Come. [walk_to:herb-drying-rack]")).toEqual([]);
+    expect(c.agrees("[mood:calm] Come. [walk_to:well]")).toEqual(["no [walk_to:herb-drying-rack]"]);
+  });
+
+  it("wants a point at the thing named, by the prompt's id, the longest name first", () => {
+    expect(mentionedObjects(scene, "which one is the anvil stump?")[0].id).toBe("forge-anvil-base");
+    const c = act(brom, "which one is the anvil stump?")!;
+    expect(c.agrees("[mood:calm] That one. [point_at:forge-anvil-base]")).toEqual([]);
+    expect(c.agrees("[mood:calm] That one. [point_at:forge-anvil]")).toHaveLength(1);
+    expect(c.agrees("[mood:calm] This way. [walk_to:forge-anvil-base]")).toHaveLength(1);
+    expect(c.voice!("[mood:calm] x")).toMatch(/anvil stump.*\[point_at:forge-anvil-base\]$/i);
+  });
+
+  it("wants both tags when a line asks for two things", () => {
+    const c = act(brom, "look at me and nod")!;
+    expect(c.agrees("[mood:calm] Aye. [emote:nod] [turn_to:player]")).toEqual([]);
+    expect(c.agrees("[mood:calm] Aye. [emote:nod]")).toEqual(["no [turn_to:player]"]);
+    const both = act(hilde, "take me to the well, and give me a hug!")!;
+    expect(both.agrees("[mood:cheerful] Come along! [walk_to:well]")).toEqual(["no [emote:hug]"]);
+  });
+});
+
+describe("the near check", () => {
+  it("reads the prompt's nearby lines back", () => {
+    const lines = nearbyLinesOf(promptFor(brom, "hello"));
+    const anvil = lines.find((l) => l.id === "forge-anvil")!;
+    expect(anvil).toMatchObject({ name: "anvil", colour: "dark brown", distance: 1, direction: "left", compass: "south-east" });
+    expect(lines.some((l) => l.id === "player")).toBe(true);
+    expect(nearbyLinesOf("<|persona|>Brom\n<|player|>hi<|end|>\n<|npc|>")).toEqual([]);
+  });
+
+  it("knows questions about the surroundings and a coloured thing", () => {
+    for (const l of ["so what's around here?", "what stuff is near you", "look around for me", "describe your surroundings, smith"]) expect(asksWhatIsAround(l), l).toBe(true);
+    for (const l of ["what do you see in the fire?", "is the well near?", "what's near the gate?"]) expect(asksWhatIsAround(l), l).toBe(false);
+    expect(colourThingAsked("the purple thing over there, what is it?")).toBe("purple");
+    expect(colourThingAsked("what's that gray one")).toBe("grey");
+    expect(colourThingAsked("what's in the red barrel?")).toBeNull();
+  });
+
+  it("wants the two nearest things named for 'what's around?'", () => {
+    const say = "so what's around here, then?";
+    const lines = nearbyLinesOf(promptFor(brom, say)).filter((l) => l.id !== "player");
+    const c = near(brom, say)!;
+    expect(c.kind).toBe("near");
+    expect(c.agrees(`[mood:calm] The ${lines[0].name} and the ${lines[1].name}.`)).toEqual([]);
+    expect(c.agrees(`[mood:calm] The ${lines[0].name}. That's all.`)).toHaveLength(1);
+    for (const l of lines.slice(0, 4)) expect(c.voice!("[mood:calm] x")).toContain(l.name);
+  });
+
+  it("wants a nearby thing of the colour asked, the near ones first", () => {
+    const say = "what's that dark brown thing?";
+    const c = near(brom, say)!;
+    expect(c.agrees("[mood:calm] That's the anvil.")).toEqual([]);
+    expect(c.agrees("[mood:calm] That's the well.")).toHaveLength(1);
+    expect(near(brom, "what's that pink thing?")).toBeNull(); // nothing pink near Brom: nothing to hold the reply to
+  });
+
+  it("wants the compass direction of a place asked the way to, or 'here' within reach", () => {
+    const c = near(brom, "excuse me, where's the well from here?")!;
+    expect(c.agrees("[mood:calm] West. Fourteen metres.")).toEqual([]);
+    expect(c.agrees("[mood:calm] That way. East.")).toHaveLength(1);
+    expect(c.agrees("[mood:calm] There. [point_at:well]")).toEqual([]);
+    expect(c.voice!("[mood:calm] x")).toMatch(/west/i);
+    const here = near(brom, "where's the anvil stump?")!;
+    expect(here.agrees("[mood:calm] You're standing at it.")).toEqual([]);
+    expect(here.agrees("[mood:calm] South-east, 24 metres.")).toHaveLength(1);
+  });
+});
+
+describe("which check a reply gets", () => {
+  const o = (c: CharacterCard, say: string, extra: Partial<Parameters<typeof checkFor>[2]> = {}) =>
+    checkFor(c, say, { prompt: promptFor(c, say), scene, bySight: false, sight: true, text: true, aliases: factAliases(scene), pick: 0, ...extra });
+
+  it("takes a card fact first, then a request to act, then the surroundings", () => {
+    expect(o(brom, "what do you call your hammer?")?.kind).toBe("lore");
+    expect(o(brom, "how much for a dagger?")?.kind).toBe("lore");
+    expect(o(brom, "nod if you heard me")?.kind).toBe("act");
+    expect(o(brom, "where's the well?")?.kind).toBe("near");
+    expect(o(brom, "nice weather")).toBeNull();
+  });
+
+  it("checks nothing on the text path in danger, or with the text checks off", () => {
+    expect(o(brom, "wave at me", { state: "danger: wolves at the gate" })).toBeNull();
+    expect(o(brom, "wave at me", { text: false })).toBeNull();
+  });
+});
