@@ -1,4 +1,4 @@
-// The act and near checks (core/prompt/act-check.ts, near-check.ts, requests.ts) and the choice of
+// The act, near and mood checks (core/prompt/act-check.ts, near-check.ts, requests.ts, mood-check.ts) and the choice of
 // check (core/prompt/checks.ts): which lines ask for an action or about the surroundings, what a
 // reply must carry or say, and what is said when none does. The cards and the scene are the
 // village's own; the prompts are assembled as the server assembles them; the player lines are this
@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { parseCharacterCardJson, type CharacterCard } from "../core/character/schema.ts";
 import { actCheckFor } from "../core/prompt/act-check.ts";
 import { checkFor } from "../core/prompt/checks.ts";
+import { gateMood, moodCheckFor } from "../core/prompt/mood-check.ts";
 import { assemblePrompt, factAliases, playerInFront, sceneNpcEntities } from "../core/prompt/context.ts";
 import { asksWhatIsAround, colourThingAsked, nearbyLinesOf, nearCheckFor } from "../core/prompt/near-check.ts";
 import { mentionedObjects } from "../core/prompt/nearby.ts";
@@ -158,5 +159,31 @@ describe("which check a reply gets", () => {
   it("checks nothing on the text path in danger, or with the text checks off", () => {
     expect(o(brom, "wave at me", { state: "danger: wolves at the gate" })).toBeNull();
     expect(o(brom, "wave at me", { text: false })).toBeNull();
+  });
+});
+
+describe("the mood check", () => {
+  it("holds the reply's mood tag to the gate's mood when the gate moves off the card's default", () => {
+    expect(gateMood({ brom: 1, "mood-calm": 0.3, "mood-sad": 0.5 })).toBe("sad");
+    expect(gateMood({ brom: 1 })).toBeNull();
+    const c = moodCheckFor(brom, { brom: 1, "mood-calm": 0.3, "mood-sad": 0.5 }, 0)!;
+    expect(c.kind).toBe("mood");
+    expect(c.agrees("[mood:sad] Hmph. Sorry.")).toEqual([]);
+    expect(c.agrees("[mood:calm] Aye.")).toEqual(["mood calm, the gate's sad"]);
+    expect(c.voice!("[mood:calm] Aye.")).toBe(`[mood:sad] ${brom.lines.sad[0]}`);
+    // The default mood, and calm, are never required.
+    expect(moodCheckFor(brom, { brom: 1, "mood-calm": 0.8 }, 0)).toBeNull();
+    expect(moodCheckFor(hilde, { hilde: 1, "mood-cheerful": 0.8 }, 0)).toBeNull();
+    expect(moodCheckFor(hilde, { hilde: 1, "mood-calm": 0.8 }, 0)).toBeNull();
+  });
+
+  it("comes after the other checks, and alone in danger", () => {
+    const sad = { brom: 1, "mood-sad": 0.8 };
+    const base = (say: string, state = "") => ({ prompt: promptFor(brom, say), scene, bySight: false, sight: true, text: true, aliases: factAliases(scene), pick: 0, state, weights: sad });
+    expect(checkFor(brom, "my horse died this morning", base("my horse died this morning"))?.kind).toBe("mood");
+    expect(checkFor(brom, "what do you call your hammer?", base("what do you call your hammer?"))?.kind).toBe("lore");
+    const afraid = { ...base("what do we do?!", "danger: wolves at the gate"), weights: { brom: 1, "mood-afraid": 0.8 } };
+    expect(checkFor(brom, "what do we do?!", afraid)?.kind).toBe("mood");
+    expect(checkFor(brom, "what do we do?!", { ...afraid, text: false })).toBeNull();
   });
 });

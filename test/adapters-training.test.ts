@@ -141,7 +141,7 @@ describe.skipIf(!hasTorch())("adapter and gate training → runtime", () => {
   it("the trained gate carries the word cues, and its mood weights with the player's line match PyTorch's blend", async () => {
     const gate = (await loadGate(join(work, "adapters", "gate"), nodePackageFiles, pkg.config.hiddenSize)) as MlpGate;
     expect(gate.spec.wordCues?.share).toBe(0.5);
-    expect(gate.spec.wordCues?.moods.map((m) => [m.id, m.pattern.source])).toEqual([["mood-angry", MOOD_WORDS.angry], ["mood-sad", MOOD_WORDS.sad]]);
+    expect(gate.spec.wordCues?.moods.map((m) => [m.id, m.pattern.source])).toEqual([["mood-angry", MOOD_WORDS.angry], ["mood-sad", MOOD_WORDS.sad], ["mood-cheerful", MOOD_WORDS.cheerful]]);
     const par = JSON.parse(readFileSync(join(work, "gate-parity.json"), "utf8")) as { features: number[][]; says: string[]; probs: number[][]; cued: number };
     expect(par.cued).toBeGreaterThan(0); // the data engine's insults and grief lines match the lists
     const outputs = gate.spec.outputs;

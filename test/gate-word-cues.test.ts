@@ -86,9 +86,12 @@ describe("gate word cues", () => {
     expect(ruleMoods("I lost my way to the tavern", state, allowed).weights).toEqual({ "mood-calm": 1 });
     expect(ruleMoods("I hate to bother you, where is the well?", state, allowed).weights).toEqual({ "mood-calm": 1 });
     expect(ruleMoods("what kind of boots do you sell?", state, allowed).weights).toEqual({ "mood-calm": 1 });
+    // Praise of the NPC is cheerful; thanks that open a request are not.
+    for (const l of ["you're a fine smith, you know", "I truly respect you", "finest stew in the village!", "well done"]) expect(ruleMoods(l, state, allowed).weights, l).toEqual({ "mood-cheerful": 1 });
+    for (const l of ["thanks, and where's the well?", "thank you. how much is the rope?", "lovely weather"]) expect(ruleMoods(l, state, allowed).weights, l).toEqual({ "mood-calm": 1 });
     const committed = (await loadGate("adapters/gate", nodePackageFiles, 192)) as MlpGate;
     const cues = committed.spec.wordCues!;
-    expect(cues.moods.map((m) => m.id)).toEqual(["mood-angry", "mood-sad"]);
-    expect(cues.moods.map((m) => m.pattern.source)).toEqual([MOOD_WORDS.angry, MOOD_WORDS.sad]);
+    expect(cues.moods.map((m) => m.id)).toEqual(["mood-angry", "mood-sad", "mood-cheerful"]);
+    expect(cues.moods.map((m) => m.pattern.source)).toEqual([MOOD_WORDS.angry, MOOD_WORDS.sad, MOOD_WORDS.cheerful]);
   });
 });

@@ -126,7 +126,7 @@ describe("chooseMixture", () => {
     expect(c.skipped.map((s) => s.id)).toEqual(kept.filter((id) => id === "mood-calm"));
     for (const s of c.skipped) expect(s.error).toMatch(/adapter_config\.json is missing/);
     expect(c.summaryMs).toBeGreaterThanOrEqual(0);
-    const rules = await chooseMixture(bank, new RuleGate(), session, { candidates: cand, state: day, promptIds: [5], text: "thank you!" });
+    const rules = await chooseMixture(bank, new RuleGate(), session, { candidates: cand, state: day, promptIds: [5], text: "well done, you have a good heart!" });
     expect(Object.keys(rules.lora!.weights).sort()).toEqual(["brom", "mood-cheerful"]);
   });
 

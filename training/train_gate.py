@@ -66,7 +66,7 @@ threads = 1
 summary_features = "prompt+line"  # "prompt": mean prompt embedding only (kith-gate-1); "prompt+line": also the mean of the player's last line
 line_start_id = 6  # <|player|>
 line_end_id = 8  # <|end|>
-word_cues = "angry,sad"  # moods whose word lists (words_file) share the decision when the player's line matches; "" = none
+word_cues = "angry,sad,cheerful"  # moods whose word lists (words_file) share the decision when the player's line matches; "" = none
 cue_share = 0.5  # a matching cue's share of the mood distribution (gate.json word_cues.share)
 words_file = "core/runtime/gate/mood-words.json"
 parity_out = ""  # path: write features + logits of 16 held-out samples (for the runtime parity test)

@@ -4,6 +4,7 @@ import { sightReplyCheck } from "../vision/agree.ts";
 import { answerInPrompt } from "../vision/ask.ts";
 import { actCheckFor } from "./act-check.ts";
 import { loreCheckFor, withoutAddress, type LoreCheckOptions } from "./lore-check.ts";
+import { moodCheckFor } from "./mood-check.ts";
 import { nearCheckFor } from "./near-check.ts";
 import type { ReplyCheck } from "./reply-check.ts";
 
@@ -11,8 +12,9 @@ import type { ReplyCheck } from "./reply-check.ts";
 // in view, its prompt holding the sight lines): the sight check (core/vision/agree.ts), except for
 // a colour asked alone that no prop in view has but a nearby thing does: then no answer line is
 // worked out and the nearby lines answer (near). On the text path: a question the card answers
-// (lore, trade), else a request to act (act), else a question about what is around (near). None in
-// danger, where the NPC answers the danger.
+// (lore, trade), else a request to act (act), else a question about what is around (near), else,
+// when the gate moved the character off its default mood, the mood tag (mood). In danger, where the
+// NPC answers the danger, only the sight and mood checks.
 
 export interface CheckOptions extends LoreCheckOptions {
   /** The prompt the reply answers (its nearby and sight lines). */
@@ -21,14 +23,17 @@ export interface CheckOptions extends LoreCheckOptions {
   scene: Scene;
   /** The line takes the sight path. */
   bySight: boolean;
-  /** Which checks are on: the sight check, and the others (lore, trade, act, near). */
+  /** Which checks are on: the sight check, and the others (lore, trade, act, near, mood). */
   sight: boolean;
   text: boolean;
+  /** The reply's adapter mixture (the gate's weights): its mood for the mood check. */
+  weights?: Record<string, number>;
 }
 
 /** The check for a reply to `line`, or null when none applies (or the one that would is off). */
 export function checkFor(card: CharacterCard, line: string, o: CheckOptions): ReplyCheck | null {
-  const text = o.text && !/^danger\b/i.test(o.state ?? "");
+  const danger = /^danger\b/i.test(o.state ?? "");
+  const text = o.text && !danger;
   // "Well, where's the gate?": an opening interjection names nothing.
   const say = withoutAddress(card, line).replace(/^\s*(?:well|so|oh|ok|okay|um|hmm|right)\s*,\s*/i, "");
   const pick = o.pick ?? 0;
@@ -36,6 +41,7 @@ export function checkFor(card: CharacterCard, line: string, o: CheckOptions): Re
     const near = text && answerInPrompt(o.prompt) === null ? nearCheckFor(card, say, o.prompt, o.scene, pick) : null;
     return near ?? (o.sight ? sightReplyCheck(o.prompt, line, card.defaultMood) : null);
   }
-  if (!text) return null;
-  return loreCheckFor(card, line, o) ?? actCheckFor(card, say, o.prompt, o.scene, pick) ?? nearCheckFor(card, say, o.prompt, o.scene, pick);
+  if (!o.text) return null;
+  const answer = danger ? null : loreCheckFor(card, line, o) ?? actCheckFor(card, say, o.prompt, o.scene, pick) ?? nearCheckFor(card, say, o.prompt, o.scene, pick);
+  return answer ?? moodCheckFor(card, o.weights, pick);
 }

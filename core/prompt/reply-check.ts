@@ -2,14 +2,15 @@
 // they disagree. The checks: sight (core/vision/agree.ts: a reply about the props in view against
 // the worked-out sight answer), lore (lore-check.ts: a question a card fact answers, against that
 // fact; trade-check.ts: prices, sales, offers, the goods), act (act-check.ts: a request to act the
-// card allows, against the action's tag) and near (near-check.ts: what is around, against the
-// nearby lines). checks.ts picks the one for a line. The server and the evaluations voice replies
+// card allows, against the action's tag), near (near-check.ts: what is around, against the
+// nearby lines) and mood (mood-check.ts: the mood tag against the gate's mood). checks.ts picks the
+// one for a line. The server and the evaluations voice replies
 // through `voiceAgreeing` alike.
 
 /** How a reply to one line is checked, and what is said when no written reply agrees. */
 export interface ReplyCheck {
   /** Which check: the log and the evaluations count them apart. */
-  kind: "sight" | "lore" | "act" | "near";
+  kind: "sight" | "lore" | "act" | "near" | "mood";
   /** What in `reply` disagrees with the answer (empty: it agrees). */
   agrees: (reply: string) => string[];
   /** The answer in the voice of the reply that came closest (its mood and, where safe, its opening words); null: keep that reply. */

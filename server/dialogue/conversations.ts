@@ -364,10 +364,10 @@ export class Conversations {
       const temperature = bySight && answerInPrompt(prompt) !== null ? Math.min(o.temperature, o.sightTemperature) : o.temperature;
       // A reply about the props in sight is checked against its worked-out answer (core/vision/agree.ts),
       // any other against what the card and the prompt say answers it (core/prompt/checks.ts: a fact,
-      // a trade, a request to act, what is around).
+      // a trade, a request to act, what is around, the gate's mood).
       const check: ReplyCheck | null = checkFor(card, line.text, {
         prompt, scene: this.liveScene, bySight: bySight !== undefined, sight: o.sightRetries > 0, text: o.loreRetries > 0,
-        aliases: factAliases(this.liveScene), pick: (Math.random() * 1e6) >>> 0, state: this.threat >= 0.5 ? "danger" : "",
+        aliases: factAliases(this.liveScene), pick: (Math.random() * 1e6) >>> 0, state: this.threat >= 0.5 ? "danger" : "", weights,
       });
       const submit = (t: number) => rt.model.submit({
         prompt: ids.length > 0 ? ids : prompt,

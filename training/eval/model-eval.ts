@@ -162,7 +162,7 @@ async function main() {
     // The game's path scored on each case's first reply: the model with its adapters, before the checks.
     suites_with_adapters_first_reply: adapted ? flat(adapted.firstScores) : null,
     mean_suite_score_with_adapters_first_reply: adapted ? mean(adapted.firstScores) : null,
-    reply_checks: adapted ? { lore_retries: a.loreRetries, sight: checkFigures(adapted.all, "sight"), lore: checkFigures(adapted.all, "lore"), act: checkFigures(adapted.all, "act"), near: checkFigures(adapted.all, "near") } : null,
+    reply_checks: adapted ? { lore_retries: a.loreRetries, sight: checkFigures(adapted.all, "sight"), lore: checkFigures(adapted.all, "lore"), act: checkFigures(adapted.all, "act"), near: checkFigures(adapted.all, "near"), mood: checkFigures(adapted.all, "mood") } : null,
     speaker_id: {
       accuracy: r4(speakerAcc(base.all)),
       accuracy_with_adapters: adapted ? r4(speakerAcc(adapted.all)) : null,

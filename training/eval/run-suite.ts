@@ -121,11 +121,12 @@ export async function runSuite(model: LanguageModel, cases: EvalCase[], opts: Su
         ...(opts.sample ? { doSample: true, seed: opts.sample.seed + k, temperature: opts.sample.temperature ?? 0.7, topP: opts.sample.topP ?? 0.9 } : { doSample: false }),
       };
       // The reply is checked as the server checks it: a sight line's against its answer (core/vision/agree.ts),
-      // any other line's by core/prompt/checks.ts (a card fact, a trade, a request to act, what is around).
+      // any other line's by core/prompt/checks.ts (a card fact, a trade, a request to act, what is around, the gate's mood).
       const c = cases[k];
       const scene = scenes.get(c.scene)!;
       const check = checkFor(speakerCards[k], c.say, {
         prompt: prompts[k], scene, bySight: sights[k], sight: (opts.sightRetries ?? 4) > 0, text: loreRetries > 0, aliases: factAliases(scene), pick: k, state: c.state,
+        weights: lora?.weights,
       });
       const voiced = voicedReply(sched, { prompt: ids, lora }, { prompt: prompts[k], say: c.say, i: k, check },
         { temperature: 0, sightRetries: opts.sightRetries ?? 4, loreRetries, maxNewTokens: options.maxNewTokens, firstOptions: options });

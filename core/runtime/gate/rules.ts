@@ -6,7 +6,7 @@ import moodWords from "./mood-words.json" with { type: "json" };
 //   insults / threats in the line         → angry
 //   standing ≤ -0.4                       → angry
 //   grief words (dead, lost, funeral…)    → sad
-//   thanks / praise, or standing ≥ 0.6    → cheerful
+//   praise of the NPC, or standing ≥ 0.6  → cheerful
 //   otherwise                             → calm
 // Only moods the card allows count (ids "mood-<name>"); when the chosen one is not allowed the
 // character stays calm (or gets no mood adapter when calm is not allowed either).
@@ -28,7 +28,7 @@ export function ruleMoods(text: string, s: GameState, allowed: string[]): { weig
   else if (WORDS.angry.test(text)) [mood, reason] = ["angry", "insult in the line"];
   else if (s.standing <= -0.4) [mood, reason] = ["angry", `standing ${s.standing}`];
   else if (WORDS.sad.test(text)) [mood, reason] = ["sad", "grief in the line"];
-  else if (WORDS.cheerful.test(text)) [mood, reason] = ["cheerful", "thanks or praise in the line"];
+  else if (WORDS.cheerful.test(text)) [mood, reason] = ["cheerful", "praise in the line"];
   else if (s.standing >= 0.6) [mood, reason] = ["cheerful", `standing ${s.standing}`];
   let id = `mood-${mood}`;
   if (!allowed.includes(id)) {
