@@ -63,6 +63,27 @@ describe("askedFacts", () => {
     expect(asked(brom, "got any jobs going?")).toEqual(["Brom needs a sack of charcoal from the hay cart near the gate."]);
   });
 
+  it("news asked in passing takes the rumours; a topic asked for without a question is asked all the same", () => {
+    const rumours = aldric.facts.filter((f) => f.topic === "rumour").map((f) => f.text);
+    for (const l of ["Heard anything interesting lately?", "so what's the talk of the village these days", "what are people gossiping about?", "ok, anything I should know?"]) {
+      expect(loreCheckFor(aldric, l, { aliases })?.kind, l).toBe("lore");
+      expect(asked(aldric, l), l).toEqual(expect.arrayContaining(rumours));
+    }
+    for (const l of ["I'm looking for work, any chance?", "got a job for a traveller?", "need any help round here"]) {
+      expect(asksSomething(l), l).toBe(true);
+      expect(asked(brom, l), l).toEqual(["Brom needs a sack of charcoal from the hay cart near the gate."]);
+    }
+    // "Did you hear that?" is no news question.
+    expect(loreCheckFor(brom, "did you hear that?", { aliases })).toBeNull();
+  });
+
+  it("who the NPC is, asked in more ways, before any reader of the surroundings", () => {
+    for (const l of ["so, tell me a little about yourself", "are you from around here, friend?", "and you are?", "which line of work are you in, then?", "who am I speakin to"]) {
+      expect(asksWhoYouAre(l), l).toBe(true);
+      expect(loreCheckFor(wen, l, { aliases })?.agrees("[mood:calm] Old Wen, the herbalist, little sprout."), l).toEqual([]);
+    }
+  });
+
   it("asks about no fact for trade lines, surroundings, small talk or a word every fact shares", () => {
     for (const [c, l] of [[brom, "how much do you want for the axe?"], [hilde, "what's near you?"], [brom, "did you hear that?"], [wen, "what's the village like?"], [mira, "what do you reckon about the weather"]] as const) {
       expect(loreCheckFor(c, l, { aliases }), l).toBeNull();

@@ -33,8 +33,18 @@ const QUESTION_OPENING = /^(?:(?:so|and|but|well|ok|okay|then|hey|oh|um|hmm|now)
  */
 export function asksSomething(say: string): boolean {
   const clauses = say.toLowerCase().split(/(?<=[,.;:!?])\s*/).map((c) => c.trim()).filter(Boolean);
-  return clauses.some((c) => !/^what\s+an?\b/.test(c) && (QUESTION_OPENING.test(c) || (c.endsWith("?") && !/^(?:my|i|i'm|im|we|we're|our)\b/.test(c))));
+  return TOPIC_REQUEST.test(say) || NEWS.test(say) || clauses.some((c) => !/^what\s+an?\b/.test(c) && (QUESTION_OPENING.test(c) || (c.endsWith("?") && !/^(?:my|i|i'm|im|we|we're|our)\b/.test(c))));
 }
+
+// Asking for a topic without a question: "heard any rumours", "I'm looking for work", "give me the
+// latest", "need any help", "got a job for me".
+const TOPIC_REQUEST = new RegExp([
+  "\\b(?:heard|hear|got|know)\\s+(?:any|some)\\s+(?:rumou?rs?|gossip|news|tales?|stories|whispers?)\\b", "\\bgive\\s+me\\s+the\\s+(?:latest|news|gossip)\\b",
+  "\\btell\\s+me\\s+(?:something|anything)\\s+(?:interesting|new)\\b",
+  "\\b(?:i'm|im|i\\s+am)\\s+looking\\s+for\\s+(?:work|a\\s+job|jobs|errands?|tasks?)\\b", "\\b(?:i\\s+)?(?:need|want)\\s+(?:some\\s+)?(?:work|a\\s+job)\\b",
+  "\\bneed\\s+(?:any|a)\\s+(?:help|hand)\\b", "\\bgot\\s+(?:a|any)\\s+(?:job|jobs|work|errands?|tasks?)\\b", "\\bgot\\s+errands\\b",
+  "\\banything\\s+i\\s+(?:can|could)\\s+do\\s+for\\s+(?:you|u)\\b",
+].join("|"), "i");
 
 // Verbs of telling: "can you tell me who founded the village?" still asks for a fact.
 const TELLING = "tell|say|explain|describe|remind|recommend|suggest|share|name";
@@ -64,7 +74,10 @@ export function asksToActOrForTheWay(say: string): boolean {
 const WHO_YOU_ARE = new RegExp([
   "\\bwho\\s+(?:are|r|art)\\s+(?:you|u|ya|thee)\\b",
   "\\bwho\\s+(?:might|may|would|could)\\s+(?:you|u)\\s+be\\b",
-  "\\bwho\\s+am\\s+i\\s+(?:talking|speaking)\\s+(?:to|with)\\b",
+  "\\bwho\\s+am\\s+i\\s+(?:t|sp)\\w*(?:ing|in'?)\\s+(?:to|with)\\b",
+  "\\btel+\\s+me\\s+(?:a\\s+bit\\s+|a\\s+little\\s+|something\\s+|more\\s+)?(?:about|of)\\s+(?:yourself|urself)\\b",
+  "\\b(?:how|what)\\s+do\\s+(?:you|u)\\s+(?:spend|do\\s+with)\\s+(?:your|ur)\\s+days\\b", "\\bwhich\\s+(?:line|kind)\\s+of\\s+(?:work|job|trade)\\b",
+  "\\bwhat\\s+(?:are|r)\\s+(?:you|u)\\s+exactly\\b", "^\\W*(?:and|so)\\s+(?:you|u)\\s+are\\W*(?:then\\W*)?$", "\\b(?:are|r)\\s+(?:you|u)\\s+(?:from|frm)\\s+(?:around\\s+)?here\\b",
   "\\b(?:your|ur|yer|yor|yur)\\s+name\\b",
   "\\bwhat\\s+(?:are|r)\\s+(?:you|u)\\s+cal+ed\\b",
   "\\bwhat\\s+do\\s+(?:they|folk|people|folks)\\s+cal+\\s+(?:you|u)\\b",
@@ -150,7 +163,7 @@ const WEAK = keywords(
   "going morning evening afternoon yours mine story stories old " +
   "oi hi hello ah eh yo uh er friend mate pal buddy sir madam dear love " +
   "could would should might may will shall must " +
-  "chance curious curiosity wondering wonder always wanted want ask asking something listen hmm um lol thanks thank please sorry hey " +
+  "chance curious curiosity wondering wonder always wanted want ask asking something listen hmm um lol thanks thank please sorry hey ok okay excuse " +
   "red orange yellow green blue purple pink brown black white grey gray",
 );
 // A fact's whole-topic words that still name it: "any news?" asks for a rumour, "got any work?" a quest.
@@ -158,8 +171,14 @@ const TOPIC_NAMES = keywords("news rumour rumours rumor rumors gossip saying whi
 
 const TRADING = new Set([...TRADE_WORDS, ...keywords("rate asking pricey expensive costly afford charge charging worth selling discount bargain haggling purchase purchasing stock")].filter((w) => w !== "trade"));
 
-const NEWS = /\bwhat(?:'s|s|\s+is)\s+(?:new|going\s+on|happening|the\s+word)\b|\b(?:anything|something)\s+(?:\w+\s+)?(?:new|happen\w*)\b|\bany\s+happen/i;
+const NEWS = new RegExp([
+  "\\bwhat(?:'s|s|\\s+is)\\s+(?:new|going\\s+on|happening|the\\s+word)\\b", "\\b(?:anything|something)\\s+(?:\\w+\\s+)?(?:new|happen\\w*|going\\s+on)\\b", "\\bany\\s+happen",
+  "\\bheard\\s+(?:any|anything|something|much)\\b", "\\btalk\\s+of\\s+the\\s+(?:town|village)\\b", "\\bthe\\s+latest\\b", "\\b(?:any|got\\s+any)\\s+(?:tales|stories|gossip)\\b",
+  "\\b(?:folk|folks|people|villagers|everyone|everybody|they)\\s+(?:\\w+\\s+)?(?:talking|whispering|saying|gossiping)\\b", "\\banything\\s+i\\s+should\\s+know\\b",
+].join("|"), "i");
 const RUMOUR_WORDS = keywords("new going happening happen happened lately latest word");
+// The other words of a news line ("what are the villagers whispering about?").
+const NEWS_WORDS = keywords("heard hear talk talking town village villagers folk folks people everyone everybody whispering saying gossiping tales stories strange odd unusual interesting know should days these today");
 
 /** Does the line ask about the NPC's surroundings ("what's near you?", "which one is the gate post?", "what is that yellow thing?")? The nearby lines answer those. */
 function asksAboutSurroundings(say: string): boolean {
@@ -199,6 +218,11 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
   const weak = (w: string) => WEAK.has(w) || ownWords.has(w);
   // The line's own words that could name a fact: a fact must share at least half of them.
   const own = [...keywords(say)].filter((w) => !weak(w) || naming(w));
+  // "Heard anything lately?", "what's the talk of the town?": news, naming nothing else: the rumours.
+  if (news && own.every((w) => RUMOUR_WORDS.has(w) || TOPIC_NAMES.has(w) || NEWS_WORDS.has(w))) {
+    const rumours = card.facts.filter((f) => f.topic === "rumour");
+    if (rumours.length > 0) return rumours;
+  }
   if (own.length === 0) return [];
   const scored = ranked.map((r, i) => {
     const topical = r.topical.filter(naming);
@@ -295,7 +319,9 @@ export function loreCheckFor(card: CharacterCard, line: string, o: LoreCheckOpti
   if (direct === undefined) {
     if (!asksSomething(say) && !asksWhoYouAre(say)) return null;
     // "What's going on around here?" asks for news, not the surroundings.
-    if (asksToActOrForTheWay(say) || (asksAboutSurroundings(say) && !NEWS.test(say))) return null;
+    // Who the NPC is, the news and a topic asked for ("I'm looking for work") are never about acting or the surroundings.
+    const topic = asksWhoYouAre(say) || NEWS.test(say) || TOPIC_REQUEST.test(say);
+    if (!topic && (asksToActOrForTheWay(say) || asksAboutSurroundings(say))) return null;
   }
   if (direct === undefined && asksWhoYouAre(say)) {
     const words = [...ownNames(card)].filter((w) => w !== "old").concat(card.role.toLowerCase().split(/[\s-]+/).filter((w) => w.length >= 4));

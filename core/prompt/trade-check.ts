@@ -55,7 +55,7 @@ const PRICE = /\b(?:how\s+much|price|prices|priced|cost|costs|expensive|cheap|pr
 const BUY = /\b(?:buy|purchase|i'?ll\s+take|i\s+will\s+take|let\s+me\s+have|i'?d\s+like|i\s+would\s+like|i\s+want|give\s+me|can\s+i\s+(?:get|have)|could\s+i\s+(?:get|have)|may\s+i\s+(?:get|have)|sell\s+me|my\s+money\s+for)\b|^(?:\w+[,!]?\s+)?(?:one|a|an|two|some)\s+[^?]*\bplease\b/;
 const HAGGLE = /\b(?:take|give\s+you|offer|how\s+about|deal|final|settle|accept|knock|lower|discount|pay\s+you|only\s+(?:have|got)|will\s+that\s+(?:buy|do|cover)|enough)\b/;
 const PAY = /\b(?:my\s+(?:coin|coins|money)\s+for|here(?:'s|s|\s+is)\s+(?:my\s+)?(?:coin|coins|money))\b/;
-const GOODS = /\b(?:what\s+(?:do|have|can)\s+(?:you|u|i)\s+(?:sell|selling|got|have|buy|offer)|what\s+(?:are|r)\s+(?:you|u)\s+selling|what(?:'s|s|\s+is)\s+for\s+sale|anything\s+(?:for\s+sale|good|to\s+buy)|got\s+anything|(?:your|ur)\s+(?:wares|goods|stock)|what\s+(?:have\s+)?(?:you|u)\s+got|what\s+goods)\b/;
+const GOODS = /\b(?:what\s+(?:do|have|can)\s+(?:you|u|i)\s+(?:sell|selling|got|have|buy|offer)|what\s+(?:are|r)\s+(?:you|u)\s+selling|what(?:'s|s|\s+is)\s+for\s+sale|anything\s+(?:for\s+sale|good|to\s+buy)|got\s+anything|(?:your|ur)\s+(?:wares|goods|stock)|what\s+(?:have\s+)?(?:you|u)\s+got|what\s+goods|what\s+(?:items|things|goods|wares)\s+do\s+(?:you|u)\s+(?:trade|deal)\s+in)\b/;
 
 /** An offered sum: digits, or a number word before "coin(s)" ("two coins"). */
 function offerIn(say: string): number | undefined {
