@@ -52,6 +52,8 @@ describe("reading requests to act", () => {
     expect(asksAboutProps("which one is the brown barrel?")).toBe(true);
     expect(answersFromSight("which one is the brown barrel?")).toBe(false);
     expect(answersFromSight("is the brown barrel on your left?")).toBe(true);
+    // "Which is the nearest …" asks what is seen, not to point.
+    for (const l of ["which is the nearest thing in view?", "which one is closest to you?", "which one is the barrel on your left?"]) expect(answersFromSight(l), l).toBe(true);
   });
 });
 

@@ -37,6 +37,9 @@ const PROPS = new RegExp(
   "i",
 );
 
+/** The words of a question about what is seen (nearness, number, colour, side), kinds and colours aside. */
+const PROP_QUESTION = new RegExp(`\\b(${[...PROP_WORDS, "nearer", "closer", "furthest", "farthest", "in view", "you see", "you can see"].map((w) => w.replace(/ /g, "\\s+")).join("|")})\\b`, "i");
+
 /** True when the line asks about the props in sight by kind, colour, number, nearness or side. */
 export function asksAboutProps(line: string): boolean {
   return PROPS.test(line);
@@ -50,8 +53,9 @@ export function asksAboutProps(line: string): boolean {
  * no props hears of stays in the reply.
  */
 export function answersFromSight(line: string): boolean {
-  // A thing to point out is pointed at, in view or not (core/prompt/act-check.ts).
-  if (TRADE.test(line) || asksToPoint(line)) return false;
+  // A thing to point out is pointed at, in view or not (core/prompt/act-check.ts); "which is the
+  // nearest thing in view?" asks what is seen.
+  if (TRADE.test(line) || (asksToPoint(line) && !PROP_QUESTION.test(line))) return false;
   return asksAboutProps(line) || readSightQuestion(line)?.t === "list";
 }
 
