@@ -63,25 +63,17 @@ function main() {
   for (const m of misses.slice(0, a.show)) process.stderr.write(m + "\n");
   const sum = (keep: (k: string) => boolean, f: "lines" | "checked" | "own_reply_fails") => Object.entries(by).filter(([k]) => keep(k)).reduce((n, [, v]) => n + v[f], 0);
   const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
-  const lore = (k: string) => FOR_LORE.has(k);
-  const trade = (k: string) => FOR_TRADE.has(k);
-  const act = (k: string) => FOR_ACT.has(k);
-  const near = (k: string) => FOR_NEAR.has(k);
-  const other = (k: string) => !FOR_LORE.has(k) && !FOR_TRADE.has(k) && !FOR_ACT.has(k) && !FOR_NEAR.has(k);
+  const groups: [string, Set<string>][] = [["lore", FOR_LORE], ["trade", FOR_TRADE], ["act", FOR_ACT], ["near", FOR_NEAR]];
+  const other = (k: string) => groups.every(([, set]) => !set.has(k));
+  /** A group's lines, the share checked and the share of those the samples' own replies fail. */
+  const figures = (g: string, keep: (k: string) => boolean) => ({
+    [`${g}_lines`]: sum(keep, "lines"),
+    [`${g}_checked`]: r4(sum(keep, "checked") / Math.max(1, sum(keep, "lines"))),
+    [`${g}_own_reply_fails`]: r4(sum(keep, "own_reply_fails") / Math.max(1, sum(keep, "checked"))),
+  });
   const summary = {
     samples: sum(() => true, "lines"),
-    lore_lines: sum(lore, "lines"),
-    lore_checked: r4(sum(lore, "checked") / Math.max(1, sum(lore, "lines"))),
-    lore_own_reply_fails: r4(sum(lore, "own_reply_fails") / Math.max(1, sum(lore, "checked"))),
-    trade_lines: sum(trade, "lines"),
-    trade_checked: r4(sum(trade, "checked") / Math.max(1, sum(trade, "lines"))),
-    trade_own_reply_fails: r4(sum(trade, "own_reply_fails") / Math.max(1, sum(trade, "checked"))),
-    act_lines: sum(act, "lines"),
-    act_checked: r4(sum(act, "checked") / Math.max(1, sum(act, "lines"))),
-    act_own_reply_fails: r4(sum(act, "own_reply_fails") / Math.max(1, sum(act, "checked"))),
-    near_lines: sum(near, "lines"),
-    near_checked: r4(sum(near, "checked") / Math.max(1, sum(near, "lines"))),
-    near_own_reply_fails: r4(sum(near, "own_reply_fails") / Math.max(1, sum(near, "checked"))),
+    ...Object.assign({}, ...groups.map(([g, set]) => figures(g, (k) => set.has(k)))),
     other_lines: sum(other, "lines"),
     other_checked: r4(sum(other, "checked") / Math.max(1, sum(other, "lines"))),
     by_intent: Object.fromEntries(Object.entries(by).sort(([x], [y]) => x.localeCompare(y))),
