@@ -61,7 +61,7 @@ export interface SuiteOptions {
   sight?: boolean;
   /** Sight replies that disagree with their answer are written this many times again (the server's `sightRetries`, 4). */
   sightRetries?: number;
-  /** With `mixture`: replies to a question a card fact answers that do not say it are written this many times again (the server's `loreRetries`, 4; core/prompt/lore-check.ts). */
+  /** With `mixture`: a reply that disagrees with its text-path check (a card fact, a trade, an action, the surroundings, the gate's mood: core/prompt/checks.ts) is written this many times again (the server's `loreRetries`, 4). */
   loreRetries?: number;
 }
 
