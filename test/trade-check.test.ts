@@ -23,6 +23,20 @@ describe("readTradeLine", () => {
     expect(goodNamed(mira, "a teapot")).toBeUndefined();
   });
 
+  it("a service asked for by the work it does is asked its price, before any good the line names", () => {
+    expect(kindOf(brom, "my axe is broken, can you fix it?")).toBe("price mending");
+    expect(kindOf(brom, "how much to mend a dagger?")).toBe("price mending");
+    expect(kindOf(brom, "my old blade went dull. please?")).toBe("price sharpening");
+    expect(kindOf(hilde, "could I get a hot bath, please?")).toBe("price bath");
+    // "Good night" is not the room for the night; a merchant with no repairs leaves "fix my boots" to the model.
+    expect(kindOf(hilde, "good night, please take care")).toBeNull();
+    expect(kindOf(mira, "can you fix my boots?")).toBeNull();
+    const c = tradeCheckFor(brom, "could you repair my spear?", 0)!;
+    expect(c.agrees("[mood:calm] Ten coins. Sundown.")).toEqual([]);
+    expect(c.agrees("[mood:calm] 2 coins.")).toHaveLength(1);
+    expect(brom.lines.repair.map((l) => l.replace("{price}", "10"))).toContain(c.voice!("[mood:calm] x").replace("[mood:calm] ", ""));
+  });
+
   it("tells a price question, a purchase, an offer and a request for the list apart", () => {
     expect(kindOf(brom, "what would an axe head run me, price-wise?")).toBe("price axe_head");
     expect(kindOf(mira, "those boots look costly")).toBe("price boots");

@@ -29,14 +29,31 @@ function namesOfGood(g: Good): string[] {
   const out = new Set([name, g.item.replace(/_/g, " ")]);
   const bare = name.replace(SERVING, "");
   out.add(bare);
+  // The last word names a good ("boots"), not a service ("room for the night" is no "night").
   const last = bare.split(/\s+/).at(-1)!;
-  if (last.length >= 3) out.add(last);
-  // A service by its verb: "sharpening" is asked for as "sharpen", "mending" as "mend".
-  if (g.service && /ing$/.test(g.item) && g.item.length > 6) out.add(g.item.slice(0, -3));
+  if (last.length >= 3 && !g.service) out.add(last);
+  // A service by its verb: "sharpening" is asked for as "sharpen", "mending" as "mend" (and "fix", "repair", "broken").
+  if (g.service && /ing$/.test(g.item) && g.item.length > 6) {
+    const verb = g.item.slice(0, -3);
+    out.add(verb);
+    for (const w of SERVICE_WORDS[verb] ?? []) out.add(w);
+  }
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** The good the line names (the longest name wins; "ale" alone is the mug of ale, not the dark ale), or undefined. */
+// Other words for the work a service does.
+const SERVICE_WORDS: Record<string, string[]> = {
+  mend: ["repair", "repairs", "fix", "fixing", "broken", "cracked", "mended"],
+  sharpen: ["hone", "dull", "blunt", "sharpened"],
+};
+
+// "Can you fix my axe?", "I need my blade sharpened": a service asked for is asked its price.
+const SERVICE_ASK = /\b(?:can|could|would|will)\s+(?:you|u|ya)\b|\bplease\b|\bi\s+need\b|\bdo\s+(?:you|u)\s+(?:do|offer)\b|\bneeds?\s+(?:a\s+)?(?:mending|fixing|sharpening|repair)/;
+
+/**
+ * The good the line names (the longest name wins; "ale" alone is the mug of ale, not the dark ale),
+ * or undefined. A service named wins over a good ("how much to mend a dagger?" asks the mending).
+ */
 export function goodNamed(card: CharacterCard, say: string): Good | undefined {
   const line = say.toLowerCase();
   let best: { good: Good; len: number; exact: boolean } | undefined;
@@ -44,7 +61,8 @@ export function goodNamed(card: CharacterCard, say: string): Good | undefined {
     for (const n of namesOfGood(g)) {
       if (!new RegExp(`\\b${escape(n)}(?:e?s)?\\b`).test(line)) continue;
       const exact = n === g.item.replace(/_/g, " ") || n === g.name.toLowerCase();
-      if (!best || n.length > best.len || (n.length === best.len && exact && !best.exact)) best = { good: g, len: n.length, exact };
+      const better = !best || (!!g.service !== !!best.good.service ? !!g.service : n.length > best.len || (n.length === best.len && exact && !best.exact));
+      if (better) best = { good: g, len: n.length, exact };
       break;
     }
   }
@@ -81,7 +99,7 @@ export function readTradeLine(card: CharacterCard, say: string): TradeAsk | null
   if (offer !== undefined && (HAGGLE.test(line) || new RegExp(`\\b${offer}\\s+(?:coins?\\s+)?for\\b`).test(line)) && !good.service) return { kind: "haggle", good, offer };
   const sells = !good.service && card.actions.give.includes(good.item);
   if (PAY.test(line) && sells) return { kind: "buy", good };
-  if (PRICE.test(line)) return { kind: "price", good };
+  if (PRICE.test(line) || (good.service && SERVICE_ASK.test(line))) return { kind: "price", good };
   if (BUY.test(line) && sells) return { kind: "buy", good };
   return null;
 }
@@ -135,7 +153,10 @@ export function tradeCheckFor(card: CharacterCard, say: string, pick = 0): Reply
     return {
       kind: "lore",
       agrees: (reply) => (saysNumber(parseReply(reply).text, g.price) ? [] : [`does not say the ${g.name}'s price, ${g.price}`]),
-      voice: (least) => inMood(least, cardLine(card, "price", { item: g.name, price: g.price, unit: g.unit === "each" ? "each" : g.unit }, pick)),
+      // A repair is answered with the card's repair line ("Leave it on the anvil. 10 coins."), any other good or service with its price line.
+      voice: (least) => inMood(least, g.service && /sharpen|mend|repair/.test(g.item) && card.lines.repair?.length
+        ? cardLine(card, "repair", { price: g.price }, pick)
+        : cardLine(card, "price", { item: g.name, price: g.price, unit: g.unit === "each" ? "each" : g.unit }, pick)),
     };
   }
   if (ask.kind === "buy") {

@@ -9,7 +9,7 @@ import { addNoise } from "./noise.ts";
 import { hashString, type Rng } from "./rng.ts";
 import type { World } from "./world.ts";
 import { fillLine as fill, linesFor, numberForms, sentenceCase } from "../../core/prompt/card-lines.ts";
-import { haggleAnswer } from "../../core/prompt/trade-check.ts";
+import { goodNamed, haggleAnswer } from "../../core/prompt/trade-check.ts";
 
 // Situations: one player line and the NPC's in-voice reply, per intent. Each generator fills a
 // phrasing template, picks the facts/items/places it is about, writes the reply from the card's
@@ -356,7 +356,9 @@ const GENERATORS: Record<string, Gen> = {
     const weapon = ctx.rng.pick(WEAPONS);
     const tpl = template(ctx, "repair", mode);
     if (services.length === 0) return { intent: "repair", tpl, slots: { weapon }, reply: voice(ctx, "repair", { price: 0 }), suite: "trading" };
-    const s = /sharpen|dull/.test(tpl.text) ? services.find((g) => /sharpen/.test(g.item)) ?? services[0] : ctx.rng.pick(services);
+    // The service the line asks for, as the server's trade check reads it ("mend" the mending, "dull" the sharpening), else either.
+    const named = goodNamed(ctx.card, fill(tpl.text, { weapon }));
+    const s = named && services.includes(named) ? named : ctx.rng.pick(services);
     return { intent: "repair", tpl, slots: { weapon }, reply: voice(ctx, "repair", { price: s.price }), suite: "trading", checks: { contains_any: numberForms(s.price) } };
   },
   rumour: (ctx, mode) => factTopic(ctx, mode, "rumour"),

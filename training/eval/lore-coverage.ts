@@ -30,7 +30,7 @@ function parseArgs(argv: string[]) {
 }
 
 const FOR_LORE = new Set(["fact", "villager", "rumour", "quest", "introduce"]);
-const FOR_TRADE = new Set(["price", "buy", "haggle", "goods_list"]);
+const FOR_TRADE = new Set(["price", "buy", "haggle", "goods_list", "repair"]);
 const FOR_ACT = new Set(["emote", "turn", "walk", "point"]);
 const FOR_NEAR = new Set(["nearby", "what_is", "directions"]);
 
