@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { parseCharacterCardJson, type CharacterCard } from "../core/character/schema.ts";
 import { actCheckFor } from "../core/prompt/act-check.ts";
-import { checkFor } from "../core/prompt/checks.ts";
+import { checkFor, withReferent } from "../core/prompt/checks.ts";
+import type { Turn } from "../core/prompt/layout.ts";
 import { gateMood, moodCheckFor } from "../core/prompt/mood-check.ts";
 import { assemblePrompt, factAliases, playerInFront, sceneNpcEntities } from "../core/prompt/context.ts";
 import { asksWhatIsAround, colourThingAsked, nearbyLinesOf, nearCheckFor } from "../core/prompt/near-check.ts";
@@ -20,11 +21,11 @@ const card = (id: string) => parseCharacterCardJson(readFileSync(`adapters/${id}
 const brom = card("brom"), hilde = card("hilde"), wen = card("wen");
 const scene = parseScene(JSON.parse(readFileSync("scenes/village.json", "utf8")), "scenes/village.json");
 
-/** The prompt of `npc` at its spawn point for `say`, text path (no sight lines). */
-function promptFor(c: CharacterCard, say: string): string {
+/** The prompt of `npc` at its spawn point for `say` (after `history`), text path (no sight lines). */
+function promptFor(c: CharacterCard, say: string, history: Turn[] = []): string {
   const npc = scene.npcs.find((n) => n.character === c.id)!;
   const pose = { position: npc.position, facing: npc.facing };
-  return assemblePrompt({ card: c, scene, npcId: npc.id, pose, playerPosition: playerInFront(pose), others: sceneNpcEntities(scene, npc.id), say }, (s) => Math.ceil(s.length / 3)).text;
+  return assemblePrompt({ card: c, scene, npcId: npc.id, pose, playerPosition: playerInFront(pose), others: sceneNpcEntities(scene, npc.id), say, history }, (s) => Math.ceil(s.length / 3)).text;
 }
 const act = (c: CharacterCard, say: string) => actCheckFor(c, say, promptFor(c, say), scene, 0);
 const near = (c: CharacterCard, say: string) => nearCheckFor(c, say, promptFor(c, say), scene, 0);
@@ -156,6 +157,21 @@ describe("which check a reply gets", () => {
     expect(o(brom, "nod if you heard me")?.kind).toBe("act");
     expect(o(brom, "where's the well?")?.kind).toBe("near");
     expect(o(brom, "nice weather")).toBeNull();
+  });
+
+  it("a trade line that points back ('I'll take it') is about the good the latest turn named", () => {
+    const history: Turn[] = [{ role: "player", text: "do you make daggers?" }, { role: "npc", text: "[mood:calm] Aye. Dagger, 25 coins. [emote:nod]" }];
+    const take = promptFor(brom, "good, I'll take it", history);
+    expect(withReferent(brom, "good, I'll take it", take)).toBe("good, I'll take it (the dagger)");
+    const c = checkFor(brom, "good, I'll take it", { prompt: take, scene, bySight: false, sight: true, text: true, aliases: factAliases(scene), pick: 0 })!;
+    expect(c.agrees("[mood:calm] Here. [give:dagger]")).toEqual([]);
+    expect(c.agrees("[mood:calm] Here. [give:sword]")).toHaveLength(1);
+    const offer = promptFor(brom, "would you take 20 for that one?", history);
+    expect(checkFor(brom, "would you take 20 for that one?", { prompt: offer, scene, bySight: false, sight: true, text: true, aliases: factAliases(scene), pick: 0 })?.agrees("[mood:calm] 20. Deal.")).toEqual([]);
+    // No earlier good, a good named, or no trade: the line as it is.
+    expect(withReferent(brom, "I'll take it", promptFor(brom, "I'll take it"))).toBe("I'll take it");
+    expect(withReferent(brom, "how much is the sword, then?", take)).toBe("how much is the sword, then?");
+    expect(withReferent(brom, "is it hot in there?", take)).toBe("is it hot in there?");
   });
 
   it("checks nothing on the text path in danger, or with the text checks off", () => {

@@ -37,6 +37,13 @@ describe("readTradeLine", () => {
     expect(brom.lines.repair.map((l) => l.replace("{price}", "10"))).toContain(c.voice!("[mood:calm] x").replace("[mood:calm] ", ""));
   });
 
+  it("a good asked after ('do you make daggers?', 'any boots left?') is answered with its price", () => {
+    expect(kindOf(brom, "so do you make daggers, smith?")).toBe("price dagger");
+    expect(kindOf(hilde, "do you serve dark ale here?")).toBe("price dark_ale");
+    expect(kindOf(mira, "got any rope?")).toBe("price rope");
+    expect(kindOf(brom, "do you like your sword?")).toBeNull();
+  });
+
   it("tells a price question, a purchase, an offer and a request for the list apart", () => {
     expect(kindOf(brom, "what would an axe head run me, price-wise?")).toBe("price axe_head");
     expect(kindOf(mira, "those boots look costly")).toBe("price boots");

@@ -5,8 +5,10 @@ import { answerInPrompt } from "../vision/ask.ts";
 import { actCheckFor } from "./act-check.ts";
 import { loreCheckFor, withoutAddress, type LoreCheckOptions } from "./lore-check.ts";
 import { moodCheckFor } from "./mood-check.ts";
+import { MARKERS } from "./markers.ts";
 import { nearCheckFor } from "./near-check.ts";
 import type { ReplyCheck } from "./reply-check.ts";
+import { goodNamed, readTradeLine } from "./trade-check.ts";
 
 // Which check a reply gets (core/prompt/reply-check.ts). On the sight path (a line about the props
 // in view, its prompt holding the sight lines): the sight check (core/vision/agree.ts), except for
@@ -42,6 +44,33 @@ export function checkFor(card: CharacterCard, line: string, o: CheckOptions): Re
     return near ?? (o.sight ? sightReplyCheck(o.prompt, line, card.defaultMood) : null);
   }
   if (!o.text) return null;
-  const answer = danger ? null : loreCheckFor(card, line, o) ?? actCheckFor(card, say, o.prompt, o.scene, pick) ?? nearCheckFor(card, say, o.prompt, o.scene, pick);
+  const answer = danger ? null : loreCheckFor(card, withReferent(card, line, o.prompt), o) ?? actCheckFor(card, say, o.prompt, o.scene, pick) ?? nearCheckFor(card, say, o.prompt, o.scene, pick);
   return answer ?? moodCheckFor(card, o.weights, pick);
 }
+
+/**
+ * The line with the good it points back to ("I'll take it", "how much is that one?" after the
+ * dagger came up): when the line names none of the card's goods, asks about a price, a sale or an
+ * offer, and says "it", "one", "that" or "them", the good the latest earlier turn named (the NPC's
+ * or the player's) is added for the trade check to read; else the line as it is.
+ */
+export function withReferent(card: CharacterCard, line: string, prompt: string): string {
+  if (goodNamed(card, line) !== undefined || !/\b(?:it|one|that|them|those|these)\b/i.test(line)) return line;
+  for (const turn of earlierTurns(prompt)) {
+    const good = goodNamed(card, turn);
+    if (good === undefined) continue;
+    const asked = `${line} (the ${good.name})`;
+    const ask = readTradeLine(card, asked);
+    return ask !== null && ask.kind !== "goods" ? asked : line;
+  }
+  return line;
+}
+
+/** The texts of the turns before the prompt's last player line, latest first (tags left out). */
+function earlierTurns(prompt: string): string[] {
+  const last = prompt.lastIndexOf(MARKERS.player);
+  const first = prompt.indexOf(MARKERS.player);
+  if (last <= first) return [];
+  return prompt.slice(first, last).split(/<\|(?:player|npc)\|>/).map((t) => t.replace(/<\|end\|>[\s\S]*$/, "").replace(/\[[a-z_]+:[^\]]*\]/g, "").trim()).filter(Boolean).reverse();
+}
+

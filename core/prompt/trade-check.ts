@@ -47,8 +47,11 @@ const SERVICE_WORDS: Record<string, string[]> = {
   sharpen: ["hone", "dull", "blunt", "sharpened"],
 };
 
+// "Do you make daggers?", "got any rope?": a good asked after is answered with its price.
+const STOCK = /(?:^|[,.;:!?]\s*)(?:(?:so|and|hey|oi|well|um|ok|okay|then|say|smith|friend)[\s,]+)*(?:(?:do|does|d'?you)\s+(?:you|u|ya|he|she)?\s*(?:sell|make|have|stock|carry|keep|forge|brew|bake|cook|serve|pour)\b|(?:got|have\s+you\s+got|any)\s+(?:any\s+)?(?!coins?\b)\w+(?:\s+\w+)?\s*(?:for\s+sale|in\s+stock|left)?\s*\?\s*$)/;
+
 // "Can you fix my axe?", "I need my blade sharpened": a service asked for is asked its price.
-const SERVICE_ASK = /\b(?:can|could|would|will)\s+(?:you|u|ya)\b|\bplease\b|\bi\s+need\b|\bdo\s+(?:you|u)\s+(?:do|offer)\b|\bneeds?\s+(?:a\s+)?(?:mending|fixing|sharpening|repair)/;
+const SERVICE_ASK = /\b(?:can|could|would|will)\s+(?:you|u|ya)\b|\bplease\b(?!.*\b(?:how|what|why|where|when|who|which)\b)(?<!\b(?:how|what|why|where|when|who|which)\b.*)|\bi\s+need\b|\bdo\s+(?:you|u)\s+(?:do|offer)\b|\bneeds?\s+(?:a\s+)?(?:mending|fixing|sharpening|repair)/;
 
 /**
  * The good the line names (the longest name wins; "ale" alone is the mug of ale, not the dark ale),
@@ -99,7 +102,8 @@ export function readTradeLine(card: CharacterCard, say: string): TradeAsk | null
   if (offer !== undefined && (HAGGLE.test(line) || new RegExp(`\\b${offer}\\s+(?:coins?\\s+)?for\\b`).test(line)) && !good.service) return { kind: "haggle", good, offer };
   const sells = !good.service && card.actions.give.includes(good.item);
   if (PAY.test(line) && sells) return { kind: "buy", good };
-  if (PRICE.test(line) || (good.service && SERVICE_ASK.test(line))) return { kind: "price", good };
+  // A stock question opens its clause ("do you make daggers?"; not "how do you make the salve?") and is not about a service.
+  if (PRICE.test(line) || (good.service ? SERVICE_ASK.test(line) : STOCK.test(line))) return { kind: "price", good };
   if (BUY.test(line) && sells) return { kind: "buy", good };
   return null;
 }
