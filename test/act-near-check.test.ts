@@ -12,7 +12,7 @@ import type { Turn } from "../core/prompt/layout.ts";
 import { gateMood, moodCheckFor } from "../core/prompt/mood-check.ts";
 import { assemblePrompt, factAliases, playerInFront, sceneNpcEntities } from "../core/prompt/context.ts";
 import { asksWhatIsAround, colourThingAsked, nearbyLinesOf, nearCheckFor } from "../core/prompt/near-check.ts";
-import { mentionedObjects } from "../core/prompt/nearby.ts";
+import { clearlyMentioned, mentionedObjects } from "../core/prompt/nearby.ts";
 import { asksToFaceThem, asksToPoint, requestedEmote } from "../core/prompt/requests.ts";
 import { parseScene } from "../core/scene/load.ts";
 import { answersFromSight, asksAboutProps } from "../core/vision/sight.ts";
@@ -70,6 +70,12 @@ describe("the act check", () => {
     expect(brom.lines.emote.some((l) => plain.includes(l))).toBe(true);
   });
 
+  it("leaves a negated request alone", () => {
+    expect(act(brom, "don't take me to the well")).toBeNull();
+    expect(act(brom, "never point at the anvil stump")).toBeNull();
+    expect(act(brom, "take me to the well")?.kind).toBe("act");
+  });
+
   it("leaves an action the card does not allow to the model", () => {
     expect(act(brom, "curtsy for me")).toBeNull();
     // Brom does not walk to the herb hut: no act check (the way there may still be checked).
@@ -97,6 +103,20 @@ describe("the act check", () => {
     expect(c.agrees("[mood:calm] Aye. [emote:nod]")).toEqual(["no [turn_to:player]"]);
     const both = act(hilde, "take me to the well, and give me a hug!")!;
     expect(both.agrees("[mood:cheerful] Come along! [walk_to:well]")).toEqual(["no [emote:hug]"]);
+  });
+});
+
+describe("what a line names", () => {
+  it("a colour alone names no object; beside another word it does", () => {
+    expect(mentionedObjects(scene, "what's that grey thing close to you?")).toEqual([]);
+    expect(mentionedObjects(scene, "the grey forge")[0].id).toBe("forge");
+  });
+
+  it("one place, or none when far-apart objects answer to the line as well", () => {
+    expect(clearlyMentioned(scene, "where's the stall?")).toBeUndefined(); // four stalls
+    expect(clearlyMentioned(scene, "where is the spice stall?")?.id).toBe("stall-spice-awning"); // its parts stand together
+    expect(clearlyMentioned(scene, "where's the gate?")?.id).toBe("gate-lintel");
+    expect(clearlyMentioned(scene, "hello there")).toBeUndefined();
   });
 });
 
@@ -133,6 +153,17 @@ describe("the near check", () => {
     expect(c.agrees("[mood:calm] That's the anvil.")).toEqual([]);
     expect(c.agrees("[mood:calm] That's the well.")).toHaveLength(1);
     expect(near(brom, "what's that pink thing?")).toBeNull(); // nothing pink near Brom: nothing to hold the reply to
+    // "That red thing" is one in view: of the listed red things, those within 12 m.
+    const prompt = "<|persona|>Brom\n<|near|>- barrel-red: red barrel, 30 m ahead (north)\n- bucket-a: bucket, red, 3 m left (west)\n<|player|>what's that red thing?<|end|>\n<|npc|>";
+    const red = nearCheckFor(brom, "what's that red thing?", prompt, scene, 0)!;
+    expect(red.agrees("[mood:calm] The bucket.")).toEqual([]);
+    expect(red.agrees("[mood:calm] The red barrel.")).toHaveLength(1);
+  });
+
+  it("news around here is no question about the surroundings", () => {
+    expect(asksWhatIsAround("what's going on around here?")).toBe(false);
+    expect(asksWhatIsAround("anything strange around here lately?")).toBe(false);
+    expect(asksWhatIsAround("anything interesting around here?")).toBe(true);
   });
 
   it("wants the compass direction of a place asked the way to, or 'here' within reach", () => {
@@ -172,6 +203,13 @@ describe("which check a reply gets", () => {
     expect(withReferent(brom, "I'll take it", promptFor(brom, "I'll take it"))).toBe("I'll take it");
     expect(withReferent(brom, "how much is the sword, then?", take)).toBe("how much is the sword, then?");
     expect(withReferent(brom, "is it hot in there?", take)).toBe("is it hot in there?");
+  });
+
+  it("an opening 'well,' names no well", () => {
+    const say = "well, where's the anvil stump?";
+    const c = checkFor(brom, say, { prompt: promptFor(brom, say), scene, bySight: false, sight: true, text: true, aliases: factAliases(scene), pick: 0 })!;
+    expect(c.kind).toBe("near");
+    expect(c.agrees("[mood:calm] You're standing at it.")).toEqual([]);
   });
 
   it("checks nothing on the text path in danger, or with the text checks off", () => {

@@ -31,6 +31,8 @@ describe("readTradeLine", () => {
     // "Good night" is not the room for the night; a merchant with no repairs leaves "fix my boots" to the model.
     expect(kindOf(hilde, "good night, please take care")).toBeNull();
     expect(kindOf(mira, "can you fix my boots?")).toBeNull();
+    // "Please" in a question about something else asks no price ("how many rooms" is the card's fact).
+    expect(kindOf(hilde, "how many rooms do you have, please?")).toBeNull();
     const c = tradeCheckFor(brom, "could you repair my spear?", 0)!;
     expect(c.agrees("[mood:calm] Ten coins. Sundown.")).toEqual([]);
     expect(c.agrees("[mood:calm] 2 coins.")).toHaveLength(1);
