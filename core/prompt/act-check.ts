@@ -1,11 +1,11 @@
 import type { CharacterCard } from "../character/schema.ts";
 import type { Scene } from "../scene/schema.ts";
-import { cardLine } from "./card-lines.ts";
+import { cardLine, inMoodOf } from "./card-lines.ts";
 import { nearbyLinesOf } from "./near-check.ts";
 import { clearlyMentioned } from "./nearby.ts";
 import { asksToFaceThem, pointTail, requestedEmote, tailOf, WALK } from "./requests.ts";
 import { parseReply } from "./reply.ts";
-import { moodTagOf, type ReplyCheck } from "./reply-check.ts";
+import type { ReplyCheck } from "./reply-check.ts";
 
 // The act check: a request to act that the card allows gets a reply carrying the action's tag.
 // Asked to wave (an emote of the card's), to look at the player, to walk somewhere the card may
@@ -53,6 +53,6 @@ export function actCheckFor(card: CharacterCard, say: string, prompt: string, sc
       const tags = new Set(parseReply(reply).actions.map((a) => `${a.kind}:${a.arg}`));
       return wanted.filter((w) => !tags.has(w.tag) && !w.also.some((t) => tags.has(t))).map((w) => `no [${w.tag}]`);
     },
-    voice: (least) => `${moodTagOf(least) ?? `[mood:${card.defaultMood}]`} ${wanted[0].line()} ${wanted.map((w) => `[${w.tag}]`).join(" ")}`,
+    voice: (least) => inMoodOf(least, `${wanted[0].line()} ${wanted.map((w) => `[${w.tag}]`).join(" ")}`, card.defaultMood),
   };
 }

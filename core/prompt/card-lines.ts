@@ -1,4 +1,5 @@
 import type { CharacterCard } from "../character/schema.ts";
+import { moodTagOf } from "./reply-check.ts";
 
 // A character's in-voice lines (`lines` of its card, by situation) with their {slots} filled. The
 // data engine writes training replies with them; the server says them when a checked reply gets
@@ -38,6 +39,16 @@ export function fillLine(template: string, slots: Record<string, string | number
     if (!(key in slots)) throw new Error(`template "${template}" needs slot {${key}}`);
     return String(slots[key]);
   }).replace(/\b(the) the\b/gi, "$1"); // "the {place}" with "The Rusty Tankard"
+}
+
+/** "a, b and c": names as said in a list (the {list} slot of `nearby` and `goods_list` lines). */
+export function listPhrase(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+/** A mood-tagged line: `text` after the mood tag of `least` (the reply that came closest), else `defaultMood`'s. */
+export function inMoodOf(least: string, text: string, defaultMood: string): string {
+  return `${moodTagOf(least) ?? `[mood:${defaultMood}]`} ${text}`;
 }
 
 /** Capitalises the first letter of the line and of each sentence (slots may start one). */

@@ -2,8 +2,8 @@ import type { CharacterCard, Fact } from "../character/schema.ts";
 import { asksAboutSight } from "../vision/sight.ts";
 import { keywords, rankFacts, TRADE_WORDS, type RankedFact } from "./persona.ts";
 import { firstPersonFact } from "./restate.ts";
-import { moodTagOf, type ReplyCheck } from "./reply-check.ts";
-import { cardLine } from "./card-lines.ts";
+import type { ReplyCheck } from "./reply-check.ts";
+import { cardLine, inMoodOf } from "./card-lines.ts";
 import { tradeCheckFor } from "./trade-check.ts";
 
 // The lore check: a question a card fact answers gets a reply that says it. Retrieval
@@ -278,11 +278,6 @@ function ownedBy(card: CharacterCard, fact: Fact, word: string): boolean {
 function namesIn(fact: Fact, aliases: Record<string, string>): Set<string> {
   const caps = (fact.text.match(/[A-Za-z][A-Za-z'-]*/g) ?? []).filter((w, i) => i > 0 && /^[A-Z]/.test(w));
   return keywords([...caps, fact.about ?? "", fact.about ? aliases[fact.about] ?? "" : ""].join(" "));
-}
-
-/** A mood-tagged line: `text` after the closest reply's mood tag (else the card's default mood). */
-function inMoodOf(least: string, text: string, defaultMood: string): string {
-  return `${moodTagOf(least) ?? `[mood:${defaultMood}]`} ${text}`;
 }
 
 /** What the lore check needs beside the card and the line. */

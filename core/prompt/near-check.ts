@@ -1,11 +1,11 @@
 import type { CharacterCard } from "../character/schema.ts";
 import type { Scene } from "../scene/schema.ts";
-import { cardLine } from "./card-lines.ts";
+import { cardLine, inMoodOf, listPhrase } from "./card-lines.ts";
 import { asksTheWay } from "./lore-check.ts";
 import { MARKERS } from "./markers.ts";
 import { clearlyMentioned, DIRECTIONS, RELATIVE_PHRASE, type Direction } from "./nearby.ts";
 import { parseReply } from "./reply.ts";
-import { moodTagOf, type ReplyCheck } from "./reply-check.ts";
+import type { ReplyCheck } from "./reply-check.ts";
 
 // The near check: a question about what is around the NPC gets a reply that agrees with the
 // prompt's nearby lines (nearby.ts `renderNearbyFact`), the same lines the model reads. Three kinds:
@@ -110,13 +110,6 @@ function placeNamed(say: string, lines: NearbyLine[], scene: Scene): NearbyLine 
 /** "the well", "The Rusty Tankard", "Mira Vell". */
 const theName = (name: string) => (/^[A-Z]/.test(name) ? name : `the ${name}`);
 
-/** "the a, the b and the c" */
-function listOf(names: string[]): string {
-  const the = names.map(theName);
-  return the.length <= 1 ? the.join("") : `${the.slice(0, -1).join(", ")} and ${the.at(-1)}`;
-}
-
-const inMood = (card: CharacterCard, least: string, text: string) => `${moodTagOf(least) ?? `[mood:${card.defaultMood}]`} ${text}`;
 
 /**
  * The near check for a reply to `say` given the prompt it answers (core/prompt/reply-check.ts), or
@@ -137,9 +130,9 @@ export function nearCheckFor(card: CharacterCard, say: string, prompt: string, s
     return {
       kind: "near",
       agrees: (reply) => (answers.some((l) => namesThing(parseReply(reply).text, l.name)) ? [] : [`names no ${colour} thing near (${answers.map((l) => l.name).join(", ")})`]),
-      voice: (least) => inMood(card, least, cardLine(card, "what_is", {
+      voice: (least) => inMoodOf(least, cardLine(card, "what_is", {
         thing: first.name, dist: Math.max(1, Math.round(first.distance)), dir: first.direction ? RELATIVE_PHRASE[first.direction] : "here",
-      }, pick)),
+      }, pick), card.defaultMood),
     };
   }
   const place = asksTheWay(say) ? placeNamed(say, lines, scene) : undefined;
@@ -157,9 +150,9 @@ export function nearCheckFor(card: CharacterCard, say: string, prompt: string, s
         return shown || (compass !== null && compass.test(text)) || (here && /\b(?:here|at it|there|upon it)\b/i.test(text))
           ? [] : [`does not say where ${theName(place.name)} is (${there ? "here" : place.compass})`];
       },
-      voice: (least) => inMood(card, least, there
+      voice: (least) => inMoodOf(least, there
         ? cardLine(card, "directions_here", {}, pick)
-        : cardLine(card, "directions", { place: place.name, dir: place.compass, dist: Math.max(1, Math.round(place.distance)) }, pick)),
+        : cardLine(card, "directions", { place: place.name, dir: place.compass, dist: Math.max(1, Math.round(place.distance)) }, pick), card.defaultMood),
     };
   }
   if (!asksWhatIsAround(say)) return null;
@@ -173,6 +166,6 @@ export function nearCheckFor(card: CharacterCard, say: string, prompt: string, s
       const missed = nearest.filter((l) => !namesThing(text, l.name));
       return missed.length === 0 ? [] : [`does not name the nearest ${missed.map((l) => l.name).join(" and ")}`];
     },
-    voice: (least) => inMood(card, least, cardLine(card, "nearby", { list: listOf(first4.map((l) => l.name)) }, pick)),
+    voice: (least) => inMoodOf(least, cardLine(card, "nearby", { list: listPhrase(first4.map((l) => theName(l.name))) }, pick), card.defaultMood),
   };
 }

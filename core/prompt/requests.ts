@@ -51,9 +51,13 @@ const FRAMES = [
   "why\\s+(?:don't|dont)\\s+(?:you|u)\\s+", "try\\s+(?:to|and)\\s+", "how\\s+about\\s+(?:a|an)\\s+", "do\\s+(?:a|an)\\s+(?:little\\s+)?",
 ].join("|");
 
+// Each phrase's compiled request expression, built once.
+const REQUEST_RE = new Map<string, RegExp>();
+
 /** Does a clause of `say` ask for `phrase` (a regex source) as a request? Held letters are read both ways ("loook at me", "faace me"). */
 function requested(say: string, phrase: string): boolean {
-  const re = new RegExp(`(?:^|[,.;:!?]\\s*|\\s(?:and|then|and then)\\s+)${OPENERS}(?:${FRAMES})?(?:${phrase})(?![a-z'])`, "i");
+  let re = REQUEST_RE.get(phrase);
+  if (re === undefined) REQUEST_RE.set(phrase, (re = new RegExp(`(?:^|[,.;:!?]\\s*|\\s(?:and|then|and then)\\s+)${OPENERS}(?:${FRAMES})?(?:${phrase})(?![a-z'])`, "i")));
   const line = say.toLowerCase().replace(/\s+/g, " ").trim();
   return re.test(line) || re.test(line.replace(/([a-z])\1{2,}/g, "$1$1")) || re.test(line.replace(/([a-z])\1+/g, "$1"));
 }

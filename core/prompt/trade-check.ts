@@ -1,7 +1,7 @@
 import type { CharacterCard, Good } from "../character/schema.ts";
-import { cardLine, numberForms, NUMBER_WORDS } from "./card-lines.ts";
+import { cardLine, inMoodOf, listPhrase, numberForms, NUMBER_WORDS } from "./card-lines.ts";
 import { parseReply } from "./reply.ts";
-import { moodTagOf, type ReplyCheck } from "./reply-check.ts";
+import type { ReplyCheck } from "./reply-check.ts";
 
 // The trade check: what the NPC says about its goods agrees with its card. The prompt's goods line
 // holds every price, and the small model still quotes the dagger's price for the bag of nails,
@@ -129,8 +129,7 @@ const saysNumber = (text: string, n: number) => numberForms(n).some((f) => new R
 /** The goods a fallback list names: the first four the NPC hands over, else the first four. */
 function listOfGoods(card: CharacterCard): string {
   const goods = card.goods.filter((g) => !g.service);
-  const names = (goods.length > 0 ? goods : card.goods).slice(0, 4).map((g) => g.name);
-  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return listPhrase((goods.length > 0 ? goods : card.goods).slice(0, 4).map((g) => g.name));
 }
 
 /**
@@ -141,7 +140,7 @@ function listOfGoods(card: CharacterCard): string {
 export function tradeCheckFor(card: CharacterCard, say: string, pick = 0): ReplyCheck | null {
   const ask = readTradeLine(card, say);
   if (ask === null) return null;
-  const inMood = (least: string, text: string) => `${moodTagOf(least) ?? `[mood:${card.defaultMood}]`} ${text}`;
+  const inMood = (least: string, text: string) => inMoodOf(least, text, card.defaultMood);
   if (ask.kind === "goods") {
     const names = card.goods.map((g) => g.name);
     // A list names two goods at least (one when the card hands over only one): "a tonic" in a quest line is no list.

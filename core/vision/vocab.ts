@@ -1,3 +1,4 @@
+import { listPhrase } from "../prompt/card-lines.ts";
 import type { Colour, SceneObject } from "../scene/schema.ts";
 
 // The grounding vocabulary: the kinds of movable prop an NPC is asked about and the colour words
@@ -32,7 +33,7 @@ export function spokenList(items: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const it of items) counts.set(it, (counts.get(it) ?? 0) + 1);
   const xs = [...counts].map(([it, n]) => (n === 1 ? withArticle(it) : countPhrase(n, it)));
-  return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
+  return listPhrase(xs);
 }
 
 /** "two barrels", "one red thing": `n` of `what` (a kind or "<colour> thing"), in count words. */

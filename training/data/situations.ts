@@ -8,7 +8,9 @@ import { grammarTemplates, heldOut, PHRASINGS, templatesFor } from "./phrasings.
 import { addNoise } from "./noise.ts";
 import { hashString, type Rng } from "./rng.ts";
 import type { World } from "./world.ts";
-import { fillLine as fill, linesFor, numberForms, sentenceCase } from "../../core/prompt/card-lines.ts";
+import { fillLine as fill, linesFor, listPhrase, numberForms, sentenceCase } from "../../core/prompt/card-lines.ts";
+
+export { listPhrase };
 import { goodNamed, haggleAnswer } from "../../core/prompt/trade-check.ts";
 
 // Situations: one player line and the NPC's in-voice reply, per intent. Each generator fills a
@@ -158,11 +160,6 @@ function villagerName(ctx: Ctx, id: string): string {
   const forms = [name, name.split(" ").filter((w) => w !== "Old")[0] ?? name];
   if (role) forms.push(`the ${role}`);
   return ctx.rng.pick(forms);
-}
-
-export function listPhrase(names: string[]): string {
-  if (names.length <= 1) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }
 
 function near(ctx: Ctx, mention?: string): NearbyFact[] {

@@ -1,3 +1,4 @@
+import { gateMood } from "../../core/prompt/mood-check.ts";
 import { readFileSync } from "node:fs";
 import type { GameState } from "../../core/runtime/gate/features.ts";
 import { MlpGate, type Gate, type GateCandidates } from "../../core/runtime/gate/gate.ts";
@@ -86,9 +87,7 @@ export function gateMoodAccuracy(
       promptSummary = gate.summarize((x) => ctx.session.embed(x), ids);
     }
     const d = gate.decide({ candidates, state, text: s.say, promptSummary });
-    let top = "mood-calm", best = -1;
-    for (const [id, w] of Object.entries(d.weights)) if (id !== candidates.persona && w > best) [top, best] = [id, w];
-    const ok = top === `mood-${s.mood}`;
+    const ok = (gateMood(d.weights) ?? "calm") === s.mood;
     if (ok) right++;
     const e = hit.get(s.mood) ?? [0, 0];
     e[0] += ok ? 1 : 0;
