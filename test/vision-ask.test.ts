@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { answerSight, nearInAnswer, readSightQuestion, sightAnswerLine } from "../core/vision/ask.ts";
 import { answersFromSight } from "../core/vision/sight.ts";
-import type { SightFact } from "../core/vision/seen.ts";
+import { sightSummary, type SightFact } from "../core/vision/seen.ts";
 import { answerMatches } from "../training/eval/grounding-score.ts";
 
 // The sight-question reader and its answers. The phrasings here are none of the question
@@ -122,6 +122,31 @@ describe("answerSight", () => {
     expect(nearInAnswer("<|near|>- sight answer: one sack\n")).toBeNull();
     // The scorer reads the landmark as no prop: the list still matches.
     expect(answerMatches("what_see", ["red barrel"], "A red barrel. And the anvil block, near.")).toBe(true);
+  });
+});
+
+describe("answerSight with faint props (ones the eyes' detector is not sure of)", () => {
+  const faint = (label: string, side: "left" | "right", depth: number): SightFact => ({ ...fact(label, side, depth), id: `faint-${label}`, faint: true });
+  const seen = [...SIGHT, faint("grey crate", "left", 4.2), faint("yellow bucket", "right", 6), faint("brown sack", "left", 3)];
+  const say = (line: string) => answerSight(readSightQuestion(line)!, seen);
+  it("finds a faint prop a question about one thing names: where it is, what the yellow thing is, which is in front", () => {
+    expect(say("where's the grey crate?")).toBe("the grey crate is on the left");
+    expect(say("what's that yellow thing?")).toBe("the yellow thing is a bucket");
+    expect(say("is the grey crate in front of the white sack?")).toBe("the grey crate is in front of the white sack");
+    expect(say("is the brown sack in front or behind the red barrel?")).toBe("the brown sack is behind the red barrel");
+  });
+  it("takes a sure prop over a faint one of the same name", () => {
+    const both = [...seen, faint("red barrel", "right", 9)];
+    expect(answerSight(readSightQuestion("where is the red barrel?")!, both)).toBe("the red barrel is on the left");
+  });
+  it("never counts, lists, says yes to or names the colour of a faint prop", () => {
+    expect(say("is there a grey crate?")).toBe("no grey crate in sight");
+    expect(say("how many crates?")).toBe("one crate");
+    expect(say("what do you see?")).toBe("a red barrel, a blue crate, a green barrel and a white sack");
+    expect(say("what's nearest?")).toBe("nearest is the red barrel on the left");
+    expect(say("what colour is the bucket?")).toBe("no bucket in sight");
+    expect(say("where's the green sack?")).toBe("no green sack in sight");
+    expect(sightSummary(seen)).toBe(sightSummary(SIGHT));
   });
 });
 

@@ -83,9 +83,13 @@ describe("vision encoder and projector", () => {
       }
       props += want.length;
       // As sight facts: nearest first, the picture's left half is the NPC's left.
-      const sight = det.sight(Float32Array.from(detRef.features.slice(b * per, (b + 1) * per)));
+      // The faint ones after them: none reads as a sure prop does.
+      const all = det.sight(Float32Array.from(detRef.features.slice(b * per, (b + 1) * per)));
+      const sight = all.filter((s) => !s.faint);
+      expect(all.slice(0, sight.length)).toEqual(sight);
       expect(sight.map((s) => s.depth)).toEqual([...sight.map((s) => s.depth)].sort((x, y) => x - y));
       for (const s of sight) expect(got.some((d) => `${d.colour} ${d.kind}` === s.label && (d.cx < 4) === (s.side === "left"))).toBe(true);
+      for (const s of all.slice(sight.length)) expect(sight.some((x) => x.label === s.label)).toBe(false);
     }
     expect(props).toBeGreaterThan(0);
     // A package whose detector file is damaged fails to load, naming the tensor.
@@ -97,6 +101,10 @@ describe("vision encoder and projector", () => {
     bad.detector.threshold = 2;
     writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
     await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.threshold" must be a probability/);
+    bad.detector.threshold = 0.6;
+    bad.detector.look_threshold = "low";
+    writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
+    await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.look_threshold" must be a probability/);
   });
 
   it("converts RGBA rows top-first into planar pixels", () => {

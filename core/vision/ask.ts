@@ -173,7 +173,17 @@ const where = (f: SightFact) => `${labelOf(f)} on the ${f.side}`;
  * red berries?"): the line may be about a landmark or anything else of that colour, which the nearby
  * lines answer, not the props.
  */
-export function answerSight(q: SightQuestion, sight: readonly SightFact[], elsewhere?: ReadonlySet<string>): string | null {
+export function answerSight(q: SightQuestion, seen: readonly SightFact[], elsewhere?: ReadonlySet<string>): string | null {
+  const sight = seen.filter((f) => !f.faint);
+  // A question about one thing (where is it, what the red thing is, which is in front) says the
+  // player sees it: when no sure prop is that thing, the likeliest faint one is (the detector's
+  // faint props; never for "is there…?", "how many…?" or "what do you see?").
+  const find = (r: PropRef) => {
+    const sure = sight.filter(matches(r));
+    if (sure.length > 0) return sure;
+    const faint = seen.find((f) => f.faint && matches(r)(f));
+    return faint ? [faint] : [];
+  };
   // A colour asked alone that no prop in sight has: "none" only when nothing else nearby has it
   // either (`elsewhere`: the colours of the other nearby lines); otherwise no line, as without it.
   const noneOf = (colour: ColourWord) => (elsewhere && !elsewhere.has(colour) ? `no ${colour} thing in sight` : null);
@@ -186,22 +196,24 @@ export function answerSight(q: SightQuestion, sight: readonly SightFact[], elsew
       return found.length === 1 ? `yes, ${where(found[0])}` : `yes, ${counted(found.length, q.of)}: ${found.map(where).join(", ")}`;
     }
     case "colour": {
+      // Sure props only: "what colour is the crate?" looked up among the faint crates of every
+      // colour picks a colour more often wrong than right (data/vision/val, training/vision/README.md).
       const found = sight.filter(matches({ kind: q.kind }));
       if (found.length === 0) return `no ${q.kind} in sight`;
       return found.length === 1 ? `the ${q.kind} is ${colourOf(found[0])}` : `${counted(found.length, { kind: q.kind })}: ${found.map(colourOf).join(" and ")}`;
     }
     case "kind": {
-      const found = sight.filter(matches({ colour: q.colour }));
+      const found = find({ colour: q.colour });
       if (found.length === 0) return noneOf(q.colour);
       return found.length === 1 ? `the ${q.colour} thing is a ${kindOf(found[0])}` : `${counted(found.length, { colour: q.colour })}: ${found.map(kindOf).join(" and ")}`;
     }
     case "side": {
-      const found = sight.filter(matches(q.of));
+      const found = find(q.of);
       if (found.length === 0) return `no ${refWords(q.of)} in sight`;
       return found.length === 1 ? `the ${labelOf(found[0])} is on the ${found[0].side}` : found.map(where).join(", ");
     }
     case "depth": {
-      const a = sight.find(matches(q.a)), b = sight.find(matches(q.b));
+      const a = find(q.a)[0], b = find(q.b)[0];
       if (!a || !b) return [a ? null : `no ${refWords(q.a)}`, b ? null : `no ${refWords(q.b)}`].filter(Boolean).join(", ") + " in sight";
       return `the ${labelOf(a)} is ${a.depth <= b.depth ? "in front of" : "behind"} the ${labelOf(b)}`;
     }

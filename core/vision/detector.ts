@@ -20,6 +20,8 @@ export interface DetectorSpec {
   hidden: number;
   /** Object probability a cell needs (the held-out best F1 in training). */
   threshold: number;
+  /** Probability a faint prop needs (LOOK_THRESHOLD when absent). */
+  look_threshold?: number;
   /** Object-level precision, recall, F1 on the held-out split, as trained. */
   heldout?: { precision: number; recall: number; f1: number };
 }
@@ -35,6 +37,16 @@ export interface DetectedProp {
   /** Object probability. */
   p: number;
 }
+
+/**
+ * Probability a kind and colour need, at their best cell, to be kept as a faint prop: one the
+ * detector is not sure of, used only when a player's question names it ("where is the grey crate?",
+ * core/vision/ask.ts). A question about a thing says the player sees one, so the NPC looks for that
+ * thing rather than for any prop. Chosen on views rendered for it alone (data/vision/val, seed 4243;
+ * training/vision/README.md "Looking for what is asked"): side and depth answers gain the most at
+ * 0.1, where a kind and colour not in view reach it about twice in a hundred.
+ */
+export const LOOK_THRESHOLD = 0.1;
 
 /** The most props a view's sight facts hold (the rendered views never show more than 6). */
 export const MAX_SEEN = 12;
@@ -124,6 +136,36 @@ export function decodeHead(out: Float32Array, G: number, threshold: number): Det
   return props.sort((a, b) => b.p - a.p);
 }
 
+/**
+ * The faint props of a head's output: for each kind and colour that none of `sure` reads as, its
+ * best cell by P(object)·P(kind)·P(colour), kept when that is at least `look` (`p` holds it).
+ */
+export function faintProps(out: Float32Array, G: number, sure: readonly DetectedProp[], look = LOOK_THRESHOLD): DetectedProp[] {
+  const N = G * G, K = KINDS.length, C = COLOURS.length;
+  const taken = new Set(sure.map((d) => `${d.colour} ${d.kind}`));
+  const softmax = (from: number, n: number, cell: number) => {
+    let max = -Infinity;
+    for (let k = 0; k < n; k++) max = Math.max(max, out[(from + k) * N + cell]);
+    const e = Array.from({ length: n }, (_, k) => Math.exp(out[(from + k) * N + cell] - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / sum);
+  };
+  const best = new Map<string, DetectedProp>();
+  for (let cell = 0; cell < N; cell++) {
+    const obj = 1 / (1 + Math.exp(-out[cell]));
+    if (obj < look) continue;
+    const pk = softmax(1, K, cell), pc = softmax(1 + K, C, cell);
+    for (let k = 0; k < K; k++) {
+      for (let c = 0; c < C; c++) {
+        const p = obj * pk[k] * pc[c], label = `${COLOURS[c]} ${KINDS[k]}`;
+        if (p < look || taken.has(label) || (best.get(label)?.p ?? 0) >= p) continue;
+        best.set(label, { kind: KINDS[k], colour: COLOURS[c], cy: Math.floor(cell / G), cx: cell % G, depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]), p });
+      }
+    }
+  }
+  return [...best.values()].sort((a, b) => b.p - a.p);
+}
+
 export class PropDetector {
   private readonly w: Record<string, Float32Array> = {};
 
@@ -137,6 +179,11 @@ export class PropDetector {
 
   /** The props in a view's features ([grid², D], cells row-major; checked like a client's), most likely first. */
   detect(features: Float32Array): DetectedProp[] {
+    return decodeHead(this.head(features), this.manifest.grid, this.spec.threshold);
+  }
+
+  /** The head's output for a view's features: (1 + kinds + colours + 1) channels of grid² cells. */
+  head(features: Float32Array): Float32Array {
     const problem = checkFeatures(features, this.manifest);
     if (problem) throw new RangeError(problem);
     const { grid: G, feature_dim: D } = this.manifest, H = this.spec.hidden, N = G * G;
@@ -152,19 +199,24 @@ export class PropDetector {
         out[o * N + cell] = s;
       }
     }
-    return decodeHead(out, G, this.spec.threshold);
+    return out;
   }
 
   /**
    * What the NPC sees, as sight facts (nearest first): the left half of the picture is its left.
    * At most MAX_SEEN props, the most likely: a picture the detector reads as full of props (noise,
-   * an art style it never saw) must not crowd the rest of the prompt out.
+   * an art style it never saw) must not crowd the rest of the prompt out. After them, marked
+   * `faint`, the kinds and colours it is not sure of (faintProps), most likely first: only a
+   * question that names one of them reads it (core/vision/ask.ts answerSight).
    */
   sight(features: Float32Array): SightFact[] {
-    const G = this.manifest.grid;
-    return this.detect(features)
-      .slice(0, MAX_SEEN)
-      .map((d, i) => ({ id: `seen-${i + 1}`, label: `${d.colour} ${d.kind}`, depth: d.depth, side: d.cx < G / 2 ? ("left" as const) : ("right" as const) }))
-      .sort((a, b) => a.depth - b.depth);
+    const G = this.manifest.grid, out = this.head(features);
+    const sure = decodeHead(out, G, this.spec.threshold).slice(0, MAX_SEEN);
+    const fact = (d: DetectedProp, id: string): SightFact => ({ id, label: `${d.colour} ${d.kind}`, depth: d.depth, side: d.cx < G / 2 ? "left" : "right" });
+    const faint = faintProps(out, G, sure, this.spec.look_threshold ?? LOOK_THRESHOLD).slice(0, MAX_SEEN);
+    return [
+      ...sure.map((d, i) => fact(d, `seen-${i + 1}`)).sort((a, b) => a.depth - b.depth),
+      ...faint.map((d, i) => ({ ...fact(d, `faint-${i + 1}`), faint: true as const })),
+    ];
   }
 }

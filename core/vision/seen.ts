@@ -34,6 +34,9 @@ export interface SightFact {
   /** Camera-space depth (m). */
   depth: number;
   side: PropView["side"];
+  /** A prop the eyes' detector is not sure of (core/vision/detector.ts faintProps): never listed,
+   *  counted or said to be there; a question that names it ("where's the grey crate?") finds it. */
+  faint?: true;
 }
 
 /** The skill pack applied (weight 1) to a reply written from these lines: training/vision/sight-data.ts trains it. */
@@ -69,7 +72,8 @@ export function sightOfViews(views: readonly PropView[]): SightFact[] {
  * (core/vision/ask.ts), the summary (sightSummary), `usual` (nearbyFacts) rendered, in-view ones
  * marked, then the in-view props `usual` left out (from `objects`, as seen from `pose`).
  */
-export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightFact[], objects: readonly SceneObject[], pose: Pose, say = ""): string[] {
+export function sightNearby(usual: readonly NearbyFact[], seen: readonly SightFact[], objects: readonly SceneObject[], pose: Pose, say = ""): string[] {
+  const sight = seen.filter((s) => !s.faint);
   const side = new Map(sight.map((s) => [s.id, s.side]));
   const mark = (f: NearbyFact) => renderNearbyFact(f) + (side.has(f.id) ? `, in sight on the ${side.get(f.id)}` : "");
   const inSight = new Set(sight.map((s) => s.id));
@@ -78,7 +82,7 @@ export function sightNearby(usual: readonly NearbyFact[], sight: readonly SightF
   // The colours of the other nearby things (landmarks, villagers, props out of view): "what's that
   // yellow thing?" with no yellow prop in sight is about one of them, or else about nothing.
   const elsewhere = new Set(usual.filter((f) => f.id !== "player" && !inSight.has(f.id)).flatMap((f) => colourWordsIn(`${f.name} ${f.colour ?? ""}`)));
-  const answer = say ? sightAnswerLine(say, sight, near, elsewhere) : null;
+  const answer = say ? sightAnswerLine(say, seen, near, elsewhere) : null;
   const lines = [...(answer ? [answer] : []), sightSummary(sight), ...usual.map(mark)];
   const listed = new Set(usual.map((f) => f.id));
   const byId = new Map(objects.map((o) => [o.id, o]));
@@ -99,7 +103,8 @@ export function summaryInPrompt(prompt: string): string | null {
 }
 
 /** The first sight line: the props in view, nearest first, with their side, then a count of each kind (NOTHING_IN_SIGHT when none). */
-export function sightSummary(sight: readonly SightFact[]): string {
+export function sightSummary(seen: readonly SightFact[]): string {
+  const sight = seen.filter((s) => !s.faint);
   if (sight.length === 0) return NOTHING_IN_SIGHT;
   const counts = KINDS.map((k) => {
     const n = sight.filter((s) => s.label.endsWith(` ${k}`) || s.label === k).length;

@@ -168,8 +168,9 @@ async function main() {
       const promptFor = sightPromptFor(sceneOf, { fromEyes: (r) => sightOf(r.index) });
       return (q) => promptFor(records[q.view], cards.get(q.npc)!, q.question);
     };
-    const found = detected.reduce((s, d) => s + d.length, 0);
-    log(`grounding: the package's prop detector found ${found} props in ${nViews} views (${visible.slice(0, nViews).reduce((s, v) => s + v.length, 0)} visible), ${blankSight.length} in a blank picture`);
+    const sure = (d: SightFact[]) => d.filter((f) => !f.faint).length;
+    const found = detected.reduce((s, d) => s + sure(d), 0), faint = detected.reduce((s, d) => s + d.length - sure(d), 0);
+    log(`grounding: the package's prop detector found ${found} props in ${nViews} views (${visible.slice(0, nViews).reduce((s, v) => s + v.length, 0)} visible; ${faint} faint ones besides), ${sure(blankSight)} in a blank picture (${blankSight.length - sure(blankSight)} faint)`);
   }
 
   const { session, model, bank } = await openModel(a.model, a.adapters);

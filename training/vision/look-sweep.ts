@@ -1,0 +1,64 @@
+// Which look threshold (core/vision/detector.ts LOOK_THRESHOLD) answers best: each question of a
+// split worked out (core/vision/ask.ts) on what the package's detector finds at each threshold, its
+// answer line said plainly and scored as a reply would be. No model runs, so a sweep over 3,000
+// questions takes seconds; choose on a split rendered for it, not on the held-out one.
+//
+//   npm run vision:render -- --split val --count 600 --seed 4243 --out data/vision
+//   npm run vision:questions -- --in data/vision --split val
+//   npm run vision:look-sweep -- --split val [--looks 1,0.3,0.2,0.1,0.05] [--vision assets/vision]
+//
+// Prints a line per threshold and, last, one JSON object {split, questions, by_look: {t: {accuracy, by_type}}}
+// (1 = no faint props).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { nodeBackend } from "../../core/runtime/backend-node.ts";
+import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
+import { sayPlainly } from "../../core/vision/agree.ts";
+import { answerSight, readSightQuestion } from "../../core/vision/ask.ts";
+import { PropDetector } from "../../core/vision/detector.ts";
+import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { loadVisionPackage } from "../../core/vision/manifest.ts";
+import { answerMatches } from "../eval/grounding-score.ts";
+
+const { values: a } = parseArgs({
+  options: { data: { type: "string", default: "data/vision" }, split: { type: "string", default: "val" }, looks: { type: "string", default: "1,0.4,0.3,0.2,0.15,0.1,0.05" }, vision: { type: "string", default: "assets/vision" } },
+});
+const looks = a.looks!.split(",").map(Number);
+if (looks.some((t) => !(t > 0 && t <= 1))) throw new Error(`--looks: probabilities above 0 and at most 1, got ${a.looks}`);
+const dir = join(a.data!, a.split!);
+const qa: { view: number; type: string; question: string; key: string | string[] }[] = readFileSync(join(dir, "qa.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+const pkg = await loadVisionPackage(a.vision!, nodePackageFiles);
+if (!pkg.detectorWeights || !pkg.manifest.detector) throw new Error(`${a.vision}: this vision package has no prop detector`);
+const encoder = await VisionEncoder.create(pkg, nodeBackend({ threads: 2 }));
+const S = pkg.manifest.image_size, n = S * S;
+const raw = new Uint8Array(readFileSync(join(dir, "images.u8")));
+const nViews = Math.max(...qa.map((q) => q.view)) + 1;
+const features: Float32Array[] = [];
+const t0 = performance.now();
+for (let i = 0; i < nViews; i++) {
+  features.push((await encoder.encode(rgbToPixels(raw.subarray(i * 3 * n, (i + 1) * 3 * n), S), 1)).slice());
+  if ((i + 1) % 200 === 0 || i + 1 === nViews) {
+    const s = (performance.now() - t0) / 1000;
+    console.error(`look-sweep: encoded ${i + 1}/${nViews} views, ${s.toFixed(0)} s, ETA ${((s / (i + 1)) * (nViews - i - 1)).toFixed(0)} s`);
+  }
+}
+await encoder.release();
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+const byLook: Record<string, { accuracy: number; by_type: Record<string, number> }> = {};
+for (const look of looks) {
+  const detector = new PropDetector(pkg.detectorWeights, pkg.manifest, { ...pkg.manifest.detector, look_threshold: look });
+  const sights = features.map((f) => detector.sight(f));
+  const tally: Record<string, [number, number]> = {};
+  for (const q of qa) {
+    const asked = readSightQuestion(q.question);
+    const answer = asked ? answerSight(asked, sights[q.view]) : null;
+    const t = (tally[q.type] ??= [0, 0]);
+    t[0] += answer && answerMatches(q.type, q.key, sayPlainly(answer)) ? 1 : 0;
+    t[1]++;
+  }
+  const right = Object.values(tally).reduce((s, t) => s + t[0], 0);
+  byLook[look] = { accuracy: r4(right / qa.length), by_type: Object.fromEntries(Object.entries(tally).map(([k, [m, c]]) => [k, r4(m / c)])) };
+  console.log(`look ${look}: ${byLook[look].accuracy} ${JSON.stringify(byLook[look].by_type)}`);
+}
+console.log(JSON.stringify({ split: a.split, questions: qa.length, by_look: byLook }));
