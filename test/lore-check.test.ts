@@ -84,6 +84,20 @@ describe("askedFacts", () => {
     }
   });
 
+  it("an opinion of a villager, the deal with one, gossip asked for and 'about you' are lore; a long walk is the way", () => {
+    expect(asksToActOrForTheWay("what would you think of the guard?")).toBe(false);
+    expect(asksToActOrForTheWay("would you walk with me?")).toBe(true);
+    expect(asked(hilde, "what would you think of the guard?").join(" ")).toMatch(/Aldric/);
+    expect(asked(hilde, "so what's the deal with the blacksmith")).not.toEqual([]);
+    expect(asked(hilde, "so what's the deal with the blacksmith").join(" ")).toMatch(/Brom/);
+    expect(loreCheckFor(aldric, "go on, give me some gossip", { aliases })).not.toBeNull();
+    for (const l of ["tell me a bit about you.", "tell me about u"]) expect(asksWhoYouAre(l), l).toBe(true);
+    expect(asksWhoYouAre("tell me about your stew")).toBe(false);
+    expect(asksToActOrForTheWay("is the mill a long walk from here?")).toBe(true);
+    // "a deal" is still a trade word: "what's the deal on boots?" asks no fact.
+    expect(asked(mira, "what's your best deal on boots?")).toEqual([]);
+  });
+
   it("asks about no fact for trade lines, surroundings, small talk or a word every fact shares", () => {
     for (const [c, l] of [[brom, "how much do you want for the axe?"], [hilde, "what's near you?"], [brom, "did you hear that?"], [wen, "what's the village like?"], [mira, "what do you reckon about the weather"]] as const) {
       expect(loreCheckFor(c, l, { aliases }), l).toBeNull();

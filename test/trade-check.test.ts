@@ -63,6 +63,20 @@ describe("readTradeLine", () => {
     expect(kindOf(brom, "nice weather for it")).toBeNull();
     expect(kindOf(brom, "who taught you to make a sword?")).toBeNull();
   });
+
+  it("reads a price asked as what a good is worth or what is asked for it, the list asked in more ways, and a service asked by what is wrong", () => {
+    expect(kindOf(mira, "what's that wool cloak worth to you?")).toBe("price cloak");
+    expect(kindOf(brom, "what are you asking for the iron pot")).toBe("price iron_pot");
+    expect(kindOf(mira, "what's in your stall today?")).toBe("goods");
+    expect(kindOf(mira, "you selling anything?")).toBe("goods");
+    expect(kindOf(brom, "show me what you've got")).toBe("goods");
+    expect(kindOf(mira, "what goods, then?")).toBe("goods");
+    expect(kindOf(brom, "my old axe is blunt")).toBe("price sharpening");
+    expect(kindOf(brom, "could you do repairs on a pot")).toBe("price mending");
+    expect(kindOf(brom, "this dagger could use a sharpening")).toBe("price sharpening");
+    // not: a thing's worth that is no good of the card's, or "worth" with nothing named
+    expect(kindOf(brom, "is the trip worth it?")).toBeNull();
+  });
 });
 
 describe("haggleAnswer", () => {

@@ -66,6 +66,13 @@ describe("readSightQuestion", () => {
   });
 });
 
+describe("readSightQuestion: news and the player's own looking are not the view", () => {
+  it("asks for news, or shows the player, not what the NPC sees", () => {
+    for (const l of ["what's happening around here?", "anything new around you?", "what's going on around here", "let me see what you've got", "let us have a look at your wares"]) expect(readSightQuestion(l), l).toBeNull();
+    expect(readSightQuestion("what can you see around here?")).toEqual({ t: "list" });
+  });
+});
+
 describe("answerSight", () => {
   const say = (line: string, elsewhere?: ReadonlySet<string>) => answerSight(readSightQuestion(line)!, SIGHT, elsewhere);
   const said = (line: string, elsewhere?: ReadonlySet<string>) => say(line, elsewhere) ?? "";

@@ -9,6 +9,7 @@ import { MARKERS } from "./markers.ts";
 import { nearCheckFor } from "./near-check.ts";
 import type { ReplyCheck } from "./reply-check.ts";
 import { goodNamed, readTradeLine } from "./trade-check.ts";
+import { mendTypos } from "./typos.ts";
 
 // Which check a reply gets (core/prompt/reply-check.ts). On the sight path (a line about the props
 // in view, its prompt holding the sight lines): the sight check (core/vision/agree.ts), except for
@@ -44,7 +45,9 @@ export function checkFor(card: CharacterCard, line: string, o: CheckOptions): Re
     return near ?? (o.sight ? sightReplyCheck(o.prompt, line, card.defaultMood) : null);
   }
   if (!o.text) return null;
-  const answer = danger ? null : loreCheckFor(card, withReferent(card, line, o.prompt), o) ?? actCheckFor(card, say, o.prompt, o.scene, pick) ?? nearCheckFor(card, say, o.prompt, o.scene, pick);
+  // The text readers read the line with the typos of their words mended ("waht day is the market?").
+  const mended = mendTypos(card, line), plain = mended === line ? say : withoutAddress(card, mended).replace(/^\s*(?:well|so|oh|ok|okay|um|hmm|right)\s*,\s*/i, "");
+  const answer = danger ? null : loreCheckFor(card, withReferent(card, mended, o.prompt), o) ?? actCheckFor(card, plain, o.prompt, o.scene, pick) ?? nearCheckFor(card, plain, o.prompt, o.scene, pick);
   return answer ?? moodCheckFor(card, o.weights, pick);
 }
 

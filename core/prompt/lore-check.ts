@@ -40,7 +40,7 @@ export function asksSomething(say: string): boolean {
 // latest", "need any help", "got a job for me".
 const TOPIC_REQUEST = new RegExp([
   "\\b(?:heard|hear|got|know)\\s+(?:any|some)\\s+(?:rumou?rs?|gossip|news|tales?|stories|whispers?)\\b", "\\bgive\\s+me\\s+the\\s+(?:latest|news|gossip)\\b",
-  "\\btell\\s+me\\s+(?:something|anything)\\s+(?:interesting|new)\\b",
+  "\\btell\\s+me\\s+(?:something|anything)\\s+(?:interesting|new)\\b", "\\bgive\\s+me\\s+(?:some|any|the)\\s+(?:gossip|news|rumou?rs?)\\b",
   "\\b(?:i'm|im|i\\s+am)\\s+looking\\s+for\\s+(?:work|a\\s+job|jobs|errands?|tasks?)\\b", "\\b(?:i\\s+)?(?:need|want)\\s+(?:some\\s+)?(?:work|a\\s+job)\\b",
   "\\bneed\\s+(?:any|a)\\s+(?:help|hand)\\b", "\\bgot\\s+(?:a|any)\\s+(?:job|jobs|work|errands?|tasks?)\\b", "\\bgot\\s+errands\\b",
   "\\banything\\s+i\\s+(?:can|could)\\s+do\\s+for\\s+(?:you|u)\\b",
@@ -48,13 +48,15 @@ const TOPIC_REQUEST = new RegExp([
 
 // Verbs of telling: "can you tell me who founded the village?" still asks for a fact.
 const TELLING = "tell|say|explain|describe|remind|recommend|suggest|share|name";
-const REQUEST = new RegExp(`\\b(?:can|could|would|will|wont|won't|would|please)\\s+(?:you|u|ya|ye)\\s+(?!${TELLING}\\b)[a-z]+|^\\s*please\\b(?!\\s+(?:${TELLING})\\b)|\\b(?:may|can|could)\\s+i\\s+(?:get|have|buy|purchase|take|borrow)\\b`);
+// Verbs of thinking: "what would you think of Brom?" asks an opinion, not a deed.
+const THINKING = "think|know|reckon|guess|feel|believe|expect|mean|suppose|make\\s+of";
+const REQUEST = new RegExp(`\\b(?:can|could|would|will|wont|won't|would|please)\\s+(?:you|u|ya|ye)\\s+(?!(?:${TELLING}|${THINKING})\\b)[a-z]+|^\\s*please\\b(?!\\s+(?:${TELLING})\\b)|\\b(?:may|can|could)\\s+i\\s+(?:get|have|buy|purchase|take|borrow)\\b`);
 const DO_THIS = /(?:^|[,.;:!?]\s*)(?:please\s+|now\s+|ok\s+|okay\s+)?(?:walk|go|come|follow|show|give|hand|point|wave|bow|sit|dance|lead|take|bring|fetch|turn|jump|nod|stop|wait|run|meet|hug|kneel|salute|smile|laugh|sing|sell|buy|fix|mend|repair|sharpen|make|forge)\b/;
 const THE_WAY = new RegExp([
   "\\bwhere(?:\\s+exactly)?\\s*(?:is|are|'s|s)\\b(?!\\s+(?:you|u|ya)\\b)", "\\bwheres\\b", "\\bwhereabouts\\b", "\\bwhere\\b.*\\b(?:is|are)\\s*[?!.]*$",
   "\\bknow\\s+\\w+\\s+(?:the|a|an)\\s+.+\\s(?:is|are)\\s*[?!.]*$", // "do you know where (or wjere) the market is"
   "\\b(?:do|can|could|should|would)\\s+i\\s+(?:go|get|find|reach|head)\\b", "\\bhow\\s+to\\s+(?:find|get|go|reach)\\b",
-  "\\b(?:which|wich|what)\\s+(?:way|road|path|direction)\\b", "\\bleads?\\s+to\\b", "\\bfar\\b", "\\b(?:near(?:by)?|close\\s+by)\\s*[?!.]*$", "\\bdirections?\\b", "\\bthe\\s+way\\s+to\\b",
+  "\\b(?:which|wich|what)\\s+(?:way|road|path|direction)\\b", "\\bleads?\\s+to\\b", "\\bfar\\b", "\\blong\\s+walk\\b", "\\b(?:near(?:by)?|close\\s+by)\\s*[?!.]*$", "\\bdirections?\\b", "\\bthe\\s+way\\s+to\\b",
   "\\bshow\\s+me\\b", "\\blead\\s+me\\b", "\\btake\\s+me\\b", "\\bpoint\\s+(?:me|us)\\s+(?:to|toward|towards|in\\s+the\\s+direction\\s+of)\\b",
 ].join("|"));
 
@@ -84,6 +86,7 @@ const WHO_YOU_ARE = new RegExp([
   "\\bintroduce\\s+(?:yourself|yourselve?s?|urself)\\b",
   "\\bwhat\\s+(?:should|shall|do|can|may)\\s+i\\s+cal+\\s+(?:you|u)\\b",
   "\\btel+\\s+me\\s+(?:about|of)\\s+(?:yourself|urself)\\b",
+  "\\btel+\\s+me\\s+(?:a\\s+bit\\s+|a\\s+little\\s+|something\\s+|more\\s+)?about\\s+(?:you|u)\\s*(?:[?.!,]|$)",
   "\\bwhat\\s+do\\s+(?:you|u)\\s+do(?:\\s+(?:here|around here|for a living|in (?:the )?(?:village|town)|all day))?\\s*(?:[?.!]|$)",
   "\\bwhat(?:'s|s|\\s+is)\\s+(?:your|ur|yer|yor|yur)\\s+(?:trade|job|work|line of work|role|business|craft|calling|profession|occupation)\\b",
   "\\bwhat\\s+(?:trade|job|work|business|craft)\\s+(?:do|are)\\s+(?:you|u)\\b",
@@ -205,7 +208,8 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
   if (direct !== undefined) return [direct];
   // A line about prices or buying ("what can I buy here?", "how about 3 for the tonic?") is a trade
   // line: the goods line answers it. ("Where did you learn your trade?" asks about a craft.)
-  if (/\d/.test(say) || /\bgoing\s+(?:for|r\w+)\b/i.test(say) || [...keywords(say)].some((w) => TRADING.has(w))) return [];
+  // ("What's the deal with Hilde?" asks about her.)
+  if (/\d/.test(say) || /\bgoing\s+(?:for|r\w+)\b/i.test(say) || [...keywords(say.replace(/\bdeal\s+with\b/gi, " "))].some((w) => TRADING.has(w))) return [];
   const ranked: RankedFact[] = rankFacts(card, say, aliases);
   // "What's new?" and "what's going on?" ask for news ("the new iphone" does not): then the words
   // a rumour matches by its topic name it.

@@ -51,7 +51,7 @@ const SERVICE_WORDS: Record<string, string[]> = {
 const STOCK = /(?:^|[,.;:!?]\s*)(?:(?:so|and|hey|oi|well|um|ok|okay|then|say|smith|friend)[\s,]+)*(?:(?:do|does|d'?you)\s+(?:you|u|ya|he|she)?\s*(?:sell|make|have|stock|carry|keep|forge|brew|bake|cook|serve|pour)\b|(?:got|have\s+you\s+got|any)\s+(?:any\s+)?(?!coins?\b)\w+(?:\s+\w+)?\s*(?:for\s+sale|in\s+stock|left)?\s*\?\s*$)/;
 
 // "Can you fix my axe?", "I need my blade sharpened": a service asked for is asked its price.
-const SERVICE_ASK = /\b(?:can|could|would|will)\s+(?:you|u|ya)\b|\bplease\b(?!.*\b(?:how|what|why|where|when|who|which)\b)(?<!\b(?:how|what|why|where|when|who|which)\b.*)|\bi\s+need\b|\bdo\s+(?:you|u)\s+(?:do|offer)\b|\bneeds?\s+(?:a\s+)?(?:mending|fixing|sharpening|repair)/;
+const SERVICE_ASK = /\b(?:can|could|would|will)\s+(?:you|u|ya)\b|\bplease\b(?!.*\b(?:how|what|why|where|when|who|which)\b)(?<!\b(?:how|what|why|where|when|who|which)\b.*)|\bi\s+need\b|\bdo\s+(?:you|u)\s+(?:do|offer)\b|\bneeds?\s+(?:a\s+)?(?:mending|fixing|sharpening|repair)|\brepairs?\s+on\b|\bcould\s+use\s+(?:a\s+)?(?:repair|mending|fixing|sharpening)|\bmy\s+\w+(?:\s+\w+)?\s+(?:is|s|'s)\s+(?:dull|blunt|broken|cracked|bent|chipped|notched|damaged)\b/;
 
 /**
  * The good the line names (the longest name wins; "ale" alone is the mug of ale, not the dark ale),
@@ -72,11 +72,11 @@ export function goodNamed(card: CharacterCard, say: string): Good | undefined {
   return best?.good;
 }
 
-const PRICE = /\b(?:how\s+much|price|prices|priced|cost|costs|expensive|cheap|pricey|costly|going\s+(?:rate|for)|sell(?:ing)?\s+for|go\s+for|set\s+me\s+back|what\s+(?:do|would)\s+(?:you|u)\s+(?:want|ask|charge)|how\s+many\s+coins|coins?\s+for\s+(?:a|an|the|one)\b)/;
+const PRICE = /\b(?:how\s+much|worth|(?:are|r)\s+(?:you|u)\s+asking|price|prices|priced|cost|costs|expensive|cheap|pricey|costly|going\s+(?:rate|for)|sell(?:ing)?\s+for|go\s+for|set\s+me\s+back|what\s+(?:do|would)\s+(?:you|u)\s+(?:want|ask|charge)|how\s+many\s+coins|coins?\s+for\s+(?:a|an|the|one)\b)/;
 const BUY = /\b(?:buy|purchase|i'?ll\s+take|i\s+will\s+take|let\s+me\s+have|i'?d\s+like|i\s+would\s+like|i\s+want|give\s+me|can\s+i\s+(?:get|have)|could\s+i\s+(?:get|have)|may\s+i\s+(?:get|have)|sell\s+me|my\s+money\s+for)\b|^(?:\w+[,!]?\s+)?(?:one|a|an|two|some)\s+[^?]*\bplease\b/;
 const HAGGLE = /\b(?:take|give\s+you|offer|how\s+about|deal|final|settle|accept|knock|lower|discount|pay\s+you|only\s+(?:have|got)|will\s+that\s+(?:buy|do|cover)|enough)\b/;
 const PAY = /\b(?:my\s+(?:coin|coins|money)\s+for|here(?:'s|s|\s+is)\s+(?:my\s+)?(?:coin|coins|money))\b/;
-const GOODS = /\b(?:what\s+(?:do|have|can)\s+(?:you|u|i)\s+(?:sell|selling|got|have|buy|offer)|what\s+(?:are|r)\s+(?:you|u)\s+selling|what(?:'s|s|\s+is)\s+for\s+sale|anything\s+(?:for\s+sale|good|to\s+buy)|got\s+anything|(?:your|ur)\s+(?:wares|goods|stock)|what\s+(?:have\s+)?(?:you|u)\s+got|what\s+goods|what\s+(?:items|things|goods|wares)\s+do\s+(?:you|u)\s+(?:trade|deal)\s+in)\b/;
+const GOODS = /\b(?:what\s+(?:do|have|can)\s+(?:you|u|i)\s+(?:sell|selling|got|have|buy|offer)|what\s+(?:are|r)\s+(?:you|u)\s+selling|what(?:'s|s|\s+is)\s+for\s+sale|anything\s+(?:for\s+sale|good|to\s+buy)|got\s+anything|(?:your|ur)\s+(?:wares|goods|stock)|what\s+(?:have\s+)?(?:you|u)\s+got|what\s+goods|what\s+(?:items|things|goods|wares)\s+do\s+(?:you|u)\s+(?:trade|deal)\s+in|what\s+(?:wares|goods|items)\b|what(?:'s|s|\s+is)\s+in\s+(?:your|ur|the)\s+(?:shop|stall|store|cart|pack|basket|stock)|(?:sell|selling|have|got)\s+anything|let\s+me\s+see\s+(?:what|your)|(?:tell|show)\s+me\s+what\s+(?:you|u)(?:'ve|\s+have)?\s+(?:sell|have|got|offer))\b/;
 
 /** An offered sum: digits, or a number word before "coin(s)" ("two coins"). */
 function offerIn(say: string): number | undefined {

@@ -145,6 +145,9 @@ export function readSightQuestion(line: string): SightQuestion | null {
     if (has(ws, "nearest", "closest")) return { t: "nearest" };
     // (a cue word is itself: "right" is not a typo of "sight")
     const sightWord = ws.some((w, i) => (PLACED.has(w.w) ? PLACED_BY.has(ws[i + 1]?.w ?? "") : LIST_TABLE[w.w] || (!CUE_TABLE[w.w] && fuzzy(w.w, LIST_TABLE))));
+    // "What's happening around here?" and "anything new around?" ask for news; "let me see what
+    // you've got" is the player's seeing.
+    if (phrase(line, /\b(?:happening|happened|going\s+on|goin\s+on|new|news|up\s+to)\b|\blet\s+(?:me|us)\s+(?:see|have\s+a\s+look)\b/)) return null;
     if (sightWord && ws.some((w, i) => asking(w.w, ws[i - 1]?.w ?? ""))) return { t: "list" };
     return null;
   }
