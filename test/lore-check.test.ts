@@ -94,6 +94,12 @@ describe("askedFacts", () => {
     for (const l of ["tell me a bit about you.", "tell me about u"]) expect(asksWhoYouAre(l), l).toBe(true);
     expect(asksWhoYouAre("tell me about your stew")).toBe(false);
     expect(asksToActOrForTheWay("is the mill a long walk from here?")).toBe(true);
+    expect(asksToActOrForTheWay("i'm trying to find the mill")).toBe(true);
+    expect(asksToActOrForTheWay("i'm looking for a job")).toBe(false);
+    // An offer of help asks for the card's quests.
+    expect(asked(brom, "hmm, anything i could do for you?").length).toBeGreaterThan(0);
+    expect(loreCheckFor(brom, "hmm, anything i could do for you?", { aliases })).not.toBeNull();
+    expect(asked(brom, "anything i could do for you about the price of swords?")).toEqual([]);
     // "a deal" is still a trade word: "what's the deal on boots?" asks no fact.
     expect(asked(mira, "what's your best deal on boots?")).toEqual([]);
   });

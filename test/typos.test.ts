@@ -25,8 +25,8 @@ describe("mendTypos", () => {
     for (const l of ["that is well said", "is Old Wen a witch?", "I like your hat", "what's for sale", "head to the inn", "the bell rang", "back at the gate"]) expect(mendTypos(wen, l), l).toBe(l);
     // "swrod" stays: a card's words of under six letters have too many common words beside them.
     expect(mendTypos(brom, "a swrod please")).toBe("a swrod please");
-    // Nothing with an apostrophe or a digit is touched.
-    expect(mendTypos(brom, "what's 5 coins, wat's that")).toBe("what's 5 coins, wat's that");
+    // A word before an apostrophe is mended with its ending kept; a number is never touched.
+    expect(mendTypos(brom, "what's 5 coins, wat's that, I'll see")).toBe("what's 5 coins, what's that, I'll see");
   });
 
   it("gives a typed line the check its mended line gets", () => {

@@ -56,7 +56,7 @@ const THE_WAY = new RegExp([
   "\\bwhere(?:\\s+exactly)?\\s*(?:is|are|'s|s)\\b(?!\\s+(?:you|u|ya)\\b)", "\\bwheres\\b", "\\bwhereabouts\\b", "\\bwhere\\b.*\\b(?:is|are)\\s*[?!.]*$",
   "\\bknow\\s+\\w+\\s+(?:the|a|an)\\s+.+\\s(?:is|are)\\s*[?!.]*$", // "do you know where (or wjere) the market is"
   "\\b(?:do|can|could|should|would)\\s+i\\s+(?:go|get|find|reach|head)\\b", "\\bhow\\s+to\\s+(?:find|get|go|reach)\\b",
-  "\\b(?:which|wich|what)\\s+(?:way|road|path|direction)\\b", "\\bleads?\\s+to\\b", "\\bfar\\b", "\\blong\\s+walk\\b", "\\b(?:near(?:by)?|close\\s+by)\\s*[?!.]*$", "\\bdirections?\\b", "\\bthe\\s+way\\s+to\\b",
+  "\\b(?:which|wich|what)\\s+(?:way|road|path|direction)\\b", "\\bleads?\\s+to\\b", "\\bfar\\b", "\\blong\\s+(?:a\\s+)?walk\\b", "\\b(?:i'?m|im|i\\s+am)\\s+(?:looking\\s+for|trying\\s+to\\s+find|searching\\s+for)\\s+(?:the|a|an)\\s+(?!(?:job|work|task|errand|quest|way\\s+to\\s+help)\\b)", "\\b(?:near(?:by)?|close\\s+by)\\s*[?!.]*$", "\\bdirections?\\b", "\\bthe\\s+way\\s+to\\b",
   "\\bshow\\s+me\\b", "\\blead\\s+me\\b", "\\btake\\s+me\\b", "\\bpoint\\s+(?:me|us)\\s+(?:to|toward|towards|in\\s+the\\s+direction\\s+of)\\b",
 ].join("|"));
 
@@ -163,12 +163,13 @@ const WEAK = keywords(
   "new today now day days time way get got go going come coming make made know knew hear heard say said talk talking well much " +
   "many people folk something everything anything any some someone lately happen happened strange name named call called " +
   "next by as up out off over into onto than then so if too very just all yes oh town doing behind been being have having " +
-  "going morning evening afternoon yours mine story stories old " +
+  "going morning evening afternoon yours mine story stories old met meet meeting trust ever " +
   "oi hi hello ah eh yo uh er friend mate pal buddy sir madam dear love " +
   "could would should might may will shall must " +
   "chance curious curiosity wondering wonder always wanted want ask asking something listen hmm um lol thanks thank please sorry hey ok okay excuse " +
   "red orange yellow green blue purple pink brown black white grey gray",
 );
+const OFFER_OF_HELP = /\banything\s+i\s+(?:can|could)\s+do\s+(?:for|to\s+help)\s+(?:you|u)\b|\b(?:can|could|may)\s+i\s+(?:help|assist)\s+(?:you|u)\b|\b(?:need|want)\s+(?:some|any)\s*(?:one|body)?\s+(?:with\s+anything|to\s+help)\b/i;
 // A fact's whole-topic words that still name it: "any news?" asks for a rumour, "got any work?" a quest.
 const TOPIC_NAMES = keywords("news rumour rumours rumor rumors gossip saying whisper whispers tale tales work job jobs task tasks errand errands quest quests chore chores favour favor hand help");
 
@@ -226,6 +227,11 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
   if (news && own.every((w) => RUMOUR_WORDS.has(w) || TOPIC_NAMES.has(w) || NEWS_WORDS.has(w))) {
     const rumours = card.facts.filter((f) => f.topic === "rumour");
     if (rumours.length > 0) return rumours;
+  }
+  // "Anything I can do for you?", "can I help you with something?": an offer of help asks for work.
+  if (OFFER_OF_HELP.test(say) && own.every((w) => TOPIC_NAMES.has(w) || NEWS_WORDS.has(w))) {
+    const quests = card.facts.filter((f) => f.topic === "quest");
+    if (quests.length > 0) return quests;
   }
   if (own.length === 0) return [];
   const scored = ranked.map((r, i) => {

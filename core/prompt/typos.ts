@@ -19,7 +19,7 @@ const READER_WORDS = words(`
   what where when which whose tell about much many sell selling sells price prices worth cost costs
   news rumours rumors rumour rumor gossip interesting happening something anything please your
   yourself name repair sharpen mend trade wares goods think story know heard around direction
-  directions market looking thanks thank work help`);
+  directions market looking thanks thank work help introduce items stock offer`);
 
 /** Chat shorthand, read as the words it stands for. */
 const SHORTHAND: Record<string, string> = {
@@ -99,9 +99,9 @@ function mendWord(w: string, v: { known: Set<string>; targets: string[] }): stri
 /** `line` with the typos of the readers' and the card's words mended (lower case where mended; the rest as typed). */
 export function mendTypos(card: CharacterCard, line: string): string {
   const v = vocabulary(card);
-  return line.replace(/[A-Za-z]+(?:'[A-Za-z]+)?/g, (token) => {
-    if (token.includes("'")) return token;
-    const mended = mendWord(token.toLowerCase(), v);
-    return mended === token.toLowerCase() ? token : mended;
+  // "wat's" is read as "what's": the part before an apostrophe is mended, the ending kept.
+  return line.replace(/([A-Za-z]+)('[A-Za-z]+)?/g, (token, stem: string, ending?: string) => {
+    const mended = mendWord(stem.toLowerCase(), v);
+    return mended === stem.toLowerCase() ? token : mended + (ending ?? "");
   });
 }
