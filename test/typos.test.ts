@@ -19,10 +19,14 @@ describe("mendTypos", () => {
     expect(mendTypos(wen, "teell me somethign ibteresting")).toBe("tell me something interesting");
     expect(mendTypos(wen, "tlel me, how mch is it")).toBe("tell me, how much is it");
     expect(mendTypos(wen, "Youuur price?")).toBe("your price?");
+    // colours, as the sight reader forgives them: "what's the yelkow one?"
+    expect(mendTypos(wen, "what's the yelkow one? the purpel thing?")).toBe("what's the yellow one? the purple thing?");
+    // "gren" is one letter from green and from grey: left as typed
+    expect(mendTypos(wen, "the gren one")).toBe("the gren one");
   });
 
   it("leaves words of their own, the card's own words and names, and short goods", () => {
-    for (const l of ["that is well said", "is Old Wen a witch?", "I like your hat", "what's for sale", "head to the inn", "the bell rang", "back at the gate"]) expect(mendTypos(wen, l), l).toBe(l);
+    for (const l of ["while you write", "a pink pint of ale", "the crown jewels", "that is well said", "is Old Wen a witch?", "I like your hat", "what's for sale", "head to the inn", "the bell rang", "back at the gate"]) expect(mendTypos(wen, l), l).toBe(l);
     // "swrod" stays: a card's words of under six letters have too many common words beside them.
     expect(mendTypos(brom, "a swrod please")).toBe("a swrod please");
     // A word before an apostrophe is mended with its ending kept; a number is never touched.

@@ -14,12 +14,13 @@ import { editDistance } from "../scene/suggest.ts";
 // list below). No word the card's author wrote is mended either ("Wen" stays Wen, "take" stays).
 // The model still reads the line as typed: it learnt from lines with typos.
 
-/** The readers' words a typo is mended to: questions, trade, news, who the NPC is, the way, requests. */
+/** The readers' words a typo is mended to: questions, trade, news, who the NPC is, the way, requests, colours. */
 const READER_WORDS = words(`
   what where when which whose tell about much many sell selling sells price prices worth cost costs
   news rumours rumors rumour rumor gossip interesting happening something anything please your
   yourself name repair sharpen mend trade wares goods think story know heard around direction
-  directions market looking thanks thank work help introduce items stock offer`);
+  directions market looking thanks thank work help introduce items stock offer
+  yellow purple orange brown green white black grey gray blue pink`);
 
 /** Chat shorthand, read as the words it stands for. */
 const SHORTHAND: Record<string, string> = {
@@ -43,6 +44,8 @@ const OWN_WORDS = words(`
   markets marked booking cooking hooking locking looting word worm cork fork pork wore worn works
   held hemp kelp yelp helm whelp shanks hanks tank head heap yore whew nape wonk golds goofs goons
   waxes wakes wanes wades telling yelling thinks pricy whiny danger badger digger ranger sale back inn
+  crown frown drown grown brows while whine write block slack blank flack grew prey glue clue blur
+  link pint mink sink wink pine fellow mellow bellow greet greed red
 `);
 
 function words(text: string): Set<string> {
