@@ -1,5 +1,5 @@
 import type { CharacterCard, Fact, Good } from "../character/schema.ts";
-import { editDistance } from "../scene/suggest.ts";
+import { editDistance, swapped } from "../scene/suggest.ts";
 
 // Persona header from a character card: a fixed core (who, voice, what they may do) and a short
 // list of facts picked for the player's line. Server and data engine both call these.
@@ -71,13 +71,6 @@ function candidates(card: CharacterCard, aliases: Record<string, string>): Cand[
     perCard.set(key, cands);
   }
   return cands;
-}
-
-/** Same length, the same letters but two neighbours swapped ("cahrge", "charge"). */
-function swapped(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  const diff = [...a].flatMap((ch, i) => (ch === b[i] ? [] : [i]));
-  return diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { CharacterCard } from "../character/schema.ts";
-import { editDistance } from "../scene/suggest.ts";
+import { editDistance, swapped } from "../scene/suggest.ts";
 
 // Typos of the words the line readers go by, mended before they read a player's line (the checks
 // of core/prompt/checks.ts). Players type fast: "waht day is the market?", "teell me about the
@@ -79,13 +79,6 @@ function vocabulary(card: CharacterCard): { known: Set<string>; targets: string[
     perCard.set(card, (v = { known: new Set([...targets, ...cardText(card), ...OWN_WORDS]), targets }));
   }
   return v;
-}
-
-/** Two neighbouring letters swapped ("whta", "what"). */
-function swapped(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  const diff = [...a].flatMap((ch, i) => (ch === b[i] ? [] : [i]));
-  return diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]];
 }
 
 /** The word a typed word stands for, or the word itself. */

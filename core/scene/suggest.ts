@@ -16,6 +16,13 @@ export function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/** Same length, the same letters but two neighbours swapped ("cahrge", "charge"). */
+export function swapped(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((ch, i) => (ch === b[i] ? [] : [i]));
+  return diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]];
+}
+
 /** The candidate closest to `value`, or undefined when none is within ~40% of its length. */
 export function closest(value: string, candidates: readonly string[]): string | undefined {
   const lower = value.toLowerCase();
