@@ -37,6 +37,18 @@ describe("the eyes' prop detector in a conversation", { timeout: 120_000 }, () =
     // The worker thread's detector found what this one finds.
     expect(r.npcViews!.latest("brom")!.seen!.map((s) => [s.label, s.side, s.faint])).toEqual(expected.map((s) => [s.label, s.side, s.faint]));
 
+    // With the mirrored picture's features too, the worker's detector reads both looks.
+    const m = Float32Array.from({ length: 64 * 64 }, (_, i) => Math.cos(i * 0.21) * 2);
+    const first = r.npcViews!.latest("brom")!;
+    await new Promise((res) => setTimeout(res, 600)); // the view bucket (2/s)
+    yard.bot.send("npc_view", { npc: "brom", features: featureBytes(f), mirror: featureBytes(m) });
+    await waitFor(() => r.npcViews!.latest("brom") !== first, 5000, "second view stored");
+    const both = detector.sight(f, m);
+    expect(r.npcViews!.latest("brom")!.seen!.map((s) => [s.label, s.side, s.faint])).toEqual(both.map((s) => [s.label, s.side, s.faint]));
+    expect(both).not.toEqual(expected);
+    yard.bot.send("npc_view", { npc: "brom", features: featureBytes(f) });
+    await waitFor(() => r.npcViews!.latest("brom")!.seen!.length === expected.length && r.npcViews!.latest("brom")!.seen!.every((s, i) => s.label === expected[i].label), 5000, "third view stored");
+
     const reply = await ask("What colour is the barrel?");
     expect(reply).toMatchObject({ npc: "brom", fallback: false });
     expect(reply.weights[SIGHT_SKILL]).toBe(1);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { rgbaToPixels, VisionEncoder } from "../core/vision/encoder.ts";
-import { PropDetector } from "../core/vision/detector.ts";
+import { decodeHead, MAX_SEEN, PropDetector } from "../core/vision/detector.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
 import { checkFeatures, Projector } from "../core/vision/projector.ts";
 
@@ -92,6 +92,20 @@ describe("vision encoder and projector", () => {
       for (const s of all.slice(sight.length)) expect(sight.some((x) => x.label === s.label)).toBe(false);
     }
     expect(props).toBeGreaterThan(0);
+    // Two looks: the head's output is the mean of the picture's and its mirror's, the mirror's
+    // columns flipped back; the sight facts are that output decoded.
+    const f0 = Float32Array.from(detRef.features.slice(0, per)), f1 = Float32Array.from(detRef.features.slice(per, 2 * per));
+    const a = det.head(f0), m = det.head(f1), both = det.head(f0, f1), G = 8;
+    let worst = 0;
+    for (let ch = 0; ch < both.length / (G * G); ch++) {
+      for (let y = 0; y < G; y++) for (let x = 0; x < G; x++) {
+        const at = ch * G * G + y * G;
+        worst = Math.max(worst, Math.abs(both[at + x] - (a[at + x] + m[at + G - 1 - x]) / 2));
+      }
+    }
+    expect(worst).toBeLessThan(1e-6);
+    expect(det.sight(f0, f1).filter((s) => !s.faint).map((s) => s.label).sort()).toEqual(decodeHead(both, G, 0.5).slice(0, MAX_SEEN).map((d) => `${d.colour} ${d.kind}`).sort());
+    expect(det.head(f0, f1)).not.toEqual(a);
     // A package whose detector file is damaged fails to load, naming the tensor.
     cpSync(join(dir, "det"), join(dir, "det-bad"), { recursive: true });
     const bad = JSON.parse(readFileSync(join(dir, "det-bad", "vision.json"), "utf8"));

@@ -49,7 +49,11 @@ describe("npc_view validator (core/protocol)", () => {
     expect(reason({ npc: "brom", features: Array.from({ length: 256 }, () => 0) })).toBe("npc_view.features: expected binary bytes (a Uint8Array)");
     expect(reason({ npc: "../etc", image: new Uint8Array(VIEW_IMAGE_BYTES) })).toBe("npc_view.npc: npc_view `npc` must be an NPC id");
     expect(reason({ npc: "brom", image: new Uint8Array(VIEW_IMAGE_BYTES), extra: 1 })).toMatch(/^npc_view: Unrecognized key/);
-    expect(reason({ npc: "brom", features: new Uint8Array(40_000) })).toBe(`npc_view: payload too large (over ${DEFAULT_LIMITS.maxViewPayloadBytes} bytes)`);
+    expect(reason({ npc: "brom", features: new Uint8Array(70_000) })).toBe(`npc_view: payload too large (over ${DEFAULT_LIMITS.maxViewPayloadBytes} bytes)`);
+    // The mirrored picture's features come with the features, the same size.
+    expect(ok({ npc: "brom", features: new Uint8Array(FEATURES * 4), mirror: new Uint8Array(FEATURES * 4) })).toMatchObject({ ok: true, type: "npc_view" });
+    expect(reason({ npc: "brom", features: new Uint8Array(FEATURES * 4), mirror: new Uint8Array(256) })).toBe("npc_view.mirror: `mirror` comes with `features`, the same size");
+    expect(reason({ npc: "brom", image: new Uint8Array(VIEW_IMAGE_BYTES), mirror: new Uint8Array(256) })).toBe("npc_view.mirror: `mirror` comes with `features`, the same size");
     // Other messages keep their small limit.
     expect(parseClientMessage("chat", { text: "x", pad: new Uint8Array(2000) })).toMatchObject({ ok: false, reason: "chat: payload too large (over 1024 bytes)" });
   });
@@ -303,21 +307,23 @@ describe("npc_view in a real room", () => {
     await new Promise((res) => setTimeout(res, 1600)); // the view bucket refills (2/s, burst 3)
     near.send("npc_view", { npc: "nobody", features: featureBytes(zeros) });
     near.send("npc_view", { npc: "brom", image: new Uint8Array(10) });
+    near.send("npc_view", { npc: "brom", features: featureBytes(zeros), mirror: featureBytes(nan) });
     far.send("npc_view", { npc: "brom", features: featureBytes(zeros) });
-    await waitFor(() => h.rejected.length >= 5 && hf.rejected.length >= 1, 5000, "more refusals");
+    await waitFor(() => h.rejected.length >= 6 && hf.rejected.length >= 1, 5000, "more refusals");
     expect(h.rejected.map((x) => [x.type, x.reason])).toEqual([
       ["npc_view", "features: expected 16384 bytes (8×8×64 float32), got 8192"],
       ["npc_view", "features: value 5 is not finite (NaN)"],
       ["npc_view", "features: value 6 = 9 is outside ±8"],
       ["npc_view", 'no NPC "nobody" here'],
       ["npc_view", "npc_view.image: expected 16384 bytes (64×64 RGBA), got 10"],
+      ["npc_view", "mirror features: value 5 is not finite (NaN)"],
     ]);
     expect(hf.rejected).toEqual([{ type: "npc_view", reason: expect.stringMatching(/^too far from Brom Ironhand \(1\d\.\d m; views count within 8 m\)$/) }]);
     // A flood: past the burst, refused by the rate limit.
     await new Promise((res) => setTimeout(res, 1600));
     for (let i = 0; i < 8; i++) near.send("npc_view", { npc: "brom", features: featureBytes(zeros) });
-    await waitFor(() => h.rejected.length >= 10, 5000, "flood refusals");
-    expect(h.rejected.slice(5).every((x) => x.reason === "rate limit: more than 2 npc_view messages per second (burst 3)")).toBe(true);
+    await waitFor(() => h.rejected.length >= 11, 5000, "flood refusals");
+    expect(h.rejected.slice(6).every((x) => x.reason === "rate limit: more than 2 npc_view messages per second (burst 3)")).toBe(true);
     expect(logs.some((l) => /\[world\] rejected \S+ npc_view: features: value 5 is not finite/.test(l))).toBe(true);
     // None of the refused views replaced the NPC's view (the three admitted flood views did: zeros).
     const after = r.npcViews!.latest("brom")!;

@@ -174,7 +174,7 @@ export class NpcVision {
       let encodeMs: number | null = null;
       if (this.encoder !== null && this.mode === "features") {
         const t1 = performance.now();
-        await this.encoder.encode(rgba);
+        await this.encoder.encodeBoth(rgba);
         encodeMs = performance.now() - t1;
       }
       this.stats.warmUp = { captureMs: round(captureMs), encodeMs: encodeMs === null ? null : round(encodeMs) };
@@ -223,9 +223,10 @@ export class NpcVision {
       remember(this.stats.captureMs, performance.now() - t0);
       if (this.encoder !== null && this.mode === "features") {
         const t1 = performance.now();
-        const features = await this.encoder.encode(rgba);
+        // The picture and its mirror: the server's prop detector reads both (fewer props misread).
+        const { features, mirror } = await this.encoder.encodeBoth(rgba);
         remember(this.stats.encodeMs, performance.now() - t1);
-        if (!this.parts.send({ npc, features: littleEndianBytes(features) })) return;
+        if (!this.parts.send({ npc, features: littleEndianBytes(features), mirror: littleEndianBytes(mirror) })) return;
         this.stats.sentFeatures++;
         this.stats.last = { npc, kind: "features", at: Date.now() };
       } else {

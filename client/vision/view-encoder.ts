@@ -1,7 +1,7 @@
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.wasm?url";
 import { webBackend, type OrtWebModule } from "../../core/runtime/backend-web.ts";
 import { fetchPackageFiles } from "../../core/runtime/model/files-fetch.ts";
-import { rgbaToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { mirrorPixels, rgbaToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage, type VisionManifest } from "../../core/vision/manifest.ts";
 
 // The vision encoder in the page: onnxruntime-web (wasm, one thread) running the graph built from
@@ -14,6 +14,8 @@ export interface ViewEncoder {
   readonly manifest: VisionManifest;
   /** RGBA 64×64 (row 0 = top) → features [grid², D]. */
   encode(rgba: Uint8Array): Promise<Float32Array>;
+  /** The same, and the features of the picture mirrored left to right (one batch of two): the server's detector takes both looks. */
+  encodeBoth(rgba: Uint8Array): Promise<{ features: Float32Array; mirror: Float32Array }>;
 }
 
 /** Loads onnxruntime-web and the vision package under `base` (a URL prefix, e.g. ".../vision"). */
@@ -28,5 +30,12 @@ export async function loadViewEncoderAsync(base: string): Promise<ViewEncoder> {
   return {
     manifest: pkg.manifest,
     encode: (rgba) => encoder.encode(rgbaToPixels(rgba, S), 1),
+    encodeBoth: async (rgba) => {
+      const px = rgbaToPixels(rgba, S), both = new Float32Array(2 * px.length);
+      both.set(px);
+      both.set(mirrorPixels(px, S), px.length);
+      const f = await encoder.encode(both, 2), per = f.length / 2;
+      return { features: f.subarray(0, per), mirror: f.subarray(per) };
+    },
   };
 }

@@ -25,9 +25,9 @@ export interface ProtocolLimits {
 
 export const DEFAULT_LIMITS: ProtocolLimits = {
   maxPayloadBytes: 1024,
-  // 32 KB of features (D ≤ 128) or a 16 KB image, plus the NPC id and keys.
-  maxViewPayloadBytes: 32 * 1024 + 256,
-  socketMaxPayloadBytes: 64 * 1024,
+  // 32 KB of features (D ≤ 128) and as much of their mirror's, or a 16 KB image, plus the NPC id and keys.
+  maxViewPayloadBytes: 64 * 1024 + 256,
+  socketMaxPayloadBytes: 80 * 1024,
   rates: {
     move: { capacity: 60, perSecond: 40 },
     chat: { capacity: 5, perSecond: 1 },

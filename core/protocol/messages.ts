@@ -51,15 +51,20 @@ const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected bin
 /**
  * `npc_view`: what an NPC sees, from the client of a player talking to it: either the vision
  * encoder's `features` (64·D little-endian float32: an 8×8 grid of D-vectors, row-major from the
- * top-left) or the raw `image` (64×64 RGBA bytes, row 0 = top) for the server to encode. The
+ * top-left; optionally `mirror`, those of the picture mirrored left to right) or the raw `image` (64×64 RGBA bytes, row 0 = top) for the server to encode. The
  * exact feature size (D from the server's vision.json), the value range and the NPC's distance
  * are checked by the room (server/vision/).
  */
 export const NpcViewMessage = z.object({
   npc: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "npc_view `npc` must be an NPC id"),
   features: Bytes.optional(),
+  /** With `features`: the encoder's features of the same picture mirrored left to right (the detector's second look). */
+  mirror: Bytes.optional(),
   image: Bytes.optional(),
 }).strict().superRefine((m, ctx) => {
+  if (m.mirror !== undefined && (m.features === undefined || m.mirror.byteLength !== m.features.byteLength)) {
+    ctx.addIssue({ code: "custom", path: ["mirror"], message: "`mirror` comes with `features`, the same size" });
+  }
   if ((m.features === undefined) === (m.image === undefined)) {
     ctx.addIssue({ code: "custom", message: "expected exactly one of `features` or `image`" });
   }

@@ -182,8 +182,26 @@ export class PropDetector {
     return decodeHead(this.head(features), this.manifest.grid, this.spec.threshold);
   }
 
-  /** The head's output for a view's features: (1 + kinds + colours + 1) channels of grid² cells. */
-  head(features: Float32Array): Float32Array {
+  /**
+   * The head's output for a view's features: (1 + kinds + colours + 1) channels of grid² cells.
+   * With `mirror`, the features of the same picture mirrored left to right: the mean of both
+   * outputs, the mirror's flipped back (test-time augmentation: a prop read the same way in both
+   * looks is surer, one read differently less so; training/vision/README.md, "Two looks").
+   */
+  head(features: Float32Array, mirror?: Float32Array): Float32Array {
+    const out = this.headOf(features);
+    if (mirror === undefined) return out;
+    const m = this.headOf(mirror), G = this.manifest.grid;
+    for (let ch = 0; ch < DETECTOR_OUTPUTS; ch++) {
+      for (let y = 0; y < G; y++) {
+        const row = ch * G * G + y * G;
+        for (let x = 0; x < G; x++) out[row + x] = (out[row + x] + m[row + G - 1 - x]) / 2;
+      }
+    }
+    return out;
+  }
+
+  private headOf(features: Float32Array): Float32Array {
     const problem = checkFeatures(features, this.manifest);
     if (problem) throw new RangeError(problem);
     const { grid: G, feature_dim: D } = this.manifest, H = this.spec.hidden, N = G * G;
@@ -207,10 +225,11 @@ export class PropDetector {
    * At most MAX_SEEN props, the most likely: a picture the detector reads as full of props (noise,
    * an art style it never saw) must not crowd the rest of the prompt out. After them, marked
    * `faint`, the kinds and colours it is not sure of (faintProps), most likely first: only a
-   * question that names one of them reads it (core/vision/ask.ts answerSight).
+   * question that names one of them reads it (core/vision/ask.ts answerSight). `mirror`: the
+   * features of the picture mirrored, when the client sent them (head).
    */
-  sight(features: Float32Array): SightFact[] {
-    const G = this.manifest.grid, out = this.head(features);
+  sight(features: Float32Array, mirror?: Float32Array): SightFact[] {
+    const G = this.manifest.grid, out = this.head(features, mirror);
     const sure = decodeHead(out, G, this.spec.threshold).slice(0, MAX_SEEN);
     const fact = (d: DetectedProp, id: string): SightFact => ({ id, label: `${d.colour} ${d.kind}`, depth: d.depth, side: d.cx < G / 2 ? "left" : "right" });
     const faint = faintProps(out, G, sure, this.spec.look_threshold ?? LOOK_THRESHOLD).slice(0, MAX_SEEN);

@@ -23,6 +23,17 @@ function toPlanar(bytes: Uint8Array, channels: 3 | 4, size: number, what: string
 /** RGBA bytes (row 0 = top) → pixels [3, size, size] in 0..1, the encoder's input layout. */
 export const rgbaToPixels = (rgba: Uint8Array, size = 64) => toPlanar(rgba, 4, size, "RGBA");
 
+/** Pixels [3, size, size] (or several pictures one after another) mirrored left to right: the
+ *  second look the eyes' detector takes (core/vision/detector.ts, PropDetector.sight). */
+export function mirrorPixels(pixels: Float32Array, size = 64): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let row = 0; row < pixels.length / size; row++) {
+    const at = row * size;
+    for (let x = 0; x < size; x++) out[at + x] = pixels[at + size - 1 - x];
+  }
+  return out;
+}
+
 /** RGB bytes (row 0 = top; the renderer's images.u8 layout) → pixels [3, size, size] in 0..1. */
 export const rgbToPixels = (rgb: Uint8Array, size = 64) => toPlanar(rgb, 3, size, "RGB");
 

@@ -41,7 +41,9 @@ export class ViewIntake {
     if (msg.features !== undefined) {
       const decoded = this.vision.decodeFeatures(msg.features);
       if (!decoded.ok) return decoded.reason;
-      this.store.track(msg.npc, this.land(playerId, msg.npc, at0, "features", () => this.vision.project(decoded.features)));
+      const mirror = msg.mirror === undefined ? undefined : this.vision.decodeFeatures(msg.mirror);
+      if (mirror !== undefined && !mirror.ok) return `mirror ${mirror.reason}`;
+      this.store.track(msg.npc, this.land(playerId, msg.npc, at0, "features", () => this.vision.project(decoded.features, mirror?.features)));
       return undefined;
     }
     const image = msg.image!;

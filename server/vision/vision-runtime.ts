@@ -106,8 +106,8 @@ export class VisionRuntime {
   }
 
   /** Visual tokens [tokens·H] of checked features, and the detector's props when the package has one; in the worker thread (`features` is handed over: detached after). */
-  async project(features: Float32Array): Promise<{ tokens: Float32Array; seen?: Projected["seen"] }> {
-    const r = await this.worker.project(features);
+  async project(features: Float32Array, mirror?: Float32Array): Promise<{ tokens: Float32Array; seen?: Projected["seen"] }> {
+    const r = await this.worker.project(features, mirror);
     remember(this.projectMs, r.projectMs);
     return { tokens: r.tokens, seen: r.seen };
   }

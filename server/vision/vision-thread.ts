@@ -9,7 +9,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
-import { rgbaToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { mirrorPixels, rgbaToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { PropDetector } from "../../core/vision/detector.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { checkFeatures, Projector } from "../../core/vision/projector.ts";
@@ -37,11 +37,12 @@ async function main(): Promise<void> {
   let running = false;
   let scheduled = false;
 
-  const project = (features: Float32Array) => {
+  const project = (features: Float32Array, mirror?: Float32Array) => {
     const t0 = performance.now();
     const tokens = projector.project(features);
-    // The props the detector finds (the sight lines of a line about props), when the package has one.
-    const seen = detector?.sight(features);
+    // The props the detector finds (the sight lines of a line about props), when the package has
+    // one: from both looks when the mirrored picture's features came too.
+    const seen = detector?.sight(features, mirror);
     return { tokens, seen, projectMs: performance.now() - t0 };
   };
 
@@ -50,10 +51,16 @@ async function main(): Promise<void> {
     while (queue.length > 0) {
       const jobs = queue.splice(0, d.batchMax);
       try {
-        const pixels = new Float32Array(jobs.length * 3 * S * S);
-        jobs.forEach((j, b) => pixels.set(rgbaToPixels(j.rgba, S), b * 3 * S * S));
+        // Each picture and, with a detector, its mirror (the detector's second look), in one batch.
+        const looks = detector ? 2 : 1, n = jobs.length * looks;
+        const pixels = new Float32Array(n * 3 * S * S);
+        jobs.forEach((j, b) => {
+          const px = rgbaToPixels(j.rgba, S);
+          pixels.set(px, b * 3 * S * S);
+          if (looks === 2) pixels.set(mirrorPixels(px, S), (jobs.length + b) * 3 * S * S);
+        });
         const t0 = performance.now();
-        const feats = await encoder.encode(pixels, jobs.length);
+        const feats = await encoder.encode(pixels, n);
         const encodeMs = performance.now() - t0;
         jobs.forEach((j, b) => {
           const features = feats.slice(b * per, (b + 1) * per);
@@ -62,7 +69,8 @@ async function main(): Promise<void> {
             port.postMessage({ type: "error", id: j.id, message: `the server's encoder produced unusable ${problem}` });
             return;
           }
-          const { tokens, seen, projectMs } = project(features);
+          const mirror = looks === 2 ? feats.subarray((jobs.length + b) * per, (jobs.length + b + 1) * per) : undefined;
+          const { tokens, seen, projectMs } = project(features, mirror);
           port.postMessage({ type: "done", id: j.id, features, tokens, seen, encodeMs, batch: jobs.length, projectMs }, [features.buffer, tokens.buffer as ArrayBuffer]);
         });
       } catch (e) {
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
     running = false;
   };
 
-  port.on("message", (m: { type: string; id?: number; rgba?: Uint8Array; features?: Float32Array }) => {
+  port.on("message", (m: { type: string; id?: number; rgba?: Uint8Array; features?: Float32Array; mirror?: Float32Array }) => {
     if (m.type === "encode") {
       queue.push({ id: m.id!, rgba: m.rgba! });
       // The next macrotask: images posted in the same burst join one batch.
@@ -85,7 +93,7 @@ async function main(): Promise<void> {
       }
     } else if (m.type === "project") {
       try {
-        const { tokens, seen, projectMs } = project(m.features!);
+        const { tokens, seen, projectMs } = project(m.features!, m.mirror);
         port.postMessage({ type: "done", id: m.id, tokens, seen, projectMs }, [tokens.buffer as ArrayBuffer]);
       } catch (e) {
         port.postMessage({ type: "error", id: m.id, message: (e as Error).message });

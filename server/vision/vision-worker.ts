@@ -79,9 +79,9 @@ export class VisionWorker {
     });
   }
 
-  /** Visual tokens of checked features [grid²·D] (the array is handed over, not copied). */
-  async project(features: Float32Array): Promise<Projected> {
-    const r = await this.call({ type: "project", features }, [features.buffer as ArrayBuffer]);
+  /** Visual tokens of checked features [grid²·D], with the mirrored picture's for the detector (the arrays are handed over, not copied). */
+  async project(features: Float32Array, mirror?: Float32Array): Promise<Projected> {
+    const r = await this.call({ type: "project", features, mirror }, [features.buffer as ArrayBuffer, ...(mirror ? [mirror.buffer as ArrayBuffer] : [])]);
     return { tokens: r.tokens, seen: r.seen, projectMs: r.projectMs };
   }
 

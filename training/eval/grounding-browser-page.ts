@@ -1,15 +1,15 @@
 import * as ort from "onnxruntime-web";
 import { webBackend } from "../../core/runtime/backend-web.ts";
 import { fetchPackageFiles } from "../../core/runtime/model/files-fetch.ts";
-import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { mirrorPixels, rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 
 // Page script for eval:grounding (bundled by esbuild; "onnxruntime-web" comes from an import map):
-// encodes pictures with the vision encoder on onnxruntime-web (wasm), one picture per run as the
-// game does, timing each run.
+// encodes pictures with the vision encoder on onnxruntime-web (wasm) as the game does: each picture
+// and its mirror (the detector's second look) in one run of two, timing each run.
 declare global {
   interface Window {
-    encodeAll(pkgUrl: string, imagesUrl: string, count: number): Promise<{ features: number[]; ms: number[]; featureLen: number }>;
+    encodeAll(pkgUrl: string, imagesUrl: string, count: number): Promise<{ features: number[]; mirrors: number[]; ms: number[]; featureLen: number }>;
   }
 }
 
@@ -19,17 +19,21 @@ window.encodeAll = async (pkgUrl, imagesUrl, count) => {
   const raw = new Uint8Array(await (await fetch(imagesUrl)).arrayBuffer());
   const S = pkg.manifest.image_size, n = S * S;
   const featureLen = pkg.manifest.grid * pkg.manifest.grid * pkg.manifest.feature_dim;
-  const features = new Float32Array(count * featureLen);
+  const features = new Float32Array(count * featureLen), mirrors = new Float32Array(count * featureLen);
   const ms: number[] = [];
   // one warm-up run: the first includes wasm compilation
-  await enc.encode(new Float32Array(3 * n), 1);
+  await enc.encode(new Float32Array(2 * 3 * n), 2);
   for (let i = 0; i < count; i++) {
     const px = rgbToPixels(raw.subarray(i * n * 3, (i + 1) * n * 3), S); // RGB, top row first
+    const both = new Float32Array(2 * px.length);
+    both.set(px);
+    both.set(mirrorPixels(px, S), px.length);
     const t = performance.now();
-    const f = await enc.encode(px, 1);
+    const f = await enc.encode(both, 2);
     ms.push(performance.now() - t);
-    features.set(f, i * featureLen);
+    features.set(f.subarray(0, featureLen), i * featureLen);
+    mirrors.set(f.subarray(featureLen), i * featureLen);
   }
   await enc.release();
-  return { features: Array.from(features), ms, featureLen };
+  return { features: Array.from(features), mirrors: Array.from(mirrors), ms, featureLen };
 };

@@ -5,14 +5,14 @@ import { extname, join, normalize, resolve } from "node:path";
 import { launchChromiumAsync } from "../../test/helpers/browser.ts";
 
 // Runs the vision encoder in headless Chromium on onnxruntime-web over a split's pictures: the
-// features the game's client would send, and how long each encode took.
+// features the game's client would send (of each picture and its mirror), and how long each encode took.
 
 const TYPES: Record<string, string> = { ".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 const PAGE = `<!doctype html><meta charset="utf-8"><title>kith vision encode</title>
 <script type="importmap">{"imports":{"onnxruntime-web":"/ort/ort.wasm.min.mjs"}}</script>
 <script type="module" src="/bundle.js"></script>`;
 
-export async function encodeInBrowser(pkgDir: string, imagesFile: string, count: number): Promise<{ features: Float32Array; ms: number[]; featureLen: number }> {
+export async function encodeInBrowser(pkgDir: string, imagesFile: string, count: number): Promise<{ features: Float32Array; mirrors: Float32Array; ms: number[]; featureLen: number }> {
   const bundle = await build({ entryPoints: [join(import.meta.dirname, "grounding-browser-page.ts")], bundle: true, format: "esm", platform: "browser", target: "es2022", external: ["onnxruntime-web"], write: false });
   const js = bundle.outputFiles[0].text;
   const areas: Record<string, string> = { ort: resolve("node_modules/onnxruntime-web/dist"), pkg: resolve(pkgDir) };
@@ -45,7 +45,7 @@ export async function encodeInBrowser(pkgDir: string, imagesFile: string, count:
       throw new Error(`encoder page did not load: ${errors.join("; ") || "no error reported"}`);
     });
     const r = await page.evaluate(([p, n]) => window.encodeAll(`${location.origin}/pkg`, `${location.origin}/images`, n), [base, count] as [string, number]);
-    return { features: Float32Array.from(r.features), ms: r.ms, featureLen: r.featureLen };
+    return { features: Float32Array.from(r.features), mirrors: Float32Array.from(r.mirrors), ms: r.ms, featureLen: r.featureLen };
   } finally {
     await browser.close();
     await new Promise((r) => server.close(r));

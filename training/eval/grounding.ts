@@ -4,7 +4,7 @@ import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
-import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { mirrorPixels, rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { PropDetector } from "../../core/vision/detector.ts";
 import { Projector } from "../../core/vision/projector.ts";
@@ -120,7 +120,8 @@ async function main() {
   const vpkg = await loadVisionPackage(a.vision, nodePackageFiles);
   const D = vpkg.manifest.grid * vpkg.manifest.grid * vpkg.manifest.feature_dim;
   const nodeEnc = await VisionEncoder.create(vpkg, nodeBackend({ threads: 1 }));
-  let features: Float32Array;
+  // Each picture's features and its mirror's (the detector's second look), as the game's client sends them.
+  let features: Float32Array, mirrors: Float32Array;
   let encodeMs: number[] = [];
   let encodeWhere = "node";
   const S = vpkg.manifest.image_size, n = S * S;
@@ -128,16 +129,22 @@ async function main() {
   const pixelsOf = (i: number) => rgbToPixels(raw.subarray(i * 3 * n, (i + 1) * 3 * n), S);
   if (a.node) {
     features = new Float32Array(nViews * D);
+    mirrors = new Float32Array(nViews * D);
     for (let i = 0; i < nViews; i++) {
-      const px = pixelsOf(i);
+      const px = pixelsOf(i), both = new Float32Array(2 * px.length);
+      both.set(px);
+      both.set(mirrorPixels(px, S), px.length);
       const t = performance.now();
-      features.set(await nodeEnc.encode(px, 1), i * D);
+      const f = await nodeEnc.encode(both, 2);
       encodeMs.push(performance.now() - t);
+      features.set(f.subarray(0, D), i * D);
+      mirrors.set(f.subarray(D), i * D);
     }
   } else {
     log(`grounding: encoding ${nViews} views in headless Chromium (onnxruntime-web, wasm) ...`);
     const r = await encodeInBrowser(a.vision, join(dir, "images.u8"), nViews);
     features = r.features;
+    mirrors = r.mirrors;
     encodeMs = r.ms;
     encodeWhere = "browser";
     // the browser's features against the server's encoder on the first pictures
@@ -155,8 +162,8 @@ async function main() {
   await nodeEnc.release();
   // The detector's props per view, and of the blank picture; prompts for the questions it answers.
   const detector = vpkg.detectorWeights && vpkg.manifest.detector ? new PropDetector(vpkg.detectorWeights, vpkg.manifest, vpkg.manifest.detector) : null;
-  const detected: SightFact[][] = detector ? Array.from({ length: nViews }, (_, i) => detector.sight(features.subarray(i * D, (i + 1) * D))) : [];
-  const blankSight = detector ? detector.sight(blankFeatures) : [];
+  const detected: SightFact[][] = detector ? Array.from({ length: nViews }, (_, i) => detector.sight(features.subarray(i * D, (i + 1) * D), mirrors.subarray(i * D, (i + 1) * D))) : [];
+  const blankSight = detector ? detector.sight(blankFeatures, blankFeatures) : [];
   const byDetector = (q: QaRecord) => detector !== null && answersFromSight(q.question);
   // The prompt of a question the detector answers, given each view's props (seeing, or blank).
   let eyesPrompt: ((sightOf: (view: number) => SightFact[]) => (q: QaRecord) => string) | null = null;

@@ -17,7 +17,7 @@ import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { sayPlainly } from "../../core/vision/agree.ts";
 import { answerSight, readSightQuestion } from "../../core/vision/ask.ts";
 import { PropDetector } from "../../core/vision/detector.ts";
-import { rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { mirrorPixels, rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { answerMatches } from "../eval/grounding-score.ts";
 
@@ -34,10 +34,16 @@ const encoder = await VisionEncoder.create(pkg, nodeBackend({ threads: 2 }));
 const S = pkg.manifest.image_size, n = S * S;
 const raw = new Uint8Array(readFileSync(join(dir, "images.u8")));
 const nViews = Math.max(...qa.map((q) => q.view)) + 1;
-const features: Float32Array[] = [];
+// Each picture and its mirror, as the game's client sends them (the detector's two looks).
+const features: Float32Array[] = [], mirrors: Float32Array[] = [];
 const t0 = performance.now();
 for (let i = 0; i < nViews; i++) {
-  features.push((await encoder.encode(rgbToPixels(raw.subarray(i * 3 * n, (i + 1) * 3 * n), S), 1)).slice());
+  const px = rgbToPixels(raw.subarray(i * 3 * n, (i + 1) * 3 * n), S), both = new Float32Array(2 * px.length);
+  both.set(px);
+  both.set(mirrorPixels(px, S), px.length);
+  const f = await encoder.encode(both, 2), per = f.length / 2;
+  features.push(f.slice(0, per));
+  mirrors.push(f.slice(per));
   if ((i + 1) % 200 === 0 || i + 1 === nViews) {
     const s = (performance.now() - t0) / 1000;
     console.error(`look-sweep: encoded ${i + 1}/${nViews} views, ${s.toFixed(0)} s, ETA ${((s / (i + 1)) * (nViews - i - 1)).toFixed(0)} s`);
@@ -48,7 +54,7 @@ const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const byLook: Record<string, { accuracy: number; by_type: Record<string, number> }> = {};
 for (const look of looks) {
   const detector = new PropDetector(pkg.detectorWeights, pkg.manifest, { ...pkg.manifest.detector, look_threshold: look });
-  const sights = features.map((f) => detector.sight(f));
+  const sights = features.map((f, i) => detector.sight(f, mirrors[i]));
   const tally: Record<string, [number, number]> = {};
   for (const q of qa) {
     const asked = readSightQuestion(q.question);
