@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBackend } from "../core/runtime/backend-node.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
-import { rgbaToPixels, VisionEncoder } from "../core/vision/encoder.ts";
+import { mirrorPixels, rgbaToPixels, VisionEncoder, withMirror } from "../core/vision/encoder.ts";
 import { decodeHead, MAX_SEEN, PropDetector } from "../core/vision/detector.ts";
 import { loadVisionPackage } from "../core/vision/manifest.ts";
 import { checkFeatures, Projector } from "../core/vision/projector.ts";
@@ -119,6 +119,14 @@ describe("vision encoder and projector", () => {
     bad.detector.look_threshold = "low";
     writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
     await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.look_threshold" must be a probability/);
+  });
+
+  it("mirrors a picture left to right, each channel's rows, and batches it after the picture", () => {
+    const S = 4, px = Float32Array.from({ length: 3 * S * S }, (_, i) => i);
+    const m = mirrorPixels(px, S);
+    for (let c = 0; c < 3; c++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) expect(m[c * S * S + y * S + x]).toBe(px[c * S * S + y * S + S - 1 - x]);
+    expect(mirrorPixels(m, S)).toEqual(px);
+    expect(withMirror(px, S)).toEqual(Float32Array.from([...px, ...m]));
   });
 
   it("converts RGBA rows top-first into planar pixels", () => {

@@ -1,7 +1,7 @@
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.wasm?url";
 import { webBackend, type OrtWebModule } from "../../core/runtime/backend-web.ts";
 import { fetchPackageFiles } from "../../core/runtime/model/files-fetch.ts";
-import { mirrorPixels, rgbaToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { rgbaToPixels, VisionEncoder, withMirror } from "../../core/vision/encoder.ts";
 import { loadVisionPackage, type VisionManifest } from "../../core/vision/manifest.ts";
 
 // The vision encoder in the page: onnxruntime-web (wasm, one thread) running the graph built from
@@ -31,10 +31,7 @@ export async function loadViewEncoderAsync(base: string): Promise<ViewEncoder> {
     manifest: pkg.manifest,
     encode: (rgba) => encoder.encode(rgbaToPixels(rgba, S), 1),
     encodeBoth: async (rgba) => {
-      const px = rgbaToPixels(rgba, S), both = new Float32Array(2 * px.length);
-      both.set(px);
-      both.set(mirrorPixels(px, S), px.length);
-      const f = await encoder.encode(both, 2), per = f.length / 2;
+      const f = await encoder.encode(withMirror(rgbaToPixels(rgba, S), S), 2), per = f.length / 2;
       return { features: f.subarray(0, per), mirror: f.subarray(per) };
     },
   };

@@ -34,6 +34,14 @@ export function mirrorPixels(pixels: Float32Array, size = 64): Float32Array {
   return out;
 }
 
+/** One picture's pixels and its mirror's, one batch of two: the detector's two looks, encoded in one run. */
+export function withMirror(pixels: Float32Array, size = 64): Float32Array {
+  const both = new Float32Array(2 * pixels.length);
+  both.set(pixels);
+  both.set(mirrorPixels(pixels, size), pixels.length);
+  return both;
+}
+
 /** RGB bytes (row 0 = top; the renderer's images.u8 layout) → pixels [3, size, size] in 0..1. */
 export const rgbToPixels = (rgb: Uint8Array, size = 64) => toPlanar(rgb, 3, size, "RGB");
 

@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-web";
 import { webBackend } from "../../core/runtime/backend-web.ts";
 import { fetchPackageFiles } from "../../core/runtime/model/files-fetch.ts";
-import { mirrorPixels, rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { rgbToPixels, VisionEncoder, withMirror } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 
 // Page script for eval:grounding (bundled by esbuild; "onnxruntime-web" comes from an import map):
@@ -24,10 +24,7 @@ window.encodeAll = async (pkgUrl, imagesUrl, count) => {
   // one warm-up run: the first includes wasm compilation
   await enc.encode(new Float32Array(2 * 3 * n), 2);
   for (let i = 0; i < count; i++) {
-    const px = rgbToPixels(raw.subarray(i * n * 3, (i + 1) * n * 3), S); // RGB, top row first
-    const both = new Float32Array(2 * px.length);
-    both.set(px);
-    both.set(mirrorPixels(px, S), px.length);
+    const both = withMirror(rgbToPixels(raw.subarray(i * n * 3, (i + 1) * n * 3), S), S); // RGB, top row first
     const t = performance.now();
     const f = await enc.encode(both, 2);
     ms.push(performance.now() - t);

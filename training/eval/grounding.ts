@@ -4,7 +4,7 @@ import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import type { FoldedLora } from "../../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { Scheduler } from "../../core/runtime/scheduler/scheduler.ts";
-import { mirrorPixels, rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { rgbToPixels, VisionEncoder, withMirror } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { PropDetector } from "../../core/vision/detector.ts";
 import { Projector } from "../../core/vision/projector.ts";
@@ -131,9 +131,7 @@ async function main() {
     features = new Float32Array(nViews * D);
     mirrors = new Float32Array(nViews * D);
     for (let i = 0; i < nViews; i++) {
-      const px = pixelsOf(i), both = new Float32Array(2 * px.length);
-      both.set(px);
-      both.set(mirrorPixels(px, S), px.length);
+      const both = withMirror(pixelsOf(i), S);
       const t = performance.now();
       const f = await nodeEnc.encode(both, 2);
       encodeMs.push(performance.now() - t);

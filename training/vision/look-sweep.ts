@@ -17,7 +17,7 @@ import { nodePackageFiles } from "../../core/runtime/model/files-node.ts";
 import { sayPlainly } from "../../core/vision/agree.ts";
 import { answerSight, readSightQuestion } from "../../core/vision/ask.ts";
 import { PropDetector } from "../../core/vision/detector.ts";
-import { mirrorPixels, rgbToPixels, VisionEncoder } from "../../core/vision/encoder.ts";
+import { rgbToPixels, VisionEncoder, withMirror } from "../../core/vision/encoder.ts";
 import { loadVisionPackage } from "../../core/vision/manifest.ts";
 import { answerMatches } from "../eval/grounding-score.ts";
 
@@ -38,10 +38,7 @@ const nViews = Math.max(...qa.map((q) => q.view)) + 1;
 const features: Float32Array[] = [], mirrors: Float32Array[] = [];
 const t0 = performance.now();
 for (let i = 0; i < nViews; i++) {
-  const px = rgbToPixels(raw.subarray(i * 3 * n, (i + 1) * 3 * n), S), both = new Float32Array(2 * px.length);
-  both.set(px);
-  both.set(mirrorPixels(px, S), px.length);
-  const f = await encoder.encode(both, 2), per = f.length / 2;
+  const f = await encoder.encode(withMirror(rgbToPixels(raw.subarray(i * 3 * n, (i + 1) * 3 * n), S), S), 2), per = f.length / 2;
   features.push(f.slice(0, per));
   mirrors.push(f.slice(per));
   if ((i + 1) % 200 === 0 || i + 1 === nViews) {
