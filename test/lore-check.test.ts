@@ -31,6 +31,10 @@ describe("which lines ask something", () => {
     expect(withoutAddress(wen, "Old Wen, how old are you?")).toBe("how old are you?");
     expect(withoutAddress(brom, "so what do you burn, Brom?")).toBe("so what do you burn?");
     expect(withoutAddress(hilde, "sorry Hilde Barrow: who built this place?")).toBe("who built this place?");
+    // and a courtesy after the question, not a word of the question itself
+    expect(withoutAddress(hilde, "is the mill far from here? thank you!")).toBe("is the mill far from here?");
+    expect(withoutAddress(hilde, "thanks")).toBe("thanks");
+    expect(withoutAddress(hilde, "what do you serve, friend?")).toBe("what do you serve, friend?");
   });
 });
 

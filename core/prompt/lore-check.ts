@@ -304,7 +304,9 @@ export interface LoreCheckOptions {
 export function withoutAddress(card: CharacterCard, say: string): string {
   const names = [...new Set([card.name, ...card.name.split(/\s+/).filter((w) => w.toLowerCase() !== "old")])].sort((a, b) => b.length - a.length).map(escape).join("|");
   return say.replace(new RegExp(`^\\s*(?:hey|hi|oi|so|ok|okay|well|sorry|um|hmm|excuse me|listen)?[\\s,]*(?:${names})\\s*[,:!-]+\\s*`, "i"), "")
-    .replace(new RegExp(`[\\s,]+(?:${names})\\s*([?!.]*)\\s*$`, "i"), "$1");
+    .replace(new RegExp(`[\\s,]+(?:${names})\\s*([?!.]*)\\s*$`, "i"), "$1")
+    // A courtesy after the question ("is the paddock nearby? thanks") is no part of it.
+    .replace(/([?!.])\s*(?:thanks|thank\s+you|thx|please|pls|cheers|mate|friend|lol)\W*$/i, "$1");
 }
 
 /**
