@@ -37,8 +37,7 @@ export interface CheckOptions extends LoreCheckOptions {
 export function checkFor(card: CharacterCard, line: string, o: CheckOptions): ReplyCheck | null {
   const danger = /^danger\b/i.test(o.state ?? "");
   const text = o.text && !danger;
-  // "Well, where's the gate?": an opening interjection names nothing.
-  const say = withoutAddress(card, line).replace(/^\s*(?:well|so|oh|ok|okay|um|hmm|right)\s*,\s*/i, "");
+  const say = readable(card, line);
   const pick = o.pick ?? 0;
   if (o.bySight) {
     const near = text && answerInPrompt(o.prompt) === null ? nearCheckFor(card, say, o.prompt, o.scene, pick) : null;
@@ -46,9 +45,14 @@ export function checkFor(card: CharacterCard, line: string, o: CheckOptions): Re
   }
   if (!o.text) return null;
   // The text readers read the line with the typos of their words mended ("waht day is the market?").
-  const mended = mendTypos(card, line), plain = mended === line ? say : withoutAddress(card, mended).replace(/^\s*(?:well|so|oh|ok|okay|um|hmm|right)\s*,\s*/i, "");
+  const mended = mendTypos(card, line), plain = mended === line ? say : readable(card, mended);
   const answer = danger ? null : loreCheckFor(card, withReferent(card, mended, o.prompt), o) ?? actCheckFor(card, plain, o.prompt, o.scene, pick) ?? nearCheckFor(card, plain, o.prompt, o.scene, pick);
   return answer ?? moodCheckFor(card, o.weights, pick);
+}
+
+/** The line as the readers take it: the NPC's name said to it off, and an opening interjection ("Well, where's the gate?": it names nothing). */
+function readable(card: CharacterCard, line: string): string {
+  return withoutAddress(card, line).replace(/^\s*(?:well|so|oh|ok|okay|um|hmm|right)\s*,\s*/i, "");
 }
 
 /**

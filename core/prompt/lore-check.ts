@@ -223,16 +223,13 @@ export function askedFacts(card: CharacterCard, say: string, aliases: Record<str
   const weak = (w: string) => WEAK.has(w) || ownWords.has(w);
   // The line's own words that could name a fact: a fact must share at least half of them.
   const own = [...keywords(say)].filter((w) => !weak(w) || naming(w));
-  // "Heard anything lately?", "what's the talk of the town?": news, naming nothing else: the rumours.
-  if (news && own.every((w) => RUMOUR_WORDS.has(w) || TOPIC_NAMES.has(w) || NEWS_WORDS.has(w))) {
-    const rumours = card.facts.filter((f) => f.topic === "rumour");
-    if (rumours.length > 0) return rumours;
-  }
-  // "Anything I can do for you?", "can I help you with something?": an offer of help asks for work.
-  if (OFFER_OF_HELP.test(say) && own.every((w) => TOPIC_NAMES.has(w) || NEWS_WORDS.has(w))) {
-    const quests = card.facts.filter((f) => f.topic === "quest");
-    if (quests.length > 0) return quests;
-  }
+  // A topic asked for and nothing else named: "heard anything lately?", "what's the talk of the
+  // town?" (news: the rumours); "anything I can do for you?" (an offer of help: the quests).
+  const ofTopic = (topic: string) => card.facts.filter((f) => f.topic === topic);
+  const rumours = news && own.every((w) => RUMOUR_WORDS.has(w) || TOPIC_NAMES.has(w) || NEWS_WORDS.has(w)) ? ofTopic("rumour") : [];
+  if (rumours.length > 0) return rumours;
+  const quests = OFFER_OF_HELP.test(say) && own.every((w) => TOPIC_NAMES.has(w) || NEWS_WORDS.has(w)) ? ofTopic("quest") : [];
+  if (quests.length > 0) return quests;
   if (own.length === 0) return [];
   const scored = ranked.map((r, i) => {
     const topical = r.topical.filter(naming);

@@ -49,7 +49,7 @@ const OWN_WORDS = words(`
 `);
 
 function words(text: string): Set<string> {
-  return new Set(text.split(/\s+/).filter(Boolean));
+  return new Set(wordsIn(text));
 }
 
 /**
@@ -87,8 +87,8 @@ function mendWord(w: string, v: { known: Set<string>; targets: string[] }): stri
   if (w.length < 3 || v.known.has(w) || /\d/.test(w)) return w;
   const single = w.replace(/([a-z])\1+/g, "$1");
   if (single !== w && single.length >= 4 && v.targets.includes(single)) return single;
-  // Card words only for typed words of six letters or more (cardTargets).
-  const near = v.targets.filter((t) => (t.length >= 6 || READER_WORDS.has(t)) && (w.length >= 4 ? Math.abs(t.length - w.length) <= 1 && (swapped(w, t) || editDistance(w, t) === 1) : t.length === w.length + 1 && editDistance(w, t) === 1) && (READER_WORDS.has(t) || w.length >= 6));
+  // Card words (cardTargets) only for typed words of six letters or more.
+  const near = v.targets.filter((t) => (w.length >= 4 ? Math.abs(t.length - w.length) <= 1 && (swapped(w, t) || editDistance(w, t) === 1) : t.length === w.length + 1 && editDistance(w, t) === 1) && (READER_WORDS.has(t) || w.length >= 6));
   return near.length === 1 ? near[0] : w;
 }
 
