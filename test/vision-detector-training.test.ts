@@ -47,20 +47,29 @@ describe("train_detector.py --train_encoder", () => {
     execFileSync(PYTHON, ["training/vision/make_package.py", "--random", "--out", pkg, "--hidden", "64", "--feature-dim", "32", "--seed", "7", "--detector-hidden", "16"]);
     const manifestFile = join(pkg, "vision.json");
     const m0 = JSON.parse(readFileSync(manifestFile, "utf8"));
-    writeFileSync(manifestFile, JSON.stringify({ ...m0, grounding: { accuracy: 0.4, blind_accuracy: 0.3, questions: 9 } }));
+    writeFileSync(manifestFile, JSON.stringify({ ...m0, grounding: { accuracy: 0.4, blind_accuracy: 0.3, questions: 9 }, detector: { ...m0.detector, look_threshold: 0.15, heldout: { precision: 0.1, recall: 0.2, f1: 0.3 } } }));
     const encoderBefore = readFileSync(join(pkg, "encoder.safetensors"));
     split("train", 64, 1);
     split("train2", 32, 3);
     split("heldout", 24, 2);
+    split("val", 20, 4);
     const out = execFileSync(PYTHON, ["training/vision/train_detector.py", `--package=${pkg}`, `--data=${join(dir, "data")}`, `--out=${join(dir, "out")}`,
-      "--max_steps=60", "--eval_every=30", "--batch=16", "--hidden=16", "--train_encoder=1", "--enc_lr=2e-3", "--install=1", "--train_splits=train,train2"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      "--max_steps=60", "--eval_every=30", "--batch=16", "--hidden=16", "--train_encoder=1", "--enc_lr=2e-3", "--install=1", "--train_splits=train,train2", "--val_split=val"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(out).toMatch(/head starts from/);
     const last = JSON.parse(out.trim().split("\n").pop()!);
-    // Both training splits, one held-out split.
+    // Both training splits, one held-out split; the threshold chosen on the validation split and
+    // the held-out figures given at it.
     expect(last).toMatchObject({ encoder_trained: true, steps: 60, train_pictures: 96, heldout_pictures: 24 });
+    expect(last.threshold_from).toMatch(/^val \(20 pictures, F1 /);
+    expect(out).toContain(`threshold ${last.threshold} chosen on val`);
+    const saved = JSON.parse(readFileSync(join(dir, "out", "detector_metrics.json"), "utf8")).metrics;
+    expect(saved.f1).toBe(saved.by_threshold[String(last.threshold)].f1);
     const m1 = JSON.parse(readFileSync(manifestFile, "utf8"));
     expect(m1.grounding).toBeUndefined();
-    expect(m1.detector).toMatchObject({ file: "detector.safetensors", hidden: 16 });
+    // The manifest's other detector entries stay; the figures before are kept for the record.
+    expect(m1.detector).toMatchObject({ file: "detector.safetensors", hidden: 16, look_threshold: 0.15, threshold: last.threshold, threshold_from: last.threshold_from });
+    expect(m1.detector.heldout_before).toEqual({ precision: 0.1, recall: 0.2, f1: 0.3 });
+    expect(m1.detector.heldout).toEqual({ precision: last.precision, recall: last.recall, f1: last.f1 });
     expect(m1.metrics.encoder_with_detector.steps).toBe(60);
     expect(readFileSync(join(pkg, "encoder.safetensors")).equals(encoderBefore)).toBe(false);
     const curve = JSON.parse(readFileSync(join(dir, "out", "detector_metrics.json"), "utf8")).curve as { train_loss: number }[];

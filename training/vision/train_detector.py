@@ -9,6 +9,9 @@ questions about props without the language model having learnt to read visual to
   ... --train_encoder=1 --enc_lr=5e-4   # the encoder learns too (end to end from the pictures);
                        # --install then also writes <package>/encoder.safetensors
   ... --train_splits=train,train2      # several rendered training splits (default: train)
+  ... --val_split=val                  # the decision threshold is chosen on this split (rendered for
+                       # it, vision:render --split val --seed 4243), the held-out figures are then
+                       # measured at that threshold; without it, both come from the held-out split
   ... --fresh=1 --widths=32,64,96,128,128 --lr=2e-3 --enc_lr=2e-3
                        # a new, wider encoder learns from scratch with the head (BatchNorm while it
                        # trains, folded into its convolutions when it ships; see below)
@@ -16,8 +19,8 @@ questions about props without the language model having learnt to read visual to
 Net: features (64, D) as a (D, 8, 8) grid -> 3x3 conv (D -> hidden) -> ReLU -> 3x3 conv (hidden ->
 hidden) -> ReLU -> 1x1 conv (hidden -> 1 + kinds + colours + 1): object logit, kind logits, colour
 logits, log-depth. Trained on the features of the training pictures and of their mirror images
-(labels mirrored). The decision threshold is the one with the best object-level F1 on the held-out
-split; a prediction counts when a visible prop of that kind and colour has its centre within one
+(labels mirrored). The decision threshold is the one with the best object-level F1 on --val_split
+(or, without one, on the held-out split); a prediction counts when a visible prop of that kind and colour has its centre within one
 cell of it. Progress with an ETA; writes <out>/detector.pt, detector_metrics.json, a loss curve.
 
 With --train_encoder=1 the package's encoder is trained with the head, from the pictures (each
@@ -53,7 +56,7 @@ from vision.package import load_package  # noqa: E402
 
 DEFAULTS = dict(package="assets/vision", data="data/vision", out="training/out/vision", minutes=6.0, max_steps=0,
                 batch=128, lr=2e-3, hidden=64, seed=1, threads=1, eval_every=200, install=0,
-                train_encoder=0, enc_lr=5e-4, train_splits="train", fresh=0, widths="")
+                train_encoder=0, enc_lr=5e-4, train_splits="train", val_split="", fresh=0, widths="")
 NK, NC = len(KINDS), len(COLOURS)
 
 
@@ -125,9 +128,10 @@ def truth(view):
 
 
 @torch.no_grad()
-def evaluate(det, g, views, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7)):
+def evaluate(det, g, views, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7), at=None):
     """Object-level precision / recall / F1 at each threshold (a prediction matches an unmatched
-    visible prop of the same kind and colour whose centre cell is within one cell), and the best."""
+    visible prop of the same kind and colour whose centre cell is within one cell), and the best,
+    or the figures at `at` when a threshold was chosen elsewhere (on the validation split)."""
     det.eval()
     obj, kind, colour, depth = det(g)
     det.train()
@@ -154,7 +158,7 @@ def evaluate(det, g, views, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7)):
         prec, rec = tp / max(1, tp + fp), tp / max(1, tp + fn)
         rows[t] = dict(precision=round(prec, 4), recall=round(rec, 4), f1=round(2 * prec * rec / max(1e-9, prec + rec), 4),
                        kind_accuracy_at_props=round(kind_ok / max(1, n_pos), 4))
-    best = max(rows, key=lambda t: rows[t]["f1"])
+    best = at if at is not None else max(rows, key=lambda t: rows[t]["f1"])
     return dict(threshold=best, **rows[best], by_threshold={str(k): v for k, v in rows.items()})
 
 
@@ -183,6 +187,10 @@ def main():
     ho_images, ho_views = load_images(ho_dir), load_views(ho_dir)
     if len(ho_images) != len(ho_views):
         raise SystemExit(f"{ho_dir}: pictures and views.jsonl lines differ in number")
+    val_dir = os.path.join(cfg["data"], str(cfg["val_split"])) if str(cfg["val_split"]) else None
+    val_images, val_views = (load_images(val_dir), load_views(val_dir)) if val_dir else (None, None)
+    if val_dir and len(val_images) != len(val_views):
+        raise SystemExit(f"{val_dir}: pictures and views.jsonl lines differ in number")
     t0 = time.time()
     # The training pictures and their mirror images (labels mirrored).
     lab = grid_labels(views)
@@ -257,7 +265,14 @@ def main():
     enc.eval()
     if fresh:
         enc = enc.folded()  # what ships: each BatchNorm folded into its convolution
-    metrics = evaluate(det, features_of(enc, ho_images), ho_views)
+    chosen = None
+    if val_dir:
+        val = evaluate(det, features_of(enc, val_images), val_views)
+        chosen = val["threshold"]
+        print(f"[detector] threshold {chosen} chosen on {cfg['val_split']} (F1 {val['f1']} there)", flush=True)
+    metrics = evaluate(det, features_of(enc, ho_images), ho_views, at=chosen)
+    if val_dir:
+        metrics["threshold_from"] = f"{cfg['val_split']} ({len(val_images)} pictures, F1 {val['f1']})"
     metrics.update(encoder_trained=tune, encoder_fresh=fresh, encoder_convs=[list(c) for c in enc.spec], steps=step, seconds=round(time.time() - t0, 1), train_pictures=len(images), heldout_pictures=len(ho_images), hidden=int(cfg["hidden"]))
     print(f"[detector] done: {json.dumps({k: v for k, v in metrics.items() if k != 'by_threshold'})}", flush=True)
     torch.save({"detector": det.state_dict(), "cfg": cfg, "metrics": metrics, **({"encoder": enc.state_dict()} if tune else {})}, os.path.join(cfg["out"], "detector.pt"))
@@ -275,8 +290,13 @@ def main():
             m.pop("grounding", None); m.pop("grounding_tokens", None)
             m["encoder_convs"] = [list(c) for c in enc.spec]
             m.setdefault("metrics", {})["encoder_with_detector"] = {"steps": step, "seconds": metrics["seconds"], "enc_lr": float(cfg["enc_lr"]), "fresh": fresh}
-        m["detector"] = {"file": "detector.safetensors", "hidden": int(cfg["hidden"]), "threshold": metrics["threshold"],
-                         "heldout": {k: metrics[k] for k in ("precision", "recall", "f1")}}
+        # Other entries (look_threshold) stay; the figures before are kept for the record.
+        before = m.get("detector", {})
+        m["detector"] = {**{k: v for k, v in before.items() if k not in ("heldout_before",)},
+                         "file": "detector.safetensors", "hidden": int(cfg["hidden"]), "threshold": metrics["threshold"],
+                         "heldout": {k: metrics[k] for k in ("precision", "recall", "f1")},
+                         **({"heldout_before": before["heldout"]} if "heldout" in before else {}),
+                         **({"threshold_from": metrics["threshold_from"]} if "threshold_from" in metrics else {})}
         with open(path, "w") as f:
             json.dump(m, f, indent=2)
             f.write("\n")
