@@ -93,4 +93,12 @@ describe("faint props", () => {
     expect(faintProps(out, G, sure, 0.25).map((p) => `${p.colour} ${p.kind}`)).toEqual(["brown barrel", "grey crate"]);
     expect(faint.some((p) => p.kind === "barrel" && p.colour === "grey")).toBe(false);
   });
+
+  it("says how sure each prop's label is: the lesser of P(kind) and P(colour) at its cell", () => {
+    const [barrel] = decodeHead(out, G, 0.6);
+    expect(barrel.label).toBeCloseTo(0.7, 4); // P(barrel) 1, P(red) 0.7
+    const [crate] = decodeHead(out, G, 0.4).filter((p) => p.kind === "crate");
+    expect(crate.label).toBeCloseTo(0.6, 4); // P(crate) 0.9, P(grey) 0.6
+    expect(faintProps(out, G, [], 0.1).find((p) => p.colour === "brown" && p.kind === "crate")!.label).toBeCloseTo(0.4, 4);
+  });
 });

@@ -106,6 +106,18 @@ describe("vision encoder and projector", () => {
     expect(worst).toBeLessThan(1e-6);
     expect(det.sight(f0, f1).filter((s) => !s.faint).map((s) => s.label).sort()).toEqual(decodeHead(both, G, 0.5).slice(0, MAX_SEEN).map((d) => `${d.colour} ${d.kind}`).sort());
     expect(det.head(f0, f1)).not.toEqual(a);
+    // A prop whose kind or colour is read at less than the label threshold is not told as seen,
+    // only kept as a faint one (for a question that names it).
+    const labels = decodeHead(both, G, 0.5).slice(0, MAX_SEEN).map((d) => d.label).sort((x, y) => x - y);
+    expect(labels.length).toBeGreaterThan(1);
+    const bar = (labels[0] + labels[labels.length - 1]) / 2;
+    const strict = new PropDetector(pkg.detectorWeights!, pkg.manifest, { ...pkg.manifest.detector!, label_threshold: bar });
+    const seen = strict.sight(f0, f1), all = decodeHead(both, G, 0.5);
+    const sure = all.filter((d) => d.label >= bar).slice(0, MAX_SEEN), name = (d: { colour: string; kind: string }) => `${d.colour} ${d.kind}`;
+    expect(seen.filter((s) => !s.faint).map((s) => s.label).sort()).toEqual(sure.map(name).sort());
+    const unsure = all.filter((d) => d.label < bar && !sure.some((x) => name(x) === name(d)));
+    expect(unsure.length).toBeGreaterThan(0);
+    for (const d of unsure) expect(seen.some((s) => s.faint && s.label === name(d))).toBe(true);
     // A package whose detector file is damaged fails to load, naming the tensor.
     cpSync(join(dir, "det"), join(dir, "det-bad"), { recursive: true });
     const bad = JSON.parse(readFileSync(join(dir, "det-bad", "vision.json"), "utf8"));
@@ -119,6 +131,10 @@ describe("vision encoder and projector", () => {
     bad.detector.look_threshold = "low";
     writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
     await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.look_threshold" must be a probability/);
+    bad.detector.look_threshold = 0.1;
+    bad.detector.label_threshold = 1;
+    writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
+    await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.label_threshold" must be a probability from 0/);
   });
 
   it("mirrors a picture left to right, each channel's rows, and batches it after the picture", () => {

@@ -22,6 +22,8 @@ export interface DetectorSpec {
   threshold: number;
   /** Probability a faint prop needs (LOOK_THRESHOLD when absent). */
   look_threshold?: number;
+  /** P(kind) and P(colour) a sure prop needs at its cell (LABEL_THRESHOLD when absent). */
+  label_threshold?: number;
   /** Object-level precision, recall, F1 on the held-out split, as trained. */
   heldout?: { precision: number; recall: number; f1: number };
 }
@@ -36,6 +38,8 @@ export interface DetectedProp {
   depth: number;
   /** Object probability. */
   p: number;
+  /** The lesser of P(kind) and P(colour) at the prop's cell: how sure its label is. */
+  label: number;
 }
 
 /**
@@ -47,6 +51,15 @@ export interface DetectedProp {
  * 0.1, where a kind and colour not in view reach it about twice in a hundred.
  */
 export const LOOK_THRESHOLD = 0.1;
+
+/**
+ * P(kind) and P(colour) a prop needs, at its cell, to be told as seen (listed, counted, said to be
+ * there); a prop below it is kept as a faint one, for a question that names it. Most of the
+ * detector's wrong props are a barrel read as a crate or the reverse, and those are the ones it is
+ * least sure of the kind of. Chosen on data/vision/val (training/vision/README.md, "Sure of what it
+ * is").
+ */
+export const LABEL_THRESHOLD = 0;
 
 /** The most props a view's sight facts hold (the rendered views never show more than 6). */
 export const MAX_SEEN = 12;
@@ -90,6 +103,15 @@ function conv3(x: Float32Array, C: number, G: number, w: Float32Array, b: Float3
   return y;
 }
 
+/** Softmax over channels from..from+n of one cell of a head's output (N cells a channel). */
+function softmaxAt(out: Float32Array, N: number, from: number, n: number, cell: number): number[] {
+  let max = -Infinity;
+  for (let k = 0; k < n; k++) max = Math.max(max, out[(from + k) * N + cell]);
+  const e = Array.from({ length: n }, (_, k) => Math.exp(out[(from + k) * N + cell] - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / sum);
+}
+
 /**
  * The props in a head's output ((1 + kinds + colours + 1) channels of G×G cells, channel-major),
  * most likely first: a cell is a prop when sigmoid(object) ≥ threshold and no neighbour (3×3)
@@ -130,6 +152,7 @@ export function decodeHead(out: Float32Array, G: number, threshold: number): Det
         cy, cx,
         depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]),
         p,
+        label: Math.min(Math.max(...softmaxAt(out, N, 1, KINDS.length, cell)), Math.max(...softmaxAt(out, N, 1 + KINDS.length, COLOURS.length, cell))),
       });
     }
   }
@@ -143,13 +166,7 @@ export function decodeHead(out: Float32Array, G: number, threshold: number): Det
 export function faintProps(out: Float32Array, G: number, sure: readonly DetectedProp[], look = LOOK_THRESHOLD): DetectedProp[] {
   const N = G * G, K = KINDS.length, C = COLOURS.length;
   const taken = new Set(sure.map((d) => `${d.colour} ${d.kind}`));
-  const softmax = (from: number, n: number, cell: number) => {
-    let max = -Infinity;
-    for (let k = 0; k < n; k++) max = Math.max(max, out[(from + k) * N + cell]);
-    const e = Array.from({ length: n }, (_, k) => Math.exp(out[(from + k) * N + cell] - max));
-    const sum = e.reduce((a, b) => a + b, 0);
-    return e.map((x) => x / sum);
-  };
+  const softmax = (from: number, n: number, cell: number) => softmaxAt(out, N, from, n, cell);
   const best = new Map<string, DetectedProp>();
   for (let cell = 0; cell < N; cell++) {
     const obj = 1 / (1 + Math.exp(-out[cell]));
@@ -159,7 +176,7 @@ export function faintProps(out: Float32Array, G: number, sure: readonly Detected
       for (let c = 0; c < C; c++) {
         const p = obj * pk[k] * pc[c], label = `${COLOURS[c]} ${KINDS[k]}`;
         if (p < look || taken.has(label) || (best.get(label)?.p ?? 0) >= p) continue;
-        best.set(label, { kind: KINDS[k], colour: COLOURS[c], cy: Math.floor(cell / G), cx: cell % G, depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]), p });
+        best.set(label, { kind: KINDS[k], colour: COLOURS[c], cy: Math.floor(cell / G), cx: cell % G, depth: Math.exp(out[(DETECTOR_OUTPUTS - 1) * N + cell]), p, label: Math.min(pk[k], pc[c]) });
       }
     }
   }
@@ -224,13 +241,16 @@ export class PropDetector {
    * What the NPC sees, as sight facts (nearest first): the left half of the picture is its left.
    * At most MAX_SEEN props, the most likely: a picture the detector reads as full of props (noise,
    * an art style it never saw) must not crowd the rest of the prompt out. After them, marked
-   * `faint`, the kinds and colours it is not sure of (faintProps), most likely first: only a
+   * `faint`, the kinds and colours it is not sure of (faintProps; a prop whose kind or colour it
+   * reads at less than the label threshold is one of them), most likely first: only a
    * question that names one of them reads it (core/vision/ask.ts answerSight). `mirror`: the
    * features of the picture mirrored, when the client sent them (head).
    */
   sight(features: Float32Array, mirror?: Float32Array): SightFact[] {
     const G = this.manifest.grid, out = this.head(features, mirror);
-    const sure = decodeHead(out, G, this.spec.threshold).slice(0, MAX_SEEN);
+    // A prop whose kind or colour the detector is unsure of is not told as seen; faintProps keeps it.
+    const sureOfLabel = this.spec.label_threshold ?? LABEL_THRESHOLD;
+    const sure = decodeHead(out, G, this.spec.threshold).filter((d) => d.label >= sureOfLabel).slice(0, MAX_SEEN);
     const fact = (d: DetectedProp, id: string): SightFact => ({ id, label: `${d.colour} ${d.kind}`, depth: d.depth, side: d.cx < G / 2 ? "left" : "right" });
     const faint = faintProps(out, G, sure, this.spec.look_threshold ?? LOOK_THRESHOLD).slice(0, MAX_SEEN);
     return [

@@ -115,6 +115,7 @@ function parseManifest(json: unknown, file: string): VisionManifest {
     if (!Number.isInteger(d.hidden) || (d.hidden as number) < 1 || (d.hidden as number) > MAX_WIDTH) fail(`"detector.hidden" must be a whole number 1–${MAX_WIDTH}, got ${JSON.stringify(d.hidden)}`);
     if (typeof d.threshold !== "number" || !(d.threshold > 0 && d.threshold < 1)) fail(`"detector.threshold" must be a probability between 0 and 1, got ${JSON.stringify(d.threshold)}`);
     if (d.look_threshold !== undefined && (typeof d.look_threshold !== "number" || !(d.look_threshold > 0 && d.look_threshold <= 1))) fail(`"detector.look_threshold" must be a probability above 0 and at most 1, got ${JSON.stringify(d.look_threshold)}`);
+    if (d.label_threshold !== undefined && (typeof d.label_threshold !== "number" || !(d.label_threshold >= 0 && d.label_threshold < 1))) fail(`"detector.label_threshold" must be a probability from 0 up to (not including) 1, got ${JSON.stringify(d.label_threshold)}`);
   }
   return m as unknown as VisionManifest;
 }
