@@ -106,4 +106,34 @@ describe("follow camera (NullEngine)", () => {
     bscene.dispose();
     engine.dispose();
   });
+
+  it("comes in front of a post beside the line to the player, which would fill the picture", () => {
+    const engine = new NullEngine();
+    const bscene = new Scene(engine);
+    // A thin post 6 m behind a player at the origin who faces +Z and 0.45 m to one side of the
+    // camera's line: the line itself misses it, the camera would sit just past it.
+    const postAt = (x: number) => buildWorld(planScene(SceneSchema.parse({
+      ...sceneJson, objects: [{ id: "post", name: "Post", shape: { kind: "box", size: [0.3, 5, 0.3] }, position: [x, 2.5, -6] }],
+    })), bscene);
+    for (const x of [0.45, -0.45]) {
+      const world = postAt(x);
+      const cam = new FollowCamera(bscene, null);
+      cam.lookAlong(0);
+      cam.snapTo([0, 0, 0]);
+      cam.update(1 / 60, [0, 0, 0]);
+      expect(cam.camera.radius).toBeLessThan(6.3);
+      expect(cam.camera.radius).toBeGreaterThan(4.5);
+      world.dispose();
+    }
+    // Far to the side (2 m), it stays out of the picture's middle: the camera keeps its zoom.
+    const far = postAt(2);
+    const cam = new FollowCamera(bscene, null);
+    cam.lookAlong(0);
+    cam.snapTo([0, 0, 0]);
+    cam.update(1 / 60, [0, 0, 0]);
+    expect(cam.camera.radius).toBeCloseTo(8, 5);
+    far.dispose();
+    bscene.dispose();
+    engine.dispose();
+  });
 });

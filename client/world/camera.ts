@@ -16,6 +16,12 @@ const MIN_ZOOM = 3;
 const MAX_ZOOM = 22;
 /** Gap kept between the camera and a wall in front of it (m). */
 const WALL_GAP = 0.3;
+/**
+ * Half-width of the arm the camera keeps clear (m): besides the centre line, four rays end this far
+ * to the camera's right, left, above and below, so a roof or post beside the line, which would fill
+ * the picture from just in front of the lens, pulls the camera in too.
+ */
+const PROBE = 0.6;
 /** How quickly the camera moves back out once the wall is gone (1/s). */
 const RELEASE_RATE = 3;
 
@@ -76,13 +82,34 @@ export class FollowCamera {
     const c = this.camera;
     // A radius we did not set came from the wheel: that is the new chosen zoom.
     if (Math.abs(c.radius - this.lastRadius) > 1e-4) this.zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, c.radius));
-    const dir = new Vector3(Math.cos(c.alpha) * Math.sin(c.beta), Math.cos(c.beta), Math.sin(c.alpha) * Math.sin(c.beta));
-    const hit = this.scene.pickWithRay(new Ray(c.target.clone(), dir, this.zoom), isSceneObject, false);
-    const clear = hit?.hit ? Math.max(c.lowerRadiusLimit ?? 0.8, hit.distance - WALL_GAP) : this.zoom;
+    const clear = Math.max(c.lowerRadiusLimit ?? 0.8, this.clearance(this.zoom));
     // Pull in at once (never show the inside of a wall), ease back out.
     const radius = clear < c.radius ? clear : c.radius + (clear - c.radius) * (1 - Math.exp(-RELEASE_RATE * dt));
     c.radius = radius;
     this.lastRadius = radius;
+  }
+
+  /**
+   * How far out along the arm the camera can sit (at most `zoom`): the nearest scene object hit by
+   * the centre ray or by the four rays that end PROBE beside the camera, less WALL_GAP, scaled back
+   * to a distance along the arm.
+   */
+  private clearance(zoom: number): number {
+    const c = this.camera;
+    const dir = new Vector3(Math.cos(c.alpha) * Math.sin(c.beta), Math.cos(c.beta), Math.sin(c.alpha) * Math.sin(c.beta));
+    // The camera's right and up, across the arm.
+    const right = Vector3.Cross(Vector3.Up(), dir).normalize();
+    const up = Vector3.Cross(dir, right).normalize();
+    const end = dir.scale(zoom);
+    let best = zoom;
+    for (const side of [Vector3.Zero(), right, right.scale(-1), up, up.scale(-1)]) {
+      const to = end.add(side.scale(PROBE));
+      const length = to.length();
+      const hit = this.scene.pickWithRay(new Ray(c.target.clone(), to.scale(1 / length), length), isSceneObject, false);
+      // A hit at fraction f of a side ray stands for the camera at f of the zoom.
+      if (hit?.hit) best = Math.min(best, (hit.distance / length) * zoom - WALL_GAP);
+    }
+    return best;
   }
 
   /** Jump straight to the player (spawn, reconnect into a new place). */
