@@ -17,11 +17,16 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("npm run pipeline", () => {
   it("turns the village's scene and cards into a model, packs for it, a gate and an evaluation", async () => {
-    const stdout = execFileSync(join("node_modules", ".bin", "tsx"), ["training/pipeline.ts", "--out", out, "--minutes", "1", "--samples", "800", "--seed", "3"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    const stdout = execFileSync(join("node_modules", ".bin", "tsx"), ["training/pipeline.ts", "--out", out, "--minutes", "1", "--samples", "800", "--seed", "3", "--base-voice", "neutral"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
     const summary = JSON.parse(stdout.trim().split("\n").pop()!);
     expect(summary).toEqual(JSON.parse(readFileSync(join(out, "pipeline.json"), "utf8")));
     expect(summary.characters).toEqual(["brom", "mira", "aldric", "hilde", "wen"]);
     expect(summary.moods).toEqual(expect.arrayContaining(["mood-calm", "mood-angry", "mood-cheerful", "mood-afraid", "mood-sad"]));
+    // The base trained on the cards' plain twins (--base-voice neutral), the packs on their own voices.
+    expect(summary.base_voice).toBe("neutral");
+    expect(JSON.parse(readFileSync(join(out, "data", "neutral", "summary.json"), "utf8"))).toMatchObject({ voice: "neutral", samples: 800 });
+    expect(JSON.parse(readFileSync(join(out, "data", "summary.json"), "utf8"))).toMatchObject({ voice: "card", samples: 800 });
+    expect(JSON.parse(readFileSync(join(out, "data", "neutral", "train.meta.json"), "utf8")).source).toBe(join(out, "data", "neutral", "train.jsonl"));
     expect(Object.keys(summary.stage_seconds)).toEqual(["data", "tokenizer", "tokenize", "base model", "export", "character packs", "mood packs", "gate", "evaluation"]);
 
     // The model loads, and every pack is for it: the bank's base-hash check passes for each.

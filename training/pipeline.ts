@@ -9,7 +9,7 @@ import { PYTHON } from "./pipeline-smoke.ts";
 // npm start`, with the evaluation of what came out.
 //
 //   npm run pipeline -- --out runs/r1 [--minutes 90] [--scene village] [--cards adapters]
-//                       [--samples 60000] [--seed 1] [--init-from DIR] [--lanes 2]
+//                       [--samples 60000] [--seed 1] [--init-from DIR] [--lanes 2] [--base-voice card|neutral]
 //
 // Stages: data engine (train/held-out splits and held-out evaluation suites from the scene and the
 // cards) → tokenizer (or --tokenizer DIR to keep one) → tokenize → base model (from scratch, or
@@ -18,18 +18,21 @@ import { PYTHON } from "./pipeline-smoke.ts";
 // budget goes 65 / 20 / 15 to the base, the characters and the moods, and packs train `--lanes` at a
 // time on one thread each. Skill packs (skill-sight, skill-vision) need data of their own and are
 // not part of this (training/README.md, training/vision/README.md).
+// --base-voice neutral: the base trains on a second corpus of the same seed in which every card's
+// plain twin speaks (training/data/neutral.ts), so the voices are the character packs' alone; the
+// tokenizer, packs, gate and evaluation keep the cards' own corpus.
 // Progress: a line per stage with the time spent and an ETA for the whole run; the tools' own
 // progress lines (each with its ETA) in between. Last stdout line: one JSON object of the run.
 
 interface Args {
   out: string; minutes: number; scene: string; cards: string; samples: number; seed: number;
-  tokenizer: string | null; initFrom: string | null; lanes: number;
+  tokenizer: string | null; initFrom: string | null; lanes: number; baseVoice: "card" | "neutral";
 }
 
-const USAGE = "usage: npm run pipeline -- --out DIR [--minutes 90] [--scene village] [--cards adapters] [--samples 60000] [--seed 1] [--tokenizer DIR] [--init-from DIR] [--lanes 2]";
+const USAGE = "usage: npm run pipeline -- --out DIR [--minutes 90] [--scene village] [--cards adapters] [--samples 60000] [--seed 1] [--tokenizer DIR] [--init-from DIR] [--lanes 2] [--base-voice card|neutral]";
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { out: "", minutes: 90, scene: "village", cards: "adapters", samples: 60000, seed: 1, tokenizer: null, initFrom: null, lanes: 2 };
+  const a: Args = { out: "", minutes: 90, scene: "village", cards: "adapters", samples: 60000, seed: 1, tokenizer: null, initFrom: null, lanes: 2, baseVoice: "card" };
   for (let i = 0; i < argv.length; i += 2) {
     const [f, v] = [argv[i], argv[i + 1]];
     if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
@@ -47,6 +50,10 @@ export function parseArgs(argv: string[]): Args {
     else if (f === "--tokenizer") a.tokenizer = v;
     else if (f === "--init-from") a.initFrom = v;
     else if (f === "--lanes") a.lanes = Math.round(num(1));
+    else if (f === "--base-voice") {
+      if (v !== "card" && v !== "neutral") throw new Error(`--base-voice ${v}: should be card or neutral\n${USAGE}`);
+      a.baseVoice = v;
+    }
     else throw new Error(`unknown option ${f}\n${USAGE}`);
   }
   if (!a.out) throw new Error(`--out is required\n${USAGE}`);
@@ -121,20 +128,28 @@ async function main(): Promise<void> {
   const tokDir = a.tokenizer ? resolve(a.tokenizer) : join(out, "tokenizer");
   const py = (script: string, args: string[]) => runTool(PYTHON, [join("training", script), ...args]);
 
-  await stage("data", 1, () => runTool(tsx, ["training/data/main.ts", "--out", data, "--samples", String(a.samples), "--seed", String(a.seed), "--scene", a.scene,
-    "--evals", join(out, "evals"), "--scene-variants", "0.5", "--phrase-grammar", "0.5", "--restate-facts", "0.5"], join(out, "data", "summary-stdout.json")));
+  // The base's corpus: the cards' own, or (--base-voice neutral) their plain twins' of the same seed.
+  const baseData = a.baseVoice === "neutral" ? join(data, "neutral") : data;
+  const engine = (dir: string, extra: string[]) => runTool(tsx, ["training/data/main.ts", "--out", dir, "--samples", String(a.samples), "--seed", String(a.seed), "--scene", a.scene,
+    "--scene-variants", "0.5", "--phrase-grammar", "0.5", "--restate-facts", "0.5", ...extra], join(dir, "summary-stdout.json"));
+  await stage("data", 1, async () => {
+    await engine(data, ["--evals", join(out, "evals")]);
+    if (baseData !== data) await engine(baseData, ["--no-evals", "--voice", "neutral"]);
+  });
   if (!a.tokenizer) await stage("tokenizer", 2, () => runTool(tsx, ["training/tokenizer/main.ts", "--corpus", join(data, "train.jsonl"), "--out", tokDir, "--vocab", "4096", "--max-samples", "60000"]));
   await stage("tokenize", 3, async () => {
-    for (const split of ["train", "heldout"]) await runTool(tsx, ["training/tokenizer/encode-corpus.ts", "--tokenizer", join(tokDir, "tokenizer.json"), "--in", join(data, `${split}.jsonl`), "--out", join(data, split)]);
+    for (const dir of new Set([data, baseData])) {
+      for (const split of ["train", "heldout"]) await runTool(tsx, ["training/tokenizer/encode-corpus.ts", "--tokenizer", join(tokDir, "tokenizer.json"), "--in", join(dir, `${split}.jsonl`), "--out", join(dir, split)]);
+    }
   });
   const trainable = Math.max(1, a.minutes - elapsedMin() - FIXED_AFTER);
   budget.base = trainable * SHARES.base;
   budget.characters = trainable * SHARES.characters;
   budget.moods = trainable * SHARES.moods;
   const common = [`--train_data=${join(data, "train")}`, `--val_data=${join(data, "heldout")}`];
-  await stage("base model", 4, () => py("train_base.py", [...common, `--out_dir=${join(out, "out", "base")}`, `--minutes=${budget.base.toFixed(2)}`, `--threads=${a.lanes}`,
+  await stage("base model", 4, () => py("train_base.py", [`--train_data=${join(baseData, "train")}`, `--val_data=${join(baseData, "heldout")}`, `--out_dir=${join(out, "out", "base")}`, `--minutes=${budget.base.toFixed(2)}`, `--threads=${a.lanes}`,
     ...(a.initFrom ? [`--init_from=${resolve(a.initFrom)}`, "--lr=7e-4", "--min_lr=7e-5", "--warmup_steps=10"] : ["--warmup_steps=30"]), "--eval_every=150"]));
-  await stage("export", 5, () => py("export.py", ["--ckpt", join(out, "out", "base", "ckpt.pt"), "--out", join(out, "model"), "--tokenizer", tokDir, "--data", data, "--run_name", `pipeline-${a.scene}-seed${a.seed}`]));
+  await stage("export", 5, () => py("export.py", ["--ckpt", join(out, "out", "base", "ckpt.pt"), "--out", join(out, "model"), "--tokenizer", tokDir, "--data", baseData, "--run_name", `pipeline-${a.scene}-seed${a.seed}`]));
   const packs = (ids: string[], minutes: number) => Promise.all(splitLanes(ids, a.lanes).map((lane) => py("train_adapters.py", [...common, `--model=${join(out, "model")}`,
     `--adapters_dir=${join(out, "adapters")}`, `--scene=${scenePath}`, `--out_dir=${join(out, "out", "adapters")}`, `--results_dir=${join(out, "results", "adapters")}`,
     `--adapters=${lane.join(",")}`, `--minutes=${perPack(minutes, ids.length, a.lanes).toFixed(2)}`, "--threads=1"])));
@@ -151,7 +166,7 @@ async function main(): Promise<void> {
   const summary = {
     out, scene: a.scene, seed: a.seed, samples: a.samples, minutes_budget: a.minutes, minutes_spent: Math.round(elapsedMin() * 10) / 10,
     stage_seconds: seconds, budget_minutes: Object.fromEntries(Object.entries(budget).map(([k, v]) => [k, Math.round(v * 10) / 10])),
-    characters, moods, init_from: a.initFrom, evaluation,
+    characters, moods, init_from: a.initFrom, base_voice: a.baseVoice, evaluation,
     serve: `KITH_MODEL=${join(out, "model")} KITH_ADAPTERS=${join(out, "adapters")} npm start`,
   };
   writeFileSync(join(out, "pipeline.json"), JSON.stringify(summary, null, 2) + "\n");

@@ -7,6 +7,7 @@ import { Rng } from "./rng.ts";
 import { makeScenario, type Sample } from "./sample.ts";
 import { anchoredIds, sceneVariant } from "./scene-variants.ts";
 import { heldOutFacts, heldOutItems, heldOutPlaces, heldOutVillagers, INTENT_WEIGHTS, type Split } from "./situations.ts";
+import { neutralVoice } from "./neutral.ts";
 import { loadWorld } from "./world.ts";
 import { answersFromSight } from "../../core/vision/sight.ts";
 
@@ -14,7 +15,7 @@ import { answersFromSight } from "../../core/vision/sight.ts";
 //   npm run data -- --out data/ --samples 200000 --seed 1 [--heldout 0.1] [--evals evals/]
 //                   [--eval-per-suite 60] [--eval-seed 7] [--scene village] [--no-evals]
 //                   [--scene-variants 0.3] [--intents nearby,what_is,point] [--sight-lines] [--only-sight]
-//                   [--restate-facts 1]
+//                   [--restate-facts 1] [--voice card|neutral]
 // Writes <out>/train.jsonl, <out>/heldout.jsonl, <out>/heldout_spec.json, <out>/summary.json
 // and evals/<suite>.jsonl; progress with ETA on stderr; the last stdout line is the summary JSON.
 
@@ -40,10 +41,12 @@ interface Args {
   onlySight: boolean;
   /** Share of fact-type samples answered with their card fact in the NPC's words (sample.ts restateFacts). */
   restateFacts: number;
+  /** "neutral": every card's plain twin says the replies (neutral.ts), for a base without voices. */
+  voice: "card" | "neutral";
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null, phraseGrammar: 0, sightLines: false, onlySight: false, restateFacts: 0 };
+  const args: Args = { out: "data", samples: 10000, seed: 1, heldout: 0.1, evals: "evals", evalPerSuite: 60, evalSeed: 7, scene: "village", root: ".", sceneVariants: 0, intents: null, phraseGrammar: 0, sightLines: false, onlySight: false, restateFacts: 0, voice: "card" };
   const num = (flag: string, v: string | undefined, min: number, max: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} needs a number in [${min}, ${max}], got ${v === undefined ? "nothing" : `"${v}"`}`);
@@ -68,13 +71,16 @@ function parseArgs(argv: string[]): Args {
       case "--sight-lines": args.sightLines = true; break;
       case "--only-sight": args.onlySight = true; break;
       case "--restate-facts": args.restateFacts = num(a, v, 0, 1); i++; break;
+      case "--voice":
+        if (v !== "card" && v !== "neutral") throw new Error(`--voice needs card or neutral, got ${v === undefined ? "nothing" : `"${v}"`}`);
+        args.voice = v; i++; break;
       case "--intents": {
         const list = (v ?? "").split(",").map((x) => x.trim()).filter(Boolean);
         const unknown = list.filter((x) => !(x in INTENT_WEIGHTS));
         if (list.length === 0 || unknown.length > 0) throw new Error(`--intents needs a comma-separated list of intents (${Object.keys(INTENT_WEIGHTS).join(", ")})${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}`);
         args.intents = list; i++; break;
       }
-      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents --phrase-grammar --sight-lines --only-sight --restate-facts`);
+      default: throw new Error(`unknown option "${a}"; options: --out --samples --seed --heldout --evals --no-evals --eval-per-suite --eval-seed --scene --root --scene-variants --intents --phrase-grammar --sight-lines --only-sight --restate-facts --voice`);
     }
   }
   return args;
@@ -93,7 +99,8 @@ export interface RunResult {
 
 export function run(args: Args, log: (line: string) => void = (l) => process.stderr.write(l + "\n")): RunResult {
   const t0 = performance.now();
-  const world = loadWorld(resolve(args.root), args.scene);
+  const loaded = loadWorld(resolve(args.root), args.scene);
+  const world = args.voice === "neutral" ? { ...loaded, cards: new Map([...loaded.cards].map(([id, c]) => [id, neutralVoice(c)])) } : loaded;
   const rng = new Rng(args.seed);
 
   // Pilot batch for the IDF of the dedup embedding.
@@ -164,7 +171,7 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
   let evalCounts: Record<string, number> | null = null;
   if (args.evals) {
     mkdirSync(args.evals, { recursive: true });
-    const suites = buildEvalSuites(world, args.evalSeed, args.evalPerSuite);
+    const suites = buildEvalSuites(loaded, args.evalSeed, args.evalPerSuite); // the game's cases: the real cards
     evalCounts = {};
     for (const [name, cases] of Object.entries(suites)) {
       writeFileSync(join(args.evals, `${name}.jsonl`), cases.map((c) => JSON.stringify(c)).join("\n") + "\n");
@@ -174,7 +181,7 @@ export function run(args: Args, log: (line: string) => void = (l) => process.std
 
   const seconds = (performance.now() - t0) / 1000;
   const summary = {
-    samples: kept, attempts, empty_draws: empty, seconds: Math.round(seconds * 10) / 10, seed: args.seed, scene: args.scene,
+    samples: kept, attempts, empty_draws: empty, seconds: Math.round(seconds * 10) / 10, seed: args.seed, scene: args.scene, voice: args.voice,
     scene_variant_samples: variants, intents: args.intents ?? "all", phrase_grammar: args.phraseGrammar,
     by_split: bySplit, by_intent: byIntent, by_npc: byNpc, by_mood: byMood,
     dropped: { ...dropped, total: dropped.duplicate + dropped.dense, by_split: droppedBySplit, clusters: filter.clusters, options: DEFAULT_DEDUP },
