@@ -83,57 +83,48 @@ describe("built world (NullEngine)", () => {
 });
 
 describe("follow camera (NullEngine)", () => {
-  it("comes in front of a wall between it and the player, and goes back out after", () => {
+  /** A Babylon scene on a NullEngine holding one scene-file object. */
+  function sceneWith(object: Record<string, unknown>) {
     const engine = new NullEngine();
     const bscene = new Scene(engine);
-    // A wall 4 m behind a player at the origin who faces +Z (the camera sits at -Z).
-    const wall = buildWorld(planScene(SceneSchema.parse({
-      ...sceneJson, objects: [{ id: "wall", name: "Wall", shape: { kind: "box", size: [10, 10, 0.5] }, position: [0, 2, -4] }],
-    })), bscene);
+    const world = buildWorld(planScene(SceneSchema.parse({ ...sceneJson, objects: [object] })), bscene);
+    return { bscene, world, dispose: () => { bscene.dispose(); engine.dispose(); } };
+  }
+  /** The camera behind a player at the origin who faces +Z (it sits at -Z), after one frame. */
+  function cameraBehindOrigin(bscene: Scene): FollowCamera {
     const cam = new FollowCamera(bscene, null);
     cam.lookAlong(0);
     cam.snapTo([0, 0, 0]);
     cam.update(1 / 60, [0, 0, 0]);
+    return cam;
+  }
+
+  it("comes in front of a wall between it and the player, and goes back out after", () => {
+    // A wall 4 m behind the player.
+    const { bscene, world, dispose } = sceneWith({ id: "wall", name: "Wall", shape: { kind: "box", size: [10, 10, 0.5] }, position: [0, 2, -4] });
+    const cam = cameraBehindOrigin(bscene);
     // Chosen zoom 8 m, but the wall's near face is ~3.9 m away along the view ray.
     expect(cam.camera.radius).toBeLessThan(4);
     expect(cam.camera.radius).toBeGreaterThan(2);
-    wall.dispose();
+    world.dispose();
     for (let i = 0; i < 120; i++) cam.update(1 / 30, [0, 0, 0]);
     expect(cam.camera.radius).toBeCloseTo(8, 1);
     expect(cam.yaw).toBeCloseTo(0);
     cam.orbit(1, 0.5); // ArrowRight for half a second
     expect(cam.yaw).toBeGreaterThan(0.5);
-    bscene.dispose();
-    engine.dispose();
+    dispose();
   });
 
   it("comes in front of a post beside the line to the player, which would fill the picture", () => {
-    const engine = new NullEngine();
-    const bscene = new Scene(engine);
-    // A thin post 6 m behind a player at the origin who faces +Z and 0.45 m to one side of the
-    // camera's line: the line itself misses it, the camera would sit just past it.
-    const postAt = (x: number) => buildWorld(planScene(SceneSchema.parse({
-      ...sceneJson, objects: [{ id: "post", name: "Post", shape: { kind: "box", size: [0.3, 5, 0.3] }, position: [x, 2.5, -6] }],
-    })), bscene);
-    for (const x of [0.45, -0.45]) {
-      const world = postAt(x);
-      const cam = new FollowCamera(bscene, null);
-      cam.lookAlong(0);
-      cam.snapTo([0, 0, 0]);
-      cam.update(1 / 60, [0, 0, 0]);
-      expect(cam.camera.radius).toBeLessThan(6.3);
-      expect(cam.camera.radius).toBeGreaterThan(4.5);
-      world.dispose();
+    // A thin post 6 m behind the player, 0.45 m to one side of the camera's line: the line itself
+    // misses it, the camera would sit just past it. 2 m to the side it stays out of the picture's
+    // middle and the camera keeps its zoom.
+    for (const [x, near, far] of [[0.45, 4.5, 6.3], [-0.45, 4.5, 6.3], [2, 7.99, 8.01]]) {
+      const { bscene, dispose } = sceneWith({ id: "post", name: "Post", shape: { kind: "box", size: [0.3, 5, 0.3] }, position: [x, 2.5, -6] });
+      const r = cameraBehindOrigin(bscene).camera.radius;
+      expect(r, `post at x ${x}`).toBeGreaterThan(near);
+      expect(r, `post at x ${x}`).toBeLessThan(far);
+      dispose();
     }
-    // Far to the side (2 m), it stays out of the picture's middle: the camera keeps its zoom.
-    const far = postAt(2);
-    const cam = new FollowCamera(bscene, null);
-    cam.lookAlong(0);
-    cam.snapTo([0, 0, 0]);
-    cam.update(1 / 60, [0, 0, 0]);
-    expect(cam.camera.radius).toBeCloseTo(8, 5);
-    far.dispose();
-    bscene.dispose();
-    engine.dispose();
   });
 });
