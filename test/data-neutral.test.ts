@@ -6,7 +6,7 @@ import { SpeakerClassifier } from "../core/eval/speaker.ts";
 import { personaCore } from "../core/prompt/persona.ts";
 import { parseReply } from "../core/prompt/reply.ts";
 import { parseArgs, run } from "../training/data/main.ts";
-import { neutralVoice } from "../training/data/neutral.ts";
+import { neutralWorld } from "../training/data/neutral.ts";
 import { Rng } from "../training/data/rng.ts";
 import { makeScenario } from "../training/data/sample.ts";
 import { loadWorld } from "../training/data/world.ts";
@@ -16,7 +16,7 @@ import { loadWorld } from "../training/data/world.ts";
 // card's own: same prices, places, facts, moods and actions.
 
 const world = loadWorld(".");
-const neutralWorld = { ...world, cards: new Map([...world.cards].map(([id, c]) => [id, neutralVoice(c)])) };
+const plainWorld = neutralWorld(world);
 const clf = SpeakerClassifier.fromCards(world.cards.values());
 const npcCard = (npc: string) => world.cards.get(world.npcs.find((n) => n.id === npc)!.character)!;
 
@@ -31,7 +31,7 @@ describe("neutral voice", () => {
     const rng = new Rng(21);
     let n = 0;
     for (let i = 0; n < 2000 && i < 6000; i++) {
-      const sc = makeScenario(neutralWorld, rng, "train", `n-${i}`, { restateFacts: 0.5 });
+      const sc = makeScenario(plainWorld, rng, "train", `n-${i}`, { restateFacts: 0.5 });
       if (!sc) continue;
       n++;
       const { situation: s, sample } = sc;

@@ -146,8 +146,9 @@ async function main(): Promise<void> {
   budget.base = trainable * SHARES.base;
   budget.characters = trainable * SHARES.characters;
   budget.moods = trainable * SHARES.moods;
-  const common = [`--train_data=${join(data, "train")}`, `--val_data=${join(data, "heldout")}`];
-  await stage("base model", 4, () => py("train_base.py", [`--train_data=${join(baseData, "train")}`, `--val_data=${join(baseData, "heldout")}`, `--out_dir=${join(out, "out", "base")}`, `--minutes=${budget.base.toFixed(2)}`, `--threads=${a.lanes}`,
+  const splitsOf = (dir: string) => [`--train_data=${join(dir, "train")}`, `--val_data=${join(dir, "heldout")}`];
+  const common = splitsOf(data);
+  await stage("base model", 4, () => py("train_base.py", [...splitsOf(baseData), `--out_dir=${join(out, "out", "base")}`, `--minutes=${budget.base.toFixed(2)}`, `--threads=${a.lanes}`,
     ...(a.initFrom ? [`--init_from=${resolve(a.initFrom)}`, "--lr=7e-4", "--min_lr=7e-5", "--warmup_steps=10"] : ["--warmup_steps=30"]), "--eval_every=150"]));
   await stage("export", 5, () => py("export.py", ["--ckpt", join(out, "out", "base", "ckpt.pt"), "--out", join(out, "model"), "--tokenizer", tokDir, "--data", baseData, "--run_name", `pipeline-${a.scene}-seed${a.seed}`]));
   const packs = (ids: string[], minutes: number) => Promise.all(splitLanes(ids, a.lanes).map((lane) => py("train_adapters.py", [...common, `--model=${join(out, "model")}`,

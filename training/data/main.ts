@@ -7,7 +7,7 @@ import { Rng } from "./rng.ts";
 import { makeScenario, type Sample } from "./sample.ts";
 import { anchoredIds, sceneVariant } from "./scene-variants.ts";
 import { heldOutFacts, heldOutItems, heldOutPlaces, heldOutVillagers, INTENT_WEIGHTS, type Split } from "./situations.ts";
-import { neutralVoice } from "./neutral.ts";
+import { neutralWorld } from "./neutral.ts";
 import { loadWorld } from "./world.ts";
 import { answersFromSight } from "../../core/vision/sight.ts";
 
@@ -100,7 +100,7 @@ export interface RunResult {
 export function run(args: Args, log: (line: string) => void = (l) => process.stderr.write(l + "\n")): RunResult {
   const t0 = performance.now();
   const loaded = loadWorld(resolve(args.root), args.scene);
-  const world = args.voice === "neutral" ? { ...loaded, cards: new Map([...loaded.cards].map(([id, c]) => [id, neutralVoice(c)])) } : loaded;
+  const world = args.voice === "neutral" ? neutralWorld(loaded) : loaded;
   const rng = new Rng(args.seed);
 
   // Pilot batch for the IDF of the dedup embedding.

@@ -1,5 +1,6 @@
 import type { CharacterCard } from "../../core/character/schema.ts";
 import { firstPersonFact } from "../../core/prompt/restate.ts";
+import type { World } from "./world.ts";
 
 // A card's neutral twin, for a base model that carries no character's voice (`--voice neutral`,
 // training/README.md "A base without voices"). The same person, facts, goods and actions, so
@@ -51,4 +52,9 @@ export function neutralVoice(card: CharacterCard): CharacterCard {
     facts: card.facts.map((f) => (f.say.length > 0 ? { ...f, say: [firstPersonFact(card, f.text)] } : f)),
     speakingStyle: { ...card.speakingStyle, tics: [], address: [] },
   };
+}
+
+/** The world with every card replaced by its plain twin. */
+export function neutralWorld(world: World): World {
+  return { ...world, cards: new Map([...world.cards].map(([id, c]) => [id, neutralVoice(c)])) };
 }
