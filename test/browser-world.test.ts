@@ -97,24 +97,30 @@ describe("browser client against a real server", { timeout: 120_000 }, () => {
     await pageA.bringToFront();
     // Hold W until Alice's own page has walked her 2.5 m (about 0.6 s at 4 m/s; longer when the
     // machine is busy and the page's input clock runs slow), then let go.
+    // Each wait keeps what it last saw, so a timeout says where everyone was.
+    let seen: unknown = null;
+    const explain = (err: Error) => { throw new Error(`${err.message}; last seen: ${JSON.stringify(seen)}`); };
     const start = (await debugState(pageA)).me!;
     await pageA.keyboard.down("KeyW");
     await waitFor("Alice to walk 2.5 m", async () => {
-      const me = (await debugState(pageA)).me!;
-      return Math.hypot(me.x - start.x, me.z - start.z) >= 2.5 ? me : null;
-    });
+      const s = await debugState(pageA);
+      seen = { start, me: s.me, focus: await pageA.evaluate(() => document.activeElement?.id ?? null) };
+      return Math.hypot(s.me!.x - start.x, s.me!.z - start.z) >= 2.5 ? s.me : null;
+    }).catch(explain);
     await pageA.keyboard.up("KeyW");
 
     // Alice's own (predicted) position moved forward...
     const meA = await waitFor("Alice to come to rest", async () => {
       const s = await debugState(pageA);
+      seen = { me: s.me };
       return s.me!.pending === 0 ? s.me : null;
-    });
+    }).catch(explain);
     // ...and Bob sees her where the server put her.
     const after = await waitFor("Bob to see Alice stop where she stopped", async () => {
       const p = await seenByB();
+      seen = { aliceOnB: p ?? null, alice: meA };
       return p && Math.hypot(p.x - meA.x, p.z - meA.z) < 0.3 ? p : null;
-    });
+    }).catch(explain);
     const moved = Math.hypot(after.x - before.x, after.z - before.z);
     console.log(JSON.stringify({ before, after, moved, alicePredicted: meA }));
     // At least 2.5 m walked (more when the machine is busy and the key is let go late): the
