@@ -102,6 +102,13 @@ describe("answerSight", () => {
     const twice = [fact("grey sack", "left", 2), fact("red barrel", "right", 3), fact("grey sack", "right", 4), fact("grey sack", "left", 5)];
     expect(answerSight({ t: "list" }, twice)).toBe("three grey sacks and a red barrel");
     expect(answerMatches("what_see", ["grey sack", "red barrel", "grey sack", "grey sack"], answerSight({ t: "list" }, twice)!)).toBe(true);
+    // A prop the detector is not sure enough of to name (unlisted) is left out of the whole view,
+    // but still counted and found; when none is sure enough, all are named.
+    const unsure = [fact("red barrel", "left", 2), { ...fact("grey crate", "right", 3), unlisted: true as const }, fact("white sack", "left", 4)];
+    expect(answerSight({ t: "list" }, unsure)).toBe("a red barrel and a white sack");
+    expect(answerSight({ t: "count", of: { kind: "crate" } }, unsure)).toBe("one crate");
+    expect(answerSight({ t: "side", of: { kind: "crate" } }, unsure)).toBe("the grey crate is on the right");
+    expect(answerSight({ t: "list" }, [{ ...fact("grey crate", "right", 3), unlisted: true as const }])).toBe("a grey crate");
   });
   it("gives lines the grounding scorer reads as the right answer", () => {
     expect(answerMatches("count", "two", said("how many barrels?"))).toBe(true);

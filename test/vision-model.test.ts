@@ -118,6 +118,14 @@ describe("vision encoder and projector", () => {
     const unsure = all.filter((d) => d.label < bar && !sure.some((x) => name(x) === name(d)));
     expect(unsure.length).toBeGreaterThan(0);
     for (const d of unsure) expect(seen.some((s) => s.faint && s.label === name(d))).toBe(true);
+    // The list threshold: a sure prop whose label is read at less than it is still seen (counted,
+    // found) but marked unlisted, so "what do you see?" leaves it out; the others are not marked.
+    const listing = new PropDetector(pkg.detectorWeights!, pkg.manifest, { ...pkg.manifest.detector!, list_threshold: bar });
+    const told = listing.sight(f0, f1).filter((s) => !s.faint), top = all.slice(0, MAX_SEEN);
+    expect(told.map((s) => s.label).sort()).toEqual(top.map(name).sort());
+    expect(told.filter((s) => s.unlisted).map((s) => s.label).sort()).toEqual(top.filter((d) => d.label < bar).map(name).sort());
+    expect(told.some((s) => s.unlisted)).toBe(true);
+    expect(told.some((s) => !s.unlisted)).toBe(true);
     // A package whose detector file is damaged fails to load, naming the tensor.
     cpSync(join(dir, "det"), join(dir, "det-bad"), { recursive: true });
     const bad = JSON.parse(readFileSync(join(dir, "det-bad", "vision.json"), "utf8"));
@@ -135,6 +143,10 @@ describe("vision encoder and projector", () => {
     bad.detector.label_threshold = 1;
     writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
     await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.label_threshold" must be a probability from 0/);
+    bad.detector.label_threshold = 0.8;
+    bad.detector.list_threshold = -0.5;
+    writeFileSync(join(dir, "det-bad", "vision.json"), JSON.stringify(bad));
+    await expect(loadVisionPackage(join(dir, "det-bad"), nodePackageFiles)).rejects.toThrow(/"detector.list_threshold" must be a probability from 0/);
   });
 
   it("mirrors a picture left to right, each channel's rows, and batches it after the picture", () => {

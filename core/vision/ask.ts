@@ -225,7 +225,12 @@ export function answerSight(q: SightQuestion, seen: readonly SightFact[], elsewh
     case "list":
       // As the NPC says it ("a red barrel, a blue crate and a white sack"): the small model copies a
       // list it can say word for word far better than one it must reword item by item.
-      return sight.length ? spokenList(sight.map(labelOf)) : "nothing in sight";
+    {
+      // The props sure enough to name (the detector's list threshold): a prop left out costs less
+      // than one named that is not there. When none is that sure, all of them, as before.
+      const named = sight.some((f) => !f.unlisted) ? sight.filter((f) => !f.unlisted) : sight;
+      return named.length ? spokenList(named.map(labelOf)) : "nothing in sight";
+    }
   }
 }
 

@@ -24,6 +24,9 @@ export interface DetectorSpec {
   look_threshold?: number;
   /** P(kind) and P(colour) a sure prop needs at its cell (LABEL_THRESHOLD when absent). */
   label_threshold?: number;
+  /** P(kind) and P(colour) a sure prop needs to be named when the NPC says all it sees; one below it
+   *  is still counted, found and said to be there (absent: every sure prop is named). */
+  list_threshold?: number;
   /** Object-level precision, recall, F1 on the held-out split, as trained. */
   heldout?: { precision: number; recall: number; f1: number };
 }
@@ -252,9 +255,11 @@ export class PropDetector {
     const sureOfLabel = this.spec.label_threshold ?? LABEL_THRESHOLD;
     const sure = decodeHead(out, G, this.spec.threshold).filter((d) => d.label >= sureOfLabel).slice(0, MAX_SEEN);
     const fact = (d: DetectedProp, id: string): SightFact => ({ id, label: `${d.colour} ${d.kind}`, depth: d.depth, side: d.cx < G / 2 ? "left" : "right" });
+    const listed = this.spec.list_threshold ?? 0;
+    const told = (d: DetectedProp, id: string): SightFact => (d.label < listed ? { ...fact(d, id), unlisted: true } : fact(d, id));
     const faint = faintProps(out, G, sure, this.spec.look_threshold ?? LOOK_THRESHOLD).slice(0, MAX_SEEN);
     return [
-      ...sure.map((d, i) => fact(d, `seen-${i + 1}`)).sort((a, b) => a.depth - b.depth),
+      ...sure.map((d, i) => told(d, `seen-${i + 1}`)).sort((a, b) => a.depth - b.depth),
       ...faint.map((d, i) => ({ ...fact(d, `faint-${i + 1}`), faint: true as const })),
     ];
   }

@@ -116,6 +116,7 @@ function parseManifest(json: unknown, file: string): VisionManifest {
     if (typeof d.threshold !== "number" || !(d.threshold > 0 && d.threshold < 1)) fail(`"detector.threshold" must be a probability between 0 and 1, got ${JSON.stringify(d.threshold)}`);
     if (d.look_threshold !== undefined && (typeof d.look_threshold !== "number" || !(d.look_threshold > 0 && d.look_threshold <= 1))) fail(`"detector.look_threshold" must be a probability above 0 and at most 1, got ${JSON.stringify(d.look_threshold)}`);
     if (d.label_threshold !== undefined && (typeof d.label_threshold !== "number" || !(d.label_threshold >= 0 && d.label_threshold < 1))) fail(`"detector.label_threshold" must be a probability from 0 up to (not including) 1, got ${JSON.stringify(d.label_threshold)}`);
+    if (d.list_threshold !== undefined && (typeof d.list_threshold !== "number" || !(d.list_threshold >= 0 && d.list_threshold < 1))) fail(`"detector.list_threshold" must be a probability from 0 up to (not including) 1, got ${JSON.stringify(d.list_threshold)}`);
   }
   return m as unknown as VisionManifest;
 }

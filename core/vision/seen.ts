@@ -37,6 +37,9 @@ export interface SightFact {
   /** A prop the eyes' detector is not sure of (core/vision/detector.ts faintProps): never listed,
    *  counted or said to be there; a question that names it ("where's the grey crate?") finds it. */
   faint?: true;
+  /** A sure prop the detector is less sure of than its list threshold: counted, found and said to be
+   *  there, but not named when the NPC says all it sees (a wrong name there is a made-up prop). */
+  unlisted?: true;
 }
 
 /** The skill pack applied (weight 1) to a reply written from these lines: training/vision/sight-data.ts trains it. */
