@@ -4,6 +4,9 @@ import { parseArgs, perPack, SHARES, splitLanes } from "../training/pipeline.ts"
 describe("npm run pipeline: options and the time plan", () => {
   it("reads its options with defaults and refuses bad ones", () => {
     expect(parseArgs(["--out", "runs/a"])).toMatchObject({ out: "runs/a", minutes: 90, scene: "village", cards: "adapters", samples: 60000, seed: 1, lanes: 2, tokenizer: null, initFrom: null, baseVoice: "card" });
+    expect(parseArgs(["--out", "runs/a"]).layers).toBe(9);
+    expect(parseArgs(["--out", "x", "--layers", "12"]).layers).toBe(12);
+    expect(() => parseArgs(["--out", "x", "--layers", "0"])).toThrow(/--layers 0: should be a number ≥ 1/);
     expect(parseArgs(["--out", "x", "--base-voice", "neutral"]).baseVoice).toBe("neutral");
     expect(() => parseArgs(["--out", "x", "--base-voice", "quiet"])).toThrow(/--base-voice quiet: should be card or neutral/);
     expect(parseArgs(["--out", "x", "--minutes", "30", "--init-from", "assets/model", "--lanes", "1"])).toMatchObject({ minutes: 30, initFrom: "assets/model", lanes: 1 });

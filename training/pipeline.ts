@@ -26,13 +26,13 @@ import { PYTHON } from "./pipeline-smoke.ts";
 
 interface Args {
   out: string; minutes: number; scene: string; cards: string; samples: number; seed: number;
-  tokenizer: string | null; initFrom: string | null; lanes: number; baseVoice: "card" | "neutral";
+  tokenizer: string | null; initFrom: string | null; lanes: number; baseVoice: "card" | "neutral"; layers: number;
 }
 
-const USAGE = "usage: npm run pipeline -- --out DIR [--minutes 90] [--scene village] [--cards adapters] [--samples 60000] [--seed 1] [--tokenizer DIR] [--init-from DIR] [--lanes 2] [--base-voice card|neutral]";
+const USAGE = "usage: npm run pipeline -- --out DIR [--minutes 90] [--scene village] [--cards adapters] [--samples 60000] [--seed 1] [--tokenizer DIR] [--init-from DIR] [--lanes 2] [--base-voice card|neutral] [--layers 9]";
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { out: "", minutes: 90, scene: "village", cards: "adapters", samples: 60000, seed: 1, tokenizer: null, initFrom: null, lanes: 2, baseVoice: "card" };
+  const a: Args = { out: "", minutes: 90, scene: "village", cards: "adapters", samples: 60000, seed: 1, tokenizer: null, initFrom: null, lanes: 2, baseVoice: "card", layers: DEFAULT_LAYERS };
   for (let i = 0; i < argv.length; i += 2) {
     const [f, v] = [argv[i], argv[i + 1]];
     if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs a value\n${USAGE}`);
@@ -50,6 +50,7 @@ export function parseArgs(argv: string[]): Args {
     else if (f === "--tokenizer") a.tokenizer = v;
     else if (f === "--init-from") a.initFrom = v;
     else if (f === "--lanes") a.lanes = Math.round(num(1));
+    else if (f === "--layers") a.layers = Math.round(num(1));
     else if (f === "--base-voice") {
       if (v !== "card" && v !== "neutral") throw new Error(`--base-voice ${v}: should be card or neutral\n${USAGE}`);
       a.baseVoice = v;
@@ -60,8 +61,13 @@ export function parseArgs(argv: string[]): Args {
   return a;
 }
 
+/** Layers of the base (hidden size 192, 6 query and 2 key/value heads, MLP 512, vocab 4096): 9 is
+ *  4.33M parameters. With --init-from a model of fewer layers, the new ones go on top as identities
+ *  (train_base.py grow_into). */
+export const DEFAULT_LAYERS = 9;
+
 /** Shares of the trainable budget, after the fixed stages. */
-export const SHARES = { base: 0.65, characters: 0.2, moods: 0.15 };
+export const SHARES = { base: 0.55, characters: 0.27, moods: 0.18 };
 
 /** Minutes each pack of `n` gets when `lanes` train side by side within `minutes`. */
 export function perPack(minutes: number, n: number, lanes: number): number {
@@ -125,7 +131,10 @@ async function main(): Promise<void> {
     seconds[name] = Math.round((performance.now() - t) / 100) / 10;
   };
   const data = join(out, "data");
-  const tokDir = a.tokenizer ? resolve(a.tokenizer) : join(out, "tokenizer");
+  // A base grown from another model keeps that model's tokenizer: its embedding rows are those ids.
+  const givenTok = a.tokenizer ?? a.initFrom;
+  const tokDir = givenTok ? resolve(givenTok) : join(out, "tokenizer");
+  if (givenTok && !existsSync(join(tokDir, "tokenizer.json"))) throw new Error(`${givenTok}: no tokenizer.json there (--tokenizer and --init-from name a folder holding one)`);
   const py = (script: string, args: string[]) => runTool(PYTHON, [join("training", script), ...args]);
 
   // The base's corpus: the cards' own, or (--base-voice neutral) their plain twins' of the same seed.
@@ -136,7 +145,7 @@ async function main(): Promise<void> {
     await engine(data, ["--evals", join(out, "evals")]);
     if (baseData !== data) await engine(baseData, ["--no-evals", "--voice", "neutral"]);
   });
-  if (!a.tokenizer) await stage("tokenizer", 2, () => runTool(tsx, ["training/tokenizer/main.ts", "--corpus", join(data, "train.jsonl"), "--out", tokDir, "--vocab", "4096", "--max-samples", "60000"]));
+  if (!givenTok) await stage("tokenizer", 2, () => runTool(tsx, ["training/tokenizer/main.ts", "--corpus", join(data, "train.jsonl"), "--out", tokDir, "--vocab", "4096", "--max-samples", "60000"]));
   await stage("tokenize", 3, async () => {
     for (const dir of new Set([data, baseData])) {
       for (const split of ["train", "heldout"]) await runTool(tsx, ["training/tokenizer/encode-corpus.ts", "--tokenizer", join(tokDir, "tokenizer.json"), "--in", join(dir, `${split}.jsonl`), "--out", join(dir, split)]);
@@ -148,7 +157,7 @@ async function main(): Promise<void> {
   budget.moods = trainable * SHARES.moods;
   const splitsOf = (dir: string) => [`--train_data=${join(dir, "train")}`, `--val_data=${join(dir, "heldout")}`];
   const common = splitsOf(data);
-  await stage("base model", 4, () => py("train_base.py", [...splitsOf(baseData), `--out_dir=${join(out, "out", "base")}`, `--minutes=${budget.base.toFixed(2)}`, `--threads=${a.lanes}`,
+  await stage("base model", 4, () => py("train_base.py", [...splitsOf(baseData), `--out_dir=${join(out, "out", "base")}`, `--minutes=${budget.base.toFixed(2)}`, `--threads=${a.lanes}`, `--num_layers=${a.layers}`,
     ...(a.initFrom ? [`--init_from=${resolve(a.initFrom)}`, "--lr=7e-4", "--min_lr=7e-5", "--warmup_steps=10"] : ["--warmup_steps=30"]), "--eval_every=150"]));
   await stage("export", 5, () => py("export.py", ["--ckpt", join(out, "out", "base", "ckpt.pt"), "--out", join(out, "model"), "--tokenizer", tokDir, "--data", baseData, "--run_name", `pipeline-${a.scene}-seed${a.seed}`]));
   const packs = (ids: string[], minutes: number) => Promise.all(splitLanes(ids, a.lanes).map((lane) => py("train_adapters.py", [...common, `--model=${join(out, "model")}`,
@@ -167,7 +176,7 @@ async function main(): Promise<void> {
   const summary = {
     out, scene: a.scene, seed: a.seed, samples: a.samples, minutes_budget: a.minutes, minutes_spent: Math.round(elapsedMin() * 10) / 10,
     stage_seconds: seconds, budget_minutes: Object.fromEntries(Object.entries(budget).map(([k, v]) => [k, Math.round(v * 10) / 10])),
-    characters, moods, init_from: a.initFrom, base_voice: a.baseVoice, evaluation,
+    characters, moods, init_from: a.initFrom, layers: a.layers, tokenizer: tokDir, base_voice: a.baseVoice, evaluation,
     serve: `KITH_MODEL=${join(out, "model")} KITH_ADAPTERS=${join(out, "adapters")} npm start`,
   };
   writeFileSync(join(out, "pipeline.json"), JSON.stringify(summary, null, 2) + "\n");

@@ -94,6 +94,26 @@ def init_weights(model, std):
             torch.nn.init.normal_(p, 0.0, s)
 
 
+def grow_into(model, src):
+    """Copies the weights of `src` into `model`. Their configs must be equal, except that `model` may
+    have more layers: those go on top of src's and start as the identity (their o_proj and down_proj
+    zero, so each adds nothing to the residual stream until training moves them), so the grown model
+    first computes exactly what src does. Returns how many layers were added."""
+    a, b = dict(src.cfg.__dict__), dict(model.cfg.__dict__)
+    n_src, n_dst = a.pop("num_hidden_layers"), b.pop("num_hidden_layers")
+    if a != b or n_src > n_dst:
+        raise SystemExit(f"--init_from: its model config {src.cfg.__dict__} differs from this run's {model.cfg.__dict__} "
+                         "(only more layers than the source can be grown)")
+    missing, unexpected = model.load_state_dict(src.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("model.layers.") for k in missing):
+        raise SystemExit(f"--init_from: weights do not fit (missing {missing[:4]}, unexpected {unexpected[:4]})")
+    with torch.no_grad():
+        for layer in model.model.layers[n_src:]:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+    return n_dst - n_src
+
+
 def hidden_states(model, ids):
     """Final-norm hidden states (B, T, H): model.forward with lm_head swapped for an identity, so
     the (T x vocab) head runs only on the positions that carry loss (most positions are prompt)."""
@@ -191,10 +211,8 @@ def main():
             src = load_pretrained(init_from)
         except (OSError, KeyError, ValueError, RuntimeError) as e:
             raise SystemExit(f"--init_from {init_from}: not a loadable model folder (config.json + model.safetensors): {type(e).__name__}: {e}")
-        if src.cfg.__dict__ != cfg.__dict__:
-            raise SystemExit(f"--init_from {init_from}: its model config {src.cfg.__dict__} differs from this run's {cfg.__dict__}")
-        model.load_state_dict(src.state_dict())
-        print(f"weights from the exported model in {init_from}", flush=True)
+        grown = grow_into(model, src)
+        print(f"weights from the exported model in {init_from}" + (f"; {grown} layers added on top, each starting as the identity" if grown else ""), flush=True)
     elif init_from:
         ck = torch.load(init_from)
         if ck["model_config"] != cfg.__dict__:

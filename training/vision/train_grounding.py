@@ -161,14 +161,21 @@ def encode_pictures(enc, split_dir):
 
 
 def adapter_factors(net, adapter_dir):
-    """{module: (lora_A, lora_B)} of a saved skill-vision pack, for every LoRA module of `net`."""
+    """{module: (lora_A, lora_B)} of a saved skill-vision pack, for the LoRA modules of `net` it has
+    (a base grown by layers on top has modules the pack was not trained for; they keep their init)."""
     sd = read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"))
-    return {mod: (sd[f"base_model.model.{mod}.lora_A.weight"], sd[f"base_model.model.{mod}.lora_B.weight"]) for mod, _ in lora_modules(net)}
+    found = {mod: (sd[f"base_model.model.{mod}.lora_A.weight"], sd[f"base_model.model.{mod}.lora_B.weight"])
+             for mod, _ in lora_modules(net) if f"base_model.model.{mod}.lora_A.weight" in sd}
+    if not found:
+        raise SystemExit(f"{adapter_dir}: no factors for this model's modules")
+    return found
 
 
 def set_factors(net, factors):
-    """Copies {module: (lora_A, lora_B)} into the skill-vision adapter of every LoRA module."""
+    """Copies {module: (lora_A, lora_B)} into the skill-vision adapter of the LoRA modules named."""
     for mod, m in lora_modules(net):
+        if mod not in factors:
+            continue
         m.A["vision"].data.copy_(factors[mod][0])
         m.B["vision"].data.copy_(factors[mod][1])
 
@@ -488,7 +495,17 @@ def main():
                    os.path.join(cfg["out"], "oracle_state.pt"))
         print(json.dumps(metrics))
         return
-    save_package(cfg["package_out"], enc, proj, base_hash=base_hash, extra={"trained": True, "adapter": "skill-vision", "metrics": metrics})
+    # A package written over one with a prop detector keeps it (its own file and thresholds; the
+    # detector reads the encoder's features, not the language model's); its grounding record goes,
+    # since it measured the old projector and packs: `npm run eval:grounding -- --record` again.
+    kept = {}
+    old_manifest = os.path.join(cfg["package_out"], "vision.json")
+    if os.path.exists(old_manifest):
+        with open(old_manifest) as f:
+            old = json.load(f)
+        if "detector" in old and os.path.exists(os.path.join(cfg["package_out"], old["detector"]["file"])):
+            kept["detector"] = old["detector"]
+    save_package(cfg["package_out"], enc, proj, base_hash=base_hash, extra={"trained": True, "adapter": "skill-vision", "metrics": metrics, **kept})
     save_pack(net, "vision", cfg["adapter_out"], kind="skill", r=int(cfg["r"]), alpha=int(cfg["alpha"]),
               targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], dropout=0.0,
               base_hash=base_hash, base_name=os.path.normpath(cfg["model"]), version=str(int(time.time())),
