@@ -27,7 +27,10 @@ afterAll(async () => {
 
 /** A rank-2 PEFT LoRA on q_proj and v_proj of every layer of assets/model (hidden 192, 2 kv heads × 32). */
 function writePersonaPack(dir: string): void {
-  const r = 2, layers = 6, hidden = 192, kv = 64;
+  // Every layer of the default model (a PEFT pack without layers_to_transform targets them all).
+  const cfg = JSON.parse(readFileSync("assets/model/config.json", "utf8"));
+  const r = 2, layers: number = cfg.num_hidden_layers, hidden: number = cfg.hidden_size;
+  const kv = cfg.num_key_value_heads * (cfg.head_dim ?? hidden / cfg.num_attention_heads);
   let seed = 11;
   const rnd = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) * 0.02);
   const tensors: Record<string, Float32Array> = {};

@@ -1,4 +1,4 @@
-// `npm run pipeline` end to end on tiny settings: scene and cards in, a servable model package,
+// `npm run pipeline` end to end on tiny settings (800 samples, one minute, a 2-layer base): scene and cards in, a servable model package,
 // character and mood packs for that model, a trained gate and the evaluation out (real data engine,
 // tokenizer, PyTorch training, export, onnxruntime evaluation).
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("npm run pipeline", () => {
   it("turns the village's scene and cards into a model, packs for it, a gate and an evaluation", async () => {
-    const stdout = execFileSync(join("node_modules", ".bin", "tsx"), ["training/pipeline.ts", "--out", out, "--minutes", "1", "--samples", "800", "--seed", "3", "--base-voice", "neutral"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    const stdout = execFileSync(join("node_modules", ".bin", "tsx"), ["training/pipeline.ts", "--out", out, "--minutes", "1", "--samples", "800", "--seed", "3", "--base-voice", "neutral", "--layers", "2"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
     const summary = JSON.parse(stdout.trim().split("\n").pop()!);
     expect(summary).toEqual(JSON.parse(readFileSync(join(out, "pipeline.json"), "utf8")));
     expect(summary.characters).toEqual(["brom", "mira", "aldric", "hilde", "wen"]);
@@ -31,6 +31,8 @@ describe("npm run pipeline", () => {
 
     // The model loads, and every pack is for it: the bank's base-hash check passes for each.
     const pkg = await loadModelPackage(join(out, "model"), nodePackageFiles);
+    expect(pkg.config.numLayers).toBe(2); // --layers 2: tiny settings, so the run stays short
+    expect(summary.layers).toBe(2);
     const hash = await baseModelHash(pkg);
     const meta = JSON.parse(readFileSync(join(out, "model", "training_meta.json"), "utf8"));
     expect(meta.lineage.at(-1).run).toBe("pipeline-village-seed3");

@@ -17,6 +17,11 @@ describe("pipeline smoke", () => {
       expect(r.export.bytes).toBeGreaterThan(100_000);
       // --init_from the exported folder starts from exactly the exported weights.
       expect(Math.abs(r.finetune.val_at_start - r.finetune.exported_val)).toBeLessThan(1e-4);
+      // Grown by a layer on top: it starts as exactly the exported model; another width is refused.
+      expect(r.finetune.grown.said).toMatch(/1 layers added on top, each starting as the identity/);
+      expect(Math.abs(r.finetune.grown.val_at_start - r.finetune.exported_val)).toBeLessThan(1e-4);
+      expect(r.finetune.wider.status).not.toBe(0);
+      expect(r.finetune.wider.stderr).toMatch(/only more layers than the source can be grown/);
       // Its export names both runs, oldest first, and adds up their tokens.
       expect(r.finetune.lineage.map((e) => [e.run, e.steps])).toEqual([["out", 30], ["finetune", 2]]);
       expect(r.finetune.lineage[1].note).toBe("smoke fine-tune");

@@ -30,6 +30,7 @@ export interface SmokeResult {
   /** A 2-step fine-tune from the exported folder (--init_from): its first held-out loss and the export's last. */
   finetune: {
     val_at_start: number; exported_val: number;
+    grown: { val_at_start: number; said: string }; wider: { status: number | null; stderr: string };
     /** The fine-tune's export: its lineage (the smoke run, then the fine-tune) and their tokens. */
     lineage: LineageRun[]; total_tokens_seen: number;
     /** The same export when the init folder's training_meta.json is corrupt: its lineage and stderr. */
@@ -105,7 +106,18 @@ export async function pipelineSmoke(opts: { dir?: string; log?: (l: string) => v
   const corrupt = spawnSync(PYTHON, ["training/export.py", "--ckpt", join(ftDir, "ckpt.pt"), "--out", join(dir, "model-ft2"), "--tokenizer", join(dir, "tokenizer"), "--data", dir], { encoding: "utf8" });
   writeFileSync(join(modelDir, "training_meta.json"), goodMeta);
   if (corrupt.status !== 0) throw new Error(`export with a corrupt init meta failed: ${corrupt.stderr}`);
+  // Grown: a third layer on top of the exported two starts as the identity, so the first held-out
+  // loss is again the export's; a run whose width differs is refused with a clear line.
+  const grownDir = join(dir, "grown");
+  const tiny = (layers: number, hidden: number, out: string) => ["training/train_base.py", `--init_from=${modelDir}`, `--train_data=${join(dir, "train")}`, `--val_data=${join(dir, "heldout")}`, `--out_dir=${out}`,
+    "--vocab_size=512", `--hidden_size=${hidden}`, `--num_layers=${layers}`, "--num_heads=4", "--num_kv_heads=2", "--intermediate_size=128",
+    "--batch_size=4", "--max_steps=1", "--warmup_steps=1", "--lr=1e-3", "--eval_every=1", "--eval_samples=8", "--log_every=1", "--threads=1"];
+  const grownLog = run(PYTHON, tiny(3, 64, grownDir), log);
+  const grownHist = (JSON.parse(readFileSync(join(grownDir, "loss.json"), "utf8")) as { history: { val_loss?: number }[] }).history;
+  const wider = spawnSync(PYTHON, tiny(2, 96, join(dir, "wider")), { encoding: "utf8" });
   const finetune = {
+    grown: { val_at_start: grownHist.find((h) => h.val_loss !== undefined)!.val_loss!, said: grownLog.split("\n").find((l) => l.startsWith("weights from")) ?? "" },
+    wider: { status: wider.status, stderr: wider.stderr },
     val_at_start: ftHist.find((h) => h.val_loss !== undefined)!.val_loss!, exported_val: loss.val_last,
     lineage: ftMeta.lineage, total_tokens_seen: ftMeta.total_tokens_seen,
     corruptInit: { lineage: readMeta(join(dir, "model-ft2")).lineage, stderr: corrupt.stderr },
