@@ -29,8 +29,8 @@ const { values: a } = parseArgs({
     looks: { type: "string", default: "1,0.4,0.3,0.2,0.15,0.1,0.05" }, labels: { type: "string", default: "0" }, lists: { type: "string", default: "0" },
   },
 });
-const looks = a.looks!.split(",").map(Number), labels = a.labels!.split(",").map(Number), lists = a.lists!.split(",").map(Number);
-if (lists.some((t) => !(t >= 0 && t < 1))) throw new Error(`--lists: probabilities from 0 up to (not including) 1, got ${a.lists}`);
+const looks = a.looks!.split(",").map(Number), labels = a.labels!.split(",").map(Number), listBars = a.lists!.split(",").map(Number);
+if (listBars.some((t) => !(t >= 0 && t < 1))) throw new Error(`--lists: probabilities from 0 up to (not including) 1, got ${a.lists}`);
 if (looks.some((t) => !(t > 0 && t <= 1))) throw new Error(`--looks: probabilities above 0 and at most 1, got ${a.looks}`);
 if (labels.some((t) => !(t >= 0 && t < 1))) throw new Error(`--labels: probabilities from 0 up to (not including) 1, got ${a.labels}`);
 const dir = join(a.data!, a.split!);
@@ -57,7 +57,7 @@ for (let i = 0; i < nViews; i++) {
 await encoder.release();
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const runs: { look: number; label: number; list: number; accuracy: number; chair_i: number; by_type: Record<string, number> }[] = [];
-for (const label of labels) for (const list of lists) {
+for (const label of labels) for (const list of listBars) {
   for (const look of looks) {
     const detector = new PropDetector(pkg.detectorWeights, pkg.manifest, { ...pkg.manifest.detector, look_threshold: look, label_threshold: label, list_threshold: list });
     const sights = features.map((f, i) => detector.sight(f, mirrors[i]));
