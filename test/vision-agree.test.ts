@@ -62,6 +62,9 @@ describe("disagreements", () => {
     expect(check("what colour is the bucket?", "There is none, citizen. I do not see a bucket.")).toEqual([]);
     expect(check("what's the blue thing?", "That's a crate.")).toEqual([]);
     expect(check("what's the blue thing?", "A sack, that.")).toEqual(["names a sack the answer does not", "does not say what it is"]);
+    // No purple thing in view, and none among the places near by: the reply says so, not a place.
+    expect(disagreements("Nothing purple in sight, lad.", "no purple thing in sight", "what's the purple thing?")).toEqual([]);
+    expect(disagreements("The tavern roof, behind me.", "no purple thing in sight", "what's the purple thing?")).toEqual(["does not say it is not in sight"]);
   });
 
   it("sides, the nearest, in front or behind (said either way round)", () => {
@@ -81,6 +84,7 @@ describe("disagreements", () => {
     expect(check("is the blue crate behind the red barrel?", "Behind. Behind the red barrel.")).toEqual([]);
     expect(check("is the blue crate behind the red barrel?", "The crate is in front.")).toEqual(["says front, the answer is behind"]);
     expect(check("is the blue crate behind the red barrel?", "In front of the red barrel, lad.")).toEqual(["says front, the answer is behind"]);
+    expect(check("is the blue crate behind the red barrel?", "The red barrel is in front of the red barrel.")).toEqual(["places the red barrel against itself"]);
   });
 });
 

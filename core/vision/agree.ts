@@ -165,7 +165,8 @@ export function agreementWith(answer: string, say: string): (reply: string) => s
     if (!q) return out;
     const lineNo = /^(no|nothing)\b/.test(line);
     // "where is the barrel?" under "no barrel in sight": the reply says so, not "There. The forge."
-    if (lineNo && (q.t === "side" || q.t === "colour" || q.t === "depth" || q.t === "nearest") && !(NO.test(r) && said.props.length === 0)) out.push("does not say it is not in sight");
+    // ("what's the purple thing?" under "no purple thing in sight" likewise, not "The tavern roof.")
+    if (lineNo && (q.t === "side" || q.t === "colour" || q.t === "kind" || q.t === "depth" || q.t === "nearest") && !(NO.test(r) && said.props.length === 0)) out.push("does not say it is not in sight");
     switch (q.t) {
       case "list": {
         const want = new Map<string, number>();
@@ -221,6 +222,9 @@ export function agreementWith(answer: string, say: string): (reply: string) => s
         const flipped = is(b) && !is(a);
         const expect = flipped ? (want === "front" ? "behind" : "front") : want;
         if (got !== expect) out.push(got ? `says ${got}, the answer is ${expect}` : "does not say in front or behind");
+        // "the grey barrel is behind the grey barrel" places a thing against itself: no order at all.
+        const object = Number.isFinite(at) ? claims(r.slice(at)).props[0] : undefined;
+        if (subject?.colour && object?.colour && labelOf(subject) === labelOf(object)) out.push(`places the ${labelOf(subject)} against itself`);
         break;
       }
     }

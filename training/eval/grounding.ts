@@ -10,6 +10,8 @@ import { PropDetector } from "../../core/vision/detector.ts";
 import { Projector } from "../../core/vision/projector.ts";
 import { SIGHT_SKILL, type SightFact } from "../../core/vision/seen.ts";
 import { answersFromSight } from "../../core/vision/sight.ts";
+import { answerInPrompt } from "../../core/vision/ask.ts";
+import { sayPlainly } from "../../core/vision/agree.ts";
 import type { ViewRecord } from "../vision/render.ts";
 import { sceneOfRecord, sightPromptFor } from "../vision/sight-data.ts";
 import { loadCards } from "./world.ts";
@@ -26,6 +28,8 @@ import { retryFigures, voicedReply } from "./voiced.ts";
 // --record: writes {accuracy, blind_accuracy, questions} into the package's vision.json as
 // `grounding` (the server trusts a package's eyes by it: core/vision/manifest.ts readsViews); only
 // for a whole held-out split (no --limit).
+// --replies F: one JSON line a question (its type, key, the reply and whether it scores, the answer
+// line the reply was checked against said plainly and whether that scores, the tries).
 // Grounded questions about held-out rendered views (training/vision/questions.ts), answered by the
 // real runtime the way the game does: the picture is encoded in headless Chromium on
 // onnxruntime-web (--node: onnxruntime-node), projected to visual tokens, spliced into the prompt,
@@ -40,10 +44,10 @@ export interface QaRecord {
   probe?: string; prompt: string;
 }
 
-const USAGE = "usage: npm run eval:grounding -- [--sight eyes|scene] [--record] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--temperature T] [--sight-retries N] [--html FILE] [--suite FILE [--no-view | --always-view]]";
+const USAGE = "usage: npm run eval:grounding -- [--sight eyes|scene] [--record] [--data data/vision] [--split heldout] [--limit N] [--vision assets/vision] [--model assets/model] [--adapters adapters] [--node] [--temperature T] [--sight-retries N] [--html FILE] [--replies FILE.jsonl] [--suite FILE [--no-view | --always-view]]";
 
 function parseArgs(argv: string[]) {
-  const a = { record: false, sight: "eyes", data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", suite: "", batch: 16, temperature: 0, sightRetries: 4 };
+  const a = { record: false, sight: "eyes", data: "data/vision", split: "heldout", limit: 0, vision: "assets/vision", model: "assets/model", adapters: "adapters", node: false, noView: false, alwaysView: false, html: "", out: "", replies: "", suite: "", batch: 16, temperature: 0, sightRetries: 4 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--node") { a.node = true; continue; }
@@ -67,7 +71,7 @@ function parseArgs(argv: string[]) {
     } else if (f === "--sight") {
       if (v !== "eyes" && v !== "scene") throw new Error(`--sight must be eyes or scene, got ${v}\n${USAGE}`);
       a.sight = v;
-    } else if (["--data", "--split", "--vision", "--model", "--adapters", "--html", "--out", "--suite"].includes(f)) {
+    } else if (["--data", "--split", "--vision", "--model", "--adapters", "--html", "--out", "--suite", "--replies"].includes(f)) {
       (a as Record<string, unknown>)[f.slice(2)] = v;
     } else throw new Error(`unknown option "${f}"\n${USAGE}`);
   }
@@ -210,6 +214,19 @@ async function main() {
   };
   const seeingVoiced = await run("seeing", (q) => tokens[q.view], (view) => detected[view]);
   const seeing = seeingVoiced.map((v) => v.text);
+  if (a.replies) {
+    mkdirSync(dirname(a.replies), { recursive: true });
+    const prompts = eyesPrompt?.((view) => detected[view]);
+    writeFileSync(a.replies, qa.map((q, i) => {
+      const line = byDetector(q) ? answerInPrompt(prompts!(q)) : null;
+      const plain = line === null ? null : sayPlainly(line);
+      return JSON.stringify({
+        view: q.view, type: q.type, question: q.question, key: q.key, reply: seeing[i], ok: answerMatches(q.type, q.key, seeing[i]),
+        plain, plain_ok: plain === null ? null : answerMatches(q.type, q.key, plain), tries: seeingVoiced[i].tries, agrees: seeingVoiced[i].agrees,
+      });
+    }).join("\n") + "\n");
+    log(`grounding: wrote ${qa.length} replies to ${a.replies}`);
+  }
   const blind = (await run("blind", () => blank, () => blankSight)).map((v) => v.text);
   await model.session.release?.();
 
