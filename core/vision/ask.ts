@@ -222,12 +222,11 @@ export function answerSight(q: SightQuestion, seen: readonly SightFact[], elsewh
     }
     case "nearest":
       return sight.length ? `nearest is the ${where(sight[0])}` : "nothing in sight";
-    case "list":
+    case "list": {
       // As the NPC says it ("a red barrel, a blue crate and a white sack"): the small model copies a
-      // list it can say word for word far better than one it must reword item by item.
-    {
-      // The props sure enough to name (the detector's list threshold): a prop left out costs less
-      // than one named that is not there. When none is that sure, all of them, as before.
+      // list it can say word for word far better than one it must reword item by item. Only the
+      // props sure enough to name (the detector's list threshold): a prop left out costs less than
+      // one named that is not there. When none is that sure, all of them.
       const named = sight.some((f) => !f.unlisted) ? sight.filter((f) => !f.unlisted) : sight;
       return named.length ? spokenList(named.map(labelOf)) : "nothing in sight";
     }

@@ -207,7 +207,7 @@ async function main() {
         const el = (lastLog - t0) / 1000;
         log(`grounding ${label}: ${done}/${qa.length} questions, ${el.toFixed(0)} s, ETA ${((el / done) * (qa.length - done)).toFixed(0)} s`);
       }
-      return r;
+      return { ...r, prompt: req.prompt };
     }));
     await sched.close();
     return voiced;
@@ -216,9 +216,8 @@ async function main() {
   const seeing = seeingVoiced.map((v) => v.text);
   if (a.replies) {
     mkdirSync(dirname(a.replies), { recursive: true });
-    const prompts = eyesPrompt?.((view) => detected[view]);
     writeFileSync(a.replies, qa.map((q, i) => {
-      const line = byDetector(q) ? answerInPrompt(prompts!(q)) : null;
+      const line = answerInPrompt(seeingVoiced[i].prompt);
       const plain = line === null ? null : sayPlainly(line);
       return JSON.stringify({
         view: q.view, type: q.type, question: q.question, key: q.key, reply: seeing[i], ok: answerMatches(q.type, q.key, seeing[i]),
