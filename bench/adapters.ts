@@ -23,14 +23,11 @@ import { mulberry32 } from "../core/runtime/generate/rng.ts";
 import { LanguageModel } from "../core/runtime/index.ts";
 import { build } from "../core/runtime/lora/batch-inputs.ts";
 import { foldMixture, type FoldedLora } from "../core/runtime/lora/mixture.ts";
-import type { AdapterLayers, AdapterPack } from "../core/runtime/lora/pack.ts";
-import type { ModelConfig } from "../core/runtime/model/config.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
-import { loraDims } from "../core/runtime/onnx/decoder-graph.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
-import { DecoderSession, LORA_TARGETS } from "../core/runtime/session.ts";
-import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, spinFlag } from "./shared.ts";
+import { DecoderSession } from "../core/runtime/session.ts";
+import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, randomPack, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -53,25 +50,6 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 
-/** A random rank-`r` adapter on all seven projections of every layer, in the runtime layout. */
-function randomPack(c: ModelConfig, id: string, seed: number): AdapterPack {
-  const rng = mulberry32(seed);
-  const rand = (n: number, s: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * s);
-  const layers: AdapterLayers = [];
-  let bytes = 0;
-  for (let i = 0; i < c.numLayers; i++) {
-    const layer: AdapterLayers[number] = {};
-    for (const t of LORA_TARGETS) {
-      const d = loraDims(c, t);
-      layer[t] = { rank: RANK, A: rand(d.in * RANK, 0.1), B: rand(RANK * d.out, 0.1) };
-      bytes += (d.in + d.out) * RANK * 4;
-    }
-    layers.push(layer);
-  }
-  const peft = { r: RANK, loraAlpha: RANK, useRslora: false, targetModules: "all-linear", excludeModules: null, layersToTransform: null, layersPattern: null, rankPattern: {}, alphaPattern: {}, fanInFanOut: false, baseModelNameOrPath: null };
-  return { id, dir: "(memory)", meta: { kind: "character", name: id, version: "1", baseModel: null }, peft, layers, bytes, contentHash: id, modules: c.numLayers * 7, maxRank: RANK };
-}
-
 async function benchModel(name: string) {
   const dir = await phase(`${name}: random model (cached in ${CACHE})`, () => ensureBenchModel(name));
   const pkg = await loadModelPackage(dir, nodePackageFiles);
@@ -81,7 +59,7 @@ async function benchModel(name: string) {
   const c = session.config;
   const model = LanguageModel.fromSession(session, pkg);
   const plainModel = plainSession ? LanguageModel.fromSession(plainSession, pkg) : null;
-  const loras: FoldedLora[] = Array.from({ length: BURST }, (_, k) => foldMixture([{ pack: randomPack(c, `a${k}`, 100 + k), weight: 1 }]));
+  const loras: FoldedLora[] = Array.from({ length: BURST }, (_, k) => foldMixture([{ pack: randomPack(c, `a${k}`, 100 + k, RANK), weight: 1 }]));
   const rng = mulberry32(7);
   const prompts = Array.from({ length: BURST }, () => Array.from({ length: PROMPT }, () => 4 + Math.floor(rng.next() * (c.vocabSize - 4))));
   const opts = { maxNewTokens: NEW_TOKENS, eosTokenIds: [] as number[] };

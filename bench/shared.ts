@@ -5,6 +5,11 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DEFAULT_SPIN_US } from "../core/runtime/backend-node.ts";
+import { mulberry32 } from "../core/runtime/generate/rng.ts";
+import type { AdapterLayers, AdapterPack } from "../core/runtime/lora/pack.ts";
+import type { ModelConfig } from "../core/runtime/model/config.ts";
+import { loraDims } from "../core/runtime/onnx/decoder-graph.ts";
+import { LORA_TARGETS } from "../core/runtime/session.ts";
 
 export const BENCH_MODEL_CACHE = ".cache/bench-models";
 
@@ -107,4 +112,24 @@ export function wander(w: Wanderer, me: { x: number; z: number } | undefined, no
     w.run = random() < 0.3;
     w.nextTurn = nowS + 1 + random() * 3;
   }
+}
+
+/** A random rank-`rank` adapter on all seven projections of every layer, in the runtime layout
+ *  (speed does not depend on the values). */
+export function randomPack(c: ModelConfig, id: string, seed: number, rank: number): AdapterPack {
+  const rng = mulberry32(seed);
+  const rand = (n: number, s: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * s);
+  const layers: AdapterLayers = [];
+  let bytes = 0;
+  for (let i = 0; i < c.numLayers; i++) {
+    const layer: AdapterLayers[number] = {};
+    for (const t of LORA_TARGETS) {
+      const d = loraDims(c, t);
+      layer[t] = { rank, A: rand(d.in * rank, 0.1), B: rand(rank * d.out, 0.1) };
+      bytes += (d.in + d.out) * rank * 4;
+    }
+    layers.push(layer);
+  }
+  const peft = { r: rank, loraAlpha: rank, useRslora: false, targetModules: "all-linear", excludeModules: null, layersToTransform: null, layersPattern: null, rankPattern: {}, alphaPattern: {}, fanInFanOut: false, baseModelNameOrPath: null };
+  return { id, dir: "(memory)", meta: { kind: "character", name: id, version: "1", baseModel: null }, peft, layers, bytes, contentHash: id, modules: c.numLayers * 7, maxRank: rank };
 }
