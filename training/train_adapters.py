@@ -238,7 +238,7 @@ def train_one(net, aid, plan, train, val, base_hash):
     summary = {"adapter": aid, "kind": kind, "steps": step, "tokens": tokens, "wall_seconds": round(wall, 1),
                "heldout_loss_before": round(v0, 4), "heldout_loss_after": round(v1, 4),
                "heldout_samples": sum(len(i) for i, _ in plan["val"]), "base_hash": base_hash,
-               "config": {k: globals()[k] for k in ("r", "alpha", "targets", "dropout", "lr", "batch_size", "history_weight", "mood_weight", "seed")}}
+               "config": {k: globals()[k] for k in ("r", "alpha", "targets", "dropout", "lr", "min_lr", "batch_size", "history_weight", "mood_weight", "seed", "init_from")}}
     with open(os.path.join(results_dir, "summary.jsonl"), "a") as f:
         f.write(json.dumps(summary) + "\n")
     print(json.dumps(summary), flush=True)
