@@ -165,6 +165,7 @@ async function benchModel(name: string) {
     prompt_tokens: PROMPT,
     new_tokens: NEW_TOKENS,
     reps: REPS,
+    quick: QUICK, // one repetition and few warm-up steps: a smoke run, its ratios mean little
     threads: THREADS,
     spin_us: SPIN,
   };
