@@ -19,7 +19,7 @@ import { foldMixture } from "../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
-import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, randomPack, spinFlag } from "./shared.ts";
+import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, randomPack, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const NAME = args.includes("--only") ? args[args.indexOf("--only") + 1] : "small";
@@ -53,27 +53,8 @@ async function main(): Promise<void> {
   const loras = Array.from({ length: N }, (_, k) => foldMixture([{ pack: randomPack(c, `a${k}`, 100 + k, RANK), weight: 1 }]));
   const lora = build(c, session.loraTargets, loras)!;
   if (SAME) for (let i = 1; i < lora.length; i++) lora[i] = lora[0];
-  const past = { batch: N, length: P, key: [] as Float32Array[], value: [] as Float32Array[] };
-  for (let i = 0; i < c.numLayers; i++) {
-    past.key.push(new Float32Array(N * c.numKvHeads * P * c.headDim).fill(0.01));
-    past.value.push(new Float32Array(N * c.numKvHeads * P * c.headDim).fill(0.01));
-  }
-  const req = {
-    inputsEmbeds: new Float32Array(N * c.hiddenSize).fill(0.1), batch: N, seqLen: 1, positionIds: new BigInt64Array(N).fill(BigInt(P)),
-    attentionMask: new BigInt64Array(N * (P + 1)).fill(1n), past, logits: "last" as const,
-  };
-  const withA: number[] = [], without: number[] = [];
-  await phases.run(`${NAME}: ${STEPS} steps each, alternated`, async () => {
-    for (let i = 0; i < STEPS + 2; i++) {
-      let t = performance.now();
-      await session.forward({ ...req, lora });
-      if (i >= 2) withA.push(performance.now() - t);
-      t = performance.now();
-      await session.forward(req);
-      if (i >= 2) without.push(performance.now() - t);
-      if (i % 50 === 0) phases.progress(`step ${i}/${STEPS}`);
-    }
-  });
+  const { with: withA, without } = await phases.run(`${NAME}: ${STEPS} steps each, alternated`, () =>
+    alternatedDecodeSteps(session, lora, N, P, STEPS, 2, (i) => i % 50 === 0 && phases.progress(`step ${i}/${STEPS + 2}`)));
   await session.release();
   const w = median(withA), wo = median(without);
   console.log(JSON.stringify({

@@ -27,7 +27,7 @@ import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
-import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, randomPack, spinFlag } from "./shared.ts";
+import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, randomPack, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -110,24 +110,8 @@ async function benchModel(name: string) {
 
   // Decode step alone at batch 16, context ~PROMPT: with 16 adapters vs rank-0 inputs.
   const stepMs = await phase(`${name}: decode step at batch 16, with and without adapters`, async () => {
-    const H = c.hiddenSize, P = PROMPT;
-    const past = { batch: N, length: P, key: [] as Float32Array[], value: [] as Float32Array[] };
-    for (let i = 0; i < c.numLayers; i++) {
-      past.key.push(new Float32Array(N * c.numKvHeads * P * c.headDim).fill(0.01));
-      past.value.push(new Float32Array(N * c.numKvHeads * P * c.headDim).fill(0.01));
-    }
-    const lora = build(c, session.loraTargets, loras.slice(0, N));
-    const req = { inputsEmbeds: new Float32Array(N * H).fill(0.1), batch: N, seqLen: 1, positionIds: new BigInt64Array(N).fill(BigInt(P)), attentionMask: new BigInt64Array(N * (P + 1)).fill(1n), past, logits: "last" as const };
-    const withA: number[] = [], without: number[] = [];
-    for (let i = 0; i < (QUICK ? 4 : 12); i++) {
-      let t = performance.now();
-      await session.forward({ ...req, lora });
-      withA.push(performance.now() - t);
-      t = performance.now();
-      await session.forward(req);
-      without.push(performance.now() - t);
-    }
-    return { with: median(withA.slice(1)), without: median(without.slice(1)) };
+    const times = await alternatedDecodeSteps(session, build(c, session.loraTargets, loras.slice(0, N))!, N, PROMPT, QUICK ? 3 : 11, 1);
+    return { with: median(times.with), without: median(times.without) };
   });
 
   // The gate's prompt summary: embedding rows of a PROMPT-token prompt and their mean.

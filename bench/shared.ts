@@ -9,7 +9,7 @@ import { mulberry32 } from "../core/runtime/generate/rng.ts";
 import type { AdapterLayers, AdapterPack } from "../core/runtime/lora/pack.ts";
 import type { ModelConfig } from "../core/runtime/model/config.ts";
 import { loraDims } from "../core/runtime/onnx/decoder-graph.ts";
-import { LORA_TARGETS } from "../core/runtime/session.ts";
+import { type DecoderSession, LORA_TARGETS, type LoraInputs } from "../core/runtime/session.ts";
 
 export const BENCH_MODEL_CACHE = ".cache/bench-models";
 
@@ -132,4 +132,30 @@ export function randomPack(c: ModelConfig, id: string, seed: number, rank: numbe
   }
   const peft = { r: rank, loraAlpha: rank, useRslora: false, targetModules: "all-linear", excludeModules: null, layersToTransform: null, layersPattern: null, rankPattern: {}, alphaPattern: {}, fanInFanOut: false, baseModelNameOrPath: null };
   return { id, dir: "(memory)", meta: { kind: "character", name: id, version: "1", baseModel: null }, peft, layers, bytes, contentHash: id, modules: c.numLayers * 7, maxRank: rank };
+}
+
+/** One decode step at `batch` rows and context `context` (constant inputs), run `warmUp + steps`
+ *  times with `lora` and with none (rank-0 inputs) in turn; the times of the last `steps` of each. */
+export async function alternatedDecodeSteps(session: DecoderSession, lora: LoraInputs, batch: number, context: number, steps: number, warmUp: number, onStep?: (i: number) => void): Promise<{ with: number[]; without: number[] }> {
+  const c = session.config;
+  const past = { batch, length: context, key: [] as Float32Array[], value: [] as Float32Array[] };
+  for (let i = 0; i < c.numLayers; i++) {
+    past.key.push(new Float32Array(batch * c.numKvHeads * context * c.headDim).fill(0.01));
+    past.value.push(new Float32Array(batch * c.numKvHeads * context * c.headDim).fill(0.01));
+  }
+  const req = {
+    inputsEmbeds: new Float32Array(batch * c.hiddenSize).fill(0.1), batch, seqLen: 1, positionIds: new BigInt64Array(batch).fill(BigInt(context)),
+    attentionMask: new BigInt64Array(batch * (context + 1)).fill(1n), past, logits: "last" as const,
+  };
+  const out = { with: [] as number[], without: [] as number[] };
+  for (let i = 0; i < warmUp + steps; i++) {
+    let t = performance.now();
+    await session.forward({ ...req, lora });
+    if (i >= warmUp) out.with.push(performance.now() - t);
+    t = performance.now();
+    await session.forward(req);
+    if (i >= warmUp) out.without.push(performance.now() - t);
+    onStep?.(i);
+  }
+  return out;
 }
