@@ -19,7 +19,7 @@ import { foldMixture } from "../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
-import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, randomPack, spinFlag } from "./shared.ts";
+import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, nativeFlag, positiveFlag, randomPack, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const NAME = args.includes("--only") ? args[args.indexOf("--only") + 1] : "small";
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   phases.total = 3;
   const dir = await phases.run(`${NAME}: random model`, () => ensureBenchModel(NAME));
   const pkg = await loadModelPackage(dir, nodePackageFiles);
-  const backend = nodeBackend({ threads: THREADS, spinning: spinFlag() });
+  const backend = nodeBackend({ threads: THREADS, spinning: spinFlag(), native: nativeFlag() });
   const session = await phases.run(`${NAME}: graph${INT8 ? " (int8 weights)" : ""}`, () =>
     DecoderSession.create(pkg, backend, { cacheDir: join(BENCH_MODEL_CACHE, "graphs"), ...(INT8 ? { quantize: "int8" as const } : {}) }),
   );

@@ -27,7 +27,7 @@ import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
-import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, positiveFlag, randomPack, spinFlag } from "./shared.ts";
+import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, nativeFlag, positiveFlag, randomPack, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -53,7 +53,7 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 async function benchModel(name: string) {
   const dir = await phase(`${name}: random model (cached in ${CACHE})`, () => ensureBenchModel(name));
   const pkg = await loadModelPackage(dir, nodePackageFiles);
-  const backend = nodeBackend({ threads: THREADS, spinning: SPIN });
+  const backend = nodeBackend({ threads: THREADS, spinning: SPIN, native: nativeFlag() });
   const session = await phase(`${name}: graph with LoRA inputs on all seven projections`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs") }));
   const plainSession = QUICK ? null : await phase(`${name}: graph without LoRA inputs`, () => DecoderSession.create(pkg, backend, { cacheDir: join(CACHE, "graphs"), loraTargets: [] }));
   const c = session.config;
@@ -152,6 +152,7 @@ async function benchModel(name: string) {
     quick: QUICK, // one repetition and few warm-up steps: a smoke run, its ratios mean little
     threads: THREADS,
     spin_us: SPIN,
+    lora_kernel: backend.loraOp === "kith" ? "kith.LoraAdd (native)" : "standard operators (onnxruntime-node)",
   };
 }
 

@@ -86,6 +86,12 @@ export function spinFlag(): boolean | number {
   return value;
 }
 
+/** --onnxruntime-node: run on onnxruntime-node with standard-operator LoRA (no native kith.LoraAdd
+ *  kernel); default: the native binding, as the server runs when it is built (an error if it is not). */
+export function nativeFlag(): boolean {
+  return !process.argv.includes("--onnxruntime-node");
+}
+
 /** Players farther than this from the village centre (m, along x or z) turn back toward it. */
 export const BORDER_TURN = 30;
 

@@ -40,6 +40,10 @@ fi
 node -e 'new (require("better-sqlite3"))(":memory:").close()' 2>/dev/null || {
   echo "[setup] building better-sqlite3"; npm rebuild better-sqlite3 --loglevel=error; }
 
+# The project's native onnxruntime binding with the kith.LoraAdd kernel (native/kith-ort/README.md):
+# one C++ file against Node's headers and the onnxruntime library onnxruntime-node ships.
+bash native/kith-ort/build.sh
+
 # The browser client, served by the game server from dist/client.
 if node -e 'process.exit(require("./package.json").scripts?.build ? 0 : 1)'; then
   echo "[setup] building the client"

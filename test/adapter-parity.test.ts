@@ -1,6 +1,8 @@
 // Adapters against PyTorch with PEFT's math (y = xWᵀ + s·(xAᵀ)Bᵀ): random tiny base model, random
 // PEFT adapters written by training/peft_ref.py with PEFT's key names and config fields, logits
-// within 1e-4, through the real ONNX session and the continuous-batching scheduler.
+// within 1e-4, through the real ONNX session and the continuous-batching scheduler. Every check runs
+// twice: on the native binding with the kith.LoraAdd kernel (what the server runs) and on
+// onnxruntime-node with the standard-operator graph (the fallback, and the browser's graph).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +14,7 @@ import { build } from "../core/runtime/lora/batch-inputs.ts";
 import { foldMixture, type FoldedLora } from "../core/runtime/lora/mixture.ts";
 import { loadAdapterPack, type AdapterPack, type BaseModelRef } from "../core/runtime/lora/pack.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
-import { loadModelPackage } from "../core/runtime/model/package.ts";
+import { loadModelPackage, type ModelPackage } from "../core/runtime/model/package.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
 import { makeModel, maxAbsDiff, reference, writeAdapter, type RefCase, type RefOut } from "./adapter-fixtures.ts";
@@ -20,8 +22,7 @@ import { makeModel, maxAbsDiff, reference, writeAdapter, type RefCase, type RefO
 const TOL = 1e-4;
 const STEPS = 12;
 let work: string;
-let session: DecoderSession;
-let model: LanguageModel;
+let pkg: ModelPackage;
 let packs: Record<string, AdapterPack>;
 let cases: (RefCase & { name: string })[];
 let ref: RefOut[];
@@ -30,7 +31,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "kith-adapters-"));
   const dir = `${work}/model`;
   await makeModel(dir, ["--vocab", "300", "--hidden", "64", "--layers", "3", "--heads", "4", "--kv-heads", "2", "--intermediate", "128", "--untied", "--bias", "--seed", "5"]);
-  const pkg = await loadModelPackage(dir, nodePackageFiles);
+  pkg = await loadModelPackage(dir, nodePackageFiles);
   const base: BaseModelRef = { config: pkg.config, hash: baseModelHash(pkg), name: "random-3l" };
   const meta = (kind: string) => ["--kind", kind, "--base-hash", base.hash, "--base-name", "random-3l"];
   // Four adapters covering PEFT's config rules: list targets, regex + rsLoRA + rank_pattern,
@@ -54,12 +55,9 @@ beforeAll(async () => {
     { name: "default-f16", prompt: P(4, 6), steps: STEPS, adapters: [{ dir: `${work}/a4`, weight: 1 }] },
   ];
   ref = await reference(dir, cases, work);
-  session = await DecoderSession.create(pkg, nodeBackend({ threads: 1 }));
-  model = LanguageModel.fromSession(session, pkg);
 }, 120_000);
 
-afterAll(async () => {
-  await model?.release();
+afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -69,7 +67,7 @@ const folded = (c: RefCase): FoldedLora | null => {
 };
 
 /** Runs cases through one scheduler; joinAfter[i] = tokens of case 0 to wait for before submitting case i. */
-async function runScheduled(idx: number[], joinAfter: number[] = idx.map(() => 0)) {
+async function runScheduled(model: LanguageModel, idx: number[], joinAfter: number[] = idx.map(() => 0)) {
   const sched = new Scheduler(model, { maxBatch: 8 });
   const taps: Float32Array[][] = idx.map(() => []);
   const results: Promise<Awaited<ReturnType<typeof sched.submit>["result"]>>[] = [];
@@ -108,7 +106,22 @@ function expectMatchesRef(caseIdx: number, tokens: number[], taps: Float32Array[
   for (let k = 1; k < taps.length; k++) expect(maxAbsDiff(taps[k], r.logits[k]), `case ${caseIdx} step ${k}`).toBeLessThan(TOL);
 }
 
-describe("adapter parity with PyTorch (PEFT math)", () => {
+describe.each([
+  { runtime: "native binding, kith.LoraAdd kernel", native: true },
+  { runtime: "onnxruntime-node, standard operators", native: false },
+])("adapter parity with PyTorch (PEFT math): $runtime", ({ native }) => {
+  let session: DecoderSession;
+  let model: LanguageModel;
+  beforeAll(async () => {
+    const backend = nodeBackend({ threads: 1, native });
+    expect(backend.loraOp).toBe(native ? "kith" : "standard");
+    session = await DecoderSession.create(pkg, backend);
+    model = LanguageModel.fromSession(session, pkg);
+  }, 120_000);
+  afterAll(async () => {
+    await model?.release();
+  });
+
   it("adapters really change the output (so the parity checks can fail)", async () => {
     const c = cases[0];
     const T = c.prompt.length;
@@ -134,7 +147,7 @@ describe("adapter parity with PyTorch (PEFT math)", () => {
 
   it("single adapter, gated mixture, no adapter: greedy tokens and every step's logits match, each run alone", async () => {
     for (const i of [0, 1, 2, 3, 4, 5]) {
-      const { out, taps } = await runScheduled([i]);
+      const { out, taps } = await runScheduled(model, [i]);
       expectMatchesRef(i, out[0].tokens, taps[0]);
       expect(out[0].weights).toEqual(Object.fromEntries(cases[i].adapters.map((a) => [a.dir.split("/").pop(), a.weight])));
     }
@@ -143,8 +156,8 @@ describe("adapter parity with PyTorch (PEFT math)", () => {
   it("mixed batch, every row a different adapter (or none): each row equals the reference and its run alone", async () => {
     const idx = [0, 1, 2, 3, 4, 5];
     const alone: Awaited<ReturnType<typeof runScheduled>>[] = [];
-    for (const i of idx) alone.push(await runScheduled([i]));
-    const { out, taps, stats } = await runScheduled(idx);
+    for (const i of idx) alone.push(await runScheduled(model, [i]));
+    const { out, taps, stats } = await runScheduled(model, idx);
     expect(stats.prefills).toBe(1); // all six prefilled together...
     expect(stats.batchSizeHistogram[6]).toBe(STEPS - 1); // ...and decoded together
     idx.forEach((i, k) => {
@@ -156,7 +169,7 @@ describe("adapter parity with PyTorch (PEFT math)", () => {
 
   it("rows joining a running batch mid-generation with other adapters still match the reference", async () => {
     const idx = [2, 0, 1, 4];
-    const { out, taps, stats } = await runScheduled(idx, [0, 3, 3, 6]);
+    const { out, taps, stats } = await runScheduled(model, idx, [0, 3, 3, 6]);
     expect(stats.prefills).toBeGreaterThanOrEqual(3);
     idx.forEach((i, k) => expectMatchesRef(i, out[k].tokens, taps[k]));
   });

@@ -2,6 +2,7 @@ import os from "node:os";
 import * as ort from "onnxruntime-node";
 import type { Backend } from "./backend.ts";
 import { FileGraphCache } from "./onnx/graph-cache-node.ts";
+import { loadNativeOrt, nativeOrt } from "./ort-native.ts";
 
 export interface NodeBackendOptions {
   /** Intra-op threads; default: every core (os.availableParallelism()). */
@@ -14,7 +15,14 @@ export interface NodeBackendOptions {
    *  (the room tick, other processes) steals the time the compute threads need: 2–5× slower decode
    *  steps measured on a busy 2-core machine. Measurements: core/runtime/README.md, "Spinning". */
   spinning?: boolean | number;
+  /** Run sessions through the project's native binding (native/kith-ort), whose kith.LoraAdd kernel
+   *  applies a batch's adapters in one call per LoRA group, or through onnxruntime-node. Default
+   *  "auto": the binding when it is built (scripts/setup.sh builds it), else onnxruntime-node with a
+   *  one-time warning. true: the binding or an error. Both run the same onnxruntime library. */
+  native?: boolean | "auto";
 }
+
+let warnedNoNative = false;
 
 // Node backend: onnxruntime-node CPU. Only imported from Node code (server, tests, benchmarks).
 // Sequential execution (one inter-op thread): the decoder is a chain of layers, nothing to overlap.
@@ -30,9 +38,18 @@ export function nodeBackend(opts: NodeBackendOptions = {}): Backend {
   const spin = opts.spinning ?? DEFAULT_SPIN_US;
   if (typeof spin === "number" && !(Number.isInteger(spin) && spin >= 0)) throw new Error(`nodeBackend: spinning must be true, false or a whole number of microseconds, got ${spin}`);
   const intraOp: Record<string, string> = spin === false || spin === 0 ? { allow_spinning: "0" } : spin === true ? { allow_spinning: "1" } : { allow_spinning: "1", spin_duration_us: String(spin) };
+  const want = opts.native ?? "auto";
+  const native = want === false ? null : loadNativeOrt();
+  if (native && "error" in native) {
+    if (want === true) throw new Error(`nodeBackend: native binding unavailable: ${native.error}`);
+    if (!warnedNoNative) console.warn(`[kith] onnxruntime-node without the native LoRA kernel (${native.error}); adapters cost more per step`);
+    warnedNoNative = true;
+  }
+  const useNative = native !== null && !("error" in native);
   return {
     name: "node",
-    ort,
+    ort: useNative ? nativeOrt : ort,
+    loraOp: useNative ? "kith" : "standard",
     executionProviders: ["cpu"],
     sessionOptions: {
       intraOpNumThreads: threads,

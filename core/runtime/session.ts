@@ -1,5 +1,5 @@
-import type { InferenceSession, Tensor } from "onnxruntime-common";
-import type { Backend } from "./backend.ts";
+import type { Tensor } from "onnxruntime-common";
+import type { Backend, OrtSession } from "./backend.ts";
 import type { ModelConfig } from "./model/config.ts";
 import { ModelError } from "./model/errors.ts";
 import type { ModelPackage } from "./model/package.ts";
@@ -67,7 +67,7 @@ export class DecoderSession {
 
   private constructor(
     private readonly backend: Backend,
-    private readonly session: InferenceSession,
+    private readonly session: OrtSession,
     pkg: ModelPackage,
     loraTargets: readonly LoraTarget[],
     private readonly maxBatch: number,
@@ -90,7 +90,7 @@ export class DecoderSession {
     for (const t of loraTargets) {
       if (!LORA_TARGETS.includes(t)) throw new ModelError(`unknown LoRA target ${JSON.stringify(t)}. Should be one of: ${LORA_TARGETS.join(", ")}`);
     }
-    const graphOptions = { loraTargets: [...loraTargets].sort(), quantize };
+    const graphOptions = { loraTargets: [...loraTargets].sort(), quantize, loraOp: backend.loraOp ?? "standard" };
     const cache = opts.cacheDir && backend.openGraphCache ? backend.openGraphCache(opts.cacheDir) : null;
     const key = graphCacheKey({ builderVersion: BUILDER_VERSION, config: pkg.config, packageHash: pkg.hash, options: graphOptions });
 
@@ -108,7 +108,7 @@ export class DecoderSession {
         const s = (now - t0) / 1000;
         say(`decoder graph: ${what} done, ${s.toFixed(1)} s, ETA ${((s / done) * (total - done)).toFixed(1)} s`);
       });
-      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[], quantize, onStep });
+      const built = buildDecoderGraph(pkg.config, pkg.weights, { loraTargets: graphOptions.loraTargets as LoraTarget[], quantize, loraOp: graphOptions.loraOp, onStep });
       bytes = built.bytes;
       nodes = built.nodes;
       if (cache) await cache.put(key, bytes);

@@ -1,5 +1,4 @@
-import type { InferenceSession } from "onnxruntime-common";
-import type { Backend } from "../runtime/backend.ts";
+import type { Backend, OrtSession } from "../runtime/backend.ts";
 import { ModelError } from "../runtime/model/errors.ts";
 import { buildEncoderGraph } from "./encoder-graph.ts";
 import type { VisionManifest, VisionPackage } from "./manifest.ts";
@@ -48,7 +47,7 @@ export const rgbToPixels = (rgb: Uint8Array, size = 64) => toPlanar(rgb, 3, size
 export class VisionEncoder {
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly backend: Backend, private readonly session: InferenceSession, readonly manifest: VisionManifest) {}
+  private constructor(private readonly backend: Backend, private readonly session: OrtSession, readonly manifest: VisionManifest) {}
 
   static async create(pkg: VisionPackage, backend: Backend): Promise<VisionEncoder> {
     const bytes = buildEncoderGraph(pkg);

@@ -101,6 +101,10 @@ export interface DecoderGraphOptions {
   /** "int8": linear weights as int8 with one f32 scale per output column (symmetric), activations
    *  quantized per run (DynamicQuantizeLinear → MatMulInteger, which ORT fuses); 4× smaller weights. */
   quantize?: "none" | "int8";
+  /** How a LoRA group's update is applied. "standard" (default): two batched MatMuls and an Add per
+   *  group, standard operators that every onnxruntime runs. "kith": one kith.LoraAdd node per group,
+   *  the project's own kernel, which only sessions of the native binding (native/kith-ort) know. */
+  loraOp?: "standard" | "kith";
   /** Called after each of numLayers + 1 steps (the layers, then lm_head + writing the bytes, which on
    *  SmolLM-135M takes as long as ten layers); large models take seconds per step. */
   onStep?: (done: number, total: number, what: string) => void;
@@ -228,6 +232,13 @@ export function buildDecoderGraph(c: ModelConfig, w: WeightStore, opts: DecoderG
     if (!loraGroups.has(group)) return y;
     const d = loraGroupDims(c, group);
     const A = g.input(`lora.${i}.${group}.A`, "float32", ["batch", d.in, `rank_${i}_${group}`]);
+    if (opts.loraOp === "kith") {
+      // One kernel per group (native/kith-ort): y + (x·A)·B for every row, chunks as in LoraGroupDims.
+      const B = d.stack
+        ? g.input(`lora.${i}.${group}.B`, "float32", ["batch", d.stack.chunkTarget.length, `rank_${i}_${group}_each`, d.stack.chunk])
+        : g.input(`lora.${i}.${group}.B`, "float32", ["batch", `rank_${i}_${group}`, d.out]);
+      return g.opIn("kith", "LoraAdd", [y, x, A, B, g.ints(d.stack ? d.stack.chunkTarget : [0])]);
+    }
     if (!d.stack) {
       const B = g.input(`lora.${i}.${group}.B`, "float32", ["batch", `rank_${i}_${group}`, d.out]);
       return g.op("Add", [y, g.op("MatMul", [g.op("MatMul", [x, A]), B])]);

@@ -44,6 +44,7 @@ export class GraphBuilder {
   private outputs: ValueDef[] = [];
   private counter = 0;
   private constCache = new Map<string, string>();
+  private domains = new Set<string>();
 
   constructor(readonly name: string) {}
 
@@ -85,11 +86,17 @@ export class GraphBuilder {
   op(op: string, inputs: string[], attrs: Record<string, Attr> = {}, output?: string): string {
     return this.opN(op, inputs, 1, attrs, output ? [output] : undefined)[0];
   }
-  opN(op: string, inputs: string[], n: number, attrs: Record<string, Attr> = {}, outputs?: string[]): string[] {
+  opN(op: string, inputs: string[], n: number, attrs: Record<string, Attr> = {}, outputs?: string[], domain?: string): string[] {
     const id = this.counter++;
     const outs = outputs ?? Array.from({ length: n }, (_, k) => `${op.toLowerCase()}_${id}${n > 1 ? `_${k}` : ""}`);
-    this.nodes.push({ op, inputs, outputs: outs, attrs });
+    this.nodes.push({ op, inputs, outputs: outs, attrs, domain });
+    if (domain) this.domains.add(domain);
     return outs;
+  }
+  /** A one-output node of an operator outside the standard domain (imported at version 1); the
+   *  session that runs the graph must have that domain registered. */
+  opIn(domain: string, op: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
+    return this.opN(op, inputs, 1, attrs, undefined, domain)[0];
   }
 
   get nodeCount(): number {
@@ -110,6 +117,7 @@ export class GraphBuilder {
     m.string(3, producerVersion);
     m.message(7, g);
     m.message(8, new ProtoWriter().int(2, OPSET)); // default domain ""
+    for (const d of this.domains) m.message(8, new ProtoWriter().string(1, d).int(2, 1));
     return m.finish();
   }
 }
