@@ -1,13 +1,15 @@
 // Adapter benchmark: 16 concurrent conversations with 16 distinct rank-8 adapters on all seven
 // projections, batched by the continuous-batching scheduler, against
 //   - the same 16 run one after another (same adapters, same session)        → batched_vs_sequential
-//   - the same 16 batched with no adapter (same session, rank-0 LoRA inputs) → adapter_overhead
+//   - the same 16 batched with no adapter (same session, rank-0 LoRA inputs) → adapter_overhead,
+//     the median ratio of back-to-back pairs (15 on small, 9 on smol135m; --pairs N), with p25/p75
 //   - the same 16 batched on a graph built without LoRA inputs (full mode)   → lora_graph_overhead
 // plus the time to first token (p95) of a burst of 32 requests with adapters, and the decode step
 // alone at batch 16 with and without adapters.
 //
 //   npm run bench:adapters [-- --quick] [-- --only small|smol135m] [-- --threads N (default: every core)]
-//                          [-- --spin-us N | --spin (shared.ts spinFlag)]
+//                          [-- --spin-us N | --spin (shared.ts spinFlag)] [-- --reps N] [-- --pairs N]
+//                          [-- --onnxruntime-node (standard-operator LoRA, not the native kernel)]
 //
 // Models: bench/inference.ts's random models and cache (.cache/bench-models/<name>, same flags).
 // Adapters are random, made in memory (speed does not depend on their values). The machine is shared
@@ -41,6 +43,10 @@ const PROMPT = QUICK ? 24 : 48;
 const NEW_TOKENS = QUICK ? 12 : 32;
 const REPS = args.includes("--reps") ? Number(args[args.indexOf("--reps") + 1]) : QUICK ? 1 : 3;
 const BURST = 32;
+/** Back-to-back pairs (batched with adapters, without) for adapter_overhead; decode steps per variant. */
+const PAIRS_FLAG = args.includes("--pairs") ? Number(args[args.indexOf("--pairs") + 1]) : null;
+const pairsFor = (name: string) => PAIRS_FLAG ?? (QUICK ? 1 : name === "small" ? 15 : 9);
+const STEPS: Record<string, number> = { small: 150, smol135m: 21 };
 
 const phases = new Phases("bench:adapters");
 const progress = (msg: string) => phases.progress(msg);
@@ -108,9 +114,26 @@ async function benchModel(name: string) {
     }
   }
 
+  // adapter_overhead from back-to-back pairs (with, without; order alternating), the median of the
+  // pairs' ratios: interference from other work on a shared machine comes and goes over seconds, so a
+  // pair run within half a second sees the same machine, where medians of runs seconds apart did not
+  // (today's ratios from those moved by ±0.1 between runs of the same code).
+  const pairs: number[] = [];
+  const PAIRS = pairsFor(name);
+  for (let i = 0; i < PAIRS; i++) {
+    await phase(`${name}: pair ${i + 1}/${PAIRS} batched with and without adapters`, async () => {
+      const first = await runBatched(model, i % 2 === 0);
+      const second = await runBatched(model, i % 2 !== 0);
+      const [w, wo] = i % 2 === 0 ? [first.ms, second.ms] : [second.ms, first.ms];
+      batched.push(w);
+      plain.push(wo);
+      pairs.push(w / wo);
+    });
+  }
+
   // Decode step alone at batch 16, context ~PROMPT: with 16 adapters vs rank-0 inputs.
   const stepMs = await phase(`${name}: decode step at batch 16, with and without adapters`, async () => {
-    const times = await alternatedDecodeSteps(session, build(c, session.loraTargets, loras.slice(0, N))!, N, PROMPT, QUICK ? 3 : 11, 1);
+    const times = await alternatedDecodeSteps(session, build(c, session.loraTargets, loras.slice(0, N))!, N, PROMPT, QUICK ? 3 : STEPS[name] ?? 11, 1);
     return { with: median(times.with), without: median(times.without) };
   });
 
@@ -132,7 +155,9 @@ async function benchModel(name: string) {
   await plainModel?.release();
   return {
     batched_vs_sequential: round(median(seq) / median(batched)),
-    adapter_overhead: round(median(batched) / median(plain), 3),
+    adapter_overhead: round(median(pairs), 3),
+    adapter_overhead_p25_p75: [round(pct(pairs, 0.25), 3), round(pct(pairs, 0.75), 3)],
+    adapter_overhead_pairs: pairs.length,
     ttft_p95_ms_burst32: round(pct(ttfts, 0.95), 0),
     ttft_p50_ms_burst32: round(pct(ttfts, 0.5), 0),
     lora_graph_overhead: base.length ? round(median(plain) / median(base), 3) : null,
@@ -159,7 +184,7 @@ async function benchModel(name: string) {
 async function main(): Promise<void> {
   const names = ONLY ? [ONLY] : Object.keys(BENCH_MODELS);
   for (const n of names) if (!BENCH_MODELS[n]) throw new Error(`--only ${n}: unknown model. Should be one of: ${Object.keys(BENCH_MODELS).join(", ")}`);
-  phases.total = names.length * ((QUICK ? 3 : 4) + REPS * (QUICK ? 3 : 4) + 3);
+  phases.total = names.reduce((t, n) => t + (QUICK ? 3 : 4) + REPS * (QUICK ? 3 : 4) + pairsFor(n) + 3, 0);
   const out: Record<string, unknown> = {};
   for (const n of names) out[n] = await benchModel(n);
   progress("done");

@@ -11,10 +11,9 @@
 //   out  [rows, T, n·chunk]   may be y itself (updated in place)
 // R = 0 (no adapter in the batch) copies y.
 //
-// Both products keep their running sums in registers: x·A walks x once per block of 8 rank columns
-// with four independent partial sums (the adds of one sum would otherwise wait on each other), and
-// (x·A)·B walks each 8-column block of the output once over all r rank rows. Vector types are GCC's
-// generic vectors, so the compiler picks SSE or AVX for whatever it targets.
+// Both products keep their running sums in registers and read each factor once: x·A in one pass over
+// A's rows for up to 32 rank columns, (x·A)·B 32 output columns at a time over all r rank rows.
+// Vector types are GCC's generic vectors, so the compiler picks SSE or AVX for whatever it targets.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -27,38 +26,65 @@ struct LoraDims {
   int64_t rows, T, in, R, n, r, chunk;
 };
 
-inline v8 load8(const float* p) {
+__attribute__((always_inline)) inline v8 load8(const float* p) {
   v8 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+__attribute__((always_inline)) inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
 
-// xa[0..R) = x[0..in) · A[in, R].
-inline void x_times_a(const float* x, const float* A, int64_t in, int64_t R, float* xa) {
-  int64_t k = 0;
-  for (; k + 8 <= R; k += 8) {
-    v8 s0 = {}, s1 = {}, s2 = {}, s3 = {};
-    int64_t j = 0;
-    for (; j + 4 <= in; j += 4) {
-      s0 += x[j] * load8(A + j * R + k);
-      s1 += x[j + 1] * load8(A + (j + 1) * R + k);
-      s2 += x[j + 2] * load8(A + (j + 2) * R + k);
-      s3 += x[j + 3] * load8(A + (j + 3) * R + k);
-    }
-    for (; j < in; j++) s0 += x[j] * load8(A + j * R + k);
-    store8(xa + k, (s0 + s1) + (s2 + s3));
-  }
-  for (; k < R; k++) {
-    float s = 0.f;
-    for (int64_t j = 0; j < in; j++) s += x[j] * A[j * R + k];
-    xa[k] = s;
+// xa[k0..k0+8·NB) = x[0..in) · A[in, R][:, k0..]: NB blocks of 8 rank columns in one pass over A's
+// rows (a row's R floats are contiguous, so one pass streams A once), U rows of A per iteration with
+// their own partial sums so the adds of one sum do not wait on each other.
+template <int NB, int U>
+__attribute__((always_inline)) inline void x_times_a_blocks(const float* x, const float* A, int64_t in, int64_t R, int64_t k0, float* xa) {
+  v8 s[U][NB] = {};
+  int64_t j = 0;
+  for (; j + U <= in; j += U)
+    for (int u = 0; u < U; u++)
+      for (int b = 0; b < NB; b++) s[u][b] += x[j + u] * load8(A + (j + u) * R + k0 + 8 * b);
+  for (; j < in; j++)
+    for (int b = 0; b < NB; b++) s[0][b] += x[j] * load8(A + j * R + k0 + 8 * b);
+  for (int b = 0; b < NB; b++) {
+    v8 t = s[0][b];
+    for (int u = 1; u < U; u++) t += s[u][b];
+    store8(xa + k0 + 8 * b, t);
   }
 }
 
-// o[0..chunk) += s[0..r) · Bc[r, chunk].
-inline void add_s_times_b(const float* s, const float* Bc, int64_t r, int64_t chunk, float* o) {
+// xa[0..R) = x[0..in) · A[in, R].
+__attribute__((always_inline)) inline void x_times_a(const float* x, const float* A, int64_t in, int64_t R, float* xa) {
+  int64_t k = 0;
+  for (; k + 32 <= R; k += 32) x_times_a_blocks<4, 2>(x, A, in, R, k, xa);
+  switch ((R - k) / 8) {
+    case 3: x_times_a_blocks<3, 2>(x, A, in, R, k, xa); k += 24; break;
+    case 2: x_times_a_blocks<2, 2>(x, A, in, R, k, xa); k += 16; break;
+    case 1: x_times_a_blocks<1, 4>(x, A, in, R, k, xa); k += 8; break;
+    default: break;
+  }
+  for (; k < R; k++) {
+    float t = 0.f;
+    for (int64_t j = 0; j < in; j++) t += x[j] * A[j * R + k];
+    xa[k] = t;
+  }
+}
+
+// o[0..chunk) += s[0..r) · Bc[r, chunk]: 32 output columns at a time, so each s[k] is read once
+// for four vectors and the four sums are independent.
+__attribute__((always_inline)) inline void add_s_times_b(const float* s, const float* Bc, int64_t r, int64_t chunk, float* o) {
   int64_t q = 0;
+  for (; q + 32 <= chunk; q += 32) {
+    v8 a0 = load8(o + q), a1 = load8(o + q + 8), a2 = load8(o + q + 16), a3 = load8(o + q + 24);
+    for (int64_t k = 0; k < r; k++) {
+      const float sk = s[k];
+      const float* b = Bc + k * chunk + q;
+      a0 += sk * load8(b);
+      a1 += sk * load8(b + 8);
+      a2 += sk * load8(b + 16);
+      a3 += sk * load8(b + 24);
+    }
+    store8(o + q, a0), store8(o + q + 8, a1), store8(o + q + 16, a2), store8(o + q + 24, a3);
+  }
   for (; q + 8 <= chunk; q += 8) {
     v8 acc = load8(o + q);
     for (int64_t k = 0; k < r; k++) acc += s[k] * load8(Bc + k * chunk + q);
