@@ -99,8 +99,8 @@ export async function createKithServer(options: KithServerOptions = {}): Promise
     token: options.operatorToken,
     dialogue: dialogue && { bank: dialogue.bank, schedulerStats: async () => {
       // The model worker answers {stats, load}: one flat object; a stand-in model its own shape.
-      const s = (await dialogue.model.stats()) as { stats?: object; load?: object };
-      return s.stats ? { ...s.stats, load: s.load } : s;
+      const s = (await dialogue.model.stats()) as { stats?: object; load?: object; loraKernel?: string };
+      return s.stats ? { ...s.stats, load: s.load, lora_kernel: s.loraKernel } : s;
     } },
     metrics,
     counts: () => ({ players: matchMaker.stats.local.ccu, rooms: matchMaker.stats.local.roomCount }),

@@ -62,6 +62,7 @@ describe("operator API", () => {
     expect(after.body.scheduler.submitted).toBe(before.body.scheduler.submitted + tries);
     expect(after.body.scheduler.tokens).toBeGreaterThan(before.body.scheduler.tokens);
     expect(after.body.scheduler.load).toEqual({ queued: 0, active: 0 });
+    expect(after.body.scheduler.lora_kernel).toBe("native kith.LoraAdd"); // the binding loads in the model's worker thread
     await bot.leave();
   });
 

@@ -14,6 +14,7 @@
 #include <node_api.h>
 
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -237,6 +238,9 @@ napi_value Init(napi_env env, napi_callback_info info) {
   NAPI(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   std::string path;
   if (argc < 1 || !get_string(env, argv[0], &path)) return throw_msg(env, "kith_ort.init: expected the path of libonnxruntime");
+  // Worker threads (the server's inference and vision workers) may each load the binding at once.
+  static std::mutex once;
+  std::lock_guard<std::mutex> lock(once);
   if (!g_api) {
     void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (!lib) return throw_msg(env, std::string("kith_ort.init: cannot load ") + path + ": " + dlerror());

@@ -1,6 +1,6 @@
 // Worker-thread entry: the model and the continuous-batching scheduler off the room's event loop.
 // Started by server/adapters/worker.ts; messages in: submit {id, req} | abort {id} | stats | close;
-// out: ready {config} | chunk {id, chunk} | result {id, result} | error {id, name, reason, message} | stats.
+// out: ready {config} | chunk {id, chunk} | result {id, result} | error {id, name, reason, message} | stats {stats, load, loraKernel}.
 import { parentPort, workerData } from "node:worker_threads";
 import { nodeBackend } from "../../core/runtime/backend-node.ts";
 import { loadModel } from "../../core/runtime/index.ts";
@@ -18,12 +18,15 @@ interface Data {
 async function main(): Promise<void> {
   const port = parentPort!;
   const d = workerData as Data;
-  const model = await loadModel(d.modelDir, { backend: nodeBackend({ threads: d.threads, spinning: d.spinning }), files: nodePackageFiles, cacheDir: d.cacheDir });
+  const backend = nodeBackend({ threads: d.threads, spinning: d.spinning });
+  const model = await loadModel(d.modelDir, { backend, files: nodePackageFiles, cacheDir: d.cacheDir });
+  // For the operator's /stats: whether adapters run on the native kernel or the standard operators.
+  const loraKernel = backend.loraOp === "kith" ? "native kith.LoraAdd" : "standard operators (native binding not built)";
   const sched = new Scheduler(model, d.scheduler);
   const ctls = new Map<number, AbortController>();
   port.on("message", async (m: { type: string; id?: number; req?: Omit<SchedulerRequest, "signal" | "onLogits"> }) => {
     if (m.type === "abort") ctls.get(m.id!)?.abort();
-    else if (m.type === "stats") port.postMessage({ type: "stats", stats: sched.stats.snapshot(), load: sched.load });
+    else if (m.type === "stats") port.postMessage({ type: "stats", stats: sched.stats.snapshot(), load: sched.load, loraKernel });
     else if (m.type === "close") {
       await sched.close();
       await model.release();

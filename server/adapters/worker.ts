@@ -80,12 +80,12 @@ export class InferenceWorker {
   }
 
   /** The scheduler's statistics and its queue load. */
-  stats(): Promise<{ stats: ReturnType<SchedulerStats["snapshot"]>; load: { queued: number; active: number } }> {
+  stats(): Promise<{ stats: ReturnType<SchedulerStats["snapshot"]>; load: { queued: number; active: number }; loraKernel: string }> {
     return new Promise((resolve) => {
-      const on = (m: { type: string; stats: ReturnType<SchedulerStats["snapshot"]>; load: { queued: number; active: number } }) => {
+      const on = (m: { type: string; stats: ReturnType<SchedulerStats["snapshot"]>; load: { queued: number; active: number }; loraKernel: string }) => {
         if (m.type === "stats") {
           this.worker.off("message", on);
-          resolve({ stats: m.stats, load: m.load });
+          resolve({ stats: m.stats, load: m.load, loraKernel: m.loraKernel });
         }
       };
       this.worker.on("message", on);
