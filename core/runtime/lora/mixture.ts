@@ -1,5 +1,6 @@
 import { LORA_TARGETS } from "../session.ts";
 import type { AdapterLayers, AdapterPack, LowRank } from "./pack.ts";
+import { factorArray } from "./shared.ts";
 
 // A mixture of K adapters folded into one low-rank update per (layer, target):
 //   Σ_k w_k · (x·A_k)·B_k  =  (x·[A_1 … A_K]) · [w_1·B_1; …; w_K·B_K]
@@ -41,8 +42,8 @@ export function foldMixture(terms: MixtureTerm[]): FoldedLora {
         const R = parts.reduce((s, p) => s + p.f.rank, 0);
         const dIn = parts[0].f.A.length / parts[0].f.rank;
         const dOut = parts[0].f.B.length / parts[0].f.rank;
-        const A = new Float32Array(dIn * R);
-        const B = new Float32Array(R * dOut);
+        const A = factorArray(dIn * R);
+        const B = factorArray(R * dOut);
         let off = 0;
         for (const { f, w } of parts) {
           const r = f.rank;

@@ -4,6 +4,7 @@ import { parseSafetensors, toFloat32, type TensorEntry } from "../model/safetens
 import { loraDims } from "../onnx/decoder-graph.ts";
 import { LORA_TARGETS, type LoraTarget } from "../session.ts";
 import { AdapterError } from "./errors.ts";
+import { factorArray } from "./shared.ts";
 import { isTargeted, moduleName, moduleRank, parsePeftConfig, type PeftConfig } from "./peft-config.ts";
 
 // An adapter pack: adapters/<id>/ with
@@ -139,9 +140,9 @@ export async function loadAdapterPack(dir: string, files: PackageFiles, base: Ba
         for (let j = 0; j < x.length; j++) if (!Number.isFinite(x[j])) throw new AdapterError(`${where}: tensor "${k}" holds a non-finite value (${x[j]}) at flat index ${j}`);
       }
       // A [in, r] = loraAᵀ; B [r, out] = scaling · loraBᵀ.
-      const A = new Float32Array(d.in * rank);
+      const A = factorArray(d.in * rank);
       for (let r = 0; r < rank; r++) for (let n = 0; n < d.in; n++) A[n * rank + r] = a[r * d.in + n];
-      const B = new Float32Array(rank * d.out);
+      const B = factorArray(rank * d.out);
       for (let o = 0; o < d.out; o++) for (let r = 0; r < rank; r++) B[r * d.out + o] = scaling * b[o * rank + r];
       layers[i][t] = { rank, A, B };
       bytes += (A.length + B.length) * 4;
