@@ -19,7 +19,7 @@ import { foldMixture } from "../core/runtime/lora/mixture.ts";
 import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
-import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, nativeFlag, positiveFlag, randomPack, spinFlag } from "./shared.ts";
+import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, median, Phases, nativeFlag, positiveFlag, randomPack, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const NAME = args.includes("--only") ? args[args.indexOf("--only") + 1] : "small";
@@ -38,7 +38,6 @@ if (!Number.isInteger(RANK)) {
   process.exit(2);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const phases = new Phases("bench:adapter-step");

@@ -29,7 +29,7 @@ import { nodePackageFiles } from "../core/runtime/model/files-node.ts";
 import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { Scheduler } from "../core/runtime/scheduler/scheduler.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
-import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, nativeFlag, positiveFlag, randomPack, spinFlag } from "./shared.ts";
+import { alternatedDecodeSteps, BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, median, Phases, nativeFlag, positiveFlag, randomPack, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -51,7 +51,6 @@ const STEPS: Record<string, number> = { small: 150, smol135m: 21 };
 const phases = new Phases("bench:adapters");
 const progress = (msg: string) => phases.progress(msg);
 const phase = <T>(name: string, fn: () => Promise<T>) => phases.run(name, fn);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 

@@ -25,7 +25,7 @@ import { loadModelPackage } from "../core/runtime/model/package.ts";
 import { GraphBuilder } from "../core/runtime/onnx/graph.ts";
 import { DecoderSession } from "../core/runtime/session.ts";
 import { mulberry32 } from "../core/runtime/generate/rng.ts";
-import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, Phases, spinFlag } from "./shared.ts";
+import { BENCH_MODEL_CACHE, BENCH_MODELS, ensureBenchModel, median, Phases, spinFlag } from "./shared.ts";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -51,7 +51,6 @@ const phases = new Phases("bench");
 const progress = (msg: string) => phases.progress(msg);
 const phase = <T>(name: string, fn: () => Promise<T>) => phases.run(name, fn);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 // ---------- machine ----------

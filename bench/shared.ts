@@ -86,6 +86,9 @@ export function spinFlag(): boolean | number {
   return value;
 }
 
+/** The middle value (the upper one of an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 /** --onnxruntime-node: run on onnxruntime-node with standard-operator LoRA (no native kith.LoraAdd
  *  kernel); default: the native binding, as the server runs when it is built (an error if it is not). */
 export function nativeFlag(): boolean {

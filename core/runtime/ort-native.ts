@@ -17,7 +17,7 @@ interface Binding {
   createSession(bytes: Uint8Array, threads: number, config: [string, string][]): unknown;
   inputNames(s: unknown): string[];
   outputNames(s: unknown): string[];
-  run(s: unknown, names: string[], types: number[], dims: number[][], data: Tensor["data"][], outputs: string[]): Promise<{ type: number; dims: number[]; data: Tensor["data"] }[]>;
+  run(s: unknown, names: string[], types: number[], dims: number[][], data: Tensor["data"][], outputs: readonly string[]): Promise<{ type: number; dims: number[]; data: Tensor["data"] }[]>;
   release(s: unknown): void;
 }
 
@@ -63,7 +63,10 @@ function configEntries(extra: unknown, prefix = ""): [string, string][] {
 }
 
 class NativeSession implements OrtSession {
-  private constructor(private readonly b: Binding, private handle: unknown, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {}
+  private readonly inputSet: ReadonlySet<string>;
+  private constructor(private readonly b: Binding, private handle: unknown, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {
+    this.inputSet = new Set(inputNames);
+  }
 
   static async create(bytes: Uint8Array, options: InferenceSession.SessionOptions = {}): Promise<NativeSession> {
     const n = loadNativeOrt();
@@ -77,7 +80,7 @@ class NativeSession implements OrtSession {
     const names = Object.keys(feeds);
     const missing = this.inputNames.filter((n) => !(n in feeds));
     if (missing.length) throw new Error(`native onnxruntime binding: input ${missing.join(", ")} missing`);
-    const unknown = names.filter((n) => !this.inputNames.includes(n));
+    const unknown = names.filter((n) => !this.inputSet.has(n));
     if (unknown.length) throw new Error(`native onnxruntime binding: ${unknown.join(", ")} is not an input of this model. Should be one of: ${this.inputNames.join(", ")}`);
     const tensors = names.map((k) => feeds[k] as Tensor);
     const types = tensors.map((t, i) => {
@@ -85,7 +88,7 @@ class NativeSession implements OrtSession {
       if (code === undefined) throw new Error(`native onnxruntime binding: input ${names[i]} has type ${t.type}, which it does not pass`);
       return code;
     });
-    const out = await this.b.run(this.handle, names, types, tensors.map((t) => [...t.dims]), tensors.map((t) => t.data), [...this.outputNames]);
+    const out = await this.b.run(this.handle, names, types, tensors.map((t) => [...t.dims]), tensors.map((t) => t.data), this.outputNames);
     const result: Record<string, Tensor> = {};
     out.forEach((o, i) => (result[this.outputNames[i]] = new Tensor(ELEM_NAME[o.type], o.data as Float32Array, o.dims)));
     return result;

@@ -81,8 +81,13 @@ void lora_task(void* p, size_t task) {
   auto* j = static_cast<LoraJob*>(p);
   const int64_t r0 = static_cast<int64_t>(task) * j->perTask;
   const int64_t r1 = r0 + j->perTask < j->d.rows ? r0 + j->perTask : j->d.rows;
-  std::vector<float> xa(j->d.R > 0 ? j->d.R : 1);
-  kith::lora_add_rows(j->d, j->y, j->x, j->A, j->B, j->target, j->out, r0, r1, xa.data());
+  // Scratch for one token's x·A: on the stack for every rank the packs use (a decode step runs this
+  // hundreds of times), on the heap beyond.
+  float local[1024];
+  std::vector<float> heap;
+  float* xa = local;
+  if (j->d.R > 1024) heap.resize(j->d.R), xa = heap.data();
+  kith::lora_add_rows(j->d, j->y, j->x, j->A, j->B, j->target, j->out, r0, r1, xa);
 }
 
 // Multiply-adds below which one thread does the whole update (a few microseconds of work, about
